@@ -1,0 +1,234 @@
+// Package broker runs an embedded single-node Kafka broker, so kconnect can
+// run where no Kafka is installed. It wraps franz-go's kfake and adjusts it
+// to behave like a default Apache Kafka node.
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// Options configures an embedded broker.
+type Options struct {
+	Host    string // listen host, default 127.0.0.1
+	Port    int    // 0 = pick a free port
+	DataDir string // "" = in memory only; otherwise state persists across restarts
+	Logger  *slog.Logger
+
+	// cleanerInterval overrides defaultCleanerInterval so tests need not
+	// wait an hour for compaction.
+	cleanerInterval time.Duration
+}
+
+// defaultCleanerInterval matches how often kfake compacts on its own; see
+// Broker.clean for why we compact too.
+const defaultCleanerInterval = time.Hour
+
+// brokerConfigs are the broker configs where kfake's defaults differ from
+// Apache Kafka's, or where kfake misbehaves without them.
+var brokerConfigs = map[string]string{
+	// kfake reports 3; Kafka's default is 1. kfake creates topics with
+	// min(3, brokers) replicas either way, which is 1 here.
+	"default.replication.factor": "1",
+	// kfake applies time retention to every topic whenever it compacts,
+	// including cleanup.policy=compact topics that Kafka never expires. With
+	// the 7 day default that would delete Connect's config and offset
+	// records a week after they were written. Turning the broker default
+	// off keeps compacted topics whole; topics that set retention.ms
+	// themselves still expire.
+	"log.retention.ms": "-1",
+}
+
+// Broker is a running embedded broker.
+type Broker struct {
+	cluster *kfake.Cluster
+	addr    string
+	log     *kfakeLogger
+	unlock  func() error
+
+	stopCleaner chan struct{}
+	cleanerDone chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start starts a single-node broker that behaves like a default Apache Kafka node.
+func Start(opts Options) (*Broker, error) {
+	if opts.Host == "" {
+		opts.Host = "127.0.0.1"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.cleanerInterval == 0 {
+		opts.cleanerInterval = defaultCleanerInterval
+	}
+	// The broker advertises the address it listens on, so like Kafka we
+	// refuse a wildcard address that clients could not connect back to.
+	if ip := net.ParseIP(opts.Host); ip != nil && ip.IsUnspecified() {
+		return nil, fmt.Errorf("start embedded broker: host %s is a wildcard address that clients cannot connect to; use a hostname or a specific IP", opts.Host)
+	}
+	if opts.Port < 0 || opts.Port > 65535 {
+		return nil, fmt.Errorf("start embedded broker: port %d out of range 0-65535", opts.Port)
+	}
+
+	b := &Broker{
+		log:         &kfakeLogger{log: opts.Logger},
+		unlock:      func() error { return nil },
+		stopCleaner: make(chan struct{}),
+		cleanerDone: make(chan struct{}),
+	}
+	kopts := []kfake.Opt{
+		kfake.Ports(opts.Port),
+		kfake.ListenFn(listenOn(opts.Host)),
+		kfake.AllowAutoTopicCreation(),
+		kfake.DefaultNumPartitions(1),
+		kfake.BrokerConfigs(brokerConfigs),
+		// kfake keeps the cluster ID of an existing data dir and only
+		// uses this one for a new cluster.
+		kfake.ClusterID(newClusterID()),
+		kfake.WithLogger(b.log),
+	}
+	if opts.DataDir != "" {
+		unlock, err := lockDir(opts.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("start embedded broker: %w", err)
+		}
+		b.unlock = unlock
+		kopts = append(kopts, kfake.DataDir(opts.DataDir))
+	}
+	cluster, err := kfake.NewCluster(kopts...)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("start embedded broker on %s: %w", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)), err), b.unlock())
+	}
+	b.cluster = cluster
+	b.addr = cluster.ListenAddrs()[0]
+	if opts.DataDir != "" {
+		go b.clean(opts.cleanerInterval)
+	} else {
+		close(b.cleanerDone)
+	}
+
+	attrs := []any{"addr", b.addr}
+	if opts.DataDir != "" {
+		attrs = append(attrs, "data_dir", opts.DataDir)
+	}
+	opts.Logger.Info("embedded broker listening", attrs...)
+	return b, nil
+}
+
+// listenOn makes kfake listen on host: kfake itself always listens on
+// 127.0.0.1 and passes that in the address.
+func listenOn(host string) func(network, address string) (net.Listener, error) {
+	return func(network, address string) (net.Listener, error) {
+		_, port, err := net.SplitHostPort(address)
+		if err != nil {
+			return nil, fmt.Errorf("listen address %q: %w", address, err)
+		}
+		return net.Listen(network, net.JoinHostPort(host, port))
+	}
+}
+
+// newClusterID returns an ID in Kafka's format, a base64url-encoded random
+// UUID, so tools that parse cluster IDs accept it.
+func newClusterID() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:]) // crypto/rand.Read never fails
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return base64.RawURLEncoding.EncodeToString(u[:])
+}
+
+// clean compacts periodically. kfake only starts its own compaction timer
+// when a topic is created or a config changes, so after a restart from a
+// data dir its compacted topics would otherwise not be compacted until then.
+func (b *Broker) clean(interval time.Duration) {
+	defer close(b.cleanerDone)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stopCleaner:
+			return
+		case <-t.C:
+			b.cluster.Compact()
+		}
+	}
+}
+
+// Addr returns the host:port the broker listens on and advertises.
+func (b *Broker) Addr() string { return b.addr }
+
+// Close stops the broker and, with a data dir, saves its state there. It
+// reports state that could not be saved; calling it again returns the same
+// result.
+func (b *Broker) Close() error {
+	b.closeOnce.Do(func() {
+		close(b.stopCleaner)
+		<-b.cleanerDone
+		// kfake's Close returns nothing and logs save failures at error
+		// level, so we collect those to report them.
+		b.log.capture(true)
+		b.cluster.Close()
+		errs := b.log.capture(false)
+		if err := b.unlock(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := errors.Join(errs...); err != nil {
+			b.closeErr = fmt.Errorf("close embedded broker %s: %w", b.addr, err)
+		}
+	})
+	return b.closeErr
+}
+
+// kfakeLogger sends kfake's logs to slog. kfake logs every group join and
+// leave at info level, which is debug detail for a kconnect user.
+type kfakeLogger struct {
+	log *slog.Logger
+
+	mu        sync.Mutex
+	capturing bool
+	errs      []error
+}
+
+var levels = map[kfake.LogLevel]slog.Level{
+	kfake.LogLevelError: slog.LevelError,
+	kfake.LogLevelWarn:  slog.LevelWarn,
+	kfake.LogLevelInfo:  slog.LevelDebug,
+	kfake.LogLevelDebug: slog.LevelDebug - 4,
+}
+
+// Logf implements kfake.Logger.
+func (l *kfakeLogger) Logf(level kfake.LogLevel, format string, args ...any) {
+	if level == kfake.LogLevelError {
+		l.mu.Lock()
+		if l.capturing {
+			l.errs = append(l.errs, fmt.Errorf(format, args...))
+		}
+		l.mu.Unlock()
+	}
+	ctx := context.Background()
+	if slevel := levels[level]; l.log.Enabled(ctx, slevel) {
+		l.log.Log(ctx, slevel, fmt.Sprintf(format, args...), "component", "kfake")
+	}
+}
+
+// capture turns error collection on or off and returns what was collected.
+func (l *kfakeLogger) capture(on bool) []error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	errs := l.errs
+	l.capturing, l.errs = on, nil
+	return errs
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kconnect/kconnect/broker"
+	"github.com/kconnect/kconnect/internal/logging"
+	"github.com/kconnect/kconnect/plugins"
+	"github.com/kconnect/kconnect/rest"
+	"github.com/kconnect/kconnect/runtime"
+	"github.com/kconnect/kconnect/runtime/offsets"
+	"github.com/kconnect/kconnect/runtime/standalone"
+)
+
+// Worker keys of kconnect's own, beyond upstream's.
+const (
+	embeddedPortKey = "kconnect.embedded.broker.port"
+	logFormatKey    = "kconnect.log.format"
+	logLevelKey     = "kconnect.log.level"
+)
+
+func runStandalone(args []string) error {
+	if len(args) == 0 {
+		return usageError("standalone needs a worker config file")
+	}
+	worker, err := loadConfigFile(args[0])
+	if err != nil {
+		return err
+	}
+	props := worker.props
+	for _, k := range []string{runtime.KeyConverter, runtime.ValueConverter} {
+		if props[k] == "" {
+			return fmt.Errorf("%s: missing required worker setting %q", worker.path, k)
+		}
+	}
+	level, err := logging.ParseLevel(orDefault(props[logLevelKey], "INFO"))
+	if err != nil {
+		return worker.errorAt(logLevelKey, "%v", err)
+	}
+	loggers := logging.New(os.Stderr, props[logFormatKey], level)
+	log := loggers.Logger("kconnect")
+	slog.SetDefault(log)
+
+	reg, err := plugins.Registry()
+	if err != nil {
+		return err
+	}
+	for _, k := range []string{runtime.KeyConverter, runtime.ValueConverter, runtime.HeaderConverter} {
+		if cls := props[k]; cls != "" {
+			if _, err := reg.Lookup(cls); err != nil {
+				return worker.errorAt(k, "%v", err)
+			}
+		}
+	}
+	var connectorConfigs []map[string]string
+	for _, path := range args[1:] {
+		cf, err := loadConfigFile(path)
+		if err != nil {
+			return err
+		}
+		if err := checkConnectorFile(cf, reg); err != nil {
+			return err
+		}
+		connectorConfigs = append(connectorConfigs, cf.props)
+	}
+
+	offsetsPath := props[runtime.OffsetStorageFile]
+	if offsetsPath == "" {
+		return fmt.Errorf("%s: standalone mode needs %q", worker.path, runtime.OffsetStorageFile)
+	}
+	stateDir := orDefault(props[runtime.StateDir], filepath.Dir(offsetsPath))
+
+	if strings.TrimSpace(props[runtime.BootstrapServers]) == runtime.EmbeddedBootstrapServer {
+		port := 9092
+		if v := props[embeddedPortKey]; v != "" {
+			if port, err = strconv.Atoi(v); err != nil {
+				return worker.errorAt(embeddedPortKey, "not a port number: %q", v)
+			}
+		}
+		b, err := broker.Start(broker.Options{Port: port, DataDir: filepath.Join(stateDir, "broker"), Logger: loggers.Logger("kconnect.broker")})
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		props[runtime.BootstrapServers] = b.Addr()
+	}
+
+	store, err := offsets.OpenFile(offsetsPath)
+	if err != nil {
+		return err
+	}
+	restCfg, err := rest.ConfigFromWorker(props)
+	if err != nil {
+		return fmt.Errorf("%s: %w", worker.path, err)
+	}
+	// The REST listener must be bound before the worker id (its advertised address) is known.
+	var h *standalone.Herder
+	srv, err := rest.New(lazyHerder{&h}, restCfg, loggers)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	w, err := runtime.NewWorker(workerID(srv.AdvertisedURL()), props, reg, store, log)
+	if err != nil {
+		return fmt.Errorf("%s: %w", worker.path, err)
+	}
+	defer w.Close()
+	h = standalone.New(w, log, standalone.Options{StatePath: filepath.Join(stateDir, "connectors.json")})
+	if err := h.Start(ctx, connectorConfigs); err != nil {
+		return err
+	}
+	log.Info("kconnect standalone worker started", "rest", srv.AdvertisedURL(), "kafka", props[runtime.BootstrapServers],
+		"connectors", len(connectorConfigs), "offsets", offsetsPath)
+
+	<-ctx.Done()
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), w.ShutdownTimeout()+5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.Canceled) {
+		log.Warn("REST server shutdown", "err", err)
+	}
+	h.Stop(shutdownCtx)
+	log.Info("stopped")
+	return nil
+}
+
+// workerID is host:port of the advertised REST URL, as upstream names standalone workers.
+func workerID(advertised string) string {
+	u, err := url.Parse(advertised)
+	if err != nil || u.Host == "" {
+		host, _ := os.Hostname()
+		return host
+	}
+	if _, _, err := net.SplitHostPort(u.Host); err != nil {
+		return u.Host
+	}
+	return u.Host
+}
+
+func orDefault(v, def string) string {
+	if strings.TrimSpace(v) == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,76 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Kafka returns bootstrap servers: an in-process kfake cluster (closed at
+// cleanup, AllowAutoTopicCreation, a DefaultNumPartitions of 1, loopback port
+// 0) by default, or the real broker from KCONNECT_TEST_KAFKA when
+// KCONNECT_TEST_BROKER=real; kfake keeps the default run fast and hermetic,
+// the real broker catches where kfake's protocol emulation differs.
+func Kafka(t testing.TB) string {
+	t.Helper()
+	if RealKafka() {
+		return Require(t, envKafka)
+	}
+	c, err := kfake.NewCluster(
+		kfake.Ports(0),
+		kfake.AllowAutoTopicCreation(),
+		kfake.DefaultNumPartitions(1),
+	)
+	if err != nil {
+		t.Fatalf("testenv: starting in-process kfake cluster: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return strings.Join(c.ListenAddrs(), ",")
+}
+
+// RealKafka reports whether tests run against the real broker
+// (KCONNECT_TEST_BROKER=real), for tests that must allow for its slower or
+// stricter behaviour.
+func RealKafka() bool {
+	return os.Getenv(envBroker) == "real"
+}
+
+// Topic returns a unique topic name with the given prefix (safe against
+// reuse across runs on the real broker); on the real broker the topic is
+// also deleted at cleanup, so that the long-lived broker does not pile up
+// topics from run after run.
+func Topic(t testing.TB, prefix string) string {
+	t.Helper()
+	name := topicName(prefix, t.Name(), suffix())
+	if RealKafka() {
+		brokers := Require(t, envKafka)
+		t.Cleanup(func() { deleteTopic(t, brokers, name) })
+	}
+	return name
+}
+
+// deleteTopic removes a topic the test may or may not have created.
+func deleteTopic(t testing.TB, brokers, topic string) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+	if err != nil {
+		t.Errorf("testenv: Kafka client for deleting topic %s: %v", topic, err)
+		return
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	resp, err := kadm.NewClient(cl).DeleteTopic(ctx, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, kerr.UnknownTopicOrPartition) {
+		t.Errorf("testenv: deleting topic %s: %v", topic, err)
+	}
+}

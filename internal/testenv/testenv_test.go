@@ -1,0 +1,367 @@
+package testenv
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// smokeTimeout bounds each smoke test; generous for a cold real broker.
+const smokeTimeout = 60 * time.Second
+
+func TestPostgres(t *testing.T) {
+	t.Parallel()
+	dsn := PostgresDSN(t)
+	ctx, cancel := context.WithTimeout(t.Context(), smokeTimeout)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+
+	var db, walLevel string
+	var super bool
+	if err := conn.QueryRow(ctx, `SELECT current_database(), current_setting('wal_level'),
+		(SELECT rolsuper FROM pg_roles WHERE rolname = current_user)`).Scan(&db, &walLevel, &super); err != nil {
+		t.Fatalf("query settings: %v", err)
+	}
+	if !strings.HasPrefix(db, "kct_testpostgres_") {
+		t.Errorf("current_database() = %q, want a fresh kct_testpostgres_* database", db)
+	}
+	if walLevel != "logical" {
+		t.Errorf("wal_level = %q, want logical", walLevel)
+	}
+	if !super {
+		t.Errorf("PostgresDSN logs in as a non-superuser")
+	}
+
+	if _, err := conn.Exec(ctx, `CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL);
+		INSERT INTO items VALUES (1, 'one'), (2, 'two')`); err != nil {
+		t.Fatalf("create and fill table: %v", err)
+	}
+	rows, err := conn.Query(ctx, "SELECT name FROM items ORDER BY id")
+	if err != nil {
+		t.Fatalf("select: %v", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatalf("read rows: %v", err)
+	}
+	if got := strings.Join(names, ","); got != "one,two" {
+		t.Errorf("read back %q, want one,two", got)
+	}
+}
+
+// TestPostgresLogicalReplicationAsNonSuperuser checks what CDC needs from the
+// REPLICATION-only role: its own tables and publication, slots through both
+// the SQL functions and the replication protocol, and a pgoutput stream that
+// actually delivers a change.
+func TestPostgresLogicalReplicationAsNonSuperuser(t *testing.T) {
+	t.Parallel()
+	super := PostgresDSN(t)
+	dsn := PostgresReplDSN(t, super)
+	ctx, cancel := context.WithTimeout(t.Context(), smokeTimeout)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect as replication role: %v", err)
+	}
+	defer conn.Close(ctx)
+
+	var isSuper, isRepl bool
+	if err := conn.QueryRow(ctx, "SELECT rolsuper, rolreplication FROM pg_roles WHERE rolname = current_user").
+		Scan(&isSuper, &isRepl); err != nil {
+		t.Fatalf("query role: %v", err)
+	}
+	if isSuper || !isRepl {
+		t.Fatalf("PostgresReplDSN role: superuser=%v replication=%v, want false/true", isSuper, isRepl)
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL);
+		CREATE PUBLICATION smoke_pub FOR TABLE items`); err != nil {
+		t.Fatalf("create table and publication as replication role: %v", err)
+	}
+	slot := conn.Config().Database // unique per test, and a valid slot name
+
+	t.Run("sql", func(t *testing.T) {
+		name := slot + "_sql"
+		if _, err := conn.Exec(ctx, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", name); err != nil {
+			t.Fatalf("pg_create_logical_replication_slot: %v", err)
+		}
+		if _, err := conn.Exec(ctx, "SELECT pg_drop_replication_slot($1)", name); err != nil {
+			t.Fatalf("pg_drop_replication_slot: %v", err)
+		}
+	})
+
+	t.Run("stream", func(t *testing.T) {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatalf("PostgresReplDSN returned an unparsable DSN: %v", err)
+		}
+		q := u.Query()
+		q.Set("replication", "database")
+		u.RawQuery = q.Encode()
+		rc, err := pgconn.Connect(ctx, u.String())
+		if err != nil {
+			t.Fatalf("replication connection: %v", err)
+		}
+		defer rc.Close(context.Background())
+		res, err := pglogrepl.CreateReplicationSlot(ctx, rc, slot, "pgoutput",
+			pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication})
+		if err != nil {
+			t.Fatalf("CREATE_REPLICATION_SLOT: %v", err)
+		}
+		start, err := pglogrepl.ParseLSN(res.ConsistentPoint)
+		if err != nil {
+			t.Fatalf("consistent point %q: %v", res.ConsistentPoint, err)
+		}
+		if _, err := conn.Exec(ctx, "INSERT INTO items VALUES (7, 'seven')"); err != nil {
+			t.Fatalf("insert: %v", err)
+		}
+		if err := pglogrepl.StartReplication(ctx, rc, slot, start, pglogrepl.StartReplicationOptions{
+			PluginArgs: []string{"proto_version '1'", "publication_names 'smoke_pub'"},
+		}); err != nil {
+			t.Fatalf("START_REPLICATION: %v", err)
+		}
+		if got := receiveInsert(ctx, t, rc); got != "7,seven" {
+			t.Errorf("streamed insert = %q, want 7,seven", got)
+		}
+		if err := rc.Close(ctx); err != nil {
+			t.Fatalf("closing replication connection: %v", err)
+		}
+		dropSlot(ctx, t, conn, slot)
+	})
+}
+
+// receiveInsert reads the pgoutput stream until the first INSERT and returns
+// its column values joined by commas.
+func receiveInsert(ctx context.Context, t *testing.T, rc *pgconn.PgConn) string {
+	t.Helper()
+	for {
+		msg, err := rc.ReceiveMessage(ctx)
+		if err != nil {
+			t.Fatalf("receiving replication message: %v", err)
+		}
+		switch msg := msg.(type) {
+		case *pgproto3.ErrorResponse:
+			t.Fatalf("replication error: %s", msg.Message)
+		case *pgproto3.CopyData:
+			if msg.Data[0] != pglogrepl.XLogDataByteID {
+				continue // keepalives: the test finishes long before one needs an answer
+			}
+			xld, err := pglogrepl.ParseXLogData(msg.Data[1:])
+			if err != nil {
+				t.Fatalf("parsing XLogData: %v", err)
+			}
+			lm, err := pglogrepl.Parse(xld.WALData)
+			if err != nil {
+				t.Fatalf("parsing pgoutput message: %v", err)
+			}
+			if ins, ok := lm.(*pglogrepl.InsertMessage); ok {
+				var vals []string
+				for _, c := range ins.Tuple.Columns {
+					vals = append(vals, string(c.Data))
+				}
+				return strings.Join(vals, ",")
+			}
+		}
+	}
+}
+
+// dropSlot drops the slot as the replication role, once its walsender has
+// let go of it (that happens asynchronously after the connection closes).
+func dropSlot(ctx context.Context, t *testing.T, conn *pgx.Conn, slot string) {
+	t.Helper()
+	for {
+		_, err := conn.Exec(ctx, "SELECT pg_drop_replication_slot($1)", slot)
+		if err == nil {
+			break
+		}
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "55006" { // object_in_use: still active
+			t.Fatalf("pg_drop_replication_slot: %v", err)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("slot %s still active: %v", slot, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&n); err != nil {
+		t.Fatalf("counting slots: %v", err)
+	}
+	if n != 0 {
+		t.Errorf("slot %s still exists after drop", slot)
+	}
+}
+
+func TestMySQL(t *testing.T) {
+	t.Parallel()
+	dsn := MySQLDSN(t)
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatalf("MySQLDSN returned an unparsable DSN %q: %v", dsn, err)
+	}
+	if !cfg.ParseTime || !cfg.MultiStatements {
+		t.Errorf("MySQLDSN %q: want parseTime and multiStatements", dsn)
+	}
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), smokeTimeout)
+	defer cancel()
+
+	var current string
+	if err := db.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&current); err != nil {
+		t.Fatalf("SELECT DATABASE(): %v", err)
+	}
+	if current != cfg.DBName || !strings.HasPrefix(current, "kct_testmysql_") {
+		t.Errorf("DATABASE() = %q, want the fresh %q", current, cfg.DBName)
+	}
+	var name, format string
+	if err := db.QueryRowContext(ctx, "SHOW VARIABLES LIKE 'binlog_format'").Scan(&name, &format); err != nil {
+		t.Fatalf("SHOW VARIABLES: %v", err)
+	}
+	if format != "ROW" {
+		t.Errorf("binlog_format = %q, want ROW", format)
+	}
+
+	// One Exec with two statements needs multiStatements=true.
+	if _, err := db.ExecContext(ctx, `CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL, at DATETIME NOT NULL);
+		INSERT INTO items VALUES (1, 'one', '2024-05-06 07:08:09')`); err != nil {
+		t.Fatalf("create and fill table: %v", err)
+	}
+	var got string
+	var at time.Time // scanning DATETIME into time.Time needs parseTime=true
+	if err := db.QueryRowContext(ctx, "SELECT name, at FROM items WHERE id = 1").Scan(&got, &at); err != nil {
+		t.Fatalf("read back: %v", err)
+	}
+	if want := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC); got != "one" || !at.Equal(want) {
+		t.Errorf("read back (%q, %v), want (one, %v)", got, at, want)
+	}
+}
+
+// TestKafka produces and consumes through whichever broker Kafka returns,
+// including a consumer group commit, which needs the offsets topic (and so
+// offsets.topic.replication.factor=1 on the single-node real broker).
+func TestKafka(t *testing.T) {
+	t.Parallel()
+	brokers := strings.Split(Kafka(t), ",")
+	topic := Topic(t, "smoke")
+	group := topic + "-group"
+	ctx, cancel := context.WithTimeout(t.Context(), smokeTimeout)
+	defer cancel()
+
+	producer, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatalf("producer: %v", err)
+	}
+	defer producer.Close()
+	const n = 10
+	var recs []*kgo.Record
+	for i := range n {
+		recs = append(recs, &kgo.Record{Topic: topic, Key: fmt.Appendf(nil, "k%d", i), Value: fmt.Appendf(nil, "v%d", i)})
+	}
+	if err := producer.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumerGroup(group),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.DisableAutoCommit(),
+	)
+	if err != nil {
+		t.Fatalf("consumer: %v", err)
+	}
+	defer consumer.Close()
+	var got []string
+	for len(got) < n {
+		fetches := consumer.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("consumed %d of %d records: %v", len(got), n, err)
+		}
+		if errs := fetches.Errors(); len(errs) > 0 {
+			t.Fatalf("fetch: %v", errs[0].Err)
+		}
+		fetches.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Key)+"="+string(r.Value)) })
+	}
+	for i, kv := range got {
+		if want := fmt.Sprintf("k%d=v%d", i, i); kv != want {
+			t.Fatalf("record %d = %q, want %q (all: %v)", i, kv, want, got)
+		}
+	}
+	if err := consumer.CommitUncommittedOffsets(ctx); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	offsets, err := kadm.NewClient(producer).FetchOffsets(ctx, group)
+	if err != nil {
+		t.Fatalf("fetch committed offsets: %v", err)
+	}
+	if o, ok := offsets.Lookup(topic, 0); !ok || o.At != n {
+		t.Errorf("committed offset = %+v (found %v), want %d", o, ok, n)
+	}
+}
+
+func TestTopicIsUniqueAndValid(t *testing.T) {
+	a, b := Topic(t, "orders.v1"), Topic(t, "orders.v1")
+	if a == b {
+		t.Errorf("Topic returned %q twice", a)
+	}
+	if !regexp.MustCompile(`^orders-v1-TestTopicIsUniqueAndValid-[0-9a-f]{8}$`).MatchString(a) {
+		t.Errorf("Topic = %q", a)
+	}
+}
+
+func TestParseEnvFile(t *testing.T) {
+	in := "# comment\n\nexport A='x'\nexport B='it'\\''s=1'\nC=''\n"
+	vars, err := parseEnvFile(strings.NewReader(in))
+	if err != nil {
+		t.Fatalf("parseEnvFile: %v", err)
+	}
+	if len(vars) != 3 || vars["A"] != "x" || vars["B"] != "it's=1" || vars["C"] != "" {
+		t.Errorf("parseEnvFile = %q", vars)
+	}
+	if _, err := parseEnvFile(strings.NewReader("export A=x\n")); err == nil {
+		t.Error("parseEnvFile accepted an unquoted value")
+	}
+}
+
+var (
+	validDBName = regexp.MustCompile(`^kct_[a-z0-9_]{0,40}_[0-9a-f]{8}$`)
+	validTopic  = regexp.MustCompile(`^[a-zA-Z0-9-]{1,249}$`)
+)
+
+// FuzzNames checks that any test name and prefix yield identifiers the
+// servers accept unquoted.
+func FuzzNames(f *testing.F) {
+	f.Add("orders", "TestX/sub_test#01")
+	f.Add("", "")
+	f.Add("ü.ß", strings.Repeat("Ω", 300))
+	f.Fuzz(func(t *testing.T, prefix, testName string) {
+		if db := dbName(testName, suffix()); !validDBName.MatchString(db) {
+			t.Errorf("dbName(%q) = %q", testName, db)
+		}
+		if topic := topicName(prefix, testName, suffix()); !validTopic.MatchString(topic) {
+			t.Errorf("topicName(%q, %q) = %q", prefix, testName, topic)
+		}
+	})
+}

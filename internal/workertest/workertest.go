@@ -1,0 +1,273 @@
+// Package workertest runs the real kconnect binary for end-to-end tests: it builds it once per
+// test process, starts standalone workers with generated config files, and offers the HTTP and
+// process controls (graceful stop, kill -9, restart) that crash tests need.
+package workertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kconnect/kconnect/internal/testenv"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// Binary builds ./cmd/kconnect once per test process and returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kconnect-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "kconnect")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/kconnect")
+		cmd.Dir = repoRoot()
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/kconnect: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Worker is a kconnect standalone worker process.
+type Worker struct {
+	t          testing.TB
+	Dir        string // state directory: offsets, connector state, embedded broker data
+	URL        string // REST base URL
+	Bootstrap  string // Kafka bootstrap servers the worker uses ("embedded" resolved at start)
+	args       []string
+	cmd        *exec.Cmd
+	logPath    string
+	exited     chan struct{}
+	exitErr    error
+	restartNum int
+}
+
+// WorkerProps returns a worker config for dir: JSON values without schemas, String keys, a
+// 500 ms offset flush, a free REST port, and Kafka from testenv (kfake in-process brokers are not
+// reachable from another process, so the default is the worker's own embedded broker, and the real
+// broker when KCONNECT_TEST_BROKER=real).
+func WorkerProps(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	props := map[string]string{
+		"key.converter":                  "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable": "false",
+		"offset.storage.file.filename":   filepath.Join(dir, "connect.offsets"),
+		"offset.flush.interval.ms":       "500",
+		"listeners":                      fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)),
+		"bootstrap.servers":              "embedded",
+		"kconnect.embedded.broker.port":  fmt.Sprint(FreePort(t)),
+	}
+	if testenv.RealKafka() {
+		props["bootstrap.servers"] = testenv.Kafka(t)
+	}
+	return props
+}
+
+// FreePort returns a TCP port that was free a moment ago on 127.0.0.1.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// WriteProperties writes props as a .properties file in dir and returns its path.
+func WriteProperties(t testing.TB, dir, name string, props map[string]string) string {
+	t.Helper()
+	var b strings.Builder
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, strings.ReplaceAll(props[k], `\`, `\\`))
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Start writes the worker and connector configs into dir and starts a standalone worker, waiting
+// until its REST API reports healthy. The worker is stopped at test cleanup.
+func Start(t testing.TB, dir string, worker map[string]string, connectors ...map[string]string) *Worker {
+	t.Helper()
+	args := []string{"standalone", WriteProperties(t, dir, "worker.properties", worker)}
+	for i, c := range connectors {
+		args = append(args, WriteProperties(t, dir, fmt.Sprintf("connector-%d.properties", i), c))
+	}
+	listener := strings.Split(worker["listeners"], ",")[0]
+	w := &Worker{t: t, Dir: dir, URL: strings.Replace(listener, "://:", "://127.0.0.1:", 1), args: args}
+	w.Bootstrap = worker["bootstrap.servers"]
+	if w.Bootstrap == "embedded" {
+		w.Bootstrap = "127.0.0.1:" + worker["kconnect.embedded.broker.port"]
+	}
+	w.start()
+	t.Cleanup(func() { w.Stop() })
+	return w
+}
+
+func (w *Worker) start() {
+	w.t.Helper()
+	w.restartNum++
+	w.logPath = filepath.Join(w.Dir, fmt.Sprintf("worker-%d.log", w.restartNum))
+	logFile, err := os.Create(w.logPath)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.cmd = exec.Command(Binary(w.t), w.args...)
+	w.cmd.Dir = repoRoot()
+	w.cmd.Stdout, w.cmd.Stderr = logFile, logFile
+	if err := w.cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	w.exited = make(chan struct{})
+	go func() {
+		w.exitErr = w.cmd.Wait()
+		logFile.Close()
+		close(w.exited)
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-w.exited:
+			w.t.Fatalf("worker exited during startup: %v\n%s", w.exitErr, w.Log())
+		default:
+		}
+		resp, err := http.Get(w.URL + "/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	w.t.Fatalf("worker not healthy after 60s\n%s", w.Log())
+}
+
+// Log returns what the current worker process logged.
+func (w *Worker) Log() string {
+	b, _ := os.ReadFile(w.logPath)
+	return string(b)
+}
+
+// Kill9 kills the worker with SIGKILL and waits for it to die.
+func (w *Worker) Kill9() {
+	w.t.Helper()
+	_ = w.cmd.Process.Signal(syscall.SIGKILL)
+	<-w.exited
+}
+
+// Stop sends SIGTERM and waits up to 30 s for a clean exit, returning the process error (nil for
+// exit code 0). Stopping a stopped worker is a no-op.
+func (w *Worker) Stop() error {
+	select {
+	case <-w.exited:
+		return w.exitErr
+	default:
+	}
+	_ = w.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-w.exited:
+		return w.exitErr
+	case <-time.After(30 * time.Second):
+		_ = w.cmd.Process.Signal(syscall.SIGKILL)
+		<-w.exited
+		return fmt.Errorf("worker did not stop within 30s after SIGTERM")
+	}
+}
+
+// Restart starts the worker again with the same arguments after it stopped or was killed.
+func (w *Worker) Restart() {
+	w.t.Helper()
+	select {
+	case <-w.exited:
+	default:
+		w.t.Fatal("Restart of a running worker")
+	}
+	w.start()
+}
+
+// Do sends a JSON request to the REST API and returns the status and body.
+func (w *Worker) Do(method, path string, body any) (int, []byte) {
+	w.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, w.URL+path, rd)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// WaitFor polls cond every 100 ms until it returns true or timeout passes, then fails the test
+// with what and the worker log.
+func (w *Worker) WaitFor(timeout time.Duration, what string, cond func() bool) {
+	w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	w.t.Fatalf("timed out after %v waiting for %s\nworker log:\n%s", timeout, what, w.Log())
+}

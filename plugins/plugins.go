@@ -1,0 +1,23 @@
+// Package plugins assembles the registry of every plugin built into kconnect: connectors,
+// converters, transforms and predicates, found by upstream class name or short alias.
+package plugins
+
+import (
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/connectors/datagen"
+	"github.com/kconnect/kconnect/connectors/file"
+	"github.com/kconnect/kconnect/converters"
+)
+
+// Registry returns a registry of every built-in plugin.
+func Registry() (*connect.Registry, error) {
+	var all []connect.Plugin
+	for _, ps := range [][]connect.Plugin{
+		converters.Plugins(),
+		file.Plugins(),
+		datagen.Plugins(),
+	} {
+		all = append(all, ps...)
+	}
+	return connect.NewRegistry(all...)
+}

@@ -1,0 +1,126 @@
+// Package runtime is the kconnect worker: it runs connector and task instances, moves records
+// between them and Kafka through converters and transforms, and commits offsets. Herders
+// (runtime/standalone, later distributed) decide what runs; this package knows how to run it.
+package runtime
+
+import (
+	"github.com/kconnect/kconnect/connect"
+)
+
+// Worker configuration keys (upstream WorkerConfig, StandaloneConfig).
+const (
+	BootstrapServers        = "bootstrap.servers"
+	KeyConverter            = "key.converter"
+	ValueConverter          = "value.converter"
+	HeaderConverter         = "header.converter"
+	OffsetFlushInterval     = "offset.flush.interval.ms"
+	OffsetFlushTimeout      = "offset.flush.timeout.ms"
+	TaskShutdownTimeout     = "task.shutdown.graceful.timeout.ms"
+	OffsetStorageFile       = "offset.storage.file.filename"
+	PluginPath              = "plugin.path"
+	TopicCreationEnable     = "topic.creation.enable"
+	Listeners               = "listeners"
+	StateDir                = "kconnect.state.dir"
+	EmbeddedBootstrapServer = "embedded"
+)
+
+// WorkerConfigDef declares the worker keys kconnect interprets; any other key is accepted and
+// passed through (producer.*, consumer.*, admin.*, rest.*), as upstream tolerates unknown keys.
+func WorkerConfigDef() *connect.ConfigDef {
+	return connect.NewConfigDef().
+		Define(connect.ConfigKey{Name: BootstrapServers, Type: connect.ConfigList, Default: "localhost:9092", Importance: connect.High,
+			Doc: "Kafka brokers to connect to, as host:port pairs; the value \"embedded\" starts an in-process broker whose data lives in the state directory."}).
+		Define(connect.ConfigKey{Name: KeyConverter, Type: connect.ConfigClass, Required: true, Importance: connect.High,
+			Doc: "Converter class for record keys, unless a connector overrides it."}).
+		Define(connect.ConfigKey{Name: ValueConverter, Type: connect.ConfigClass, Required: true, Importance: connect.High,
+			Doc: "Converter class for record values, unless a connector overrides it."}).
+		Define(connect.ConfigKey{Name: HeaderConverter, Type: connect.ConfigClass, Default: "org.apache.kafka.connect.storage.SimpleHeaderConverter", Importance: connect.Low,
+			Doc: "Converter class for header values, unless a connector overrides it."}).
+		Define(connect.ConfigKey{Name: OffsetFlushInterval, Type: connect.ConfigLong, Default: "60000", Validator: connect.AtLeast(1), Importance: connect.Low,
+			Doc: "How often source offsets and sink consumer offsets are committed, in milliseconds."}).
+		Define(connect.ConfigKey{Name: OffsetFlushTimeout, Type: connect.ConfigLong, Default: "5000", Validator: connect.AtLeast(0), Importance: connect.Low,
+			Doc: "How long an offset commit may take before it is abandoned and retried at the next interval, in milliseconds."}).
+		Define(connect.ConfigKey{Name: TaskShutdownTimeout, Type: connect.ConfigLong, Default: "5000", Validator: connect.AtLeast(0), Importance: connect.Low,
+			Doc: "How long a task gets to drain in-flight records and commit on shutdown, in milliseconds."}).
+		Define(connect.ConfigKey{Name: OffsetStorageFile, Type: connect.ConfigString, Default: "", Importance: connect.High,
+			Doc: "Standalone mode: the file source offsets are stored in."}).
+		Define(connect.ConfigKey{Name: PluginPath, Type: connect.ConfigList, Default: "", Importance: connect.Low,
+			Doc: "Accepted for compatibility; kconnect's plugins are built in."}).
+		Define(connect.ConfigKey{Name: TopicCreationEnable, Type: connect.ConfigBoolean, Default: "true", Importance: connect.Low,
+			Doc: "Whether source connectors may create their topics with the topic.creation.* settings."}).
+		Define(connect.ConfigKey{Name: Listeners, Type: connect.ConfigList, Default: "http://:8083", Importance: connect.Low,
+			Doc: "REST API listeners as protocol://host:port."}).
+		Define(connect.ConfigKey{Name: StateDir, Type: connect.ConfigString, Default: "", Importance: connect.Low,
+			Doc: "Directory for kconnect's own state (standalone connector state, embedded broker data); defaults to the offsets file's directory."})
+}
+
+// Connector configuration keys shared by every connector (upstream ConnectorConfig and
+// SinkConnectorConfig).
+const (
+	ConnectorName        = "name"
+	ConnectorClass       = "connector.class"
+	TasksMax             = "tasks.max"
+	Transforms           = "transforms"
+	Predicates           = "predicates"
+	Topics               = "topics"
+	TopicsRegex          = "topics.regex"
+	ErrorsTolerance      = "errors.tolerance"
+	ErrorsRetryTimeout   = "errors.retry.timeout"
+	ErrorsRetryDelayMax  = "errors.retry.delay.max.ms"
+	ErrorsLogEnable      = "errors.log.enable"
+	ErrorsLogMessages    = "errors.log.include.messages"
+	DLQTopic             = "errors.deadletterqueue.topic.name"
+	DLQReplicationFactor = "errors.deadletterqueue.topic.replication.factor"
+	DLQContextHeaders    = "errors.deadletterqueue.context.headers.enable"
+	ConfigActionReload   = "config.action.reload"
+	commonGroup          = "Common"
+	transformsGroup      = "Transforms"
+	predicatesGroup      = "Predicates"
+	errorsGroup          = "Error Handling"
+)
+
+// ConnectorConfigDef declares the keys every connector of the given type accepts.
+func ConnectorConfigDef(sink bool) *connect.ConfigDef {
+	d := connect.NewConfigDef().
+		Define(connect.ConfigKey{Name: ConnectorName, Type: connect.ConfigString, Required: true, Validator: connect.NonEmptyString(), Importance: connect.High, Group: commonGroup, OrderInGroup: 1, Width: connect.WidthMedium, DisplayName: "Connector name",
+			Doc: "Globally unique name of the connector."}).
+		Define(connect.ConfigKey{Name: ConnectorClass, Type: connect.ConfigString, Required: true, Importance: connect.High, Group: commonGroup, OrderInGroup: 2, Width: connect.WidthLong, DisplayName: "Connector class",
+			Doc: "The connector's class: its upstream Java class name or its short alias."}).
+		Define(connect.ConfigKey{Name: TasksMax, Type: connect.ConfigInt, Default: "1", Validator: connect.AtLeast(1), Importance: connect.High, Group: commonGroup, OrderInGroup: 3, Width: connect.WidthShort, DisplayName: "Tasks max",
+			Doc: "The most tasks the connector may run."}).
+		Define(connect.ConfigKey{Name: KeyConverter, Type: connect.ConfigClass, Importance: connect.Low, Group: commonGroup, OrderInGroup: 5, Width: connect.WidthShort, DisplayName: "Key converter class",
+			Doc: "Converter for record keys; overrides the worker's."}).
+		Define(connect.ConfigKey{Name: ValueConverter, Type: connect.ConfigClass, Importance: connect.Low, Group: commonGroup, OrderInGroup: 6, Width: connect.WidthShort, DisplayName: "Value converter class",
+			Doc: "Converter for record values; overrides the worker's."}).
+		Define(connect.ConfigKey{Name: HeaderConverter, Type: connect.ConfigClass, Importance: connect.Low, Group: commonGroup, OrderInGroup: 7, Width: connect.WidthShort, DisplayName: "Header converter class",
+			Doc: "Converter for header values; overrides the worker's."}).
+		Define(connect.ConfigKey{Name: ConfigActionReload, Type: connect.ConfigString, Default: "restart", Validator: connect.OneOf("none", "restart"), Importance: connect.Low, Group: commonGroup, OrderInGroup: 8, Width: connect.WidthMedium, DisplayName: "Reload action",
+			Doc: "What to do when an externally provided configuration value changes."}).
+		Define(connect.ConfigKey{Name: Transforms, Type: connect.ConfigList, Default: "", Importance: connect.Low, Group: transformsGroup, OrderInGroup: 1, Width: connect.WidthLong, DisplayName: "Transforms",
+			Doc: "Aliases of the transforms to apply to records, in order."}).
+		Define(connect.ConfigKey{Name: Predicates, Type: connect.ConfigList, Default: "", Importance: connect.Low, Group: predicatesGroup, OrderInGroup: 1, Width: connect.WidthLong, DisplayName: "Predicates",
+			Doc: "Aliases of the predicates transforms may refer to."}).
+		Define(connect.ConfigKey{Name: ErrorsRetryTimeout, Type: connect.ConfigLong, Default: "0", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 1, Width: connect.WidthMedium, DisplayName: "Retry Timeout for Errors",
+			Doc: "How long a failed operation is retried, in milliseconds; 0 means no retries, -1 forever."}).
+		Define(connect.ConfigKey{Name: ErrorsRetryDelayMax, Type: connect.ConfigLong, Default: "60000", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 2, Width: connect.WidthMedium, DisplayName: "Maximum Delay Between Retries for Errors",
+			Doc: "Upper bound of the backoff between retries, in milliseconds."}).
+		Define(connect.ConfigKey{Name: ErrorsTolerance, Type: connect.ConfigString, Default: "none", Validator: connect.OneOf("none", "all"), Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 3, Width: connect.WidthShort, DisplayName: "Error Tolerance",
+			Doc: "none fails the task on the first conversion or transform error; all skips (or dead-letters) bad records."}).
+		Define(connect.ConfigKey{Name: ErrorsLogEnable, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 4, Width: connect.WidthShort, DisplayName: "Log Errors",
+			Doc: "Whether to log each tolerated error."}).
+		Define(connect.ConfigKey{Name: ErrorsLogMessages, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 5, Width: connect.WidthShort, DisplayName: "Log Error Details",
+			Doc: "Whether logged errors include the record's topic, partition and offset."})
+	if sink {
+		d.Define(connect.ConfigKey{Name: Topics, Type: connect.ConfigList, Default: "", Importance: connect.High, Group: commonGroup, OrderInGroup: 4, Width: connect.WidthLong, DisplayName: "Topics",
+			Doc: "Topics to consume; exactly one of topics and topics.regex must be set."}).
+			Define(connect.ConfigKey{Name: TopicsRegex, Type: connect.ConfigString, Default: "", Importance: connect.High, Group: commonGroup, OrderInGroup: 4, Width: connect.WidthLong, DisplayName: "Topics regex",
+				Doc: "Regular expression of the topics to consume."}).
+			Define(connect.ConfigKey{Name: DLQTopic, Type: connect.ConfigString, Default: "", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 6, Width: connect.WidthMedium, DisplayName: "Dead Letter Queue Topic Name",
+				Doc: "Topic that receives records that failed conversion or transformation when errors.tolerance=all."}).
+			Define(connect.ConfigKey{Name: DLQReplicationFactor, Type: connect.ConfigShort, Default: "3", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 7, Width: connect.WidthMedium, DisplayName: "Dead Letter Queue Topic Replication Factor",
+				Doc: "Replication factor used when creating the dead letter queue topic."}).
+			Define(connect.ConfigKey{Name: DLQContextHeaders, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 8, Width: connect.WidthMedium, DisplayName: "Enable Error Context Headers",
+				Doc: "Whether dead-lettered records carry __connect.errors.* headers describing the failure."})
+	}
+	return d
+}

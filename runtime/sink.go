@@ -1,0 +1,493 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/runtime/herder"
+)
+
+// maxPollRecords bounds one Put batch, as the Java consumer's max.poll.records default does.
+const maxPollRecords = 500
+
+// sinkRunner is the loop of one sink task: consume as group connect-<name>, convert, transform,
+// Put, and commit the consumer offsets the task reports durable.
+type sinkRunner struct {
+	w         *Worker
+	t         *Task
+	task      connect.SinkTask
+	listener  connect.PartitionListener // nil unless the task implements it
+	props     map[string]string
+	conv      converters
+	chain     chain
+	tolerance *tolerance
+	dlq       *deadLetterQueue // nil without a DLQ topic
+	client    *kgo.Client
+	maxPoll   int
+	topics    topicTracker
+
+	// mu serializes the poll loop with the rebalance callbacks, which run on kgo's goroutines.
+	mu        sync.Mutex
+	stopped   bool
+	assigned  map[connect.TopicPartition]bool
+	current   map[connect.TopicPartition]int64 // next offset after the last record given to Put
+	committed map[connect.TopicPartition]int64
+	lastFlush time.Time
+
+	seekMu sync.Mutex
+	seeks  map[connect.TopicPartition]int64 // requested by the task, applied by the loop
+
+	commitRequested atomic.Bool
+	asyncErr        atomic.Pointer[error] // a failure raised from a rebalance callback
+}
+
+// StartSinkTask starts a sink task of the connector described by connProps with its task
+// configuration taskProps. Failures after this returns are reported to listener.
+func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string]string, listener StateListener) (*Task, error) {
+	conn, typ, err := w.NewConnector(connProps)
+	if err != nil {
+		return nil, err
+	}
+	if typ != herder.Sink {
+		return nil, fmt.Errorf("connector %s is not a sink connector", connProps[ConnectorClass])
+	}
+	r := &sinkRunner{
+		w: w, props: taskProps, maxPoll: maxPollRecords, topics: topicTracker{w: w, connector: id.Connector},
+		assigned: map[connect.TopicPartition]bool{}, current: map[connect.TopicPartition]int64{},
+		committed: map[connect.TopicPartition]int64{}, seeks: map[connect.TopicPartition]int64{},
+	}
+	r.task = conn.(connect.SinkConnector).NewTask()
+	r.listener, _ = r.task.(connect.PartitionListener)
+	if r.conv, err = buildConverters(w.registry, w.props, connProps); err != nil {
+		return nil, err
+	}
+	if r.chain, err = buildChain(w.registry, connProps); err != nil {
+		return nil, err
+	}
+	log := w.taskLogger(id)
+	r.tolerance = newTolerance(connProps, log)
+	cprops := clientProps(w.props, connProps, "consumer")
+	if _, ok := cprops["auto.offset.reset"]; !ok {
+		cprops["auto.offset.reset"] = "earliest" // Kafka Connect's default for sink consumers
+	}
+	if n, err := strconv.Atoi(cprops["max.poll.records"]); err == nil && n > 0 {
+		r.maxPoll = n
+	}
+	opts, err := clientOpts(cprops)
+	if err != nil {
+		return nil, fmt.Errorf("consumer config: %w", err)
+	}
+	topicOpt, err := sinkTopics(connProps)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, topicOpt...)
+	opts = append(opts,
+		kgo.ConsumerGroup("connect-"+id.Connector),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.AllowAutoTopicCreation(),
+		kgo.OnPartitionsAssigned(r.onAssigned),
+		kgo.OnPartitionsRevoked(r.onRevoked),
+		kgo.OnPartitionsLost(r.onLost),
+		kgo.AdjustFetchOffsetsFn(r.adjustOffsets),
+	)
+	if r.client, err = kgo.NewClient(opts...); err != nil {
+		return nil, fmt.Errorf("create consumer: %w", err)
+	}
+	if topic := connProps[DLQTopic]; topic != "" && r.tolerance.all {
+		r.dlq = &deadLetterQueue{client: r.client, topic: topic, id: id,
+			contextHeaders: strings.EqualFold(connProps[DLQContextHeaders], "true")}
+	}
+	r.t = newTask(id, log, listener)
+	ctx, cancel := context.WithCancel(context.Background())
+	r.t.cancel = cancel
+	r.t.run(func() error { return r.loop(ctx) }, r.client.Close)
+	return r.t, nil
+}
+
+// sinkTopics turns topics / topics.regex into consumer options; exactly one must be set.
+func sinkTopics(props map[string]string) ([]kgo.Opt, error) {
+	topics := splitList(props[Topics])
+	regex := strings.TrimSpace(props[TopicsRegex])
+	switch {
+	case len(topics) > 0 && regex != "":
+		return nil, fmt.Errorf("sink connector config: %s and %s are mutually exclusive", Topics, TopicsRegex)
+	case len(topics) > 0:
+		return []kgo.Opt{kgo.ConsumeTopics(topics...)}, nil
+	case regex != "":
+		if _, err := regexp.Compile(regex); err != nil {
+			return nil, fmt.Errorf("sink connector config: %s: %w", TopicsRegex, err)
+		}
+		// Java regexes must match the whole topic name; kgo matches anywhere.
+		return []kgo.Opt{kgo.ConsumeRegex(), kgo.ConsumeTopics("^(?:" + regex + ")$")}, nil
+	}
+	return nil, fmt.Errorf("sink connector config: one of %s or %s must be set", Topics, TopicsRegex)
+}
+
+func (r *sinkRunner) loop(ctx context.Context) error {
+	if err := r.task.Start(r, r.props); err != nil {
+		return fmt.Errorf("start sink task: %w", err)
+	}
+	r.t.report(herder.Running, nil)
+	r.lastFlush = time.Now()
+	err := r.consume(ctx)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stopped = true
+	if err == nil {
+		if cerr := r.commit(ctx, true); cerr != nil {
+			r.t.log.Warn("final offset commit failed", "err", cerr)
+		}
+	}
+	if r.listener != nil {
+		if cerr := r.listener.Close(context.Background(), r.Assignment()); cerr != nil {
+			r.t.log.Warn("close partitions", "err", cerr)
+		}
+	}
+	if serr := r.task.Stop(); serr != nil {
+		r.t.log.Warn("stop sink task", "err", serr)
+	}
+	return err
+}
+
+func (r *sinkRunner) consume(ctx context.Context) error {
+	for {
+		r.client.AllowRebalance()
+		if !r.t.waitResumed(ctx) {
+			return nil
+		}
+		fetches := r.client.PollRecords(ctx, r.maxPoll)
+		if ctx.Err() != nil {
+			if err := r.asyncErr.Load(); err != nil {
+				return *err
+			}
+			return nil
+		}
+		for _, fe := range fetches.Errors() {
+			r.t.log.Warn("fetch error", "topic", fe.Topic, "partition", fe.Partition, "err", fe.Err)
+		}
+		if err := r.process(ctx, fetches); err != nil {
+			return err
+		}
+	}
+}
+
+func (r *sinkRunner) process(ctx context.Context, fetches kgo.Fetches) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := fetches.NumRecords()
+	if n > 0 {
+		batch := make([]connect.SinkRecord, 0, n)
+		var err error
+		fetches.EachRecord(func(kr *kgo.Record) {
+			if err != nil {
+				return
+			}
+			var sr connect.SinkRecord
+			var keep bool
+			if keep, err = r.toSinkRecord(ctx, kr, &sr); err == nil && keep {
+				batch = append(batch, sr)
+			}
+			r.current[connect.TopicPartition{Topic: kr.Topic, Partition: kr.Partition}] = kr.Offset + 1
+		})
+		if err != nil {
+			return err
+		}
+		if err := r.put(ctx, batch); err != nil {
+			return err
+		}
+		r.applySeeks()
+	}
+	if r.commitRequested.Swap(false) || time.Since(r.lastFlush) >= r.w.flushInterval() {
+		if err := r.commit(ctx, false); err != nil {
+			r.t.log.Error("offset commit failed; retrying at the next interval", "err", err)
+		}
+	}
+	return nil
+}
+
+// toSinkRecord converts and transforms one consumed record; keep is false when a transform
+// dropped it or a tolerated error skipped it.
+func (r *sinkRunner) toSinkRecord(ctx context.Context, kr *kgo.Record, sr *connect.SinkRecord) (keep bool, err error) {
+	sr.Topic, sr.Partition, sr.Offset, sr.Timestamp = kr.Topic, kr.Partition, kr.Offset, kr.Timestamp
+	sr.TimestampType = connect.CreateTime
+	if kr.Attrs.TimestampType() == 1 {
+		sr.TimestampType = connect.LogAppendTime
+	}
+	r.topics.note(kr.Topic)
+	stage, cerr := r.convert(kr, sr)
+	if cerr != nil {
+		return false, r.tolerate(ctx, stage, kr, &sr.Record, cerr)
+	}
+	out, terr := r.chain.apply(&sr.Record)
+	if terr != nil {
+		return false, r.tolerate(ctx, stageTransform, kr, &sr.Record, terr)
+	}
+	if out == nil {
+		return false, nil
+	}
+	if out != &sr.Record {
+		sr.Record = *out
+	}
+	return true, nil
+}
+
+func (r *sinkRunner) convert(kr *kgo.Record, sr *connect.SinkRecord) (string, error) {
+	var err error
+	if sr.KeySchema, sr.Key, err = r.conv.key.ToConnectData(kr.Topic, kr.Key); err != nil {
+		return stageKeyConverter, fmt.Errorf("convert key: %w", err)
+	}
+	if sr.ValueSchema, sr.Value, err = r.conv.value.ToConnectData(kr.Topic, kr.Value); err != nil {
+		return stageValueConverter, fmt.Errorf("convert value: %w", err)
+	}
+	if len(kr.Headers) > 0 {
+		sr.Headers = make(connect.Headers, len(kr.Headers))
+		for i, h := range kr.Headers {
+			s, v, err := r.conv.header.ToConnectHeader(kr.Topic, h.Key, h.Value)
+			if err != nil {
+				return stageHeaderConvert, fmt.Errorf("convert header %s: %w", h.Key, err)
+			}
+			sr.Headers[i] = connect.Header{Key: h.Key, Schema: s, Value: v}
+		}
+	}
+	return "", nil
+}
+
+func (r *sinkRunner) tolerate(ctx context.Context, stage string, kr *kgo.Record, rec *connect.Record, err error) error {
+	if ferr := r.tolerance.handle(stage, rec, err); ferr != nil {
+		return ferr
+	}
+	if r.dlq != nil {
+		if derr := r.dlq.send(ctx, kr, stage, err); derr != nil {
+			return fmt.Errorf("send record to dead letter queue %s: %w", r.dlq.topic, derr)
+		}
+	}
+	return nil
+}
+
+// put delivers a batch, retrying retriable failures with backoff until the task is stopped.
+func (r *sinkRunner) put(ctx context.Context, batch []connect.SinkRecord) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	b := newBackoff()
+	for {
+		err := r.task.Put(ctx, batch)
+		if err == nil {
+			return nil
+		}
+		if !connect.IsRetriable(err) {
+			return fmt.Errorf("put: %w", err)
+		}
+		d := b.next()
+		r.t.log.Warn("put failed, retrying the batch", "err", err, "backoff", d, "records", len(batch))
+		if !sleepCtx(ctx, d) {
+			return fmt.Errorf("put not retried, task stopping: %w", err)
+		}
+	}
+}
+
+// commit asks the task which offsets are durable and commits those to the consumer group.
+func (r *sinkRunner) commit(ctx context.Context, final bool) error {
+	r.lastFlush = time.Now()
+	if len(r.current) == 0 {
+		return nil
+	}
+	current := make(map[connect.TopicPartition]int64, len(r.current))
+	for tp, o := range r.current {
+		current[tp] = o
+	}
+	cctx, cancel := r.w.flushContext()
+	defer cancel()
+	durable, err := r.task.PreCommit(cctx, current)
+	if err != nil {
+		return fmt.Errorf("pre-commit: %w", err)
+	}
+	toCommit := map[string]map[int32]kgo.EpochOffset{}
+	for tp, o := range durable {
+		if !r.assigned[tp] && !final {
+			continue
+		}
+		if prev, ok := r.committed[tp]; ok && prev == o {
+			continue
+		}
+		if toCommit[tp.Topic] == nil {
+			toCommit[tp.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		toCommit[tp.Topic][tp.Partition] = kgo.EpochOffset{Epoch: -1, Offset: o}
+	}
+	if len(toCommit) == 0 {
+		return nil
+	}
+	var commitErr error
+	r.client.CommitOffsetsSync(cctx, toCommit, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+		if err != nil {
+			commitErr = err
+			return
+		}
+		for _, t := range resp.Topics {
+			for _, p := range t.Partitions {
+				if perr := kerr.ErrorForCode(p.ErrorCode); perr != nil && commitErr == nil {
+					commitErr = fmt.Errorf("%s-%d: %w", t.Topic, p.Partition, perr)
+				}
+			}
+		}
+	})
+	if commitErr != nil {
+		return fmt.Errorf("commit consumer offsets: %w", commitErr)
+	}
+	for topic, parts := range toCommit {
+		for p, eo := range parts {
+			r.committed[connect.TopicPartition{Topic: topic, Partition: p}] = eo.Offset
+		}
+	}
+	return nil
+}
+
+func (r *sinkRunner) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
+	tps := toTopicPartitions(assigned)
+	for _, tp := range tps {
+		r.assigned[tp] = true
+	}
+	if r.listener != nil && len(tps) > 0 {
+		if err := r.listener.Open(ctx, tps); err != nil {
+			r.failAsync(fmt.Errorf("open partitions %v: %w", tps, err))
+		}
+	}
+}
+
+func (r *sinkRunner) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
+	if err := r.commit(ctx, false); err != nil {
+		r.t.log.Warn("offset commit on revoke failed", "err", err)
+	}
+	r.dropPartitions(ctx, toTopicPartitions(revoked))
+}
+
+// onLost drops partitions without committing: another member may already own them.
+func (r *sinkRunner) onLost(ctx context.Context, _ *kgo.Client, lost map[string][]int32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
+	r.dropPartitions(ctx, toTopicPartitions(lost))
+}
+
+func (r *sinkRunner) dropPartitions(ctx context.Context, tps []connect.TopicPartition) {
+	if r.listener != nil && len(tps) > 0 {
+		if err := r.listener.Close(ctx, tps); err != nil {
+			r.t.log.Warn("close partitions", "err", err)
+		}
+	}
+	for _, tp := range tps {
+		delete(r.assigned, tp)
+		delete(r.current, tp)
+		delete(r.committed, tp)
+	}
+}
+
+// adjustOffsets applies seeks the task requested while opening newly assigned partitions; kgo
+// calls it after OnPartitionsAssigned and before fetching starts.
+func (r *sinkRunner) adjustOffsets(_ context.Context, offs map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	r.seekMu.Lock()
+	defer r.seekMu.Unlock()
+	for tp, o := range r.seeks {
+		if parts, ok := offs[tp.Topic]; ok {
+			if _, ok := parts[tp.Partition]; ok {
+				parts[tp.Partition] = kgo.NewOffset().At(o).WithEpoch(-1)
+				delete(r.seeks, tp)
+			}
+		}
+	}
+	return offs, nil
+}
+
+// applySeeks moves partitions the task asked to rewind or skip while running.
+func (r *sinkRunner) applySeeks() {
+	r.seekMu.Lock()
+	defer r.seekMu.Unlock()
+	if len(r.seeks) == 0 {
+		return
+	}
+	set := map[string]map[int32]kgo.EpochOffset{}
+	for tp, o := range r.seeks {
+		if set[tp.Topic] == nil {
+			set[tp.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		set[tp.Topic][tp.Partition] = kgo.EpochOffset{Epoch: -1, Offset: o}
+		r.current[tp] = o
+	}
+	clear(r.seeks)
+	r.client.SetOffsets(set)
+}
+
+// failAsync fails the task from a callback goroutine: the loop returns err once cancelled.
+func (r *sinkRunner) failAsync(err error) {
+	r.asyncErr.CompareAndSwap(nil, &err)
+	r.t.cancel()
+}
+
+func toTopicPartitions(m map[string][]int32) []connect.TopicPartition {
+	var out []connect.TopicPartition
+	for topic, parts := range m {
+		for _, p := range parts {
+			out = append(out, connect.TopicPartition{Topic: topic, Partition: p})
+		}
+	}
+	return out
+}
+
+// The sinkRunner is its task's connect.SinkTaskContext.
+
+func (r *sinkRunner) Logger() *slog.Logger  { return r.t.log }
+func (r *sinkRunner) TaskID() int           { return r.t.id.Task }
+func (r *sinkRunner) ConnectorName() string { return r.t.id.Connector }
+func (r *sinkRunner) RequestCommit()        { r.commitRequested.Store(true) }
+
+func (r *sinkRunner) Seek(offsets map[connect.TopicPartition]int64) {
+	r.seekMu.Lock()
+	defer r.seekMu.Unlock()
+	for tp, o := range offsets {
+		r.seeks[tp] = o
+	}
+}
+
+// Assignment is called by the task from Put, PreCommit, Open or Close, all with r.mu held.
+func (r *sinkRunner) Assignment() []connect.TopicPartition {
+	out := make([]connect.TopicPartition, 0, len(r.assigned))
+	for tp := range r.assigned {
+		out = append(out, tp)
+	}
+	return out
+}
+
+func (r *sinkRunner) ErrantRecordReporter() connect.ErrantRecordReporter {
+	if !r.tolerance.all {
+		return nil
+	}
+	return errantReporter{r}
+}

@@ -1,0 +1,285 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/runtime/herder"
+)
+
+// sourceRunner is the loop of one source task: poll, transform, convert, produce asynchronously,
+// and periodically commit the offsets of records Kafka acknowledged.
+type sourceRunner struct {
+	w         *Worker
+	t         *Task
+	task      connect.SourceTask
+	props     map[string]string
+	conv      converters
+	chain     chain
+	tolerance *tolerance
+	client    *kgo.Client
+	submitted *submitted
+	committer connect.RecordCommitter // nil unless the task implements it
+
+	failure atomic.Pointer[error] // first produce failure; fails the task
+	topics  topicTracker
+}
+
+// StartSourceTask starts a source task of the connector described by connProps with its task
+// configuration taskProps. Failures after this returns are reported to listener.
+func (w *Worker) StartSourceTask(id herder.TaskID, connProps, taskProps map[string]string, listener StateListener) (*Task, error) {
+	conn, typ, err := w.NewConnector(connProps)
+	if err != nil {
+		return nil, err
+	}
+	if typ != herder.Source {
+		return nil, fmt.Errorf("connector %s is not a source connector", connProps[ConnectorClass])
+	}
+	r := &sourceRunner{w: w, props: taskProps, submitted: newSubmitted(), topics: topicTracker{w: w, connector: id.Connector}}
+	r.task = conn.(connect.SourceConnector).NewTask()
+	r.committer, _ = r.task.(connect.RecordCommitter)
+	if r.conv, err = buildConverters(w.registry, w.props, connProps); err != nil {
+		return nil, err
+	}
+	if r.chain, err = buildChain(w.registry, connProps); err != nil {
+		return nil, err
+	}
+	opts, err := clientOpts(clientProps(w.props, connProps, "producer"))
+	if err != nil {
+		return nil, fmt.Errorf("producer config: %w", err)
+	}
+	opts = append(opts, kgo.AllowAutoTopicCreation(), kgo.RecordPartitioner(newSourcePartitioner()))
+	if r.client, err = kgo.NewClient(opts...); err != nil {
+		return nil, fmt.Errorf("create producer: %w", err)
+	}
+	log := w.taskLogger(id)
+	r.tolerance = newTolerance(connProps, log)
+	r.t = newTask(id, log, listener)
+	ctx, cancel := context.WithCancel(context.Background())
+	r.t.cancel = cancel
+	r.t.run(func() error { return r.loop(ctx) }, r.client.Close)
+	return r.t, nil
+}
+
+type sourceTaskContext struct {
+	taskContext
+	offsets offsetReader
+}
+
+func (c sourceTaskContext) Offsets() connect.OffsetReader { return c.offsets }
+
+func (r *sourceRunner) loop(ctx context.Context) error {
+	id := r.t.id
+	tctx := sourceTaskContext{taskContext{id: id, log: r.t.log}, offsetReader{r.w.offsets, id.Connector}}
+	if err := r.task.Start(tctx, r.props); err != nil {
+		return fmt.Errorf("start source task: %w", err)
+	}
+	r.t.report(herder.Running, nil)
+
+	stopCommitter := make(chan struct{})
+	committerDone := make(chan struct{})
+	go r.commitPeriodically(stopCommitter, committerDone)
+
+	err := r.pollLoop(ctx)
+
+	close(stopCommitter)
+	<-committerDone
+	if stopErr := r.task.Stop(); stopErr != nil {
+		r.t.log.Warn("stop source task", "err", stopErr)
+	}
+	// Drain what is in flight so its offsets can be committed, within the graceful timeout.
+	drainCtx, cancel := context.WithTimeout(context.Background(), r.w.ShutdownTimeout())
+	if flushErr := r.client.Flush(drainCtx); flushErr != nil {
+		r.t.log.Warn("in-flight records not acknowledged before shutdown; their offsets stay uncommitted",
+			"in_flight", r.submitted.inFlight(), "err", flushErr)
+	}
+	cancel()
+	// Committing the acknowledged prefix is safe even after a failure: those records are in Kafka.
+	if commitErr := r.commit(); commitErr != nil && err == nil {
+		err = commitErr
+	}
+	if err == nil {
+		if f := r.failure.Load(); f != nil {
+			err = *f
+		}
+	}
+	return err
+}
+
+func (r *sourceRunner) pollLoop(ctx context.Context) error {
+	backoff := newBackoff()
+	for {
+		if !r.t.waitResumed(ctx) {
+			return nil
+		}
+		recs, err := r.task.Poll(ctx)
+		if ctx.Err() != nil {
+			// Stopping: records returned by this last poll are still sent, so none is lost.
+			if err == nil {
+				return r.sendAll(recs)
+			}
+			return nil
+		}
+		if err != nil {
+			if connect.IsRetriable(err) {
+				d := backoff.next()
+				r.t.log.Warn("poll failed, retrying", "err", err, "backoff", d)
+				if !sleepCtx(ctx, d) {
+					return nil
+				}
+				continue
+			}
+			return fmt.Errorf("poll: %w", err)
+		}
+		backoff.reset()
+		if err := r.sendAll(recs); err != nil {
+			return err
+		}
+	}
+}
+
+func (r *sourceRunner) sendAll(recs []connect.SourceRecord) error {
+	for i := range recs {
+		if err := r.send(&recs[i]); err != nil {
+			return err
+		}
+	}
+	if f := r.failure.Load(); f != nil {
+		return *f
+	}
+	return nil
+}
+
+func (r *sourceRunner) send(src *connect.SourceRecord) error {
+	entry, err := r.submitted.submit(src.SourcePartition, src.SourceOffset)
+	if err != nil {
+		return fmt.Errorf("record of source partition %v: %w", src.SourcePartition, err)
+	}
+	rec, err := r.chain.apply(&src.Record)
+	if err != nil {
+		if err = r.tolerance.handle(stageTransform, &src.Record, err); err != nil {
+			return err
+		}
+	}
+	if rec == nil { // dropped by a transform or tolerated: its offset may still be committed
+		r.submitted.ack(entry)
+		return nil
+	}
+	kr, stage, err := r.toKafka(rec)
+	if err != nil {
+		if err = r.tolerance.handle(stage, rec, err); err != nil {
+			return err
+		}
+		r.submitted.ack(entry)
+		return nil
+	}
+	r.topics.note(rec.Topic)
+	r.client.Produce(context.Background(), kr, func(kr *kgo.Record, err error) {
+		if err != nil {
+			err = fmt.Errorf("send record to topic %s: %w", kr.Topic, err)
+			r.failure.CompareAndSwap(nil, &err)
+			return
+		}
+		r.submitted.ack(entry)
+		if r.committer != nil {
+			meta := connect.RecordMetadata{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset}
+			if err := r.committer.CommitRecord(src, meta); err != nil {
+				r.t.log.Warn("commit record", "err", err)
+			}
+		}
+	})
+	return nil
+}
+
+func (r *sourceRunner) toKafka(rec *connect.Record) (*kgo.Record, string, error) {
+	key, err := r.conv.key.FromConnectData(rec.Topic, rec.KeySchema, rec.Key)
+	if err != nil {
+		return nil, stageKeyConverter, fmt.Errorf("convert key: %w", err)
+	}
+	value, err := r.conv.value.FromConnectData(rec.Topic, rec.ValueSchema, rec.Value)
+	if err != nil {
+		return nil, stageValueConverter, fmt.Errorf("convert value: %w", err)
+	}
+	kr := &kgo.Record{Topic: rec.Topic, Key: key, Value: value, Timestamp: rec.Timestamp}
+	if rec.Partition >= 0 {
+		kr.Partition, kr.Context = rec.Partition, explicitPartition
+	}
+	if len(rec.Headers) > 0 {
+		kr.Headers = make([]kgo.RecordHeader, len(rec.Headers))
+		for i, h := range rec.Headers {
+			b, err := r.conv.header.FromConnectHeader(rec.Topic, h.Key, h.Schema, h.Value)
+			if err != nil {
+				return nil, stageHeaderConvert, fmt.Errorf("convert header %s: %w", h.Key, err)
+			}
+			kr.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: b}
+		}
+	}
+	return kr, "", nil
+}
+
+func (r *sourceRunner) commitPeriodically(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(r.w.flushInterval())
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			if err := r.commit(); err != nil {
+				r.t.log.Error("offset commit failed; retrying at the next interval", "err", err)
+			}
+		}
+	}
+}
+
+// commit stores the committable offsets durably, then tells the task, in that order: a task that
+// acknowledges upstream (a replication slot) must never get ahead of the stored offsets.
+func (r *sourceRunner) commit() error {
+	offs := r.submitted.committable()
+	if len(offs) == 0 {
+		return nil
+	}
+	ctx, cancel := r.w.flushContext()
+	defer cancel()
+	if err := r.w.offsets.Put(ctx, r.t.id.Connector, offs); err != nil {
+		return fmt.Errorf("commit offsets: %w", err)
+	}
+	r.submitted.stored()
+	if err := r.task.Commit(ctx, offs); err != nil {
+		r.t.log.Warn("task commit hook failed", "err", err)
+	}
+	return nil
+}
+
+// backoff doubles a delay from 100 ms up to 10 s.
+type backoff struct{ d time.Duration }
+
+func newBackoff() *backoff { return &backoff{} }
+
+func (b *backoff) next() time.Duration {
+	if b.d == 0 {
+		b.d = 100 * time.Millisecond
+	} else if b.d < 10*time.Second {
+		b.d *= 2
+	}
+	return b.d
+}
+
+func (b *backoff) reset() { b.d = 0 }
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,439 @@
+package standalone
+
+import (
+	"context"
+	"errors"
+	"maps"
+
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/runtime"
+	"github.com/kconnect/kconnect/runtime/herder"
+)
+
+var _ herder.Herder = (*Herder)(nil)
+
+// Upstream's messages for the offsets endpoints.
+const (
+	msgMustBeStopped = "Connectors must be in the STOPPED state before their offsets can be modified. " +
+		"This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/%s/stop' endpoint"
+	msgAltered = "The offsets for this connector have been altered successfully"
+	msgReset   = "The offsets for this connector have been reset successfully"
+)
+
+// Connectors implements herder.Herder.
+func (h *Herder) Connectors(context.Context) ([]string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return sortedNames(h.connectors), nil
+}
+
+func (h *Herder) get(name string) (*connector, error) {
+	c, ok := h.connectors[name]
+	if !ok {
+		return nil, herder.NotFound("Connector %s not found", name)
+	}
+	return c, nil
+}
+
+// ConnectorInfo implements herder.Herder.
+func (h *Herder) ConnectorInfo(_ context.Context, name string) (herder.ConnectorInfo, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(name)
+	if err != nil {
+		return herder.ConnectorInfo{}, err
+	}
+	return info(c), nil
+}
+
+func info(c *connector) herder.ConnectorInfo {
+	tasks := make([]herder.TaskID, len(c.taskConfigs))
+	for i := range tasks {
+		tasks[i] = herder.TaskID{Connector: c.name, Task: i}
+	}
+	return herder.ConnectorInfo{Name: c.name, Config: maps.Clone(c.config), Tasks: tasks, Type: c.typ}
+}
+
+// CreateConnector implements herder.Herder.
+func (h *Herder) CreateConnector(ctx context.Context, name string, config map[string]string, initial herder.TargetState) (herder.ConnectorInfo, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.connectors[name]; ok {
+		return herder.ConnectorInfo{}, herder.Conflict("Connector %s already exists", name)
+	}
+	config = withName(config, name)
+	if initial == "" {
+		initial = herder.TargetStarted
+	}
+	if err := h.create(ctx, name, config, initial); err != nil {
+		return herder.ConnectorInfo{}, err
+	}
+	return info(h.connectors[name]), h.save()
+}
+
+func withName(config map[string]string, name string) map[string]string {
+	out := maps.Clone(config)
+	if out == nil {
+		out = map[string]string{}
+	}
+	out[runtime.ConnectorName] = name
+	return out
+}
+
+// PutConnectorConfig implements herder.Herder.
+func (h *Herder) PutConnectorConfig(ctx context.Context, name string, config map[string]string) (herder.ConnectorInfo, bool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.put(ctx, name, withName(config, name))
+}
+
+func (h *Herder) put(ctx context.Context, name string, config map[string]string) (herder.ConnectorInfo, bool, error) {
+	old, exists := h.connectors[name]
+	if !exists {
+		if err := h.create(ctx, name, config, herder.TargetStarted); err != nil {
+			return herder.ConnectorInfo{}, false, err
+		}
+		return info(h.connectors[name]), true, h.save()
+	}
+	if err := h.validate(ctx, name, config); err != nil {
+		return herder.ConnectorInfo{}, false, err
+	}
+	target := old.target
+	h.remove(name)
+	if err := h.create(ctx, name, config, target); err != nil {
+		return herder.ConnectorInfo{}, false, err
+	}
+	return info(h.connectors[name]), false, h.save()
+}
+
+// PatchConnectorConfig implements herder.Herder.
+func (h *Herder) PatchConnectorConfig(ctx context.Context, name string, patch map[string]*string) (herder.ConnectorInfo, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(name)
+	if err != nil {
+		return herder.ConnectorInfo{}, err
+	}
+	config := maps.Clone(c.config)
+	for k, v := range patch {
+		if v == nil {
+			delete(config, k)
+		} else {
+			config[k] = *v
+		}
+	}
+	ci, _, err := h.put(ctx, name, withName(config, name))
+	return ci, err
+}
+
+// DeleteConnector implements herder.Herder.
+func (h *Herder) DeleteConnector(_ context.Context, name string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, err := h.get(name); err != nil {
+		return err
+	}
+	h.remove(name)
+	h.w.ResetActiveTopics(name)
+	return h.save()
+}
+
+// ConnectorStatus implements herder.Herder.
+func (h *Herder) ConnectorStatus(_ context.Context, name string) (herder.ConnectorStatus, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(name)
+	if err != nil {
+		return herder.ConnectorStatus{}, err
+	}
+	st := herder.ConnectorStatus{
+		Name:      name,
+		Connector: herder.ConnectorState{State: c.state, WorkerID: h.w.ID(), Trace: trace(c.err)},
+		Tasks:     make([]herder.TaskState, 0, len(c.taskConfigs)),
+		Type:      c.typ,
+	}
+	for i := range c.taskConfigs {
+		st.Tasks = append(st.Tasks, h.taskState(c, i))
+	}
+	return st, nil
+}
+
+func (h *Herder) taskState(c *connector, i int) herder.TaskState {
+	s := h.status(herder.TaskID{Connector: c.name, Task: i})
+	state := s.state
+	if c.target == herder.TargetPaused && state == herder.Running {
+		state = herder.Paused
+	}
+	return herder.TaskState{ID: i, State: state, WorkerID: h.w.ID(), Trace: trace(s.err)}
+}
+
+func trace(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// TaskStatus implements herder.Herder.
+func (h *Herder) TaskStatus(_ context.Context, id herder.TaskID) (herder.TaskState, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(id.Connector)
+	if err != nil {
+		return herder.TaskState{}, err
+	}
+	if id.Task < 0 || id.Task >= len(c.taskConfigs) {
+		return herder.TaskState{}, herder.NotFound("Task %s-%d not found", id.Connector, id.Task)
+	}
+	return h.taskState(c, id.Task), nil
+}
+
+// Tasks implements herder.Herder.
+func (h *Herder) Tasks(_ context.Context, name string) ([]herder.TaskInfo, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]herder.TaskInfo, len(c.taskConfigs))
+	for i, tc := range c.taskConfigs {
+		out[i] = herder.TaskInfo{ID: herder.TaskID{Connector: name, Task: i}, Config: maps.Clone(tc)}
+	}
+	return out, nil
+}
+
+// RestartConnector implements herder.Herder.
+func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks, onlyFailed bool) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(name)
+	if err != nil {
+		return err
+	}
+	if c.target == herder.TargetStopped {
+		return nil
+	}
+	if !onlyFailed || c.state == herder.Failed {
+		h.stopInstance(c)
+		c.state, c.err = herder.Restarting, nil
+		h.startConnector(ctx, c)
+	}
+	if !includeTasks {
+		return nil
+	}
+	for i := range c.taskConfigs {
+		id := herder.TaskID{Connector: name, Task: i}
+		if onlyFailed && h.status(id).state != herder.Failed {
+			continue
+		}
+		h.restartTask(ctx, c, i)
+	}
+	h.apply(ctx, c)
+	return nil
+}
+
+// RestartTask implements herder.Herder.
+func (h *Herder) RestartTask(ctx context.Context, id herder.TaskID) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(id.Connector)
+	if err != nil {
+		return err
+	}
+	if id.Task < 0 || id.Task >= len(c.taskConfigs) {
+		return herder.NotFound("Task %s-%d not found", id.Connector, id.Task)
+	}
+	h.restartTask(ctx, c, id.Task)
+	return nil
+}
+
+func (h *Herder) restartTask(ctx context.Context, c *connector, i int) {
+	if i < len(c.tasks) && c.tasks[i] != nil {
+		h.stopTask(ctx, c, i, c.tasks[i])
+		c.tasks[i] = nil
+	}
+	h.setStatus(herder.TaskID{Connector: c.name, Task: i}, taskStatus{state: herder.Restarting})
+	if len(c.tasks) != len(c.taskConfigs) {
+		c.tasks = make([]*runtime.Task, len(c.taskConfigs))
+	}
+	h.startTask(c, i)
+}
+
+func (h *Herder) setTarget(ctx context.Context, name string, target herder.TargetState) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(name)
+	if err != nil {
+		return err
+	}
+	c.target = target
+	h.apply(ctx, c)
+	return h.save()
+}
+
+// PauseConnector implements herder.Herder.
+func (h *Herder) PauseConnector(ctx context.Context, name string) error {
+	return h.setTarget(ctx, name, herder.TargetPaused)
+}
+
+// ResumeConnector implements herder.Herder.
+func (h *Herder) ResumeConnector(ctx context.Context, name string) error {
+	return h.setTarget(ctx, name, herder.TargetStarted)
+}
+
+// StopConnector implements herder.Herder.
+func (h *Herder) StopConnector(ctx context.Context, name string) error {
+	return h.setTarget(ctx, name, herder.TargetStopped)
+}
+
+// ConnectorTopics implements herder.Herder.
+func (h *Herder) ConnectorTopics(_ context.Context, name string) ([]string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, err := h.get(name); err != nil {
+		return nil, err
+	}
+	return h.w.ActiveTopics(name), nil
+}
+
+// ResetConnectorTopics implements herder.Herder.
+func (h *Herder) ResetConnectorTopics(_ context.Context, name string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, err := h.get(name); err != nil {
+		return err
+	}
+	h.w.ResetActiveTopics(name)
+	return nil
+}
+
+// Offsets implements herder.Herder.
+func (h *Herder) Offsets(ctx context.Context, name string) ([]herder.Offset, error) {
+	h.mu.Lock()
+	c, err := h.get(name)
+	h.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if c.typ == herder.Sink {
+		return h.w.SinkOffsets(ctx, name)
+	}
+	list, err := h.w.Offsets().List(name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]herder.Offset, len(list))
+	for i, o := range list {
+		out[i] = herder.Offset{Partition: o.Partition, Offset: o.Offset}
+	}
+	return out, nil
+}
+
+// stoppedConnector returns the connector if it is STOPPED, as altering offsets requires.
+func (h *Herder) stoppedConnector(name string) (*connector, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(name)
+	if err != nil {
+		return nil, err
+	}
+	if c.target != herder.TargetStopped {
+		return nil, herder.BadRequest(msgMustBeStopped, name)
+	}
+	return c, nil
+}
+
+// AlterOffsets implements herder.Herder.
+func (h *Herder) AlterOffsets(ctx context.Context, name string, offs []herder.Offset) (string, error) {
+	c, err := h.stoppedConnector(name)
+	if err != nil {
+		return "", err
+	}
+	if len(offs) == 0 {
+		return "", herder.BadRequest("The offsets to be altered may not be empty")
+	}
+	if c.typ == herder.Sink {
+		return msgAltered, h.w.AlterSinkOffsets(ctx, name, offs)
+	}
+	list := make([]connect.SourceOffset, len(offs))
+	for i, o := range offs {
+		if o.Partition == nil {
+			return "", herder.BadRequest("Source partitions may not be null")
+		}
+		list[i] = connect.SourceOffset{Partition: o.Partition, Offset: o.Offset}
+	}
+	if err := h.w.Offsets().Put(ctx, name, list); err != nil {
+		return "", err
+	}
+	return msgAltered, nil
+}
+
+// ResetOffsets implements herder.Herder.
+func (h *Herder) ResetOffsets(ctx context.Context, name string) (string, error) {
+	c, err := h.stoppedConnector(name)
+	if err != nil {
+		return "", err
+	}
+	if c.typ == herder.Sink {
+		return msgReset, h.w.ResetSinkOffsets(ctx, name)
+	}
+	list, err := h.w.Offsets().List(name)
+	if err != nil {
+		return "", err
+	}
+	for i := range list {
+		list[i].Offset = nil
+	}
+	if err := h.w.Offsets().Put(ctx, name, list); err != nil {
+		return "", err
+	}
+	return msgReset, nil
+}
+
+// Plugins implements herder.Herder.
+func (h *Herder) Plugins() []connect.Plugin { return h.w.Registry().Plugins() }
+
+// PluginConfig implements herder.Herder.
+func (h *Herder) PluginConfig(_ context.Context, class string) ([]herder.ConfigKeyInfo, error) {
+	p, err := h.w.Registry().Lookup(class)
+	if err != nil {
+		return nil, herder.NotFound("%s", err.Error())
+	}
+	cfg, ok := p.New().(connect.Configurable)
+	if !ok {
+		return []herder.ConfigKeyInfo{}, nil
+	}
+	keys := cfg.ConfigDef().Keys()
+	out := make([]herder.ConfigKeyInfo, len(keys))
+	for i, k := range keys {
+		out[i] = runtime.KeyInfo(k, i+1)
+	}
+	return out, nil
+}
+
+// ValidateConfig implements herder.Herder.
+func (h *Herder) ValidateConfig(ctx context.Context, class string, config map[string]string) (herder.ConfigInfos, error) {
+	return h.w.Validate(ctx, class, config)
+}
+
+// KafkaClusterID implements herder.Herder.
+func (h *Herder) KafkaClusterID(ctx context.Context) (string, error) {
+	if h.clusterID == nil {
+		return h.w.ClusterID(ctx)
+	}
+	return h.clusterID(ctx)
+}
+
+// Ready implements herder.Herder.
+func (h *Herder) Ready(context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.ready {
+		return errors.New("Worker is still starting up.")
+	}
+	return nil
+}
+
+// WorkerID implements herder.Herder.
+func (h *Herder) WorkerID() string { return h.w.ID() }

@@ -1,0 +1,450 @@
+// Package standalone is the herder of standalone mode: one worker process owns every connector,
+// configured from the command line and the REST API. Beyond upstream, connectors created or
+// changed through REST persist in a state file, so they survive a restart.
+package standalone
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/runtime"
+	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/offsets"
+)
+
+// Herder runs connectors on one worker. All methods are safe for concurrent use; lifecycle
+// changes are serialized by one mutex, which is fine for the handful of connectors a standalone
+// worker runs.
+type Herder struct {
+	w         *runtime.Worker
+	log       *slog.Logger
+	statePath string // "" disables persistence
+	clusterID func(context.Context) (string, error)
+
+	mu         sync.Mutex
+	connectors map[string]*connector
+	ready      bool
+	closed     bool
+
+	// Task states have their own lock: tasks report them from their goroutines, including while
+	// the herder holds mu waiting for those very tasks to stop.
+	statusMu sync.Mutex
+	statuses map[herder.TaskID]taskStatus
+}
+
+// connector is one connector's configuration and running state.
+type connector struct {
+	name   string
+	config map[string]string
+	target herder.TargetState
+	typ    herder.ConnectorType
+
+	instance connect.Connector // nil unless started
+	state    herder.State
+	err      error
+
+	taskConfigs []map[string]string
+	tasks       []*runtime.Task // nil entries for tasks that failed to start
+}
+
+type taskStatus struct {
+	state herder.State
+	err   error
+}
+
+// Options configures a Herder.
+type Options struct {
+	// StatePath is the file REST-made changes persist in; "" keeps them in memory only.
+	StatePath string
+	// ClusterID reports the Kafka cluster id for GET /.
+	ClusterID func(context.Context) (string, error)
+}
+
+// New returns a herder running connectors on w.
+func New(w *runtime.Worker, log *slog.Logger, opts Options) *Herder {
+	return &Herder{w: w, log: log, statePath: opts.StatePath, clusterID: opts.ClusterID,
+		connectors: map[string]*connector{}, statuses: map[herder.TaskID]taskStatus{}}
+}
+
+// persisted is the state file's shape.
+type persisted struct {
+	Connectors map[string]persistedConnector `json:"connectors"`
+}
+
+type persistedConnector struct {
+	Config map[string]string  `json:"config"`
+	Target herder.TargetState `json:"target_state"`
+}
+
+// Start loads the persisted connectors, then applies the command-line connector configs, which
+// win over persisted ones of the same name, and starts everything.
+func (h *Herder) Start(ctx context.Context, cmdline []map[string]string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	saved, err := h.load()
+	if err != nil {
+		return err
+	}
+	fromCmdline := map[string]bool{}
+	for _, cfg := range cmdline {
+		name := cfg[runtime.ConnectorName]
+		fromCmdline[name] = true
+		target := herder.TargetStarted
+		if pc, ok := saved.Connectors[name]; ok {
+			target = pc.Target
+			if !maps.Equal(pc.Config, cfg) {
+				h.log.Info("command-line config replaces the one saved in the state file", "connector", name, "file", h.statePath)
+			}
+		}
+		if err := h.create(ctx, name, cfg, target); err != nil {
+			return err
+		}
+	}
+	for _, name := range connect.SortedKeys(saved.Connectors) {
+		if fromCmdline[name] {
+			continue
+		}
+		pc := saved.Connectors[name]
+		if err := h.create(ctx, name, pc.Config, pc.Target); err != nil {
+			h.log.Error("could not restore connector from state file", "connector", name, "file", h.statePath, "err", err)
+		}
+	}
+	h.ready = true
+	return h.save()
+}
+
+// Stop stops every connector and task, waiting up to the graceful shutdown timeout for each.
+func (h *Herder) Stop(ctx context.Context) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	all := make([]*connector, 0, len(h.connectors))
+	for _, c := range h.connectors {
+		all = append(all, c)
+	}
+	h.stopTasks(ctx, all...)
+	for _, c := range all {
+		h.stopInstance(c)
+	}
+}
+
+func (h *Herder) stopTask(ctx context.Context, c *connector, i int, t *runtime.Task) {
+	sctx, cancel := context.WithTimeout(ctx, h.w.ShutdownTimeout()+time.Second)
+	defer cancel()
+	if err := t.Stop(sctx); err != nil {
+		h.log.Error("task did not stop gracefully", "connector", c.name, "task", i, "err", err)
+	}
+}
+
+// create validates and registers a connector, then starts it as target says. Callers hold h.mu.
+func (h *Herder) create(ctx context.Context, name string, config map[string]string, target herder.TargetState) error {
+	if err := h.validate(ctx, name, config); err != nil {
+		return err
+	}
+	_, typ, err := h.w.NewConnector(config)
+	if err != nil {
+		return herder.BadRequest("%s", err.Error())
+	}
+	c := &connector{name: name, config: config, target: target, typ: typ, state: herder.Unassigned}
+	h.connectors[name] = c
+	h.apply(ctx, c)
+	return nil
+}
+
+func (h *Herder) validate(ctx context.Context, name string, config map[string]string) error {
+	if name == "" {
+		return herder.BadRequest("Connector config %v contains no connector name", config)
+	}
+	cls := config[runtime.ConnectorClass]
+	if cls == "" {
+		return herder.BadRequest("Connector config %v contains no connector type", config)
+	}
+	infos, err := h.w.Validate(ctx, cls, config)
+	if err != nil {
+		return err
+	}
+	if infos.ErrorCount == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("Connector configuration is invalid and contains the following %d error(s):", infos.ErrorCount)
+	for _, ci := range infos.Configs {
+		for _, e := range ci.Value.Errors {
+			msg += "\n" + e
+		}
+	}
+	msg += "\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`"
+	return herder.BadRequest("%s", msg)
+}
+
+// apply brings a connector to its target state. Callers hold h.mu.
+func (h *Herder) apply(ctx context.Context, c *connector) {
+	switch c.target {
+	case herder.TargetStopped:
+		h.stopTasks(ctx, c)
+		h.stopInstance(c)
+		c.taskConfigs = nil
+		c.state = herder.Stopped
+	case herder.TargetPaused:
+		if c.instance == nil {
+			h.startConnector(ctx, c)
+		}
+		for _, t := range c.tasks {
+			if t != nil {
+				t.Pause()
+			}
+		}
+		if c.state != herder.Failed {
+			c.state = herder.Paused
+		}
+	default:
+		if c.instance == nil {
+			h.startConnector(ctx, c)
+		}
+		for _, t := range c.tasks {
+			if t != nil {
+				t.Resume()
+			}
+		}
+		if c.state == herder.Paused {
+			c.state = herder.Running
+		}
+	}
+}
+
+// startConnector starts the connector instance and its tasks. Callers hold h.mu.
+func (h *Herder) startConnector(ctx context.Context, c *connector) {
+	inst, _, err := h.w.NewConnector(c.config)
+	if err != nil {
+		h.failConnector(c, err)
+		return
+	}
+	cctx := &connectorContext{h: h, name: c.name, log: h.log.With("connector", c.name)}
+	if err := inst.Start(cctx, c.config); err != nil {
+		h.failConnector(c, fmt.Errorf("start connector: %w", err))
+		return
+	}
+	c.instance, c.state, c.err = inst, herder.Running, nil
+	h.reconfigure(ctx, c)
+}
+
+func (h *Herder) failConnector(c *connector, err error) {
+	h.log.Error("connector failed", "connector", c.name, "err", err)
+	c.state, c.err = herder.Failed, err
+}
+
+// reconfigure asks the connector for task configs and (re)starts the tasks if they changed.
+// Callers hold h.mu.
+func (h *Herder) reconfigure(ctx context.Context, c *connector) {
+	if c.instance == nil || c.target == herder.TargetStopped {
+		return
+	}
+	maxTasks := 1
+	if v, err := strconv.Atoi(c.config[runtime.TasksMax]); err == nil && v > 0 {
+		maxTasks = v
+	}
+	configs, err := c.instance.TaskConfigs(maxTasks)
+	if err != nil {
+		h.failConnector(c, fmt.Errorf("task configs: %w", err))
+		return
+	}
+	if len(configs) > maxTasks {
+		configs = configs[:maxTasks]
+	}
+	if reflect.DeepEqual(configs, c.taskConfigs) && len(c.tasks) == len(configs) {
+		return
+	}
+	h.stopTasks(ctx, c)
+	c.taskConfigs = configs
+	c.tasks = make([]*runtime.Task, len(configs))
+	for i := range configs {
+		h.startTask(c, i)
+	}
+}
+
+// startTask starts task i of c. Callers hold h.mu.
+func (h *Herder) startTask(c *connector, i int) {
+	id := herder.TaskID{Connector: c.name, Task: i}
+	var (
+		t   *runtime.Task
+		err error
+	)
+	if c.typ == herder.Sink {
+		t, err = h.w.StartSinkTask(id, c.config, c.taskConfigs[i], h.onTaskState)
+	} else {
+		t, err = h.w.StartSourceTask(id, c.config, c.taskConfigs[i], h.onTaskState)
+	}
+	if err != nil {
+		h.log.Error("task failed to start", "connector", c.name, "task", i, "err", err)
+		h.setStatus(id, taskStatus{state: herder.Failed, err: err})
+		return
+	}
+	c.tasks[i] = t
+	if c.target == herder.TargetPaused {
+		t.Pause()
+	}
+}
+
+func (h *Herder) setStatus(id herder.TaskID, st taskStatus) {
+	h.statusMu.Lock()
+	defer h.statusMu.Unlock()
+	h.statuses[id] = st
+}
+
+func (h *Herder) status(id herder.TaskID) taskStatus {
+	h.statusMu.Lock()
+	defer h.statusMu.Unlock()
+	if st, ok := h.statuses[id]; ok {
+		return st
+	}
+	return taskStatus{state: herder.Unassigned}
+}
+
+// onTaskState records state changes reported by running tasks.
+func (h *Herder) onTaskState(id herder.TaskID, state herder.State, err error) {
+	h.statusMu.Lock()
+	defer h.statusMu.Unlock()
+	// A task that failed stays FAILED until restarted; its shutdown must not hide the failure.
+	if cur, ok := h.statuses[id]; ok && cur.state == herder.Failed && state == herder.Unassigned {
+		return
+	}
+	h.statuses[id] = taskStatus{state: state, err: err}
+}
+
+// stopTasks stops every task of the given connectors in parallel and forgets their states.
+// Callers hold h.mu.
+func (h *Herder) stopTasks(ctx context.Context, cs ...*connector) {
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		for i, t := range c.tasks {
+			if t == nil {
+				continue
+			}
+			wg.Add(1)
+			go func(c *connector, i int, t *runtime.Task) {
+				defer wg.Done()
+				h.stopTask(ctx, c, i, t)
+			}(c, i, t)
+		}
+	}
+	wg.Wait()
+	h.statusMu.Lock()
+	defer h.statusMu.Unlock()
+	for _, c := range cs {
+		for i := range c.tasks {
+			delete(h.statuses, herder.TaskID{Connector: c.name, Task: i})
+		}
+		c.tasks = nil
+	}
+}
+
+func (h *Herder) stopInstance(c *connector) {
+	if c.instance == nil {
+		return
+	}
+	if err := c.instance.Stop(); err != nil {
+		h.log.Warn("stop connector", "connector", c.name, "err", err)
+	}
+	c.instance = nil
+	if c.state != herder.Failed {
+		c.state = herder.Unassigned
+	}
+}
+
+// remove stops and forgets a connector. Callers hold h.mu.
+func (h *Herder) remove(name string) {
+	c := h.connectors[name]
+	h.stopTasks(context.Background(), c)
+	h.stopInstance(c)
+	delete(h.connectors, name)
+}
+
+// connectorContext implements connect.ConnectorContext.
+type connectorContext struct {
+	h    *Herder
+	name string
+	log  *slog.Logger
+}
+
+func (c *connectorContext) Logger() *slog.Logger { return c.log }
+
+// RequestTaskReconfiguration re-reads task configs asynchronously: the connector may call it
+// from its own goroutines, even while the herder holds its lock.
+func (c *connectorContext) RequestTaskReconfiguration() {
+	go func() {
+		c.h.mu.Lock()
+		defer c.h.mu.Unlock()
+		if conn, ok := c.h.connectors[c.name]; ok && !c.h.closed {
+			c.h.reconfigure(context.Background(), conn)
+		}
+	}()
+}
+
+func (c *connectorContext) RaiseError(err error) {
+	go func() {
+		c.h.mu.Lock()
+		defer c.h.mu.Unlock()
+		if conn, ok := c.h.connectors[c.name]; ok {
+			c.h.failConnector(conn, err)
+		}
+	}()
+}
+
+func (h *Herder) load() (persisted, error) {
+	p := persisted{Connectors: map[string]persistedConnector{}}
+	if h.statePath == "" {
+		return p, nil
+	}
+	data, err := os.ReadFile(h.statePath)
+	if errors.Is(err, os.ErrNotExist) {
+		return p, nil
+	}
+	if err != nil {
+		return p, fmt.Errorf("load connector state %s: %w", h.statePath, err)
+	}
+	if err := json.Unmarshal(data, &p); err != nil {
+		return p, fmt.Errorf("load connector state %s: %w", h.statePath, err)
+	}
+	if p.Connectors == nil {
+		p.Connectors = map[string]persistedConnector{}
+	}
+	return p, nil
+}
+
+// save persists every connector's config and target state. Callers hold h.mu.
+func (h *Herder) save() error {
+	if h.statePath == "" {
+		return nil
+	}
+	p := persisted{Connectors: map[string]persistedConnector{}}
+	for name, c := range h.connectors {
+		p.Connectors[name] = persistedConnector{Config: c.config, Target: c.target}
+	}
+	data, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode connector state: %w", err)
+	}
+	if err := offsets.WriteFileAtomic(h.statePath, data); err != nil {
+		return fmt.Errorf("save connector state: %w", err)
+	}
+	return nil
+}
+
+func sortedNames(m map[string]*connector) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,80 @@
+package runtime
+
+import (
+	"testing"
+)
+
+func TestSubmittedCommitsOnlyAcknowledgedPrefix(t *testing.T) {
+	s := newSubmitted()
+	a := map[string]any{"file": "a"}
+	b := map[string]any{"file": "b"}
+	var recs []*submittedRecord
+	for i := int64(1); i <= 3; i++ {
+		r, err := s.submit(a, map[string]any{"pos": i})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	rb, _ := s.submit(map[string]any{"file": "b"}, map[string]any{"pos": int64(10)})
+	unkeyed, _ := s.submit(nil, nil)
+
+	// The second and third records of a are acknowledged before the first: nothing of a may commit.
+	s.ack(recs[1])
+	s.ack(recs[2])
+	s.ack(rb)
+	s.ack(unkeyed)
+	got := offsetsByFile(s)
+	if _, ok := got["a"]; ok {
+		t.Fatalf("partition a committed %v although its first record is unacknowledged", got["a"])
+	}
+	if got["b"] != 10 {
+		t.Fatalf("partition b: want offset 10, got %v", got["b"])
+	}
+
+	s.ack(recs[0])
+	got = offsetsByFile(s)
+	if got["a"] != 3 {
+		t.Fatalf("partition a: want offset 3 once all acknowledged, got %v", got)
+	}
+	if _, ok := got["b"]; ok {
+		t.Fatal("partition b offered again without new records")
+	}
+	if n := s.inFlight(); n != 0 {
+		t.Fatalf("in flight = %d, want 0", n)
+	}
+	// A different map with equal content must land in the same queue as b.
+	r2, _ := s.submit(b, map[string]any{"pos": int64(11)})
+	s.ack(r2)
+	if got := offsetsByFile(s); got["b"] != 11 {
+		t.Fatalf("equal partition maps must share a queue: %v", got)
+	}
+}
+
+func offsetsByFile(s *submitted) map[string]int64 {
+	out := map[string]int64{}
+	defer s.stored()
+	for _, o := range s.committable() {
+		out[o.Partition["file"].(string)] = o.Offset["pos"].(int64)
+	}
+	return out
+}
+
+func TestSubmittedRetriesUnstoredOffsets(t *testing.T) {
+	s := newSubmitted()
+	p := map[string]any{"file": "a"}
+	r, _ := s.submit(p, map[string]any{"pos": int64(7)})
+	s.ack(r)
+	if got := s.committable(); len(got) != 1 {
+		t.Fatalf("want one committable offset, got %v", got)
+	}
+	// The store failed (stored not called): the same offset must be offered again.
+	got := s.committable()
+	if len(got) != 1 || got[0].Offset["pos"] != int64(7) {
+		t.Fatalf("offset whose store failed must be retried, got %v", got)
+	}
+	s.stored()
+	if got := s.committable(); len(got) != 0 {
+		t.Fatalf("nothing new to commit after a successful store, got %v", got)
+	}
+}

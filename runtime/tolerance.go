@@ -1,0 +1,58 @@
+package runtime
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+
+	"github.com/kconnect/kconnect/connect"
+)
+
+// Stages of the data path, named as upstream's error context reports them.
+const (
+	stageTransform      = "TRANSFORMATION"
+	stageKeyConverter   = "KEY_CONVERTER"
+	stageValueConverter = "VALUE_CONVERTER"
+	stageHeaderConvert  = "HEADER_CONVERTER"
+)
+
+// tolerance applies errors.tolerance to conversion and transform failures: with "none" the first
+// failure fails the task; with "all" the record is skipped (and, for sinks, dead-lettered) and
+// the failure optionally logged.
+type tolerance struct {
+	all         bool
+	logErrors   bool
+	logMessages bool
+	log         *slog.Logger
+	failures    atomic.Int64
+	skipped     atomic.Int64
+}
+
+func newTolerance(props map[string]string, log *slog.Logger) *tolerance {
+	return &tolerance{
+		all:         strings.EqualFold(props[ErrorsTolerance], "all"),
+		logErrors:   strings.EqualFold(props[ErrorsLogEnable], "true"),
+		logMessages: strings.EqualFold(props[ErrorsLogMessages], "true"),
+		log:         log,
+	}
+}
+
+// handle returns nil when the failure is tolerated (the caller skips the record) and otherwise
+// the error that fails the task, naming the stage and the record.
+func (t *tolerance) handle(stage string, rec *connect.Record, err error) error {
+	t.failures.Add(1)
+	if !t.all {
+		return fmt.Errorf("tolerance exceeded in error handler: %s failed for record in topic %s partition %d offset %d: %w",
+			stage, rec.Topic, rec.Partition, rec.Offset, err)
+	}
+	t.skipped.Add(1)
+	if t.logErrors {
+		attrs := []any{"stage", stage, "err", err}
+		if t.logMessages {
+			attrs = append(attrs, "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset)
+		}
+		t.log.Error("error encountered in task, record skipped", attrs...)
+	}
+	return nil
+}

@@ -1,0 +1,233 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/runtime/herder"
+)
+
+// Validate validates a connector configuration the way upstream's validate endpoint does: the
+// common connector keys, the connector's own ConfigDef (and its ConfigValidator, which may talk to
+// the external system), the converters and the transforms. class may be a class name or alias.
+func (w *Worker) Validate(ctx context.Context, class string, props map[string]string) (herder.ConfigInfos, error) {
+	plugin, err := w.registry.Lookup(class, connect.PluginSource, connect.PluginSink)
+	if err != nil {
+		return herder.ConfigInfos{}, herder.BadRequest("%s", err.Error())
+	}
+	conn := plugin.New().(connect.Connector)
+	sink := plugin.Type == connect.PluginSink
+	withClass := make(map[string]string, len(props)+1)
+	for k, v := range props {
+		withClass[k] = v
+	}
+	if withClass[ConnectorClass] == "" {
+		withClass[ConnectorClass] = class
+	}
+
+	common := ConnectorConfigDef(sink)
+	infos := herder.ConfigInfos{Name: plugin.Class}
+	commonValues := common.Validate(withClass)
+	w.validateCommon(withClass, sink, commonValues)
+	addInfos(&infos, common, commonValues)
+
+	extra, extraValues := w.validateTransforms(withClass)
+	addInfos(&infos, extra, extraValues)
+
+	def := conn.ConfigDef()
+	values := def.Validate(withClass)
+	if v, ok := conn.(connect.ConfigValidator); ok && countErrors(values) == 0 {
+		values = v.Validate(ctx, withClass, values)
+	}
+	addInfos(&infos, def, values)
+	infos.Groups = groups(common, extra, def)
+	return infos, nil
+}
+
+func (w *Worker) validateCommon(props map[string]string, sink bool, values []connect.ConfigValue) {
+	addErr := func(name, msg string) {
+		for i := range values {
+			if values[i].Name == name {
+				values[i].Errors = append(values[i].Errors, msg)
+			}
+		}
+	}
+	for _, key := range []string{KeyConverter, ValueConverter} {
+		if cls := props[key]; cls != "" {
+			if _, err := w.registry.Lookup(cls, connect.PluginConverter); err != nil {
+				addErr(key, err.Error())
+			}
+		}
+	}
+	if cls := props[HeaderConverter]; cls != "" {
+		if _, err := w.registry.Lookup(cls, connect.PluginHeaderConverter); err != nil {
+			addErr(HeaderConverter, err.Error())
+		}
+	}
+	if sink {
+		topics, regex := strings.TrimSpace(props[Topics]), strings.TrimSpace(props[TopicsRegex])
+		switch {
+		case topics != "" && regex != "":
+			msg := "topics and topics.regex are mutually exclusive options, but both are set."
+			addErr(Topics, msg)
+			addErr(TopicsRegex, msg)
+		case topics == "" && regex == "":
+			msg := "Must configure one of topics or topics.regex"
+			addErr(Topics, msg)
+			addErr(TopicsRegex, msg)
+		}
+		if dlq := props[DLQTopic]; dlq != "" {
+			for _, t := range splitList(topics) {
+				if t == dlq {
+					addErr(DLQTopic, fmt.Sprintf("The DLQ topic '%s' may not be included in the list of topics ('%s=%s') consumed by the connector", dlq, Topics, topics))
+				}
+			}
+		}
+	}
+}
+
+// validateTransforms checks every transforms.<alias>.type and predicates.<alias>.type and the
+// plugin's own keys, reported under their full prefixed names as upstream does.
+func (w *Worker) validateTransforms(props map[string]string) (*connect.ConfigDef, []connect.ConfigValue) {
+	def := connect.NewConfigDef()
+	var values []connect.ConfigValue
+	check := func(kind, listKey, group string, typ connect.PluginType) {
+		for i, alias := range splitList(props[listKey]) {
+			prefix := kind + "." + alias + "."
+			key := prefix + "type"
+			def.Define(connect.ConfigKey{Name: key, Type: connect.ConfigClass, Required: true, Importance: connect.High, Group: group + ": " + alias, OrderInGroup: i,
+				Doc: "Class of the " + kind[:len(kind)-1] + " " + alias + "."})
+			cv := connect.ConfigValue{Name: key, Value: props[key], Visible: true}
+			if props[key] == "" {
+				cv.Errors = append(cv.Errors, fmt.Sprintf("Missing required configuration %q which has no default value.", key))
+				values = append(values, cv)
+				continue
+			}
+			p, err := w.registry.Lookup(props[key], typ)
+			if err != nil {
+				cv.Errors = append(cv.Errors, err.Error())
+				values = append(values, cv)
+				continue
+			}
+			values = append(values, cv)
+			sub := connect.WithPrefix(props, prefix)
+			plugin, ok := p.New().(connect.Configurable)
+			if !ok {
+				continue
+			}
+			for _, k := range plugin.ConfigDef().Keys() {
+				k.Name = prefix + k.Name
+				k.Group = group + ": " + alias
+				def.Define(k)
+			}
+			for _, v := range plugin.ConfigDef().Validate(sub) {
+				v.Name = prefix + v.Name
+				values = append(values, v)
+			}
+		}
+	}
+	check("transforms", Transforms, "Transforms", connect.PluginTransformation)
+	check("predicates", Predicates, "Predicates", connect.PluginPredicate)
+	return def, values
+}
+
+func countErrors(values []connect.ConfigValue) int {
+	n := 0
+	for _, v := range values {
+		n += len(v.Errors)
+	}
+	return n
+}
+
+func groups(defs ...*connect.ConfigDef) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, d := range defs {
+		for _, g := range d.Groups() {
+			if !seen[g] {
+				seen[g] = true
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
+
+// addInfos appends the definitions and validation results of def's keys to infos.
+func addInfos(infos *herder.ConfigInfos, def *connect.ConfigDef, values []connect.ConfigValue) {
+	byName := make(map[string]connect.ConfigValue, len(values))
+	for _, v := range values {
+		byName[v.Name] = v
+	}
+	for _, k := range def.Keys() {
+		v, ok := byName[k.Name]
+		if !ok {
+			v = connect.ConfigValue{Name: k.Name, Visible: true}
+		}
+		infos.Configs = append(infos.Configs, herder.ConfigInfo{
+			Definition: KeyInfo(k, len(infos.Configs)+1),
+			Value:      valueInfo(k, v),
+		})
+		infos.ErrorCount += len(v.Errors)
+	}
+}
+
+// KeyInfo describes a config key as the REST API shows it.
+func KeyInfo(k connect.ConfigKey, order int) herder.ConfigKeyInfo {
+	info := herder.ConfigKeyInfo{
+		Name: k.Name, Type: string(k.Type), Required: k.Required, Importance: string(k.Importance),
+		Documentation: k.Doc, OrderInGroup: k.OrderInGroup, Width: string(k.Width),
+		DisplayName: k.DisplayName, Dependents: k.Dependents, Order: order,
+	}
+	if info.DisplayName == "" {
+		info.DisplayName = k.Name
+	}
+	if info.Dependents == nil {
+		info.Dependents = []string{}
+	}
+	if k.Group != "" {
+		g := k.Group
+		info.Group = &g
+	}
+	if !k.Required && k.Default != nil {
+		d := configString(k.Default)
+		info.DefaultValue = &d
+	}
+	return info
+}
+
+func valueInfo(k connect.ConfigKey, v connect.ConfigValue) herder.ConfigValueInfo {
+	info := herder.ConfigValueInfo{Name: k.Name, RecommendedValues: v.RecommendedValues, Errors: v.Errors, Visible: v.Visible}
+	if info.RecommendedValues == nil {
+		info.RecommendedValues = []string{}
+	}
+	if info.Errors == nil {
+		info.Errors = []string{}
+	}
+	if v.Value != nil {
+		s := configString(v.Value)
+		if k.Type == connect.ConfigPassword {
+			s = "[hidden]"
+		}
+		info.Value = &s
+	}
+	return info
+}
+
+// configString renders a config value as it would be written in a properties file.
+func configString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []string:
+		return strings.Join(x, ",")
+	case bool:
+		return strconv.FormatBool(x)
+	case connect.Password:
+		return "[hidden]"
+	}
+	return fmt.Sprint(v)
+}

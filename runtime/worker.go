@@ -1,0 +1,142 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/offsets"
+)
+
+// Worker runs connector tasks against one Kafka cluster. It holds what every task shares: the
+// worker configuration, the plugin registry and the source offset store.
+type Worker struct {
+	id       string
+	props    map[string]string
+	cfg      *connect.Config
+	registry *connect.Registry
+	offsets  offsets.Store
+	log      *slog.Logger
+
+	topicsMu  sync.Mutex
+	topics    map[string]map[string]struct{} // connector → topics it used (GET /connectors/{c}/topics)
+	topicsGen atomic.Int64                   // bumped on reset so tasks forget their caches
+
+	adm admin
+}
+
+// NewWorker validates the worker configuration and returns a worker.
+func NewWorker(id string, props map[string]string, reg *connect.Registry, store offsets.Store, log *slog.Logger) (*Worker, error) {
+	cfg, err := WorkerConfigDef().Parse(props)
+	if err != nil {
+		return nil, fmt.Errorf("worker config: %w", err)
+	}
+	for _, key := range []string{KeyConverter, ValueConverter, HeaderConverter} {
+		if _, err := reg.Lookup(cfg.String(key), connect.PluginConverter, connect.PluginHeaderConverter); err != nil {
+			return nil, fmt.Errorf("worker config %s: %w", key, err)
+		}
+	}
+	return &Worker{id: id, props: props, cfg: cfg, registry: reg, offsets: store, log: log, topics: map[string]map[string]struct{}{}}, nil
+}
+
+// ID returns the worker id.
+func (w *Worker) ID() string { return w.id }
+
+// Registry returns the plugin registry.
+func (w *Worker) Registry() *connect.Registry { return w.registry }
+
+// Offsets returns the source offset store.
+func (w *Worker) Offsets() offsets.Store { return w.offsets }
+
+// Props returns the worker configuration as given.
+func (w *Worker) Props() map[string]string { return w.props }
+
+func (w *Worker) flushInterval() time.Duration { return w.cfg.Millis(OffsetFlushInterval) }
+func (w *Worker) flushTimeout() time.Duration  { return w.cfg.Millis(OffsetFlushTimeout) }
+
+// ShutdownTimeout is how long a task may take to stop gracefully.
+func (w *Worker) ShutdownTimeout() time.Duration { return w.cfg.Millis(TaskShutdownTimeout) }
+
+// NewConnector instantiates the connector a config names.
+func (w *Worker) NewConnector(props map[string]string) (connect.Connector, herder.ConnectorType, error) {
+	p, err := w.registry.Lookup(props[ConnectorClass], connect.PluginSource, connect.PluginSink)
+	if err != nil {
+		return nil, herder.Unknown, err
+	}
+	c := p.New().(connect.Connector)
+	if p.Type == connect.PluginSink {
+		return c, herder.Sink, nil
+	}
+	return c, herder.Source, nil
+}
+
+func (w *Worker) recordTopic(connector, topic string) {
+	w.topicsMu.Lock()
+	defer w.topicsMu.Unlock()
+	set := w.topics[connector]
+	if set == nil {
+		set = map[string]struct{}{}
+		w.topics[connector] = set
+	}
+	set[topic] = struct{}{}
+}
+
+// ActiveTopics returns the topics a connector produced to or consumed from since the last reset.
+func (w *Worker) ActiveTopics(connector string) []string {
+	w.topicsMu.Lock()
+	defer w.topicsMu.Unlock()
+	return connect.SortedKeys(w.topics[connector])
+}
+
+// ResetActiveTopics forgets a connector's active topics.
+func (w *Worker) ResetActiveTopics(connector string) {
+	w.topicsMu.Lock()
+	defer w.topicsMu.Unlock()
+	delete(w.topics, connector)
+	w.topicsGen.Add(1)
+}
+
+// topicTracker reports each topic a task uses to the worker once, without taking the worker's
+// lock per record.
+type topicTracker struct {
+	w         *Worker
+	connector string
+	gen       int64
+	seen      map[string]struct{}
+}
+
+func (t *topicTracker) note(topic string) {
+	if g := t.w.topicsGen.Load(); g != t.gen || t.seen == nil {
+		t.gen, t.seen = g, map[string]struct{}{}
+	}
+	if _, ok := t.seen[topic]; ok {
+		return
+	}
+	t.seen[topic] = struct{}{}
+	t.w.recordTopic(t.connector, topic)
+}
+
+// taskLogger returns a logger carrying the connector and task attributes.
+func (w *Worker) taskLogger(id herder.TaskID) *slog.Logger {
+	return w.log.With("connector", id.Connector, "task", id.Task)
+}
+
+// offsetReader reads one connector's committed source offsets.
+type offsetReader struct {
+	store     offsets.Store
+	connector string
+}
+
+func (r offsetReader) Offset(partition map[string]any) (map[string]any, error) {
+	return r.store.Get(r.connector, partition)
+}
+
+// flushContext bounds one commit by offset.flush.timeout.ms.
+func (w *Worker) flushContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), w.flushTimeout())
+}
