@@ -1,6 +1,8 @@
 // Package broker runs an embedded single-node Kafka broker, so kconnect can
 // run where no Kafka is installed. It wraps franz-go's kfake and adjusts it
-// to behave like a default Apache Kafka node.
+// to behave like a default Apache Kafka node, with one deliberate
+// difference: records expire by time only in topics that set retention.ms,
+// because kfake would otherwise expire compacted topics too.
 package broker
 
 import (
@@ -20,10 +22,10 @@ import (
 
 // Options configures an embedded broker.
 type Options struct {
-	Host    string // listen host, default 127.0.0.1
-	Port    int    // 0 = pick a free port
-	DataDir string // "" = in memory only; otherwise state persists across restarts
-	Logger  *slog.Logger
+	Host    string       // listen host, default 127.0.0.1
+	Port    int          // 0 = pick a free port
+	DataDir string       // "" = in memory only; otherwise state persists across restarts
+	Logger  *slog.Logger // nil = slog.Default()
 
 	// cleanerInterval overrides defaultCleanerInterval so tests need not
 	// wait an hour for compaction.

@@ -24,26 +24,30 @@ type Decimal struct {
 	Scale    int32
 }
 
-// ParseDecimal parses a decimal literal such as "-12.340" or "1.5e-3", keeping its scale
-// (3 and 4 here) the way BigDecimal's string constructor does; negative scales become 0.
+// ParseDecimal parses a decimal literal such as "-12.340", "1.5e-3" or "1E+3" keeping its scale
+// (3, 4 and -3 here) exactly as Java's BigDecimal string constructor does.
 func ParseDecimal(s string) (Decimal, error) {
-	r, ok := new(big.Rat).SetString(s)
-	if !ok {
-		return Decimal{}, fmt.Errorf("invalid decimal %q", s)
-	}
-	mantissa, exp := s, 0
+	mantissa, exp := s, int64(0)
 	if e := strings.IndexAny(s, "eE"); e >= 0 {
 		var err error
-		if exp, err = strconv.Atoi(s[e+1:]); err != nil {
+		if exp, err = strconv.ParseInt(s[e+1:], 10, 32); err != nil {
 			return Decimal{}, fmt.Errorf("invalid decimal %q", s)
 		}
 		mantissa = s[:e]
 	}
-	scale := -exp
+	digits, frac := mantissa, 0
 	if i := strings.IndexByte(mantissa, '.'); i >= 0 {
-		scale += len(mantissa) - i - 1
+		digits, frac = mantissa[:i]+mantissa[i+1:], len(mantissa)-i-1
 	}
-	return DecimalFromRat(r, int32(max(scale, 0))), nil
+	u, ok := new(big.Int).SetString(digits, 10)
+	if !ok || digits == "" || digits == "+" || digits == "-" {
+		return Decimal{}, fmt.Errorf("invalid decimal %q", s)
+	}
+	scale := int64(frac) - exp
+	if scale != int64(int32(scale)) {
+		return Decimal{}, fmt.Errorf("decimal %q: scale out of range", s)
+	}
+	return Decimal{Unscaled: u, Scale: int32(scale)}, nil
 }
 
 // DecimalFromRat rounds r half-up to scale digits.
@@ -125,26 +129,22 @@ func DecimalScale(s *Schema) (int32, error) {
 	return int32(n), nil
 }
 
-// DecimalToBytes encodes the unscaled value as big-endian two's complement, as
-// org.apache.kafka.connect.data.Decimal.fromLogical (BigInteger.toByteArray) does.
+// DecimalToBytes encodes the unscaled value as big-endian two's complement in the fewest bytes,
+// as org.apache.kafka.connect.data.Decimal.fromLogical (BigInteger.toByteArray) does.
 func DecimalToBytes(d Decimal) []byte {
 	u := d.unscaled()
 	if u.Sign() >= 0 {
-		b := u.Bytes()
-		if len(b) == 0 || b[0]&0x80 != 0 {
-			b = append([]byte{0}, b...)
-		}
-		return b
+		// One extra bit for the sign: 128 needs two bytes (00 80).
+		b := make([]byte, u.BitLen()/8+1)
+		return u.FillBytes(b)
 	}
-	// Two's complement of a negative number: 2^(8n) + u for the smallest n that keeps the sign bit.
-	n := (u.BitLen() + 8) / 8
-	mod := new(big.Int).Lsh(big.NewInt(1), uint(8*n))
-	b := new(big.Int).Add(mod, u).Bytes()
-	for len(b) < n {
-		b = append([]byte{0xff}, b...)
-	}
-	if b[0]&0x80 == 0 {
-		b = append([]byte{0xff}, b...)
+	// For negative u, the two's complement bytes are the inverted bytes of |u|-1 = ^u, in a width
+	// that leaves room for the sign bit: -128 is 80, -129 is ff 7f.
+	inv := new(big.Int).Not(u)
+	b := make([]byte, inv.BitLen()/8+1)
+	inv.FillBytes(b)
+	for i := range b {
+		b[i] = ^b[i]
 	}
 	return b
 }

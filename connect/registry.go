@@ -33,15 +33,16 @@ type Plugin struct {
 	New func() any
 }
 
-// Registry finds plugins by class name or alias.
+// Registry finds plugins by class name or alias. One class may be registered once per plugin
+// type: JsonConverter, for example, is both a converter and a header converter upstream.
 type Registry struct {
 	plugins []Plugin
-	byName  map[string]int
+	byName  map[string][]int
 }
 
 // NewRegistry returns a registry holding plugins; a duplicate name is an error.
 func NewRegistry(plugins ...Plugin) (*Registry, error) {
-	r := &Registry{byName: map[string]int{}}
+	r := &Registry{byName: map[string][]int{}}
 	for _, p := range plugins {
 		if err := r.Register(p); err != nil {
 			return nil, err
@@ -54,10 +55,12 @@ func NewRegistry(plugins ...Plugin) (*Registry, error) {
 func (r *Registry) Register(p Plugin) error {
 	idx := len(r.plugins)
 	for _, name := range append([]string{p.Class}, p.Aliases...) {
-		if prev, ok := r.byName[name]; ok {
-			return fmt.Errorf("plugin name %q registered by both %s and %s", name, r.plugins[prev].Class, p.Class)
+		for _, prev := range r.byName[name] {
+			if r.plugins[prev].Type == p.Type {
+				return fmt.Errorf("%s plugin name %q registered by both %s and %s", p.Type, name, r.plugins[prev].Class, p.Class)
+			}
 		}
-		r.byName[name] = idx
+		r.byName[name] = append(r.byName[name], idx)
 	}
 	r.plugins = append(r.plugins, p)
 	return nil
@@ -73,17 +76,18 @@ func (r *Registry) Plugins() []Plugin {
 // Lookup finds a plugin by class name or alias. A name that matches nothing yields an error that
 // suggests the closest known names.
 func (r *Registry) Lookup(name string, types ...PluginType) (Plugin, error) {
-	if i, ok := r.byName[strings.TrimSpace(name)]; ok {
-		p := r.plugins[i]
+	if idxs, ok := r.byName[strings.TrimSpace(name)]; ok {
 		if len(types) == 0 {
-			return p, nil
+			return r.plugins[idxs[0]], nil
 		}
 		for _, t := range types {
-			if p.Type == t {
-				return p, nil
+			for _, i := range idxs {
+				if r.plugins[i].Type == t {
+					return r.plugins[i], nil
+				}
 			}
 		}
-		return Plugin{}, fmt.Errorf("%s is a %s plugin, not a %s", name, p.Type, types[0])
+		return Plugin{}, fmt.Errorf("%s is a %s plugin, not a %s", name, r.plugins[idxs[0]].Type, types[0])
 	}
 	msg := fmt.Sprintf("Failed to find any class that implements %s and which name matches %s", pluginKind(types), name)
 	if close := r.closest(name, types); len(close) > 0 {
@@ -122,8 +126,8 @@ func (r *Registry) closest(name string, types []PluginType) []string {
 	}
 	var cands []cand
 	short := strings.ToLower(name[strings.LastIndexByte(name, '.')+1:])
-	for n, i := range r.byName {
-		if len(types) > 0 && r.plugins[i].Type != types[0] && (len(types) < 2 || r.plugins[i].Type != types[1]) {
+	for n, idxs := range r.byName {
+		if len(types) > 0 && !r.hasType(idxs, types) {
 			continue
 		}
 		nshort := strings.ToLower(n[strings.LastIndexByte(n, '.')+1:])
@@ -149,6 +153,17 @@ func (r *Registry) closest(name string, types []PluginType) []string {
 		out = append(out, c.name)
 	}
 	return out
+}
+
+func (r *Registry) hasType(idxs []int, types []PluginType) bool {
+	for _, i := range idxs {
+		for _, t := range types {
+			if r.plugins[i].Type == t {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func editDistance(a, b string) int {

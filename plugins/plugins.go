@@ -6,6 +6,8 @@ import (
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/connectors/datagen"
 	"github.com/kconnect/kconnect/connectors/file"
+	jdbcsink "github.com/kconnect/kconnect/connectors/jdbc/sink"
+	"github.com/kconnect/kconnect/connectors/postgres"
 	"github.com/kconnect/kconnect/converters"
 )
 
@@ -16,6 +18,8 @@ func Registry() (*connect.Registry, error) {
 		converters.Plugins(),
 		file.Plugins(),
 		datagen.Plugins(),
+		jdbcsink.Plugins(),
+		postgres.Plugins(),
 	} {
 		all = append(all, ps...)
 	}

@@ -96,6 +96,18 @@ func ConfigFromWorker(props map[string]string) (Config, error) {
 			return c, fmt.Errorf("%s: Invalid value [] for configuration listeners: Empty list", KeyListeners)
 		}
 	}
+	if c.Listeners == nil {
+		// Kafka 3.x workers without listeners used rest.host.name and rest.port (removed in 4.0);
+		// honouring them keeps such a worker on the port its users expect.
+		host, hasHost := props["rest.host.name"]
+		port, hasPort := props["rest.port"]
+		if hasHost || hasPort {
+			if !hasPort {
+				port = "8083"
+			}
+			c.Listeners = []string{"http://" + strings.TrimSpace(host) + ":" + strings.TrimSpace(port)}
+		}
+	}
 	if v, ok := props[KeyAdminListeners]; ok {
 		c.AdminListeners = splitList(v)
 		if c.AdminListeners == nil {
@@ -226,15 +238,13 @@ func parseListener(s string) (listenerSpec, error) {
 // prefix, falling back to the worker's top-level ssl.* keys when none is given under prefix
 // (upstream's valuesWithPrefixAllOrNothing).
 func tlsFromWorker(props map[string]string, prefix string) (*tls.Config, error) {
-	p := prefix
-	hasPrefixed := false
+	hasPrefixed, hasTop := false, false
 	for k := range props {
-		if strings.HasPrefix(k, prefix) {
-			hasPrefixed = true
-			break
-		}
+		hasPrefixed = hasPrefixed || strings.HasPrefix(k, prefix)
+		hasTop = hasTop || strings.HasPrefix(k, "ssl.")
 	}
-	if !hasPrefixed {
+	p := prefix
+	if !hasPrefixed && hasTop {
 		p = ""
 	}
 	get := func(k string) string { return strings.TrimSpace(props[p+k]) }

@@ -157,3 +157,19 @@ func (w *Worker) ResetSinkOffsets(ctx context.Context, connector string) error {
 func isGroupNotFound(err error) bool {
 	return errors.Is(err, kerr.GroupIDNotFound)
 }
+
+// leaveGroup removes a static member from a consumer group.
+func (w *Worker) leaveGroup(ctx context.Context, group, instanceID string) error {
+	adm, err := w.admin()
+	if err != nil {
+		return err
+	}
+	resp, err := adm.LeaveGroup(ctx, kadm.LeaveGroup(group).InstanceIDs(instanceID))
+	if err != nil {
+		return fmt.Errorf("leave group %s as %s: %w", group, instanceID, err)
+	}
+	if err := resp.Error(); err != nil && !errors.Is(err, kerr.UnknownMemberID) {
+		return fmt.Errorf("leave group %s as %s: %w", group, instanceID, err)
+	}
+	return nil
+}

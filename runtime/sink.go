@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -37,6 +38,8 @@ type sinkRunner struct {
 	client    *kgo.Client
 	maxPoll   int
 	topics    topicTracker
+	// instanceID is the consumer's static group membership id.
+	instanceID string
 
 	// mu serializes the poll loop with the rebalance callbacks, which run on kgo's goroutines.
 	mu        sync.Mutex
@@ -94,8 +97,15 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 		return nil, err
 	}
 	opts = append(opts, topicOpt...)
+	// Static membership: a task restarted after a crash takes its partitions back at once instead
+	// of waiting out the dead member's session timeout (45 s by default).
+	r.instanceID = cprops["group.instance.id"]
+	if r.instanceID == "" {
+		r.instanceID = fmt.Sprintf("connect-%s-%d", id.Connector, id.Task)
+	}
 	opts = append(opts,
 		kgo.ConsumerGroup("connect-"+id.Connector),
+		kgo.InstanceID(r.instanceID),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.AllowAutoTopicCreation(),
@@ -114,8 +124,20 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 	r.t = newTask(id, log, listener)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.t.cancel = cancel
-	r.t.run(func() error { return r.loop(ctx) }, r.client.Close)
+	r.t.run(func() error { return r.loop(ctx) }, r.close)
 	return r.t, nil
+}
+
+// close releases the consumer. A static member does not leave the group when it closes, so a
+// task stopped on purpose leaves explicitly, letting other members take its partitions now.
+func (r *sinkRunner) close() {
+	r.client.AllowRebalance()
+	r.client.Close()
+	ctx, cancel := r.w.flushContext()
+	defer cancel()
+	if err := r.w.leaveGroup(ctx, "connect-"+r.t.id.Connector, r.instanceID); err != nil {
+		r.t.log.Warn("leave consumer group", "err", err)
+	}
 }
 
 // sinkTopics turns topics / topics.regex into consumer options; exactly one must be set.
@@ -170,7 +192,10 @@ func (r *sinkRunner) consume(ctx context.Context) error {
 		if !r.t.waitResumed(ctx) {
 			return nil
 		}
-		fetches := r.client.PollRecords(ctx, r.maxPoll)
+		// Poll no longer than until the next offset flush, so an idle sink still commits on time.
+		pollCtx, cancel := context.WithDeadline(ctx, r.lastFlush.Add(r.w.flushInterval()))
+		fetches := r.client.PollRecords(pollCtx, r.maxPoll)
+		cancel()
 		if ctx.Err() != nil {
 			if err := r.asyncErr.Load(); err != nil {
 				return *err
@@ -178,6 +203,9 @@ func (r *sinkRunner) consume(ctx context.Context) error {
 			return nil
 		}
 		for _, fe := range fetches.Errors() {
+			if errors.Is(fe.Err, context.DeadlineExceeded) {
+				continue // the flush deadline above, not a fetch failure
+			}
 			r.t.log.Warn("fetch error", "topic", fe.Topic, "partition", fe.Partition, "err", fe.Err)
 		}
 		if err := r.process(ctx, fetches); err != nil {

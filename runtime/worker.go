@@ -16,7 +16,7 @@ import (
 // Worker runs connector tasks against one Kafka cluster. It holds what every task shares: the
 // worker configuration, the plugin registry and the source offset store.
 type Worker struct {
-	id       string
+	id       atomic.Pointer[string]
 	props    map[string]string
 	cfg      *connect.Config
 	registry *connect.Registry
@@ -41,11 +41,17 @@ func NewWorker(id string, props map[string]string, reg *connect.Registry, store 
 			return nil, fmt.Errorf("worker config %s: %w", key, err)
 		}
 	}
-	return &Worker{id: id, props: props, cfg: cfg, registry: reg, offsets: store, log: log, topics: map[string]map[string]struct{}{}}, nil
+	w := &Worker{props: props, cfg: cfg, registry: reg, offsets: store, log: log, topics: map[string]map[string]struct{}{}}
+	w.SetID(id)
+	return w, nil
 }
 
 // ID returns the worker id.
-func (w *Worker) ID() string { return w.id }
+func (w *Worker) ID() string { return *w.id.Load() }
+
+// SetID changes the worker id. Upstream names a worker by its advertised REST address, which is
+// only known once the listener is bound (port 0), after the worker was created.
+func (w *Worker) SetID(id string) { w.id.Store(&id) }
 
 // Registry returns the plugin registry.
 func (w *Worker) Registry() *connect.Registry { return w.registry }

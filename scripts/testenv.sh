@@ -107,8 +107,12 @@ wait_for() {
 
 # ---------------------------------------------------------------- PostgreSQL
 
+# pg_version: the major version of our cluster if it exists, else the newest
+# installed server.
 pg_version() {
-	local bin
+	local bin existing
+	existing="$(pg_lsclusters -h 2>/dev/null | awk -v c="$PG_CLUSTER" '$2 == c {print $1; exit}')" || true
+	[[ -n $existing ]] && { echo "$existing"; return; }
 	bin="$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/postgres' 2>/dev/null | sort -V | tail -n1)"
 	[[ -n $bin ]] && basename "$(dirname "$(dirname "$bin")")"
 }
@@ -209,7 +213,8 @@ provision_mariadb() {
 	mkdir -p "$MY_DIR/binlog"
 	# Our own instance with --no-defaults semantics (a private defaults
 	# file), so that whatever /etc/mysql says cannot interfere.
-	write_if_changed "$MY_CNF" <<-EOF || true
+	local changed=0
+	write_if_changed "$MY_CNF" <<-EOF && changed=1
 		# Written by kconnect scripts/testenv.sh; edits are overwritten.
 		[client]
 		socket = $MY_DIR/mariadb.sock
@@ -234,6 +239,10 @@ provision_mariadb() {
 		innodb-flush-log-at-trx-commit = 2
 		sync-binlog = 0
 	EOF
+	if ((changed)) && my_ping; then
+		log "MariaDB configuration changed; restarting it"
+		my_admin shutdown
+	fi
 	if ! my_ping; then
 		if [[ ! -d $MY_DIR/data/mysql ]]; then
 			log "initialising MariaDB datadir $MY_DIR/data"

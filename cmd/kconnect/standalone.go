@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -20,6 +19,7 @@ import (
 	"github.com/kconnect/kconnect/plugins"
 	"github.com/kconnect/kconnect/rest"
 	"github.com/kconnect/kconnect/runtime"
+	"github.com/kconnect/kconnect/runtime/configprovider"
 	"github.com/kconnect/kconnect/runtime/offsets"
 	"github.com/kconnect/kconnect/runtime/standalone"
 )
@@ -101,27 +101,33 @@ func runStandalone(args []string) error {
 	if err != nil {
 		return err
 	}
-	restCfg, err := rest.ConfigFromWorker(props)
-	if err != nil {
-		return fmt.Errorf("%s: %w", worker.path, err)
-	}
-	// The REST listener must be bound before the worker id (its advertised address) is known.
-	var h *standalone.Herder
-	srv, err := rest.New(lazyHerder{&h}, restCfg, loggers)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := srv.Start(ctx); err != nil {
-		return err
-	}
-	w, err := runtime.NewWorker(workerID(srv.AdvertisedURL()), props, reg, store, log)
+	w, err := runtime.NewWorker(workerID(props), props, reg, store, log)
 	if err != nil {
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
 	defer w.Close()
-	h = standalone.New(w, log, standalone.Options{StatePath: filepath.Join(stateDir, "connectors.json")})
+	resolver, err := configprovider.NewResolver(props)
+	if err != nil {
+		return fmt.Errorf("%s: %w", worker.path, err)
+	}
+	h := standalone.New(w, log, standalone.Options{StatePath: filepath.Join(stateDir, "connectors.json"), Resolver: resolver})
+
+	restCfg, err := rest.ConfigFromWorker(props)
+	if err != nil {
+		return fmt.Errorf("%s: %w", worker.path, err)
+	}
+	restCfg.Loggers = loggers
+	srv, err := rest.New(h, restCfg, loggers.Logger("kconnect.rest"))
+	if err != nil {
+		return fmt.Errorf("%s: %w", worker.path, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// REST comes up first so /health answers 503 while connectors start, as upstream.
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	w.SetID(hostPort(srv.AdvertisedURL()))
 	if err := h.Start(ctx, connectorConfigs); err != nil {
 		return err
 	}
@@ -140,17 +146,18 @@ func runStandalone(args []string) error {
 	return nil
 }
 
-// workerID is host:port of the advertised REST URL, as upstream names standalone workers.
-func workerID(advertised string) string {
-	u, err := url.Parse(advertised)
-	if err != nil || u.Host == "" {
-		host, _ := os.Hostname()
-		return host
-	}
-	if _, _, err := net.SplitHostPort(u.Host); err != nil {
+// workerID is the worker's name until the REST listener is bound: the configured listener.
+func workerID(props map[string]string) string {
+	return hostPort(strings.Split(orDefault(props[runtime.Listeners], "http://:8083"), ",")[0])
+}
+
+// hostPort returns host:port of a URL, as upstream names standalone workers.
+func hostPort(rawURL string) string {
+	if u, err := url.Parse(strings.TrimSpace(rawURL)); err == nil && u.Host != "" {
 		return u.Host
 	}
-	return u.Host
+	host, _ := os.Hostname()
+	return host
 }
 
 func orDefault(v, def string) string {

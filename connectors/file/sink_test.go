@@ -153,6 +153,7 @@ func TestAppendJava(t *testing.T) {
 	dec := func(unscaled int64, scale int32) connect.Decimal {
 		return connect.Decimal{Unscaled: big.NewInt(unscaled), Scale: scale}
 	}
+	tenth := 0.1 // a variable, so that 0.1+0.2 is computed in float64 rather than exactly
 	cases := []struct {
 		in   any
 		want string
@@ -172,7 +173,7 @@ func TestAppendJava(t *testing.T) {
 		{1234567.0, "1234567.0"},
 		{1e7, "1.0E7"},
 		{123456789.0, "1.23456789E8"},
-		{0.1 + 0.2, "0.30000000000000004"},
+		{tenth + 2*tenth, "0.30000000000000004"},
 		{1.5e-10, "1.5E-10"},
 		{math.Copysign(0, -1), "-0.0"},
 		{math.NaN(), "NaN"},

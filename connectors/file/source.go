@@ -72,13 +72,13 @@ func sourceConfigDef() *connect.ConfigDef {
 // singleTopic accepts one non-empty topic name; a comma-separated list, which a sink would
 // accept, is a mistake here.
 func singleTopic() connect.Validator {
+	nonEmpty := connect.NonEmptyString()
 	return connect.ValidatorFunc("a single topic name", func(name string, v any) error {
-		s, _ := v.(string)
-		if strings.TrimSpace(s) == "" {
-			return fmt.Errorf("Invalid value for configuration %s: String may not be empty", name)
+		if err := nonEmpty.Validate(name, v); err != nil {
+			return err
 		}
-		if strings.Contains(s, ",") {
-			return fmt.Errorf("Invalid value %s for configuration %s: the file source writes to a single topic", s, name)
+		if s, _ := v.(string); strings.Contains(s, ",") {
+			return fmt.Errorf("invalid value %s for configuration %s: the file source writes to a single topic, not a list", s, name)
 		}
 		return nil
 	})
@@ -151,6 +151,7 @@ type SourceTask struct {
 	text      string
 	textValid bool // text is valid UTF-8
 	pos       int64
+	lastBatch int // records returned by the previous poll, to size the next batch
 }
 
 var _ connect.SourceTask = (*SourceTask)(nil)
@@ -215,8 +216,13 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	var deadline time.Time
 	for len(out) < t.batchSize {
 		if t.text != "" {
+			before := len(out)
 			if out, err = t.emit(out, now); err != nil {
 				return nil, err
+			}
+			if len(out) == before {
+				// Stopped at an over-long line: deliver the lines before it first.
+				break
 			}
 			continue
 		}
@@ -245,6 +251,7 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 		}
 		in.wait(ctx, remaining)
 	}
+	t.lastBatch = len(out)
 	return out, nil
 }
 
@@ -299,13 +306,15 @@ func (t *SourceTask) isStopped() bool {
 // max.line.bytes ends the batch before it, and fails the poll that reaches it first.
 func (t *SourceTask) emit(out []connect.SourceRecord, now time.Time) ([]connect.SourceRecord, error) {
 	if out == nil {
-		out = make([]connect.SourceRecord, 0, min(t.batchSize, 256))
+		// Size the batch like the previous one: full batches while catching up on a backlog,
+		// small ones while following a file that grows slowly.
+		out = make([]connect.SourceRecord, 0, min(t.batchSize, max(t.lastBatch, 64)))
 	}
 	for t.text != "" && len(out) < t.batchSize {
 		line, next := splitLine(t.text)
 		if len(line) > t.maxLine {
 			if len(out) > 0 {
-				return out, errBatchEnd
+				return out, nil
 			}
 			return nil, t.tooLong()
 		}
@@ -378,11 +387,14 @@ func (t *SourceTask) Commit(context.Context, []connect.SourceOffset) error { ret
 func (t *SourceTask) Stop() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.stopped = true
-	if t.in == nil {
+	if t.stopped || t.in == nil {
+		t.stopped = true
 		return nil
 	}
-	if err := t.in.close(); err != nil {
+	t.stopped = true
+	err := t.in.close()
+	t.in = nil
+	if err != nil {
 		return fmt.Errorf("close %s: %w", displayName(t.path, "stdin"), err)
 	}
 	return nil

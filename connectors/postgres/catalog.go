@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // sessionParams fix the text formats the decoders rely on, whatever the server's defaults are;
@@ -31,32 +31,58 @@ func connConfig(connString string) (*pgx.ConnConfig, error) {
 	return cc, nil
 }
 
-func openPool(ctx context.Context, cfg *config) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(cfg.connString(false))
-	if err != nil {
-		return nil, fmt.Errorf("connection settings: %w", err)
-	}
-	for k, v := range sessionParams {
-		pc.ConnConfig.RuntimeParams[k] = v
-	}
-	pc.MaxConns = 2
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, fmt.Errorf("connect to %s:%d/%s: %w", cfg.host, cfg.port, cfg.dbname, err)
-	}
-	return pool, nil
-}
-
-// catalog reads table and type metadata, caching types (which do not change under a running
-// connector except by adding enum labels, which a new Relation message picks up via reload).
+// catalog is the task's one ordinary connection: it reads table and type metadata, caching types
+// (a Relation message clears the cache, so enum labels added later are seen), and runs the few
+// other statements the task needs. It reconnects when the server went away.
 type catalog struct {
-	pool  *pgxpool.Pool
+	cfg   *config
 	mu    sync.Mutex
+	conn  *pgx.Conn
 	types map[uint32]*pgType
 }
 
-func newCatalog(pool *pgxpool.Pool) *catalog {
-	return &catalog{pool: pool, types: map[uint32]*pgType{}}
+func newCatalog(cfg *config) *catalog {
+	return &catalog{cfg: cfg, types: map[uint32]*pgType{}}
+}
+
+// with runs fn on the connection, (re)connecting first when needed.
+func (c *catalog) with(ctx context.Context, fn func(*pgx.Conn) error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn == nil || c.conn.IsClosed() {
+		cc, err := connConfig(c.cfg.connString(false))
+		if err != nil {
+			return fmt.Errorf("connection settings: %w", err)
+		}
+		conn, err := pgx.ConnectConfig(ctx, cc)
+		if err != nil {
+			return fmt.Errorf("connect to %s:%d/%s: %w", c.cfg.host, c.cfg.port, c.cfg.dbname, err)
+		}
+		c.conn = conn
+	}
+	return fn(c.conn)
+}
+
+func (c *catalog) exec(ctx context.Context, sql string, args ...any) error {
+	return c.with(ctx, func(conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, sql, args...)
+		return err
+	})
+}
+
+func (c *catalog) queryRow(ctx context.Context, sql string, args []any, dest ...any) error {
+	return c.with(ctx, func(conn *pgx.Conn) error { return conn.QueryRow(ctx, sql, args...).Scan(dest...) })
+}
+
+func (c *catalog) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = c.conn.Close(ctx)
+		cancel()
+		c.conn = nil
+	}
 }
 
 // forget drops cached types so that changed enums are read again.
@@ -76,10 +102,10 @@ func (c *catalog) typeInfo(ctx context.Context) func(uint32) (*pgType, error) {
 		}
 		t = &pgType{}
 		var typtype, category string
-		err := c.pool.QueryRow(ctx, `SELECT t.oid, t.typname, t.typtype, t.typcategory, t.typelem, t.typbasetype, t.typtypmod,
+		err := c.queryRow(ctx, `SELECT t.oid, t.typname, t.typtype, t.typcategory, t.typelem, t.typbasetype, t.typtypmod,
 				COALESCE((SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid), '{}')
-			FROM pg_catalog.pg_type t WHERE t.oid = $1`, oid).
-			Scan(&t.oid, &t.name, &typtype, &category, &t.elem, &t.base, &t.baseTypmod, &t.enumLabels)
+			FROM pg_catalog.pg_type t WHERE t.oid = $1`, []any{oid},
+			&t.oid, &t.name, &typtype, &category, &t.elem, &t.base, &t.baseTypmod, &t.enumLabels)
 		if err == pgx.ErrNoRows {
 			t = nil
 		} else if err != nil {
@@ -105,8 +131,16 @@ type tableInfo struct {
 }
 
 // columns returns the live columns of a table with nullability and primary key membership.
-func (c *catalog) columns(ctx context.Context, relid uint32) ([]colDef, error) {
-	rows, err := c.pool.Query(ctx, `SELECT a.attname, a.atttypid, a.atttypmod, a.attnotnull,
+func (c *catalog) columns(ctx context.Context, relid uint32) (defs []colDef, err error) {
+	err = c.with(ctx, func(conn *pgx.Conn) error {
+		defs, err = columnsOn(ctx, conn, relid)
+		return err
+	})
+	return defs, err
+}
+
+func columnsOn(ctx context.Context, conn *pgx.Conn, relid uint32) ([]colDef, error) {
+	rows, err := conn.Query(ctx, `SELECT a.attname, a.atttypid, a.atttypmod, a.attnotnull,
 			COALESCE(a.attnum = ANY(i.indkey), false)
 		FROM pg_catalog.pg_attribute a
 		LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
@@ -128,8 +162,16 @@ func (c *catalog) columns(ctx context.Context, relid uint32) ([]colDef, error) {
 
 // tables lists the ordinary tables the filters select, with what the snapshot and validation need.
 // When publication is not empty, only tables in that publication are listed.
-func (c *catalog) tables(ctx context.Context, f *filter, publication string) ([]tableInfo, error) {
-	rows, err := c.pool.Query(ctx, `SELECT c.oid, n.nspname, c.relname, c.relreplident,
+func (c *catalog) tables(ctx context.Context, f *filter, publication string) (out []tableInfo, err error) {
+	err = c.with(ctx, func(conn *pgx.Conn) error {
+		out, err = tablesOn(ctx, conn, f, publication)
+		return err
+	})
+	return out, err
+}
+
+func tablesOn(ctx context.Context, conn *pgx.Conn, f *filter, publication string) ([]tableInfo, error) {
+	rows, err := conn.Query(ctx, `SELECT c.oid, n.nspname, c.relname, c.relreplident,
 			EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),
 			pg_catalog.pg_relation_size(c.oid) / current_setting('block_size')::bigint, c.reltuples::float8, c.relpages
 		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace

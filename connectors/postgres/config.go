@@ -59,12 +59,12 @@ const (
 
 // Groups shown by the validate endpoint.
 const (
-	groupConnection = "Connection"
+	groupConnection  = "Connection"
 	groupReplication = "Replication"
-	groupFilters    = "Filters"
-	groupSnapshot   = "Snapshot"
-	groupEvents     = "Events"
-	groupAdvanced   = "Advanced"
+	groupFilters     = "Filters"
+	groupSnapshot    = "Snapshot"
+	groupEvents      = "Events"
+	groupAdvanced    = "Advanced"
 )
 
 // snapshot.mode values; never is Debezium's older name of no_data.

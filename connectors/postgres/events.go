@@ -42,18 +42,18 @@ var (
 			Field("ts_ms", connect.Int64Schema).
 			Field("snapshot", connect.NewSchemaBuilder(connect.TypeString).Name(nameEnum).Version(1).
 				Param("allowed", snapshotEnumAllowed).Default("false").Optional().MustBuild()).
-		Field("db", connect.StringSchema).
-		Field("sequence", connect.OptionalStringSchema).
-		Field("ts_us", connect.OptionalInt64Schema).
-		Field("ts_ns", connect.OptionalInt64Schema).
-		Field("schema", connect.StringSchema).
-		Field("table", connect.StringSchema).
-		Field("txId", connect.OptionalInt64Schema).
-		Field("lsn", connect.OptionalInt64Schema).
-		Field("xmin", connect.OptionalInt64Schema).
-		Field("origin", connect.OptionalStringSchema).
-		Field("origin_lsn", connect.OptionalInt64Schema).
-		MustBuild()
+			Field("db", connect.StringSchema).
+			Field("sequence", connect.OptionalStringSchema).
+			Field("ts_us", connect.OptionalInt64Schema).
+			Field("ts_ns", connect.OptionalInt64Schema).
+			Field("schema", connect.StringSchema).
+			Field("table", connect.StringSchema).
+			Field("txId", connect.OptionalInt64Schema).
+			Field("lsn", connect.OptionalInt64Schema).
+			Field("xmin", connect.OptionalInt64Schema).
+			Field("origin", connect.OptionalStringSchema).
+			Field("origin_lsn", connect.OptionalInt64Schema).
+			MustBuild()
 
 	txBlockSchema = connect.StructBuilder().Name("event.block").Version(1).Optional().
 			Field("id", connect.StringSchema).
@@ -168,7 +168,7 @@ func buildTable(cfg *config, tm *typeMapper, schema, name string, defs []colDef)
 			return nil, fmt.Errorf("key schema of %s: %w", t.collection, err)
 		}
 	}
-	t.envelope, err = connect.StructBuilder().Name(t.topic + ".Envelope").Version(envelopeVersion).
+	t.envelope, err = connect.StructBuilder().Name(t.topic+".Envelope").Version(envelopeVersion).
 		Field("before", t.valueSchema).
 		Field("after", t.valueSchema).
 		Field("source", sourceSchema).

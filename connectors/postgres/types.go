@@ -684,7 +684,7 @@ func epochDays(y, m, d int) int64 {
 	return int64(era)*146097 + int64(doe) - 719468
 }
 
-func (c civil) micros() int64 {
+func (c civil) epochMicros() int64 {
 	days := epochDays(c.year, c.month, c.day)
 	secs := days*86400 + int64(c.hour*3600+c.min*60+c.sec) - int64(c.offset)
 	return secs*1_000_000 + int64(c.micros)
@@ -751,7 +751,7 @@ func timestampMicros(b []byte) (int64, error) {
 	case -1:
 		return negInfinityMicros, nil
 	}
-	return c.micros(), nil
+	return c.epochMicros(), nil
 }
 
 func floorDiv(a, b int64) int64 {
@@ -790,7 +790,7 @@ func decodeTimestamptz(b []byte, precision int) (any, error) {
 	if c.infinity != 0 {
 		return string(b), nil
 	}
-	us := c.micros()
+	us := c.epochMicros()
 	secs := floorDiv(us, 1_000_000)
 	frac := int(us - secs*1_000_000)
 	t := time.Unix(secs, 0).UTC()

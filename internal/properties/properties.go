@@ -23,10 +23,10 @@ import (
 
 // Error reports where and why a properties file could not be parsed.
 type Error struct {
-	File string
-	Line int
+	File string // the name given to Parse
+	Line int    // 1-based physical line of the offending text
 	Key  string // empty when the problem is in the key itself
-	Msg  string
+	Msg  string // what is wrong, in lower case
 }
 
 // Error formats the error as file:line: key "k": msg on one line.

@@ -3,6 +3,8 @@ package testenv
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
@@ -37,10 +39,8 @@ func MySQLDSN(t testing.TB) string {
 	}
 	// Registered after the Close above, so it runs first (cleanups are LIFO).
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+name+"`"); err != nil {
-			t.Errorf("testenv: dropping MySQL database %s: %v", name, err)
+		if err := dropMySQLDB(db, name); err != nil {
+			t.Errorf("testenv: %v", err)
 		}
 	})
 
@@ -49,4 +49,37 @@ func MySQLDSN(t testing.TB) string {
 	cfg.ParseTime = true
 	cfg.MultiStatements = true
 	return cfg.FormatDSN()
+}
+
+// dropMySQLDB removes a test database after ending the sessions still using
+// it: a transaction left open on one of its tables would make DROP DATABASE
+// wait for the metadata lock (for up to a day by default).
+func dropMySQLDB(db *sql.DB, name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	rows, err := db.QueryContext(ctx,
+		"SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()", name)
+	if err != nil {
+		return fmt.Errorf("listing sessions of MySQL database %s: %w", name, err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("listing sessions of MySQL database %s: %w", name, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("listing sessions of MySQL database %s: %w", name, err)
+	}
+	for _, id := range ids {
+		// A session may end by itself meanwhile; then KILL fails harmlessly.
+		_, _ = db.ExecContext(ctx, fmt.Sprintf("KILL %d", id))
+	}
+	if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+name+"`"); err != nil {
+		return fmt.Errorf("dropping MySQL database %s: %w", name, err)
+	}
+	return nil
 }

@@ -108,14 +108,7 @@ func TestPostgresLogicalReplicationAsNonSuperuser(t *testing.T) {
 	})
 
 	t.Run("stream", func(t *testing.T) {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatalf("PostgresReplDSN returned an unparsable DSN: %v", err)
-		}
-		q := u.Query()
-		q.Set("replication", "database")
-		u.RawQuery = q.Encode()
-		rc, err := pgconn.Connect(ctx, u.String())
+		rc, err := pgconn.Connect(ctx, replicationDSN(t, dsn))
 		if err != nil {
 			t.Fatalf("replication connection: %v", err)
 		}
@@ -145,6 +138,19 @@ func TestPostgresLogicalReplicationAsNonSuperuser(t *testing.T) {
 		}
 		dropSlot(ctx, t, conn, slot)
 	})
+}
+
+// replicationDSN turns a DSN into one for a logical replication connection.
+func replicationDSN(t *testing.T, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("unparsable DSN: %v", err)
+	}
+	q := u.Query()
+	q.Set("replication", "database")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // receiveInsert reads the pgoutput stream until the first INSERT and returns
@@ -210,6 +216,70 @@ func dropSlot(ctx context.Context, t *testing.T, conn *pgx.Conn, slot string) {
 	}
 }
 
+// TestPostgresCleanupDropsLeftovers leaves what a failing CDC test might: an
+// open session and an active replication slot on its database, and checks
+// that PostgresDSN's cleanup still drops the database.
+func TestPostgresCleanupDropsLeftovers(t *testing.T) {
+	t.Parallel()
+	var name string
+	var leaked []*pgconn.PgConn
+	defer func() {
+		for _, c := range leaked {
+			c.Close(context.Background())
+		}
+	}()
+	t.Run("leak", func(t *testing.T) {
+		dsn := PostgresDSN(t)
+		ctx, cancel := context.WithTimeout(t.Context(), smokeTimeout)
+		defer cancel()
+		session, err := pgconn.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		leaked = append(leaked, session)
+		rc, err := pgconn.Connect(ctx, replicationDSN(t, dsn))
+		if err != nil {
+			t.Fatalf("replication connection: %v", err)
+		}
+		leaked = append(leaked, rc)
+		name = strings.TrimPrefix(must(url.Parse(dsn)).Path, "/") // unique, so also the slot name
+		if _, err := pglogrepl.CreateReplicationSlot(ctx, rc, name, "pgoutput",
+			pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication}); err != nil {
+			t.Fatalf("CREATE_REPLICATION_SLOT: %v", err)
+		}
+		if err := pglogrepl.StartReplication(ctx, rc, name, 0, pglogrepl.StartReplicationOptions{
+			PluginArgs: []string{"proto_version '1'", "publication_names 'none'"},
+		}); err != nil {
+			t.Fatalf("START_REPLICATION: %v", err)
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), smokeTimeout)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, Require(t, envPostgresDSN))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	var dbs, slots int
+	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_database WHERE datname = $1),
+		(SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1)`, name).Scan(&dbs, &slots); err != nil {
+		t.Fatalf("query leftovers: %v", err)
+	}
+	if dbs != 0 || slots != 0 {
+		t.Errorf("after cleanup: %d databases and %d slots named %s remain", dbs, slots, name)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 func TestMySQL(t *testing.T) {
 	t.Parallel()
 	dsn := MySQLDSN(t)
@@ -255,6 +325,59 @@ func TestMySQL(t *testing.T) {
 	}
 	if want := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC); got != "one" || !at.Equal(want) {
 		t.Errorf("read back (%q, %v), want (one, %v)", got, at, want)
+	}
+}
+
+// TestMySQLCleanupEndsOpenTransactions leaves a transaction open on a table
+// of the test database, which would block a plain DROP DATABASE, and checks
+// that MySQLDSN's cleanup still drops the database.
+func TestMySQLCleanupEndsOpenTransactions(t *testing.T) {
+	t.Parallel()
+	var name string
+	var leaked *sql.DB
+	defer func() {
+		if leaked != nil {
+			leaked.Close()
+		}
+	}()
+	t.Run("leak", func(t *testing.T) {
+		dsn := MySQLDSN(t)
+		name = must(mysql.ParseDSN(dsn)).DBName
+		db, err := sql.Open("mysql", dsn)
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		leaked = db
+		ctx, cancel := context.WithTimeout(t.Context(), smokeTimeout)
+		defer cancel()
+		if _, err := db.ExecContext(ctx, "CREATE TABLE items (id INT PRIMARY KEY)"); err != nil {
+			t.Fatalf("create table: %v", err)
+		}
+		// Not ctx: database/sql rolls back when BeginTx's context ends.
+		tx, err := db.BeginTx(context.Background(), nil)
+		if err != nil {
+			t.Fatalf("begin: %v", err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO items VALUES (1)"); err != nil {
+			t.Fatalf("insert: %v", err)
+		}
+		// tx stays open: the subtest's cleanup has to deal with it.
+	})
+	if t.Failed() {
+		return
+	}
+	cfg := must(mysql.ParseDSN(Require(t, envMySQLDSN)))
+	db := sql.OpenDB(must(mysql.NewConnector(cfg)))
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), smokeTimeout)
+	defer cancel()
+	var n int
+	if err := db.QueryRowContext(ctx,
+		"SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?", name).Scan(&n); err != nil {
+		t.Fatalf("query schemata: %v", err)
+	}
+	if n != 0 {
+		t.Errorf("database %s still exists after cleanup", name)
 	}
 }
 

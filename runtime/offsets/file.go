@@ -42,10 +42,17 @@ func OpenFile(path string) (*FileStore, error) {
 		return nil, fmt.Errorf("load offsets %s: %w", path, err)
 	}
 	for _, e := range entries {
-		if _, _, err := ParseKey(e.Key); err != nil {
+		// Re-encode keys: the file may be indented or written by another tool, and lookups
+		// compare the canonical encoding.
+		name, partition, err := ParseKey(e.Key)
+		if err != nil {
 			return nil, fmt.Errorf("load offsets %s: %w", path, err)
 		}
-		s.entries[string(e.Key)] = e.Value
+		k, err := Key(name, partition)
+		if err != nil {
+			return nil, fmt.Errorf("load offsets %s: %w", path, err)
+		}
+		s.entries[string(k)] = e.Value
 	}
 	return s, nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/runtime"
+	"github.com/kconnect/kconnect/runtime/configprovider"
 	"github.com/kconnect/kconnect/runtime/herder"
 	"github.com/kconnect/kconnect/runtime/offsets"
 )
@@ -31,6 +32,7 @@ type Herder struct {
 	log       *slog.Logger
 	statePath string // "" disables persistence
 	clusterID func(context.Context) (string, error)
+	resolver  *configprovider.Resolver
 
 	mu         sync.Mutex
 	connectors map[string]*connector
@@ -67,13 +69,19 @@ type taskStatus struct {
 type Options struct {
 	// StatePath is the file REST-made changes persist in; "" keeps them in memory only.
 	StatePath string
-	// ClusterID reports the Kafka cluster id for GET /.
+	// ClusterID reports the Kafka cluster id for GET /; nil asks the worker's cluster.
 	ClusterID func(context.Context) (string, error)
+	// Resolver replaces ${provider:path:key} references when connectors and tasks start; nil
+	// resolves the built-in env, file and directory providers.
+	Resolver *configprovider.Resolver
 }
 
 // New returns a herder running connectors on w.
 func New(w *runtime.Worker, log *slog.Logger, opts Options) *Herder {
-	return &Herder{w: w, log: log, statePath: opts.StatePath, clusterID: opts.ClusterID,
+	if opts.Resolver == nil {
+		opts.Resolver, _ = configprovider.NewResolver(nil)
+	}
+	return &Herder{w: w, log: log, statePath: opts.StatePath, clusterID: opts.ClusterID, resolver: opts.Resolver,
 		connectors: map[string]*connector{}, statuses: map[herder.TaskID]taskStatus{}}
 }
 
@@ -164,13 +172,18 @@ func (h *Herder) create(ctx context.Context, name string, config map[string]stri
 
 func (h *Herder) validate(ctx context.Context, name string, config map[string]string) error {
 	if name == "" {
-		return herder.BadRequest("Connector config %v contains no connector name", config)
+		return herder.BadRequest("Connector config %v contains no connector name", configprovider.Redact(config))
 	}
 	cls := config[runtime.ConnectorClass]
 	if cls == "" {
-		return herder.BadRequest("Connector config %v contains no connector type", config)
+		return herder.BadRequest("Connector config %v contains no connector type", configprovider.Redact(config))
 	}
-	infos, err := h.w.Validate(ctx, cls, config)
+	// Validation sees resolved values, as upstream's does, so a connector can check real credentials.
+	resolved, err := h.resolver.Resolve(config)
+	if err != nil {
+		return herder.BadRequest("%s", err.Error())
+	}
+	infos, err := h.w.Validate(ctx, cls, resolved)
 	if err != nil {
 		return err
 	}
@@ -229,8 +242,14 @@ func (h *Herder) startConnector(ctx context.Context, c *connector) {
 		h.failConnector(c, err)
 		return
 	}
+	// Secrets are resolved only now, so the stored and displayed config keeps the references.
+	resolved, err := h.resolver.Resolve(c.config)
+	if err != nil {
+		h.failConnector(c, fmt.Errorf("resolve config: %w", err))
+		return
+	}
 	cctx := &connectorContext{h: h, name: c.name, log: h.log.With("connector", c.name)}
-	if err := inst.Start(cctx, c.config); err != nil {
+	if err := inst.Start(cctx, resolved); err != nil {
 		h.failConnector(c, fmt.Errorf("start connector: %w", err))
 		return
 	}
@@ -279,10 +298,16 @@ func (h *Herder) startTask(c *connector, i int) {
 		t   *runtime.Task
 		err error
 	)
-	if c.typ == herder.Sink {
-		t, err = h.w.StartSinkTask(id, c.config, c.taskConfigs[i], h.onTaskState)
-	} else {
-		t, err = h.w.StartSourceTask(id, c.config, c.taskConfigs[i], h.onTaskState)
+	connProps, err := h.resolver.Resolve(c.config)
+	if err == nil {
+		var taskProps map[string]string
+		if taskProps, err = h.resolver.Resolve(c.taskConfigs[i]); err == nil {
+			if c.typ == herder.Sink {
+				t, err = h.w.StartSinkTask(id, connProps, taskProps, h.onTaskState)
+			} else {
+				t, err = h.w.StartSourceTask(id, connProps, taskProps, h.onTaskState)
+			}
+		}
 	}
 	if err != nil {
 		h.log.Error("task failed to start", "connector", c.name, "task", i, "err", err)

@@ -67,9 +67,9 @@ const (
 	confluentClass = "io.confluent.connect.jdbc.JdbcSinkConnector"
 	debeziumClass  = "io.debezium.connector.jdbc.JdbcSinkConnector"
 
-	dbzDefaultCollectionNaming = "io.debezium.connector.jdbc.naming.DefaultTableNamingStrategy"
+	dbzDefaultCollectionNaming  = "io.debezium.connector.jdbc.naming.DefaultTableNamingStrategy"
 	dbzDefaultCollectionNaming2 = "io.debezium.sink.naming.DefaultCollectionNamingStrategy"
-	dbzDefaultColumnNaming     = "io.debezium.connector.jdbc.naming.DefaultColumnNamingStrategy"
+	dbzDefaultColumnNaming      = "io.debezium.connector.jdbc.naming.DefaultColumnNamingStrategy"
 )
 
 // Names of the Kafka-coordinate primary key columns used with pk.mode=kafka, as upstream.
@@ -101,7 +101,7 @@ func configDef() *connect.ConfigDef {
 		Doc: "Database password; overrides a password given in the URL."})
 	def(connect.ConfigKey{Name: keyDialectName, Type: connect.ConfigString, Default: "", Importance: connect.Low,
 		Validator: connect.OneOf("", dialectNamePostgres, dialectNameMySQL),
-		Group: groupConnection, OrderInGroup: 4, Width: connect.WidthLong, DisplayName: "Database Dialect",
+		Group:     groupConnection, OrderInGroup: 4, Width: connect.WidthLong, DisplayName: "Database Dialect",
 		Doc: "Forces the SQL dialect; empty picks it from connection.url. Must agree with the URL."})
 	def(connect.ConfigKey{Name: keyConnectionAttempts, Type: connect.ConfigInt, Default: "3", Importance: connect.Low,
 		Validator: connect.AtLeast(1), Group: groupConnection, OrderInGroup: 5, Width: connect.WidthShort,
@@ -121,9 +121,9 @@ func configDef() *connect.ConfigDef {
 	def(connect.ConfigKey{Name: keyBatchSize, Type: connect.ConfigInt, Default: "3000", Importance: connect.Medium,
 		Validator: connect.AtLeast(0), Group: groupWrites, OrderInGroup: 2, Width: connect.WidthShort,
 		DisplayName: "Batch Size",
-		Doc: "Most rows sent in one multi-row statement (MySQL, and the PostgreSQL statement path); every Put is " +
-			"still written in one transaction. PostgreSQL's COPY path streams a table's rows in one COPY whatever " +
-			"this is. 0 means no limit other than the server's max_allowed_packet."})
+		Doc: "MySQL: the most rows sent in one multi-row statement (0: only max_allowed_packet limits it). " +
+			"PostgreSQL streams a table's rows in one COPY, or pipelines one statement per row for short runs, so " +
+			"this does not limit it. Either way each Put is written in one transaction."})
 	def(connect.ConfigKey{Name: keyDeleteEnable, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Medium,
 		Group: groupWrites, OrderInGroup: 3, Width: connect.WidthShort, DisplayName: "Enable deletes",
 		Doc: "Delete the row whose key is a record's key when the record's value is null (a tombstone) or a " +
@@ -227,11 +227,11 @@ func configDef() *connect.ConfigDef {
 	def(connect.ConfigKey{Name: keyDbzFlushMaxRetries, Type: connect.ConfigInt, Importance: connect.Low,
 		Validator: connect.AtLeast(0), Group: groupDebezium, OrderInGroup: 8, Width: connect.WidthShort,
 		DisplayName: "Max retry count (Debezium)",
-		Doc: "Debezium's name for max.retries; Debezium configs default to 5."})
+		Doc:         "Debezium's name for max.retries; Debezium configs default to 5."})
 	def(connect.ConfigKey{Name: keyDbzFlushRetryDelay, Type: connect.ConfigLong, Importance: connect.Low,
 		Validator: connect.AtLeast(0), Group: groupDebezium, OrderInGroup: 9, Width: connect.WidthShort,
 		DisplayName: "Delay to retry flush (Debezium)",
-		Doc: "Debezium's name for retry.backoff.ms; Debezium configs default to 1000."})
+		Doc:         "Debezium's name for retry.backoff.ms; Debezium configs default to 1000."})
 	def(connect.ConfigKey{Name: keyDbzQuoteIdentifiers, Type: connect.ConfigBoolean, Importance: connect.Low,
 		Group: groupDebezium, OrderInGroup: 10, Width: connect.WidthShort, DisplayName: "Quote identifiers (Debezium)",
 		Doc: "Debezium's form of quote.sql.identifiers: true is always, false is never. Debezium configs default to false."})
@@ -263,7 +263,7 @@ func validateZone(name string, v any) error {
 		return nil
 	}
 	if _, err := parseZone(s); err != nil {
-		return fmt.Errorf("Invalid value %s for configuration %s: %v", s, name, err)
+		return &connect.FieldError{Name: name, Msg: fmt.Sprintf("Invalid value %s for configuration %s: %v", s, name, err)}
 	}
 	return nil
 }
@@ -272,7 +272,7 @@ func validateRegexList(name string, v any) error {
 	list, _ := v.([]string)
 	for _, p := range list {
 		if _, err := regexp.Compile(p); err != nil {
-			return fmt.Errorf("Invalid value %s for configuration %s: %v", p, name, err)
+			return &connect.FieldError{Name: name, Msg: fmt.Sprintf("Invalid value %s for configuration %s: %v", p, name, err)}
 		}
 	}
 	return nil
@@ -381,12 +381,15 @@ type config struct {
 	tableTypes      map[string]bool
 
 	tableNameFormat string
-	pkMode          pkMode
-	pkFields        []string
-	fieldsWhitelist map[string]bool
-	fieldInclude    []*regexp.Regexp
-	fieldExclude    []*regexp.Regexp
-	zone            *time.Location
+	// sourcePlaceholders is set when tableNameFormat refers to a Debezium source block, so the
+	// table depends on each record rather than on its topic alone.
+	sourcePlaceholders bool
+	pkMode             pkMode
+	pkFields           []string
+	fieldsWhitelist    map[string]bool
+	fieldInclude       []*regexp.Regexp
+	fieldExclude       []*regexp.Regexp
+	zone               *time.Location
 
 	autoCreate  bool
 	autoEvolve  bool
@@ -472,6 +475,7 @@ func parseConfig(props map[string]string) (*config, error) {
 			bad(keyDbzCollectionFormat, "Invalid value for configuration %s: String may not be empty", keyDbzCollectionFormat)
 		}
 	}
+	c.sourcePlaceholders = strings.Contains(c.tableNameFormat, "${source.")
 	pkKey, pkRaw := twin(keyPKMode, keyDbzPKMode, fold)
 	if pkKey == keyPKMode {
 		pkRaw = pc.String(keyPKMode)

@@ -18,6 +18,11 @@
 //   encode/cases.txt       one line per case: name, converter config, the value in render()'s form
 //   decode/<case>.in.json  input bytes for the decoding cases (written by this program)
 //   decode/<case>.out.txt  what the real converter decoded them to, in the rendering of render()
+//   headers/<case>.out     bytes SimpleHeaderConverter wrote for a header value
+//   headers/parse.txt      input TAB schema TAB value: what SimpleHeaderConverter read from input
+//   string/<case>.out      bytes StringConverter wrote (values of several types, several charsets)
+//   javafmt/*.txt          Double.toString, Float.toString and BigDecimal.toString of many
+//                          pseudo-random values (fixed seed), to pin kconnect's number printing
 //
 // The Go test (golden_test.go) builds the same inputs under the same names. Adding a case here
 // means adding it there too; the test fails on any case present on one side only.
@@ -32,6 +37,8 @@ import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.data.Time;
 import org.apache.kafka.connect.data.Timestamp;
 import org.apache.kafka.connect.json.JsonConverter;
+import org.apache.kafka.connect.storage.SimpleHeaderConverter;
+import org.apache.kafka.connect.storage.StringConverter;
 
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -52,6 +59,8 @@ public class Gen {
     private static final Map<String, String> NUMERIC = Map.of("decimal.format", "NUMERIC");
     private static final Map<String, String> NUMERIC_NO_SCHEMAS = Map.of("decimal.format", "NUMERIC", "schemas.enable", "false");
     private static final Map<String, String> KEEP_NULLS = Map.of("replace.null.with.default", "false");
+    private static final Map<String, String> KEEP_NULLS_NO_SCHEMAS =
+        Map.of("replace.null.with.default", "false", "schemas.enable", "false");
 
     private static Path encodeDir;
     private static Path decodeDir;
@@ -61,6 +70,8 @@ public class Gen {
         if (Runtime.version().feature() < 19) {
             throw new IllegalStateException("run Gen on Java 19 or newer, not " + Runtime.version());
         }
+        // SimpleHeaderConverter formats dates in the JVM's zone; kconnect uses UTC.
+        java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("UTC"));
         Path out = Path.of(args.length > 0 ? args[0] : ".");
         index.append("# java ").append(Runtime.version()).append(", kafka ")
             .append(org.apache.kafka.common.utils.AppInfoParser.getVersion()).append('\n');
@@ -71,6 +82,12 @@ public class Gen {
         encodeCases();
         Files.writeString(encodeDir.resolve("cases.txt"), index.toString());
         decodeCases();
+        Files.createDirectories(out.resolve("javafmt"));
+        javaFormats(out.resolve("javafmt"));
+        Files.createDirectories(out.resolve("headers"));
+        headerCases(out.resolve("headers"));
+        Files.createDirectories(out.resolve("string"));
+        stringCases(out.resolve("string"));
     }
 
     // ---- encoding ----------------------------------------------------------------------------
@@ -241,7 +258,7 @@ public class Gen {
         encode("defaults_null", DEFAULT, DEFAULTS, new Struct(DEFAULTS));
         encode("defaults_null_keep", KEEP_NULLS, DEFAULTS, new Struct(DEFAULTS));
         encode("defaults_null_noschema", NO_SCHEMAS, DEFAULTS, new Struct(DEFAULTS));
-        encode("defaults_null_keep_noschema", KEEP_NULLS_NO_SCHEMAS(), DEFAULTS, new Struct(DEFAULTS));
+        encode("defaults_null_keep_noschema", KEEP_NULLS_NO_SCHEMAS, DEFAULTS, new Struct(DEFAULTS));
         encode("defaults_null_numeric", NUMERIC, DEFAULTS, new Struct(DEFAULTS));
 
         Map<String, Struct> byName = new TreeMap<>();
@@ -357,8 +374,126 @@ public class Gen {
             new Struct(SchemaBuilder.struct().field("a", Schema.INT64_SCHEMA).build()).put("a", 1L));
     }
 
-    static Map<String, String> KEEP_NULLS_NO_SCHEMAS() {
-        return Map.of("replace.null.with.default", "false", "schemas.enable", "false");
+    // ---- SimpleHeaderConverter -----------------------------------------------------------------
+
+    static void headerCases(Path dir) throws IOException {
+        SimpleHeaderConverter h = new SimpleHeaderConverter();
+        h.configure(Map.of());
+        Map<String, Object[]> cases = new LinkedHashMap<>();
+        cases.put("string", new Object[] {Schema.STRING_SCHEMA, "hello, \"world\""});
+        cases.put("int8", new Object[] {Schema.INT8_SCHEMA, (byte) -5});
+        cases.put("int16", new Object[] {Schema.INT16_SCHEMA, (short) 300});
+        cases.put("int32", new Object[] {Schema.INT32_SCHEMA, 70000});
+        cases.put("int64", new Object[] {Schema.INT64_SCHEMA, Long.MIN_VALUE});
+        cases.put("float32", new Object[] {Schema.FLOAT32_SCHEMA, 0.1f});
+        cases.put("float64", new Object[] {Schema.FLOAT64_SCHEMA, 1e10});
+        cases.put("float64_nan", new Object[] {Schema.FLOAT64_SCHEMA, Double.NaN});
+        cases.put("bool", new Object[] {Schema.BOOLEAN_SCHEMA, true});
+        cases.put("bytes", new Object[] {Schema.BYTES_SCHEMA, new byte[] {1, 2, 3, (byte) 0xfe}});
+        cases.put("decimal", new Object[] {Decimal.schema(2), new BigDecimal("-12.34")});
+        cases.put("decimal_small", new Object[] {Decimal.schema(10), new BigDecimal("0.0000000123")});
+        cases.put("date", new Object[] {Date.SCHEMA, new java.util.Date(19745L * 86400000L)});
+        cases.put("time", new Object[] {Time.SCHEMA, new java.util.Date(45296789L)});
+        cases.put("timestamp", new Object[] {Timestamp.SCHEMA, new java.util.Date(1712345678901L)});
+        cases.put("list", new Object[] {SchemaBuilder.array(Schema.STRING_SCHEMA).build(), List.of("a", "b\"c", "d\\e", "")});
+        cases.put("list_ints", new Object[] {SchemaBuilder.array(Schema.INT32_SCHEMA).build(), List.of(1, 2, 3)});
+        cases.put("list_nested", new Object[] {SchemaBuilder.array(SchemaBuilder.array(Schema.FLOAT64_SCHEMA).build()).build(),
+            List.of(List.of(1.5), List.of())});
+        cases.put("map", new Object[] {SchemaBuilder.map(Schema.STRING_SCHEMA, Schema.INT32_SCHEMA).build(),
+            new TreeMap<>(Map.of("a", 1, "b", 2))});
+        Schema st = SchemaBuilder.struct().field("a", Schema.INT32_SCHEMA).field("b", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("c", SchemaBuilder.array(Schema.BOOLEAN_SCHEMA).build())
+            .field("d", SchemaBuilder.int64().defaultValue(9L).build()).build();
+        cases.put("struct", new Object[] {st, new Struct(st).put("a", 1).put("c", List.of(true, false))});
+        for (Map.Entry<String, Object[]> c : cases.entrySet()) {
+            byte[] out = h.fromConnectHeader("topic", "key", (Schema) c.getValue()[0], c.getValue()[1]);
+            Files.write(dir.resolve(c.getKey() + ".out"), out);
+        }
+
+        String[] inputs = {
+            "hello", " ", "null", "true", "false", " true ", "true}", "1", "-1", "127", "128", "-129", "32768",
+            "2147483648", "9223372036854775807", "9223372036854775808", "1.5", "0.1", "3.141592653589793",
+            "1e3", "1.0", "+5", "-0", "007", "1E400", "2024-01-02", "12:34:56.789Z", "2024-01-02T12:34:56.789Z",
+            "[1,2,3]", "[1, 2.5]", "[1,\"a\"]", "[]", "[null,1]", "[\"a\",\"b\"]", "[[1,2],[3]]", "[true,false]",
+            "{\"a\":1,\"b\":2}", "{\"a\":\"x\"}", "{1:2,3:4}", "[1,2", "{\"a\":}", "hello, world", "[\"2024-01-02\"]",
+            "[2024-01-02,2024-01-03]", "{\"t\":12:34:56.789Z}", "[1,300,70000]", "[1.5,2]", "{\"a\":[1,2],\"b\":[3]}",
+            "abc\"def", "[a,b]", "1.5.5", "-", "{}",
+        };
+        StringBuilder parsed = new StringBuilder();
+        for (String in : inputs) {
+            SchemaAndValue sv = h.toConnectHeader("topic", "key", in.getBytes(StandardCharsets.UTF_8));
+            parsed.append(in).append('\t');
+            if (sv == null) {
+                parsed.append("null\tnull\n");
+            } else {
+                parsed.append(render(sv.schema())).append('\t').append(render(sv.value())).append('\n');
+            }
+        }
+        Files.writeString(dir.resolve("parse.txt"), parsed.toString());
+    }
+
+    // ---- StringConverter -----------------------------------------------------------------------
+
+    static void stringCases(Path dir) throws IOException {
+        Schema st = SchemaBuilder.struct().field("a", Schema.INT32_SCHEMA).field("b", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("c", Schema.OPTIONAL_FLOAT64_SCHEMA).build();
+        Object[][] cases = {
+            {"utf8", "UTF-8", "h\u00e9llo \uD83D\uDE00"},
+            {"ascii", "US-ASCII", "h\u00e9llo"},
+            {"latin1", "ISO-8859-1", "h\u00e9llo \u20ac"},
+            {"utf16", "UTF-16", "h\u00e9 \uD83D\uDE00"},
+            {"utf16le", "UTF-16LE", "h\u00e9"},
+            {"int32", "UTF-8", 42},
+            {"int64", "UTF-8", Long.MIN_VALUE},
+            {"float32", "UTF-8", 0.1f},
+            {"float64", "UTF-8", 1e10},
+            {"bool", "UTF-8", true},
+            {"decimal", "UTF-8", new BigDecimal("0.0000000123")},
+            {"date", "UTF-8", new java.util.Date(1712345678901L)},
+            {"list", "UTF-8", Arrays.asList("a", 1, null, 2.5)},
+            {"map", "UTF-8", new TreeMap<>(Map.of("k", 1, "j", List.of("x")))},
+            {"struct", "UTF-8", new Struct(st).put("a", 1).put("c", 0.5)},
+        };
+        for (Object[] c : cases) {
+            StringConverter conv = new StringConverter();
+            conv.configure(Map.of("converter.encoding", (String) c[1]), false);
+            Files.write(dir.resolve(c[0] + ".out"), conv.fromConnectData("topic", null, c[2]));
+        }
+    }
+
+    // ---- number printing ----------------------------------------------------------------------
+
+    static void javaFormats(Path dir) throws IOException {
+        java.util.Random r = new java.util.Random(20240601L);
+        StringBuilder d = new StringBuilder();
+        for (int i = 0; i < 1500; i++) {
+            long bits = r.nextLong();
+            d.append(Long.toHexString(bits)).append(' ').append(Double.longBitsToDouble(bits)).append('\n');
+        }
+        for (int i = 0; i < 1500; i++) {
+            // Short decimals scaled by a power of ten: the values people actually write.
+            double v = (r.nextInt(2000001) - 1000000) * Math.pow(10, r.nextInt(40) - 20);
+            d.append(Long.toHexString(Double.doubleToRawLongBits(v))).append(' ').append(v).append('\n');
+        }
+        Files.writeString(dir.resolve("doubles.txt"), d.toString());
+        StringBuilder f = new StringBuilder();
+        for (int i = 0; i < 1500; i++) {
+            int bits = r.nextInt();
+            f.append(Integer.toHexString(bits)).append(' ').append(Float.intBitsToFloat(bits)).append('\n');
+        }
+        for (int i = 0; i < 1500; i++) {
+            float v = (float) ((r.nextInt(200001) - 100000) * Math.pow(10, r.nextInt(30) - 15));
+            f.append(Integer.toHexString(Float.floatToRawIntBits(v))).append(' ').append(v).append('\n');
+        }
+        Files.writeString(dir.resolve("floats.txt"), f.toString());
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < 1500; i++) {
+            BigInteger unscaled = new BigInteger(r.nextInt(130), r);
+            if (r.nextBoolean()) unscaled = unscaled.negate();
+            int scale = r.nextInt(50) - 15;
+            b.append(unscaled).append(' ').append(scale).append(' ').append(new BigDecimal(unscaled, scale)).append('\n');
+        }
+        Files.writeString(dir.resolve("bigdecimals.txt"), b.toString());
     }
 
     // ---- decoding ----------------------------------------------------------------------------

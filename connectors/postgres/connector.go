@@ -1,0 +1,190 @@
+// Package postgres is a change data capture source for PostgreSQL: it reads the logical
+// replication stream (pgoutput) and publishes change events in Debezium's format, so it can
+// replace io.debezium.connector.postgresql.PostgresConnector with the same configuration.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/kconnect/kconnect/connect"
+)
+
+// Version is the plugin version reported by the REST API.
+const Version = "0.1.0"
+
+// ConnectorClass is the Debezium class name this connector stands in for.
+const ConnectorClass = "io.debezium.connector.postgresql.PostgresConnector"
+
+// Plugins lists the plugins of this package.
+func Plugins() []connect.Plugin {
+	return []connect.Plugin{{
+		Class:   ConnectorClass,
+		Aliases: []string{"PostgresConnector", "PostgresCdcSource"},
+		Type:    connect.PluginSource,
+		Version: Version,
+		New:     func() any { return &Connector{} },
+	}}
+}
+
+// Connector is the PostgreSQL CDC source connector; it always runs one task, because one
+// replication slot is read by one connection.
+type Connector struct {
+	props map[string]string
+}
+
+// Version implements connect.Versioned.
+func (c *Connector) Version() string { return Version }
+
+// ConfigDef implements connect.Configurable.
+func (c *Connector) ConfigDef() *connect.ConfigDef { return configDef }
+
+// Start implements connect.Connector.
+func (c *Connector) Start(_ connect.ConnectorContext, props map[string]string) error {
+	if _, err := parseConfig(props); err != nil {
+		return err
+	}
+	c.props = props
+	return nil
+}
+
+// TaskConfigs implements connect.Connector.
+func (c *Connector) TaskConfigs(int) ([]map[string]string, error) {
+	cp := make(map[string]string, len(c.props))
+	for k, v := range c.props {
+		cp[k] = v
+	}
+	return []map[string]string{cp}, nil
+}
+
+// Stop implements connect.Connector.
+func (c *Connector) Stop() error { return nil }
+
+// NewTask implements connect.SourceConnector.
+func (c *Connector) NewTask() connect.SourceTask { return &Task{} }
+
+// Validate checks the server side of the configuration: that the login works and has the
+// REPLICATION attribute, that wal_level is logical, that the publication exists when it will not
+// be created, and that every captured table can deliver updates and deletes.
+func (c *Connector) Validate(ctx context.Context, props map[string]string, values []connect.ConfigValue) []connect.ConfigValue {
+	for _, v := range values {
+		if len(v.Errors) > 0 {
+			return values // connecting with a broken configuration would only add noise
+		}
+	}
+	cfg, err := parseConfig(props)
+	if err != nil {
+		return values
+	}
+	add := func(key, msg string) {
+		for i := range values {
+			if values[i].Name == key {
+				values[i].Errors = append(values[i].Errors, msg)
+				return
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cc, err := connConfig(cfg.connString(false))
+	if err != nil {
+		add(cfgHostname, err.Error())
+		return values
+	}
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		add(cfgHostname, fmt.Sprintf("Unable to connect to %s:%d/%s as %s: %v", cfg.host, cfg.port, cfg.dbname, cfg.user, err))
+		return values
+	}
+	defer conn.Close(context.Background())
+	for _, p := range checkServer(ctx, conn, cfg) {
+		add(p.key, p.msg)
+	}
+	return values
+}
+
+type problem struct{ key, msg string }
+
+func checkServer(ctx context.Context, conn *pgx.Conn, cfg *config) []problem {
+	var out []problem
+	var walLevel string
+	var super, repl bool
+	err := conn.QueryRow(ctx, `SELECT current_setting('wal_level'), r.rolsuper, r.rolreplication
+		FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`).Scan(&walLevel, &super, &repl)
+	if err != nil {
+		return append(out, problem{cfgHostname, fmt.Sprintf("Unable to read server settings: %v", err)})
+	}
+	if walLevel != "logical" {
+		out = append(out, problem{cfgPluginName, fmt.Sprintf("wal_level is %q but logical decoding needs \"logical\": set wal_level = logical in postgresql.conf and restart PostgreSQL", walLevel)})
+	}
+	if !super && !repl {
+		out = append(out, problem{cfgUser, fmt.Sprintf("role %q lacks the REPLICATION attribute: run ALTER ROLE %s WITH REPLICATION as a superuser", cfg.user, pgQuoteIdent(cfg.user))})
+	}
+	var pubExists, allTables bool
+	err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1),
+		COALESCE((SELECT puballtables FROM pg_catalog.pg_publication WHERE pubname = $1), false)`, cfg.publication).Scan(&pubExists, &allTables)
+	if err != nil {
+		return append(out, problem{cfgPublicationName, fmt.Sprintf("Unable to look up publication %q: %v", cfg.publication, err)})
+	}
+	switch {
+	case !pubExists && cfg.publicationMode == pubDisabled:
+		out = append(out, problem{cfgPublicationName, fmt.Sprintf("publication %q does not exist and %s is disabled: create it with CREATE PUBLICATION %s FOR ALL TABLES (or FOR TABLE the captured tables), or set %s to all_tables or filtered",
+			cfg.publication, cfgPublicationMode, pgQuoteIdent(cfg.publication), cfgPublicationMode)})
+	case !pubExists && cfg.publicationMode == pubAllTables && !super:
+		out = append(out, problem{cfgPublicationMode, fmt.Sprintf("creating publication %q FOR ALL TABLES needs a superuser and role %q is not one: create the publication as a superuser, or use %s=filtered (needs ownership of the tables)",
+			cfg.publication, cfg.user, cfgPublicationMode)})
+	}
+	var active bool
+	var pid *int32
+	err = conn.QueryRow(ctx, `SELECT active, active_pid FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`, cfg.slot).Scan(&active, &pid)
+	if err == nil && active && pid != nil {
+		out = append(out, problem{cfgSlotName, fmt.Sprintf("replication slot %q is active for PID %d: another connector or session is reading it; stop it or choose another %s", cfg.slot, *pid, cfgSlotName)})
+	} else if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		out = append(out, problem{cfgSlotName, fmt.Sprintf("Unable to look up replication slot %q: %v", cfg.slot, err)})
+	}
+	tables, err := listTablesConn(ctx, conn, cfg)
+	if err != nil {
+		return append(out, problem{cfgTableInclude, err.Error()})
+	}
+	var noKey []string
+	for _, ti := range tables {
+		if !ti.hasPK && (ti.replicaIdentity == 'd' || ti.replicaIdentity == 'n') {
+			noKey = append(noKey, pgQuoteIdent(ti.schema)+"."+pgQuoteIdent(ti.name))
+		}
+	}
+	if len(noKey) > 0 {
+		out = append(out, problem{cfgTableInclude, fmt.Sprintf("tables without a primary key under REPLICA IDENTITY DEFAULT cannot publish updates or deletes: %s; add a primary key, or run ALTER TABLE <table> REPLICA IDENTITY FULL, or exclude them with %s",
+			strings.Join(noKey, ", "), cfgTableExclude)})
+	}
+	return out
+}
+
+// listTablesConn runs the catalog's table listing on a single connection.
+func listTablesConn(ctx context.Context, conn *pgx.Conn, cfg *config) ([]tableInfo, error) {
+	rows, err := conn.Query(ctx, `SELECT n.nspname, c.relname, c.relreplident,
+			EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
+		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+			AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'`)
+	if err != nil {
+		return nil, fmt.Errorf("Unable to list tables: %v", err)
+	}
+	defer rows.Close()
+	var out []tableInfo
+	for rows.Next() {
+		var ti tableInfo
+		var ident string
+		if err := rows.Scan(&ti.schema, &ti.name, &ident, &ti.hasPK); err != nil {
+			return nil, fmt.Errorf("Unable to list tables: %v", err)
+		}
+		if cfg.filter.table(ti.schema, ti.name) {
+			ti.replicaIdentity = ident[0]
+			out = append(out, ti)
+		}
+	}
+	return out, rows.Err()
+}

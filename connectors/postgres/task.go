@@ -1,0 +1,415 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/kconnect/kconnect/connect"
+)
+
+// Task captures changes from one database: a snapshot when the snapshot mode asks for one, then
+// the replication slot's stream.
+type Task struct {
+	cfg       *config
+	log       *slog.Logger
+	cat       *catalog
+	tm        *typeMapper
+	partition map[string]any
+	queue     chan connect.SourceRecord
+	streamer  *streamer
+
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	err    error // why the background capture stopped
+}
+
+// storedOffset is a committed offset in Debezium's shape.
+type storedOffset struct {
+	lsn, lsnProc, lsnCommit pglogrepl.LSN
+	txID                    int64
+	snapshot                bool // written during a snapshot
+	snapshotCompleted       bool
+}
+
+func offsetLSN(o map[string]any, key string) (pglogrepl.LSN, error) {
+	v, _, err := connect.OffsetInt64(o, key)
+	return pglogrepl.LSN(v), err
+}
+
+func parseOffset(o map[string]any) (*storedOffset, error) {
+	if o == nil {
+		return nil, nil
+	}
+	so := &storedOffset{}
+	var errs []error
+	var err error
+	so.lsn, err = offsetLSN(o, "lsn")
+	errs = append(errs, err)
+	so.lsnProc, err = offsetLSN(o, "lsn_proc")
+	errs = append(errs, err)
+	so.lsnCommit, err = offsetLSN(o, "lsn_commit")
+	errs = append(errs, err)
+	so.txID, _, err = connect.OffsetInt64(o, "txId")
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("stored offset %v: %w", o, err)
+	}
+	// Debezium 1.x wrote snapshot=true; later versions a snapshot type name plus snapshot_completed.
+	switch v := o["snapshot"].(type) {
+	case bool:
+		so.snapshot = v
+	case string:
+		so.snapshot = v != "" && !strings.EqualFold(v, "false")
+	}
+	completed, _ := o["snapshot_completed"].(bool)
+	last, _ := o["last_snapshot_record"].(bool)
+	so.snapshotCompleted = !so.snapshot || completed || last
+	return so, nil
+}
+
+// Version implements connect.Versioned.
+func (t *Task) Version() string { return Version }
+
+// Start connects, prepares the publication and the slot, and starts capturing in the background.
+func (t *Task) Start(tctx connect.SourceTaskContext, props map[string]string) error {
+	cfg, err := parseConfig(props)
+	if err != nil {
+		return err
+	}
+	t.cfg = cfg
+	t.log = tctx.Logger().With("slot", cfg.slot)
+	t.partition = map[string]any{"server": cfg.prefix}
+	raw, err := tctx.Offsets().Offset(t.partition)
+	if err != nil {
+		return fmt.Errorf("read stored offset of %v: %w", t.partition, err)
+	}
+	stored, err := parseOffset(raw)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	t.cat = newCatalog(cfg)
+	t.tm = &typeMapper{cfg: cfg, types: t.cat.typeInfo(context.Background())}
+	if err := t.preparePublication(ctx); err != nil {
+		t.cat.close()
+		return err
+	}
+	t.queue = make(chan connect.SourceRecord, cfg.maxQueue)
+	t.streamer = newStreamer(cfg, t.log, t.cat, t.tm, t.queue)
+
+	runCtx, runCancel := context.WithCancel(context.Background())
+	t.cancel = runCancel
+	t.done = make(chan struct{})
+	go func() {
+		defer close(t.done)
+		err := t.capture(runCtx, stored)
+		if err != nil && runCtx.Err() == nil {
+			t.log.Error("change capture stopped", "error", err)
+			t.mu.Lock()
+			t.err = err
+			t.mu.Unlock()
+		}
+	}()
+	return nil
+}
+
+// slotState is what pg_replication_slots says about our slot.
+type slotState struct {
+	exists    bool
+	active    bool
+	pid       int32
+	confirmed pglogrepl.LSN
+}
+
+func (t *Task) slot(ctx context.Context) (slotState, error) {
+	var s slotState
+	var pid *int32
+	var confirmed *string
+	err := t.cat.queryRow(ctx, `SELECT active, active_pid, confirmed_flush_lsn::text FROM pg_catalog.pg_replication_slots
+		WHERE slot_name = $1 AND database = current_database()`, []any{t.cfg.slot}, &s.active, &pid, &confirmed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("read replication slot %s: %w", t.cfg.slot, err)
+	}
+	s.exists = true
+	if pid != nil {
+		s.pid = *pid
+	}
+	if confirmed != nil {
+		if s.confirmed, err = pglogrepl.ParseLSN(*confirmed); err != nil {
+			return s, fmt.Errorf("slot %s confirmed_flush_lsn %q: %w", t.cfg.slot, *confirmed, err)
+		}
+	}
+	return s, nil
+}
+
+// needSnapshot applies snapshot.mode to what is stored and what the server has.
+func (t *Task) needSnapshot(stored *storedOffset, slot slotState) bool {
+	done := stored != nil && stored.snapshotCompleted
+	switch t.cfg.snapshotMode {
+	case snapshotAlways:
+		return true
+	case snapshotNoData:
+		return false
+	case snapshotWhenNeeded:
+		// Without the slot, or with a slot that moved past what was stored, changes are gone.
+		return !done || !slot.exists || stored.lsnCommit != 0 && slot.confirmed > stored.lsnCommit
+	}
+	return !done
+}
+
+func (t *Task) capture(ctx context.Context, stored *storedOffset) error {
+	slot, err := t.slot(ctx)
+	if err != nil {
+		return err
+	}
+	if slot.active {
+		return fmt.Errorf("replication slot %q is active for PID %d: another connector or a stale session uses it; stop it (SELECT pg_terminate_backend(%d)) or give this connector its own %s", t.cfg.slot, slot.pid, slot.pid, cfgSlotName)
+	}
+	if t.needSnapshot(stored, slot) {
+		if err := t.snapshot(ctx, slot); err != nil {
+			return err
+		}
+		if t.cfg.snapshotMode == snapshotInitialOnly {
+			t.log.Info("snapshot complete; snapshot.mode=initial_only, so no changes are streamed")
+			return nil
+		}
+	} else {
+		if t.cfg.snapshotMode == snapshotInitialOnly {
+			t.log.Info("snapshot already complete; snapshot.mode=initial_only, so no changes are streamed")
+			return nil
+		}
+		if !slot.exists {
+			if err := t.createSlot(ctx); err != nil {
+				return err
+			}
+		}
+		if stored != nil && stored.snapshotCompleted {
+			t.streamer.resumeFrom(stored)
+		}
+	}
+	return t.streamer.run(ctx)
+}
+
+// snapshot (re)creates the slot with an exported snapshot and reads every table in it. An existing
+// slot is dropped first: its position does not match a new snapshot, and an interrupted earlier
+// snapshot must not leave it holding WAL.
+func (t *Task) snapshot(ctx context.Context, slot slotState) error {
+	if slot.exists {
+		t.log.Info("dropping existing replication slot before a new snapshot", "confirmed_flush_lsn", slot.confirmed.String())
+		if err := t.cat.exec(ctx, "SELECT pg_catalog.pg_drop_replication_slot($1)", t.cfg.slot); err != nil {
+			return fmt.Errorf("drop replication slot %s: %w", t.cfg.slot, explain(err, t.cfg))
+		}
+	}
+	conn, err := connectReplication(ctx, t.cfg)
+	if err != nil {
+		return err
+	}
+	var closeOnce sync.Once
+	closeConn := func() {
+		closeOnce.Do(func() {
+			c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = conn.Close(c)
+			cancel()
+		})
+	}
+	defer closeConn()
+	res, err := pglogrepl.CreateReplicationSlot(ctx, conn, t.cfg.slot, "pgoutput",
+		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "EXPORT_SNAPSHOT"})
+	if err != nil {
+		return fmt.Errorf("create replication slot %s: %w", t.cfg.slot, explain(err, t.cfg))
+	}
+	lsn, err := pglogrepl.ParseLSN(res.ConsistentPoint)
+	if err != nil {
+		return fmt.Errorf("slot %s consistent point %q: %w", t.cfg.slot, res.ConsistentPoint, err)
+	}
+	var version int
+	if err := t.cat.queryRow(ctx, "SELECT current_setting('server_version_num')::int", nil, &version); err != nil {
+		return fmt.Errorf("read server version: %w", err)
+	}
+	sn := &snapshotter{cfg: t.cfg, log: t.log, cat: t.cat, tm: t.tm, out: t.queue, partition: t.partition,
+		name: res.SnapshotName, lsn: lsn, pgVersion: version, imported: closeConn}
+	if err := sn.run(ctx); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	t.streamer.processed = lsn
+	return nil
+}
+
+func (t *Task) createSlot(ctx context.Context) error {
+	conn, err := connectReplication(ctx, t.cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := pglogrepl.CreateReplicationSlot(ctx, conn, t.cfg.slot, "pgoutput",
+		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "NOEXPORT_SNAPSHOT"}); err != nil {
+		return fmt.Errorf("create replication slot %s: %w", t.cfg.slot, explain(err, t.cfg))
+	}
+	t.log.Info("created replication slot", "slot", t.cfg.slot)
+	return nil
+}
+
+// preparePublication creates or updates the publication as publication.autocreate.mode says.
+func (t *Task) preparePublication(ctx context.Context) error {
+	var exists bool
+	if err := t.cat.queryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1)", []any{t.cfg.publication}, &exists); err != nil {
+		return connect.Retriable(fmt.Errorf("look up publication %s: %w", t.cfg.publication, err))
+	}
+	pub := pgQuoteIdent(t.cfg.publication)
+	var stmt string
+	switch t.cfg.publicationMode {
+	case pubDisabled:
+		if !exists {
+			return fmt.Errorf("publication %q does not exist and %s=disabled: create it (CREATE PUBLICATION %s FOR ALL TABLES, or FOR TABLE the captured tables) or set %s=all_tables or filtered",
+				t.cfg.publication, cfgPublicationMode, pub, cfgPublicationMode)
+		}
+		return nil
+	case pubAllTables:
+		if exists {
+			return nil
+		}
+		stmt = "CREATE PUBLICATION " + pub + " FOR ALL TABLES"
+	case pubNoTables:
+		if exists {
+			return nil
+		}
+		stmt = "CREATE PUBLICATION " + pub
+	case pubFiltered:
+		tables, err := t.cat.tables(ctx, t.cfg.filter, "")
+		if err != nil {
+			return err
+		}
+		names := make([]string, len(tables))
+		for i, ti := range tables {
+			names[i] = pgQuoteIdent(ti.schema) + "." + pgQuoteIdent(ti.name)
+		}
+		switch {
+		case len(names) == 0 && !exists:
+			stmt = "CREATE PUBLICATION " + pub
+		case len(names) == 0:
+			return nil
+		case exists:
+			stmt = "ALTER PUBLICATION " + pub + " SET TABLE " + strings.Join(names, ", ")
+		default:
+			stmt = "CREATE PUBLICATION " + pub + " FOR TABLE " + strings.Join(names, ", ")
+		}
+	}
+	if err := t.cat.exec(ctx, stmt); err != nil {
+		hint := ""
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42501" {
+			hint = fmt.Sprintf(" (FOR ALL TABLES needs a superuser and FOR TABLE ownership of the tables: create the publication as such a role and set %s=disabled)", cfgPublicationMode)
+		}
+		return fmt.Errorf("%s: %w%s", stmt, err, hint)
+	}
+	t.log.Info("publication prepared", "statement", stmt)
+	return nil
+}
+
+// Poll returns the records decoded since the last call, waiting up to poll.interval.ms for some.
+func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
+	timer := time.NewTimer(t.cfg.pollInterval)
+	defer timer.Stop()
+	var first connect.SourceRecord
+	select {
+	case first = <-t.queue:
+	case <-t.done:
+		select {
+		case first = <-t.queue:
+		default:
+			t.mu.Lock()
+			err := t.err
+			t.mu.Unlock()
+			if err == nil {
+				// initial_only finished: nothing more will come.
+				select {
+				case <-ctx.Done():
+				case <-timer.C:
+				}
+			}
+			return nil, err
+		}
+	case <-timer.C:
+		return nil, nil
+	case <-ctx.Done():
+		return nil, nil
+	}
+	batch := make([]connect.SourceRecord, 1, min(t.cfg.maxBatch, len(t.queue)+1))
+	batch[0] = first
+	for len(batch) < t.cfg.maxBatch {
+		select {
+		case r := <-t.queue:
+			batch = append(batch, r)
+		default:
+			return batch, nil
+		}
+	}
+	return batch, nil
+}
+
+// Commit confirms to the slot the position the stored offset covers; offsets written during a
+// snapshot confirm nothing.
+func (t *Task) Commit(_ context.Context, committed []connect.SourceOffset) error {
+	for _, so := range committed {
+		if so.Partition["server"] != t.cfg.prefix {
+			continue
+		}
+		o, err := parseOffset(so.Offset)
+		if err != nil {
+			return err
+		}
+		if o == nil || !o.snapshotCompleted || o.lsnCommit == 0 {
+			continue
+		}
+		t.streamer.confirm(o.lsnCommit)
+	}
+	return nil
+}
+
+// Stop ends capturing and releases the connections; with slot.drop.on.stop it drops the slot.
+func (t *Task) Stop() error {
+	if t.cancel == nil {
+		return nil
+	}
+	t.cancel()
+	<-t.done
+	defer t.cat.close()
+	if !t.cfg.dropSlotOnStop {
+		return nil
+	}
+	// The walsender of the closed stream releases the slot asynchronously.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		slot, err := t.slot(ctx)
+		if err != nil || !slot.exists {
+			return err
+		}
+		if !slot.active {
+			if err := t.cat.exec(ctx, "SELECT pg_catalog.pg_drop_replication_slot($1)", t.cfg.slot); err != nil {
+				return fmt.Errorf("drop replication slot %s: %w", t.cfg.slot, err)
+			}
+			t.log.Info("dropped replication slot", "slot", t.cfg.slot)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("drop replication slot %s: still active after 30s", t.cfg.slot)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
