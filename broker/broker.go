@@ -15,9 +15,12 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Options configures an embedded broker.
@@ -58,6 +61,9 @@ type Broker struct {
 	log     *kfakeLogger
 	unlock  func() error
 
+	// metadataRequests counts autoCreateTopics calls.
+	metadataRequests atomic.Uint64
+
 	stopCleaner chan struct{}
 	cleanerDone chan struct{}
 
@@ -94,7 +100,7 @@ func Start(opts Options) (*Broker, error) {
 	kopts := []kfake.Opt{
 		kfake.Ports(opts.Port),
 		kfake.ListenFn(listenOn(opts.Host)),
-		kfake.AllowAutoTopicCreation(),
+		// Not kfake.AllowAutoTopicCreation: autoCreateTopics does it.
 		kfake.DefaultNumPartitions(1),
 		kfake.BrokerConfigs(brokerConfigs),
 		// kfake keeps the cluster ID of an existing data dir and only
@@ -108,6 +114,9 @@ func Start(opts Options) (*Broker, error) {
 			return nil, fmt.Errorf("start embedded broker: %w", err)
 		}
 		b.unlock = unlock
+		if err := adoptOrphanPartitions(opts.DataDir, opts.Logger); err != nil {
+			return nil, errors.Join(fmt.Errorf("start embedded broker: %w", err), b.unlock())
+		}
 		kopts = append(kopts, kfake.DataDir(opts.DataDir))
 	}
 	cluster, err := kfake.NewCluster(kopts...)
@@ -115,6 +124,7 @@ func Start(opts Options) (*Broker, error) {
 		return nil, errors.Join(fmt.Errorf("start embedded broker on %s: %w", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)), err), b.unlock())
 	}
 	b.cluster = cluster
+	cluster.ControlKey(int16(kmsg.Metadata), b.autoCreateTopics)
 	b.addr = cluster.ListenAddrs()[0]
 	if opts.DataDir != "" {
 		go b.clean(opts.cleanerInterval)
@@ -140,6 +150,68 @@ func listenOn(host string) func(network, address string) (net.Listener, error) {
 		}
 		return net.Listen(network, net.JoinHostPort(host, port))
 	}
+}
+
+// controlRenewal is how many Metadata requests autoCreateTopics serves
+// before it replaces itself; see there.
+const controlRenewal = 1024
+
+// autoCreateTopics creates the topics a Metadata request asks to create, as
+// Kafka does with auto.create.topics.enable=true. kfake's own auto-creation
+// adds a topic to memory only and writes topics.json at Close, so a crash
+// loses the topic and, with it, every record acknowledged to it: on restart
+// kfake does not load partition dirs missing from topics.json. kfake's
+// Cluster.CreateTopic writes topics.json before it returns, and kfake runs
+// this control function before it handles the request, so no client learns
+// of a topic that is not on disk yet, and kfake acknowledges no record to
+// it: a Produce to an unknown topic fails. A control function may call
+// CreateTopic because kfake serves admin calls while one runs. Produce
+// requests are not intercepted, so they cost nothing extra.
+func (b *Broker) autoCreateTopics(kreq kmsg.Request) (kmsg.Response, error, bool) {
+	if req := kreq.(*kmsg.MetadataRequest); req.AllowAutoTopicCreation {
+		for _, rt := range req.Topics {
+			// As in kfake, a topic ID takes precedence over a name.
+			if rt.Topic == nil || rt.TopicID != [16]byte{} {
+				continue
+			}
+			// Kafka answers INVALID_TOPIC_EXCEPTION for these; kfake
+			// answers UNKNOWN_TOPIC_OR_PARTITION for topics that do
+			// not exist. Either way the client gets no topic.
+			if !validTopicName(*rt.Topic) {
+				continue
+			}
+			err := b.cluster.CreateTopic(*rt.Topic, -1, nil)
+			switch {
+			case err == nil:
+				b.log.log.Debug("auto-created topic", "topic", *rt.Topic)
+			case errors.Is(err, kerr.TopicAlreadyExists):
+			default:
+				b.log.log.Warn("auto-create topic failed", "topic", *rt.Topic, "error", err)
+			}
+		}
+	}
+	// kfake remembers, per control function, the last request of every
+	// connection that ever reached it, and never forgets a closed
+	// connection. Replacing the function now and then bounds that memory;
+	// the new one sees the next request.
+	if b.metadataRequests.Add(1)%controlRenewal == 0 {
+		b.cluster.DropControl()
+		b.cluster.ControlKey(int16(kmsg.Metadata), b.autoCreateTopics)
+	}
+	return nil, nil, false
+}
+
+// validTopicName reports whether Kafka accepts name as a topic name.
+func validTopicName(name string) bool {
+	if name == "" || name == "." || name == ".." || len(name) > 249 {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // newClusterID returns an ID in Kafka's format, a base64url-encoded random

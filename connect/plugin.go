@@ -171,6 +171,15 @@ type Converter interface {
 	ToConnectData(topic string, data []byte) (*Schema, any, error)
 }
 
+// AppendConverter is optionally implemented by converters that can serialize into a buffer the
+// caller provides, so the runtime can recycle buffers once Kafka acknowledged a record instead of
+// allocating one per record.
+type AppendConverter interface {
+	// AppendFromConnectData appends the serialized value to dst and returns the result; a null
+	// value returns nil.
+	AppendFromConnectData(dst []byte, topic string, schema *Schema, value any) ([]byte, error)
+}
+
 // HeaderConverter turns header values into bytes and back.
 type HeaderConverter interface {
 	// Configure configures the converter.

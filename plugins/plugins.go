@@ -7,6 +7,7 @@ import (
 	"github.com/kconnect/kconnect/connectors/datagen"
 	"github.com/kconnect/kconnect/connectors/file"
 	jdbcsink "github.com/kconnect/kconnect/connectors/jdbc/sink"
+	jdbcsource "github.com/kconnect/kconnect/connectors/jdbc/source"
 	"github.com/kconnect/kconnect/connectors/postgres"
 	"github.com/kconnect/kconnect/converters"
 )
@@ -19,6 +20,7 @@ func Registry() (*connect.Registry, error) {
 		file.Plugins(),
 		datagen.Plugins(),
 		jdbcsink.Plugins(),
+		jdbcsource.Plugins(),
 		postgres.Plugins(),
 	} {
 		all = append(all, ps...)

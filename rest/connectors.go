@@ -267,16 +267,17 @@ func (s *Server) connectorStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 // restartConnector restarts only the connector (204, no body) unless includeTasks or onlyFailed
-// asks for more, which answers 202 with the status after the restart was requested.
+// asks for more, which answers 202 with upstream's restart plan: the status at the time of the
+// request, with the connector and tasks being restarted shown as RESTARTING.
 func (s *Server) restartConnector(w http.ResponseWriter, r *http.Request) {
 	name := param(r, "connector")
 	includeTasks := boolParam(r, "includeTasks", false)
 	onlyFailed := boolParam(r, "onlyFailed", false)
-	if err := s.h.RestartConnector(r.Context(), name, includeTasks, onlyFailed); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	if !includeTasks && !onlyFailed {
+		if err := s.h.RestartConnector(r.Context(), name, false, false); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		noContent(w, http.StatusNoContent)
 		return
 	}
@@ -285,8 +286,27 @@ func (s *Server) restartConnector(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.h.RestartConnector(r.Context(), name, includeTasks, onlyFailed); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, restartPlan(st, includeTasks, onlyFailed))
+}
+
+// restartPlan marks in st what a restart request restarts, by upstream's RestartRequest rules:
+// the connector unless only failed instances are asked for and it did not fail, and the tasks
+// when asked for, again only the failed ones with onlyFailed.
+func restartPlan(st herder.ConnectorStatus, includeTasks, onlyFailed bool) herder.ConnectorStatus {
+	if !onlyFailed || st.Connector.State == herder.Failed {
+		st.Connector.State = herder.Restarting
+	}
 	st.Tasks = nonNil(st.Tasks)
-	writeJSON(w, http.StatusAccepted, st)
+	for i := range st.Tasks {
+		if includeTasks && (!onlyFailed || st.Tasks[i].State == herder.Failed) {
+			st.Tasks[i].State = herder.Restarting
+		}
+	}
+	return st
 }
 
 func (s *Server) pauseConnector(w http.ResponseWriter, r *http.Request) {

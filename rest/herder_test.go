@@ -388,7 +388,7 @@ func (m *memHerder) configDef(class string) (connect.Plugin, *connect.ConfigDef,
 func keyInfo(k connect.ConfigKey) herder.ConfigKeyInfo {
 	ki := herder.ConfigKeyInfo{Name: k.Name, Type: string(k.Type), Required: k.Required, Importance: string(k.Importance),
 		Documentation: k.Doc, Width: string(k.Width), DisplayName: k.DisplayName, Dependents: k.Dependents,
-		OrderInGroup: k.OrderInGroup, Order: k.OrderInGroup}
+		OrderInGroup: k.OrderInGroup}
 	if k.Default != nil {
 		d := fmt.Sprint(k.Default)
 		ki.DefaultValue = &d
@@ -426,7 +426,8 @@ func (m *memHerder) ValidateConfig(_ context.Context, class string, config map[s
 			vi.Value = &s
 		}
 		infos.ErrorCount += len(v.Errors)
-		infos.Configs = append(infos.Configs, herder.ConfigInfo{Definition: keyInfo(k), Value: vi})
+		ki := keyInfo(k)
+		infos.Configs = append(infos.Configs, herder.ConfigInfo{Definition: &ki, Value: &vi})
 	}
 	return infos, nil
 }

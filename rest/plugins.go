@@ -54,20 +54,6 @@ func (s *Server) pluginConfig(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, nonNil(keys))
 }
 
-// configInfoJSON is one entry of a validate response; upstream writes null for a definition
-// that no ConfigDef declares (such as a key whose value was null).
-type configInfoJSON struct {
-	Definition *herder.ConfigKeyInfo   `json:"definition"`
-	Value      *herder.ConfigValueInfo `json:"value"`
-}
-
-type configInfosJSON struct {
-	Name       string           `json:"name"`
-	ErrorCount int              `json:"error_count"`
-	Groups     []string         `json:"groups"`
-	Configs    []configInfoJSON `json:"configs"`
-}
-
 const nullValueError = "Null value can not be supplied as the configuration value."
 
 func (s *Server) validateConfig(w http.ResponseWriter, r *http.Request) {
@@ -146,32 +132,39 @@ func javaMap(m map[string]string) string {
 }
 
 // validateJSON shapes a validation result as upstream serializes it, adding the error upstream
-// reports for each key whose value was null.
-func validateJSON(infos herder.ConfigInfos, nulls []string) configInfosJSON {
-	out := configInfosJSON{
+// reports for each key whose value was null; such a key that no ConfigDef declares gets a null
+// definition, as upstream's.
+func validateJSON(infos herder.ConfigInfos, nulls []string) herder.ConfigInfos {
+	out := herder.ConfigInfos{
 		Name:       infos.Name,
 		ErrorCount: infos.ErrorCount,
 		Groups:     nonNil(infos.Groups),
-		Configs:    make([]configInfoJSON, 0, len(infos.Configs)+len(nulls)),
+		Configs:    make([]herder.ConfigInfo, 0, len(infos.Configs)+len(nulls)),
 	}
-	byName := map[string]int{}
-	for i := range infos.Configs {
-		c := &infos.Configs[i]
-		c.Definition.Dependents = nonNil(c.Definition.Dependents)
-		c.Value.RecommendedValues = nonNil(c.Value.RecommendedValues)
-		c.Value.Errors = nonNil(c.Value.Errors)
-		out.Configs = append(out.Configs, configInfoJSON{Definition: &c.Definition, Value: &c.Value})
-		byName[c.Definition.Name] = i
+	byName := map[string]*herder.ConfigValueInfo{}
+	for _, c := range infos.Configs {
+		if c.Definition != nil {
+			d := *c.Definition
+			d.Dependents = nonNil(d.Dependents)
+			c.Definition = &d
+		}
+		if c.Value != nil {
+			v := *c.Value
+			v.RecommendedValues = nonNil(v.RecommendedValues)
+			v.Errors = nonNil(v.Errors)
+			c.Value = &v
+			byName[v.Name] = &v
+		}
+		out.Configs = append(out.Configs, c)
 	}
 	for _, k := range nulls {
 		out.ErrorCount++
-		if i, ok := byName[k]; ok {
-			v := out.Configs[i].Value
+		if v, ok := byName[k]; ok {
 			v.Value = nil
 			v.Errors = append(v.Errors, nullValueError)
 			continue
 		}
-		out.Configs = append(out.Configs, configInfoJSON{Value: &herder.ConfigValueInfo{
+		out.Configs = append(out.Configs, herder.ConfigInfo{Value: &herder.ConfigValueInfo{
 			Name: k, RecommendedValues: []string{}, Errors: []string{nullValueError}, Visible: true,
 		}})
 	}

@@ -27,9 +27,9 @@ func TestListConnectorPlugins(t *testing.T) {
 }
 
 const fileConfigDef = `[
-	{"name":"file","type":"STRING","required":false,"default_value":null,"importance":"HIGH","documentation":"Source filename.","group":"File","order_in_group":0,"width":"NONE","display_name":"","dependents":[],"order":0},
-	{"name":"topic","type":"STRING","required":true,"default_value":null,"importance":"HIGH","documentation":"The topic to publish data to","group":"File","order_in_group":0,"width":"NONE","display_name":"","dependents":[],"order":0},
-	{"name":"batch.size","type":"INT","required":false,"default_value":"2000","importance":"LOW","documentation":"Records per poll","group":null,"order_in_group":0,"width":"NONE","display_name":"","dependents":[],"order":0}]`
+	{"name":"file","type":"STRING","required":false,"default_value":null,"importance":"HIGH","documentation":"Source filename.","group":"File","width":"NONE","display_name":"","dependents":[],"order":0},
+	{"name":"topic","type":"STRING","required":true,"default_value":null,"importance":"HIGH","documentation":"The topic to publish data to","group":"File","width":"NONE","display_name":"","dependents":[],"order":0},
+	{"name":"batch.size","type":"INT","required":false,"default_value":"2000","importance":"LOW","documentation":"Records per poll","group":null,"width":"NONE","display_name":"","dependents":[],"order":0}]`
 
 func TestPluginConfigByClassOrAlias(t *testing.T) {
 	s, _ := newTestServer(t, nil)
@@ -44,11 +44,11 @@ func TestValidateConfig(t *testing.T) {
 	expect(t, call(t, s.Handler(), "PUT", "/connector-plugins/FileStreamSourceConnector/config/validate", body), 200, `{
 		"name":"org.apache.kafka.connect.file.FileStreamSourceConnector","error_count":3,"groups":["File"],
 		"configs":[
-			{"definition":{"name":"file","type":"STRING","required":false,"default_value":null,"importance":"HIGH","documentation":"Source filename.","group":"File","order_in_group":0,"width":"NONE","display_name":"","dependents":[],"order":0},
+			{"definition":{"name":"file","type":"STRING","required":false,"default_value":null,"importance":"HIGH","documentation":"Source filename.","group":"File","width":"NONE","display_name":"","dependents":[],"order":0},
 			 "value":{"name":"file","value":"/tmp/x","recommended_values":[],"errors":[],"visible":true}},
-			{"definition":{"name":"topic","type":"STRING","required":true,"default_value":null,"importance":"HIGH","documentation":"The topic to publish data to","group":"File","order_in_group":0,"width":"NONE","display_name":"","dependents":[],"order":0},
+			{"definition":{"name":"topic","type":"STRING","required":true,"default_value":null,"importance":"HIGH","documentation":"The topic to publish data to","group":"File","width":"NONE","display_name":"","dependents":[],"order":0},
 			 "value":{"name":"topic","value":null,"recommended_values":[],"errors":["Missing required configuration \"topic\" which has no default value."],"visible":true}},
-			{"definition":{"name":"batch.size","type":"INT","required":false,"default_value":"2000","importance":"LOW","documentation":"Records per poll","group":null,"order_in_group":0,"width":"NONE","display_name":"","dependents":[],"order":0},
+			{"definition":{"name":"batch.size","type":"INT","required":false,"default_value":"2000","importance":"LOW","documentation":"Records per poll","group":null,"width":"NONE","display_name":"","dependents":[],"order":0},
 			 "value":{"name":"batch.size","value":"0","recommended_values":[],"errors":["Invalid value 0 for configuration batch.size: Value must be at least 1"],"visible":true}},
 			{"definition":null,
 			 "value":{"name":"empty","value":null,"recommended_values":[],"errors":["Null value can not be supplied as the configuration value."],"visible":true}}]}`)

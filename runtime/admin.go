@@ -72,6 +72,10 @@ func (w *Worker) SinkOffsets(ctx context.Context, connector string) ([]herder.Of
 		return nil, err
 	}
 	resp, err := adm.FetchOffsets(ctx, "connect-"+connector)
+	if isGroupNotFound(err) {
+		// A sink that never committed, or whose offsets were reset, has no group: no offsets.
+		return []herder.Offset{}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("fetch offsets of group connect-%s: %w", connector, err)
 	}

@@ -50,22 +50,23 @@ func newSubmitted() *submitted {
 	return &submitted{byKey: map[string]*partitionQueue{}, byMap: map[uintptr]mapRef{}}
 }
 
-// submit registers a record about to be sent; call ack on the result once Kafka acknowledged it.
-// Records without a source partition or offset are counted but never committed.
-func (s *submitted) submit(partition, offset map[string]any) (*submittedRecord, error) {
+// submit registers a record about to be sent, using r (which the caller allocates, typically one
+// slice per poll batch); call ack on it once Kafka acknowledged the record. Records without a
+// source partition or offset are counted but never committed.
+func (s *submitted) submit(r *submittedRecord, partition, offset map[string]any) error {
 	s.pending.Add(1)
-	r := &submittedRecord{offset: offset}
+	r.offset = offset
 	if partition == nil || offset == nil {
-		return r, nil
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	q, err := s.queue(partition)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	q.entries = append(q.entries, r)
-	return r, nil
+	return nil
 }
 
 func (s *submitted) queue(partition map[string]any) (*partitionQueue, error) {

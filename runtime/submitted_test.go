@@ -10,14 +10,14 @@ func TestSubmittedCommitsOnlyAcknowledgedPrefix(t *testing.T) {
 	b := map[string]any{"file": "b"}
 	var recs []*submittedRecord
 	for i := int64(1); i <= 3; i++ {
-		r, err := s.submit(a, map[string]any{"pos": i})
+		r, err := submitOne(s, a, map[string]any{"pos": i})
 		if err != nil {
 			t.Fatal(err)
 		}
 		recs = append(recs, r)
 	}
-	rb, _ := s.submit(map[string]any{"file": "b"}, map[string]any{"pos": int64(10)})
-	unkeyed, _ := s.submit(nil, nil)
+	rb, _ := submitOne(s, map[string]any{"file": "b"}, map[string]any{"pos": int64(10)})
+	unkeyed, _ := submitOne(s, nil, nil)
 
 	// The second and third records of a are acknowledged before the first: nothing of a may commit.
 	s.ack(recs[1])
@@ -44,11 +44,16 @@ func TestSubmittedCommitsOnlyAcknowledgedPrefix(t *testing.T) {
 		t.Fatalf("in flight = %d, want 0", n)
 	}
 	// A different map with equal content must land in the same queue as b.
-	r2, _ := s.submit(b, map[string]any{"pos": int64(11)})
+	r2, _ := submitOne(s, b, map[string]any{"pos": int64(11)})
 	s.ack(r2)
 	if got := offsetsByFile(s); got["b"] != 11 {
 		t.Fatalf("equal partition maps must share a queue: %v", got)
 	}
+}
+
+func submitOne(s *submitted, partition, offset map[string]any) (*submittedRecord, error) {
+	r := &submittedRecord{}
+	return r, s.submit(r, partition, offset)
 }
 
 func offsetsByFile(s *submitted) map[string]int64 {
@@ -63,7 +68,7 @@ func offsetsByFile(s *submitted) map[string]int64 {
 func TestSubmittedRetriesUnstoredOffsets(t *testing.T) {
 	s := newSubmitted()
 	p := map[string]any{"file": "a"}
-	r, _ := s.submit(p, map[string]any{"pos": int64(7)})
+	r, _ := submitOne(s, p, map[string]any{"pos": int64(7)})
 	s.ack(r)
 	if got := s.committable(); len(got) != 1 {
 		t.Fatalf("want one committable offset, got %v", got)

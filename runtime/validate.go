@@ -167,20 +167,22 @@ func addInfos(infos *herder.ConfigInfos, def *connect.ConfigDef, values []connec
 		if !ok {
 			v = connect.ConfigValue{Name: k.Name, Visible: true}
 		}
-		infos.Configs = append(infos.Configs, herder.ConfigInfo{
-			Definition: KeyInfo(k, len(infos.Configs)+1),
-			Value:      valueInfo(k, v),
-		})
+		ki, vi := KeyInfo(k), valueInfo(k, v)
+		infos.Configs = append(infos.Configs, herder.ConfigInfo{Definition: &ki, Value: &vi})
 		infos.ErrorCount += len(v.Errors)
 	}
 }
 
-// KeyInfo describes a config key as the REST API shows it.
-func KeyInfo(k connect.ConfigKey, order int) herder.ConfigKeyInfo {
+// KeyInfo describes a config key as the REST API shows it. A key without a group has order -1,
+// which is what upstream's ConfigDef gives keys defined without one.
+func KeyInfo(k connect.ConfigKey) herder.ConfigKeyInfo {
 	info := herder.ConfigKeyInfo{
 		Name: k.Name, Type: string(k.Type), Required: k.Required, Importance: string(k.Importance),
 		Documentation: k.Doc, OrderInGroup: k.OrderInGroup, Width: string(k.Width),
-		DisplayName: k.DisplayName, Dependents: k.Dependents, Order: order,
+		DisplayName: k.DisplayName, Dependents: k.Dependents,
+	}
+	if k.Group == "" && k.OrderInGroup == 0 {
+		info.OrderInGroup = -1
 	}
 	if info.DisplayName == "" {
 		info.DisplayName = k.Name

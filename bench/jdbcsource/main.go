@@ -6,8 +6,9 @@
 //	go run ./bench/jdbcsource -dsn postgres://user:pass@127.0.0.1:15432/db -rows 1000000
 //
 // The DSN defaults to KCONNECT_TEST_POSTGRES_DSN. The task is driven the way the runtime drives
-// it (Poll in a loop, Commit after each batch) but nothing is produced to Kafka; the end-to-end
-// figure through the worker, converters and broker is measured separately.
+// it (Poll in a loop, Commit after each batch) but nothing is produced to Kafka; a third run adds
+// the JSON converter's serialization of every record. The end-to-end figure through the worker
+// and broker is measured separately.
 package main
 
 import (
@@ -29,6 +30,7 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/connectors/jdbc/source"
+	"github.com/kconnect/kconnect/converters/jsonconverter"
 )
 
 // result is what a child process reports to the parent.
@@ -42,7 +44,7 @@ func main() {
 	rows := flag.Int64("rows", 1_000_000, "rows in the table")
 	table := flag.String("table", "kconnect_bench_jdbc_source", "table to load and read")
 	batch := flag.Int("batch", 1000, "batch.max.rows for the task and rows per batch for the bare reader")
-	role := flag.String("run", "", "internal: bare or task, to run one reader in this process")
+	role := flag.String("run", "", "internal: bare, task or task+json, to run one reader in this process")
 	profile := flag.String("cpuprofile", "", "with -run, write a CPU profile of the reader to this file")
 	flag.Parse()
 	if *profile != "" {
@@ -63,8 +65,8 @@ func main() {
 	switch *role {
 	case "bare":
 		err = report(bare(ctx, *dsn, *table, *rows, *batch))
-	case "task":
-		err = report(task(*dsn, *table, *rows, *batch))
+	case "task", "task+json":
+		err = report(task(*dsn, *table, *rows, *batch, *role == "task+json"))
 	case "":
 		err = compare(ctx, *dsn, *table, *rows, *batch)
 	default:
@@ -99,7 +101,7 @@ func compare(ctx context.Context, dsn, table string, rows int64, batch int) erro
 	runs := map[string]run{}
 	// Each reader runs twice, alternating, and the faster run counts, to damp the noise of a
 	// shared machine.
-	for _, role := range []string{"bare", "task", "bare", "task"} {
+	for _, role := range []string{"bare", "task", "task+json", "bare", "task", "task+json"} {
 		res, rss, err := child(role, dsn, table, rows, batch)
 		if err != nil {
 			return fmt.Errorf("%s reader: %w", role, err)
@@ -110,13 +112,12 @@ func compare(ctx context.Context, dsn, table string, rows int64, batch int) erro
 			runs[role] = run{prev.res, max(rss, prev.maxRSS)}
 		}
 	}
-	b, t := runs["bare"], runs["task"]
-	bareRate := float64(b.res.Rows) / b.res.Seconds
-	taskRate := float64(t.res.Rows) / t.res.Seconds
+	b, t, j := runs["bare"], runs["task"], runs["task+json"]
+	rate := func(r run) float64 { return float64(r.res.Rows) / r.res.Seconds }
 	fmt.Printf("rows: %d (8 columns), batch size %d\n", rows, batch)
-	fmt.Printf("bare pgx read:       %10.0f rows/s  %6.2f s  peak RSS %4d MiB\n", bareRate, b.res.Seconds, b.maxRSS>>20)
-	fmt.Printf("JDBC source Poll:    %10.0f rows/s  %6.2f s  peak RSS %4d MiB\n", taskRate, t.res.Seconds, t.maxRSS>>20)
-	fmt.Printf("ratio task/bare:     %10.2f\n", taskRate/bareRate)
+	fmt.Printf("bare pgx read:             %10.0f rows/s  %6.2f s  peak RSS %4d MiB\n", rate(b), b.res.Seconds, b.maxRSS>>20)
+	fmt.Printf("JDBC source Poll:          %10.0f rows/s  %6.2f s  peak RSS %4d MiB  ratio %.2f\n", rate(t), t.res.Seconds, t.maxRSS>>20, rate(t)/rate(b))
+	fmt.Printf("Poll + JSON converter:     %10.0f rows/s  %6.2f s  peak RSS %4d MiB  ratio %.2f\n", rate(j), j.res.Seconds, j.maxRSS>>20, rate(j)/rate(b))
 	return nil
 }
 
@@ -237,8 +238,10 @@ type noOffsets struct{}
 
 func (noOffsets) Offset(map[string]any) (map[string]any, error) { return nil, nil }
 
-// task starts the JDBC source task on the table and polls until it has every row.
-func task(dsn, table string, rows int64, batch int) (result, error) {
+// task starts the JDBC source task on the table and polls until it has every row; with toJSON it
+// also serializes every record value with the JSON converter (schemas enabled), as the worker would.
+func task(dsn, table string, rows int64, batch int, toJSON bool) (result, error) {
+	conv := jsonconverter.New()
 	t := &source.Task{}
 	props := map[string]string{
 		"connection.url":           dsn,
@@ -267,6 +270,13 @@ func task(dsn, table string, rows int64, batch int) (result, error) {
 			continue
 		}
 		n += int64(len(recs))
+		if toJSON {
+			for i := range recs {
+				if _, err := conv.FromConnectData(recs[i].Topic, recs[i].ValueSchema, recs[i].Value); err != nil {
+					return result{}, err
+				}
+			}
+		}
 		last := recs[len(recs)-1]
 		if err := t.Commit(pctx, []connect.SourceOffset{{Partition: last.SourcePartition, Offset: last.SourceOffset}}); err != nil {
 			return result{}, err

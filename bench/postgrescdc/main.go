@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -36,7 +37,9 @@ func main() {
 	rows := flag.Int("rows", 5_000_000, "rows to snapshot")
 	threads := flag.Int("threads", 2, "snapshot.max.threads")
 	recvlogical := flag.String("pg_recvlogical", findTool("pg_recvlogical"), "path of pg_recvlogical")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the kconnect part to this file")
 	flag.Parse()
+	profilePath = *cpuProfile
 	ctx := context.Background()
 	u, err := url.Parse(*dsn)
 	if err != nil || *dsn == "" {
@@ -128,6 +131,7 @@ func benchSnapshot(ctx context.Context, db *pgx.Conn, props map[string]string, n
 	props["slot.name"] = "bench_snap"
 	props["slot.drop.on.stop"] = "true"
 	task := startTask(props)
+	stopProfile := profile()
 	start = time.Now()
 	got := 0
 	for done := false; !done; {
@@ -141,6 +145,7 @@ func benchSnapshot(ctx context.Context, db *pgx.Conn, props map[string]string, n
 		}
 	}
 	kcDur := time.Since(start)
+	stopProfile()
 	must(task.Stop())
 	copyRate := float64(n) / copyDur.Seconds()
 	kcRate := float64(got) / kcDur.Seconds()
@@ -212,4 +217,20 @@ func peakRSS() string {
 		}
 	}
 	return "unknown"
+}
+
+var profilePath string
+
+// profile starts the CPU profile, if one was asked for, and returns the function that ends it.
+func profile() func() {
+	if profilePath == "" {
+		return func() {}
+	}
+	f, err := os.Create(profilePath)
+	must(err)
+	must(pprof.StartCPUProfile(f))
+	return func() {
+		pprof.StopCPUProfile()
+		must(f.Close())
+	}
 }

@@ -184,10 +184,11 @@ func buildTable(cfg *config, tm *typeMapper, schema, name string, defs []colDef)
 	return t, nil
 }
 
-// cell is one column value of a row: the text PostgreSQL sent, or null, or an unchanged TOASTed value.
+// cell is one column value of a row: the text or binary form PostgreSQL sent, or null, or an
+// unchanged TOASTed value.
 type cell struct {
 	data []byte
-	kind byte // 't' text, 'n' null, 'u' unchanged toast
+	kind byte // 't' text, 'b' binary, 'n' null, 'u' unchanged toast
 }
 
 // rowValues converts the cells of one row into a value struct and, when the table has one, a key struct.
@@ -208,6 +209,13 @@ func (t *tableSchema) rowValues(cells []cell) (value, key *connect.Struct, err e
 		switch cells[i].kind {
 		case 't':
 			if v, err = c.decode(cells[i].data); err != nil {
+				return nil, nil, fmt.Errorf("table %s column %s: %w", t.collection, c.name, err)
+			}
+		case 'b':
+			if c.decodeBin == nil {
+				return nil, nil, fmt.Errorf("table %s column %s: binary value for a column read as text", t.collection, c.name)
+			}
+			if v, err = c.decodeBin(cells[i].data); err != nil {
 				return nil, nil, fmt.Errorf("table %s column %s: %w", t.collection, c.name, err)
 			}
 		case 'u':
@@ -270,8 +278,17 @@ func (t *tableSchema) source(cfg *config, s *sourceInfo) *connect.Struct {
 	return st
 }
 
+// stamps are the processing time fields of an envelope (ts_ms, ts_us, ts_ns), boxed once so that
+// the rows of a snapshot batch can share them.
+type stamps struct{ ms, us, ns any }
+
+func stampsAt(now time.Time) stamps {
+	ns := now.UnixNano()
+	return stamps{ms: ns / 1e6, us: ns / 1e3, ns: ns}
+}
+
 // envelopeValue builds the change event value.
-func (t *tableSchema) envelopeValue(op byte, before, after, source, tx *connect.Struct, now time.Time) *connect.Struct {
+func (t *tableSchema) envelopeValue(op byte, before, after, source, tx *connect.Struct, ts stamps) *connect.Struct {
 	env := connect.NewStruct(t.envelope)
 	if before != nil {
 		env.SetAt(0, before)
@@ -284,10 +301,9 @@ func (t *tableSchema) envelopeValue(op byte, before, after, source, tx *connect.
 		env.SetAt(3, tx)
 	}
 	env.SetAt(4, opString(op))
-	ns := now.UnixNano()
-	env.SetAt(5, ns/1e6)
-	env.SetAt(6, ns/1e3)
-	env.SetAt(7, ns)
+	env.SetAt(5, ts.ms)
+	env.SetAt(6, ts.us)
+	env.SetAt(7, ts.ns)
 	return env
 }
 

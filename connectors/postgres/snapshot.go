@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +23,7 @@ type snapshotter struct {
 	log       *slog.Logger
 	cat       *catalog
 	tm        *typeMapper
-	out       chan<- connect.SourceRecord
+	out       *recordQueue
 	partition map[string]any
 	name      string        // exported snapshot
 	lsn       pglogrepl.LSN // slot's consistent point
@@ -30,6 +31,9 @@ type snapshotter struct {
 	// imported is called once every worker has imported the snapshot, after which the exporting
 	// replication connection may be closed.
 	imported func()
+
+	mu    sync.Mutex // serialises deliver
+	marks *snapshotMarks
 }
 
 // chunk is a range of heap pages of one table; to < 0 means up to the end of the table.
@@ -38,11 +42,9 @@ type chunk struct {
 	from, to int64
 }
 
-// snapItem travels from the workers to the marker: a row's record, or the end of a chunk.
-type snapItem struct {
-	table int
-	rec   *connect.SourceRecord
-}
+// snapshotBatch is how many rows a worker decodes before handing them over; the hand-over takes a
+// lock, so batching keeps the workers from contending on it per row.
+const snapshotBatch = 512
 
 const snapshotOffsetType = "INITIAL"
 
@@ -71,28 +73,20 @@ func (sn *snapshotter) run(ctx context.Context) error {
 		work <- c
 	}
 	close(work)
-	items := make(chan snapItem, sn.cfg.maxQueue)
+	sn.marks = newSnapshotMarks(len(tables), chunks)
 	threads := min(sn.cfg.snapshotThreads, max(len(chunks), 1))
 	var importWG sync.WaitGroup
 	importWG.Add(threads)
 	g, gctx := errgroup.WithContext(ctx)
 	for w := 0; w < threads; w++ {
-		g.Go(func() error { return sn.worker(gctx, tables, work, items, &importWG, start) })
+		g.Go(func() error { return sn.worker(gctx, tables, work, &importWG, start) })
 	}
 	go func() {
 		importWG.Wait()
 		sn.imported()
 	}()
-	markDone := make(chan error, 1)
-	go func() { markDone <- sn.mark(ctx, tables, chunks, items) }()
-	werr := g.Wait()
-	close(items)
-	merr := <-markDone
-	if werr != nil {
-		return werr
-	}
-	if merr != nil {
-		return merr
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	sn.log.Info("snapshot finished", "tables", len(tables), "duration", time.Since(start))
 	return nil
@@ -118,7 +112,7 @@ func (sn *snapshotter) chunks(table int, ti tableInfo) []chunk {
 	return out
 }
 
-func (sn *snapshotter) worker(ctx context.Context, tables []*tableSchema, work <-chan chunk, items chan<- snapItem, imported *sync.WaitGroup, start time.Time) error {
+func (sn *snapshotter) worker(ctx context.Context, tables []*tableSchema, work <-chan chunk, imported *sync.WaitGroup, start time.Time) error {
 	once := sync.OnceFunc(imported.Done)
 	defer once()
 	cc, err := connConfig(sn.cfg.connString(false))
@@ -145,54 +139,77 @@ func (sn *snapshotter) worker(ctx context.Context, tables []*tableSchema, work <
 		return fmt.Errorf("read snapshot xmin: %w", err)
 	}
 	once()
-	cellBuf := make([]cell, 0, 16)
+	// Every row of the snapshot has the same offset and, per table, the same source block, so they
+	// are built once and shared; marking a record copies what it changes.
+	offset := map[string]any{
+		"lsn": int64(sn.lsn), "txId": xmin, "ts_usec": start.UnixMicro(),
+		"snapshot": snapshotOffsetType, "snapshot_completed": false, "last_snapshot_record": false,
+	}
+	sources := make([]*connect.Struct, len(tables))
+	formats := make([][]int16, len(tables))
+	var cells []cell
 	for c := range work {
 		t := tables[c.table]
-		q := selectChunk(t, c)
-		rr := conn.PgConn().ExecParams(ctx, q, nil, nil, nil, nil)
+		if sources[c.table] == nil {
+			sources[c.table] = t.source(sn.cfg, &sourceInfo{snapshot: "true", commitTime: start, txID: xmin, lsn: sn.lsn})
+			formats[c.table] = resultFormats(t)
+		}
+		src, fmts := sources[c.table], formats[c.table]
+		rr := conn.PgConn().ExecParams(ctx, selectChunk(t, c), nil, nil, nil, fmts)
+		batch := make([]connect.SourceRecord, 0, snapshotBatch)
+		ts := stampsAt(time.Now())
 		for rr.NextRow() {
-			vals := rr.Values()
-			cellBuf = cellBuf[:0]
-			for _, v := range vals {
-				if v == nil {
-					cellBuf = append(cellBuf, cell{kind: 'n'})
-				} else {
-					cellBuf = append(cellBuf, cell{kind: 't', data: v})
+			cells = cells[:0]
+			for i, v := range rr.Values() {
+				switch {
+				case v == nil:
+					cells = append(cells, cell{kind: 'n'})
+				case fmts[i] == pgx.BinaryFormatCode:
+					cells = append(cells, cell{kind: 'b', data: v})
+				default:
+					cells = append(cells, cell{kind: 't', data: v})
 				}
 			}
-			after, key, err := t.rowValues(cellBuf)
+			after, key, err := t.rowValues(cells)
 			if err != nil {
 				rr.Close()
 				return err
 			}
-			src := t.source(sn.cfg, &sourceInfo{snapshot: "true", commitTime: start, txID: xmin, lsn: sn.lsn})
-			env := t.envelopeValue(opRead, nil, after, src, nil, time.Now())
-			off := map[string]any{
-				"lsn": int64(sn.lsn), "txId": xmin, "ts_usec": start.UnixMicro(),
-				"snapshot": snapshotOffsetType, "snapshot_completed": false, "last_snapshot_record": false,
-			}
-			rec := connect.NewSourceRecord(sn.partition, off, t.topic, nil, nil, t.envelope, env)
+			rec := connect.NewSourceRecord(sn.partition, offset, t.topic, nil, nil, t.envelope, t.envelopeValue(opRead, nil, after, src, nil, ts))
 			if key != nil {
 				rec.KeySchema, rec.Key = t.keySchema, key
 			}
-			select {
-			case items <- snapItem{table: c.table, rec: &rec}:
-			case <-ctx.Done():
-				rr.Close()
-				return ctx.Err()
+			batch = append(batch, rec)
+			if len(batch) == snapshotBatch {
+				if err := sn.deliver(ctx, c.table, batch, false); err != nil {
+					rr.Close()
+					return err
+				}
+				batch = make([]connect.SourceRecord, 0, snapshotBatch)
+				ts = stampsAt(time.Now())
 			}
 		}
 		if _, err := rr.Close(); err != nil {
 			return fmt.Errorf("snapshot of %s: %w", t.collection, err)
 		}
-		select {
-		case items <- snapItem{table: c.table}:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := sn.deliver(ctx, c.table, batch, true); err != nil {
+			return err
 		}
 	}
 	_, err = conn.Exec(ctx, "COMMIT")
 	return err
+}
+
+// resultFormats asks for the binary format of the columns that have a binary decoder: it is cheaper
+// for the server to produce and for the task to decode than text.
+func resultFormats(t *tableSchema) []int16 {
+	f := make([]int16, len(t.cols))
+	for i := range t.cols {
+		if t.cols[i].decodeBin != nil && (t.cols[i].valueIdx >= 0 || t.cols[i].keyIdx >= 0) {
+			f[i] = pgx.BinaryFormatCode
+		}
+	}
+	return f
 }
 
 // selectChunk renders the query of one chunk; unmapped columns are selected as NULL so that the
@@ -221,81 +238,102 @@ func selectChunk(t *tableSchema, c chunk) string {
 	return b.String()
 }
 
-// mark forwards snapshot records to the queue, holding back the latest record of each table so the
-// first and last record of each table, and of the whole snapshot, carry Debezium's snapshot
-// markers; the very last one's offset says the snapshot is complete.
-func (sn *snapshotter) mark(ctx context.Context, tables []*tableSchema, chunks []chunk, items <-chan snapItem) error {
-	outstanding := make([]int, len(tables))
-	for _, c := range chunks {
-		outstanding[c.table]++
-	}
-	tablesLeft := 0
-	for _, n := range outstanding {
-		if n > 0 {
-			tablesLeft++
-		}
-	}
-	held := make([]*connect.SourceRecord, len(tables))
-	seen := make([]bool, len(tables))
-	firstDone := false
-	var lastOfTable *connect.SourceRecord // most recent table-final record, held for a possible "last"
-	send := func(r *connect.SourceRecord) error {
-		select {
-		case sn.out <- *r:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	for it := range items {
-		if it.rec != nil {
-			if !seen[it.table] {
-				seen[it.table] = true
-				if !firstDone {
-					setSnapshotMark(it.rec, "first")
-					firstDone = true
-				} else {
-					setSnapshotMark(it.rec, "first_in_data_collection")
-				}
-			}
-			if prev := held[it.table]; prev != nil {
-				if err := send(prev); err != nil {
-					return err
-				}
-			}
-			held[it.table] = it.rec
-			continue
-		}
-		outstanding[it.table]--
-		if outstanding[it.table] > 0 {
-			continue
-		}
-		tablesLeft--
-		if r := held[it.table]; r != nil {
-			held[it.table] = nil
-			setSnapshotMark(r, "last_in_data_collection")
-			if lastOfTable != nil {
-				if err := send(lastOfTable); err != nil {
-					return err
-				}
-			}
-			lastOfTable = r
-		}
-	}
-	if tablesLeft > 0 {
-		// The workers stopped early; their error is reported by the caller.
-		return nil
-	}
-	if lastOfTable != nil {
-		setSnapshotMark(lastOfTable, "last")
-		lastOfTable.SourceOffset["last_snapshot_record"] = true
-		lastOfTable.SourceOffset["snapshot_completed"] = true
-		return send(lastOfTable)
-	}
-	return nil
+// snapshotMarks gives the first and last record of each table, and of the whole snapshot,
+// Debezium's snapshot markers; the very last record's offset says the snapshot is complete. It
+// holds back the latest record of each table until the next one of that table or the end of the
+// table's chunks shows whether it was the table's last.
+type snapshotMarks struct {
+	outstanding []int // chunks not yet finished, per table
+	tablesLeft  int
+	held        []*connect.SourceRecord
+	seen        []bool
+	firstDone   bool
+	lastOfTable *connect.SourceRecord // most recent table-final record, held for a possible "last"
 }
 
+func newSnapshotMarks(tables int, chunks []chunk) *snapshotMarks {
+	m := &snapshotMarks{outstanding: make([]int, tables), held: make([]*connect.SourceRecord, tables), seen: make([]bool, tables)}
+	for _, c := range chunks {
+		m.outstanding[c.table]++
+	}
+	for _, n := range m.outstanding {
+		if n > 0 {
+			m.tablesLeft++
+		}
+	}
+	return m
+}
+
+// deliver marks a worker's batch of rows of one table and hands it to the queue; chunkDone says the
+// batch ends a chunk. Deliveries are serialised, so every record is in the queue before the final
+// record, whose stored offset ends the snapshot, can be.
+func (sn *snapshotter) deliver(ctx context.Context, table int, recs []connect.SourceRecord, chunkDone bool) error {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	m := sn.marks
+	send := func(r ...connect.SourceRecord) error {
+		_, err := sn.out.put(ctx, r, 0)
+		return err
+	}
+	if n := len(recs); n > 0 {
+		if !m.seen[table] {
+			m.seen[table] = true
+			if !m.firstDone {
+				setSnapshotMark(&recs[0], "first")
+				m.firstDone = true
+			} else {
+				setSnapshotMark(&recs[0], "first_in_data_collection")
+			}
+		}
+		if prev := m.held[table]; prev != nil {
+			if err := send(*prev); err != nil {
+				return err
+			}
+		}
+		if err := send(recs[:n-1]...); err != nil {
+			return err
+		}
+		m.held[table] = &recs[n-1]
+	}
+	if !chunkDone {
+		return nil
+	}
+	if m.outstanding[table]--; m.outstanding[table] > 0 {
+		return nil
+	}
+	m.tablesLeft--
+	if r := m.held[table]; r != nil {
+		m.held[table] = nil
+		setSnapshotMark(r, "last_in_data_collection")
+		if m.lastOfTable != nil {
+			if err := send(*m.lastOfTable); err != nil {
+				return err
+			}
+		}
+		m.lastOfTable = r
+	}
+	if m.tablesLeft > 0 || m.lastOfTable == nil {
+		return nil
+	}
+	last := m.lastOfTable
+	m.lastOfTable = nil
+	setSnapshotMark(last, "last")
+	off := maps.Clone(last.SourceOffset)
+	off["last_snapshot_record"] = true
+	off["snapshot_completed"] = true
+	last.SourceOffset = off
+	return send(*last)
+}
+
+// setSnapshotMark sets the snapshot field of a record's source block, on a copy because the rows
+// of a table share one.
 func setSnapshotMark(r *connect.SourceRecord, mark string) {
 	env := r.Value.(*connect.Struct)
-	env.Raw(2).(*connect.Struct).SetAt(srcSnapshot, mark)
+	shared := env.Raw(2).(*connect.Struct)
+	src := connect.NewStruct(shared.Schema())
+	for i := range shared.Schema().Fields {
+		src.SetAt(i, shared.Raw(i))
+	}
+	src.SetAt(srcSnapshot, mark)
+	env.SetAt(2, src)
 }

@@ -29,7 +29,7 @@ type streamer struct {
 	log       *slog.Logger
 	cat       *catalog
 	tm        *typeMapper
-	out       chan<- connect.SourceRecord
+	out       *recordQueue
 	partition map[string]any
 
 	confirmed atomic.Uint64 // highest LSN the runtime's stored offsets allow to confirm
@@ -63,7 +63,7 @@ type txCollection struct {
 	count int64
 }
 
-func newStreamer(cfg *config, log *slog.Logger, cat *catalog, tm *typeMapper, out chan<- connect.SourceRecord) *streamer {
+func newStreamer(cfg *config, log *slog.Logger, cat *catalog, tm *typeMapper, out *recordQueue) *streamer {
 	return &streamer{cfg: cfg, log: log, cat: cat, tm: tm, out: out, partition: map[string]any{"server": cfg.prefix}}
 }
 
@@ -296,28 +296,18 @@ func (s *streamer) sendStatus(ctx context.Context, conn *pgconn.PgConn, confirme
 	return nil
 }
 
-// emit hands a record to the queue. While the queue is full it keeps the replication connection
+// emit hands records to the queue. While the queue is full it keeps the replication connection
 // alive with status updates, which also pass on confirmations, so a slow runtime does not make the
 // server drop the connection after wal_sender_timeout.
-func (s *streamer) emit(ctx context.Context, rec connect.SourceRecord) error {
-	select {
-	case s.out <- rec:
-		return nil
-	default:
-	}
-	tick := time.NewTicker(min(s.cfg.statusInterval, time.Second))
-	defer tick.Stop()
+func (s *streamer) emit(ctx context.Context, recs ...connect.SourceRecord) error {
 	for {
-		select {
-		case s.out <- rec:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-			if s.conn != nil {
-				if err := s.sendStatus(ctx, s.conn, pglogrepl.LSN(s.confirmed.Load())); err != nil {
-					return err
-				}
+		ok, err := s.out.put(ctx, recs, min(s.cfg.statusInterval, time.Second))
+		if ok || err != nil {
+			return err
+		}
+		if s.conn != nil {
+			if err := s.sendStatus(ctx, s.conn, pglogrepl.LSN(s.confirmed.Load())); err != nil {
+				return err
 			}
 		}
 	}
@@ -325,10 +315,8 @@ func (s *streamer) emit(ctx context.Context, rec connect.SourceRecord) error {
 
 // flushPending hands over the held-back records of the latest change.
 func (s *streamer) flushPending(ctx context.Context) error {
-	for _, r := range s.pending {
-		if err := s.emit(ctx, r); err != nil {
-			return err
-		}
+	if err := s.emit(ctx, s.pending...); err != nil {
+		return err
 	}
 	if len(s.pending) > 0 {
 		s.progressed = true
@@ -419,7 +407,7 @@ func (s *streamer) handle(ctx context.Context, xld pglogrepl.XLogData) error {
 				continue
 			}
 			src := t.source(s.cfg, &sourceInfo{commitTime: s.commitTime, txID: int64(s.xid), lsn: xld.WALStart, lastCommit: s.processed})
-			rec := s.record(t, nil, t.envelopeValue(opTruncate, nil, nil, src, s.txBlock(t), time.Now()), s.offset(xld.WALStart, s.prevLSN, "TRUNCATE"))
+			rec := s.record(t, nil, t.envelopeValue(opTruncate, nil, nil, src, s.txBlock(t), stampsAt(time.Now())), s.offset(xld.WALStart, s.prevLSN, "TRUNCATE"))
 			s.pending = append(s.pending, rec)
 		}
 		s.fixProc(xld.WALStart)
@@ -572,7 +560,7 @@ func (s *streamer) insert(t *tableSchema, lsn pglogrepl.LSN, m *pglogrepl.Insert
 	if err != nil {
 		return nil, err
 	}
-	env := t.envelopeValue(opCreate, nil, after, s.src(t, lsn), s.txBlock(t), time.Now())
+	env := t.envelopeValue(opCreate, nil, after, s.src(t, lsn), s.txBlock(t), stampsAt(time.Now()))
 	return []connect.SourceRecord{s.record(t, key, env, s.offset(lsn, s.prevLSN, "INSERT"))}, nil
 }
 
@@ -588,7 +576,7 @@ func (s *streamer) update(t *tableSchema, lsn pglogrepl.LSN, m *pglogrepl.Update
 			return nil, err
 		}
 	}
-	now := time.Now()
+	now := stampsAt(time.Now())
 	if oldKey != nil && key != nil && !keysEqual(oldKey, key) {
 		// A primary key change is a delete of the old key and a create of the new one.
 		var recs []connect.SourceRecord
@@ -622,7 +610,7 @@ func (s *streamer) delete(t *tableSchema, lsn pglogrepl.LSN, m *pglogrepl.Delete
 	if err != nil {
 		return nil, err
 	}
-	env := t.envelopeValue(opDelete, before, nil, s.src(t, lsn), s.txBlock(t), time.Now())
+	env := t.envelopeValue(opDelete, before, nil, s.src(t, lsn), s.txBlock(t), stampsAt(time.Now()))
 	recs := []connect.SourceRecord{s.record(t, key, env, s.offset(lsn, s.prevLSN, "DELETE"))}
 	if s.cfg.tombstones && key != nil {
 		recs = append(recs, s.record(t, key, nil, s.offset(lsn, s.prevLSN, "DELETE")))

@@ -23,7 +23,7 @@ type Task struct {
 	cat       *catalog
 	tm        *typeMapper
 	partition map[string]any
-	queue     chan connect.SourceRecord
+	queue     *recordQueue
 	streamer  *streamer
 
 	cancel context.CancelFunc
@@ -105,7 +105,7 @@ func (t *Task) Start(tctx connect.SourceTaskContext, props map[string]string) er
 		t.cat.close()
 		return err
 	}
-	t.queue = make(chan connect.SourceRecord, cfg.maxQueue)
+	t.queue = newRecordQueue(cfg.maxQueue)
 	t.streamer = newStreamer(cfg, t.log, t.cat, t.tm, t.queue)
 
 	runCtx, runCancel := context.WithCancel(context.Background())
@@ -324,13 +324,16 @@ func (t *Task) preparePublication(ctx context.Context) error {
 func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	timer := time.NewTimer(t.cfg.pollInterval)
 	defer timer.Stop()
-	var first connect.SourceRecord
-	select {
-	case first = <-t.queue:
-	case <-t.done:
+	for {
+		if recs := t.queue.take(t.cfg.maxBatch); recs != nil {
+			return recs, nil
+		}
 		select {
-		case first = <-t.queue:
-		default:
+		case <-t.queue.ready:
+		case <-t.done:
+			if recs := t.queue.take(t.cfg.maxBatch); recs != nil {
+				return recs, nil
+			}
 			t.mu.Lock()
 			err := t.err
 			t.mu.Unlock()
@@ -342,23 +345,12 @@ func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 				}
 			}
 			return nil, err
-		}
-	case <-timer.C:
-		return nil, nil
-	case <-ctx.Done():
-		return nil, nil
-	}
-	batch := make([]connect.SourceRecord, 1, min(t.cfg.maxBatch, len(t.queue)+1))
-	batch[0] = first
-	for len(batch) < t.cfg.maxBatch {
-		select {
-		case r := <-t.queue:
-			batch = append(batch, r)
-		default:
-			return batch, nil
+		case <-timer.C:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, nil
 		}
 	}
-	return batch, nil
 }
 
 // Commit confirms to the slot the position the stored offset covers; offsets written during a

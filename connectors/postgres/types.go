@@ -102,8 +102,9 @@ type decodeFunc func([]byte) (any, error)
 type colType struct {
 	schema      *connect.Schema
 	decode      decodeFunc
-	zero        any // value of a required field PostgreSQL sent no value for (key-only old tuples)
-	placeholder any // value of an unchanged TOASTed column; nil when the type cannot be toasted
+	decodeBin   decodeFunc // decoder of the binary send format; nil when the column is read as text
+	zero        any        // value of a required field PostgreSQL sent no value for (key-only old tuples)
+	placeholder any        // value of an unchanged TOASTed column; nil when the type cannot be toasted
 }
 
 // typeMapper maps column types to Debezium's representation under the configured modes.
@@ -209,17 +210,19 @@ func (m *typeMapper) builtin(oid uint32, typmod int32, opt bool) (colType, bool)
 	ph := m.cfg.placeholder
 	switch oid {
 	case oidBool:
-		return colType{schema: primitive(connect.TypeBoolean, opt), decode: decodeBool, zero: false}, true
+		return colType{schema: primitive(connect.TypeBoolean, opt), decode: decodeBool, decodeBin: binBool, zero: false}, true
 	case oidInt2:
-		return colType{schema: primitive(connect.TypeInt16, opt), decode: decodeInt16, zero: int16(0)}, true
+		return colType{schema: primitive(connect.TypeInt16, opt), decode: decodeInt16, decodeBin: binInt16, zero: int16(0)}, true
 	case oidInt4:
-		return colType{schema: primitive(connect.TypeInt32, opt), decode: decodeInt32, zero: int32(0)}, true
-	case oidInt8, oidOID:
-		return colType{schema: primitive(connect.TypeInt64, opt), decode: decodeInt64, zero: int64(0)}, true
+		return colType{schema: primitive(connect.TypeInt32, opt), decode: decodeInt32, decodeBin: binInt32, zero: int32(0)}, true
+	case oidInt8:
+		return colType{schema: primitive(connect.TypeInt64, opt), decode: decodeInt64, decodeBin: binInt64, zero: int64(0)}, true
+	case oidOID:
+		return colType{schema: primitive(connect.TypeInt64, opt), decode: decodeInt64, decodeBin: binOID, zero: int64(0)}, true
 	case oidFloat4:
-		return colType{schema: primitive(connect.TypeFloat32, opt), decode: decodeFloat32, zero: float32(0)}, true
+		return colType{schema: primitive(connect.TypeFloat32, opt), decode: decodeFloat32, decodeBin: binFloat32, zero: float32(0)}, true
 	case oidFloat8:
-		return colType{schema: primitive(connect.TypeFloat64, opt), decode: decodeFloat64, zero: float64(0)}, true
+		return colType{schema: primitive(connect.TypeFloat64, opt), decode: decodeFloat64, decodeBin: binFloat64, zero: float64(0)}, true
 	case oidText, oidVarchar, oidBpchar, oidChar, oidName, oidInet, oidCIDR, oidMacaddr, oidMacaddr8,
 		oidInt4range, oidInt8range, oidNumrange, oidTsrange, oidTstzrange, oidDaterange:
 		return colType{schema: stringSchema(opt), decode: decodeString, zero: "", placeholder: ph}, true
@@ -228,40 +231,41 @@ func (m *typeMapper) builtin(oid uint32, typmod int32, opt bool) (colType, bool)
 	case oidXML:
 		return colType{schema: named(connect.TypeString, nameXML, opt), decode: decodeString, zero: "", placeholder: ph}, true
 	case oidUUID:
-		return colType{schema: named(connect.TypeString, nameUUID, opt), decode: decodeString, zero: "", placeholder: ph}, true
+		return colType{schema: named(connect.TypeString, nameUUID, opt), decode: decodeString, decodeBin: binUUID, zero: "", placeholder: ph}, true
 	case oidBytea:
-		return colType{schema: m.binarySchema(opt), decode: m.decodeBytea, zero: m.binaryZero(), placeholder: m.binaryPlaceholder()}, true
+		return colType{schema: m.binarySchema(opt), decode: m.decodeBytea, decodeBin: m.binBytea, zero: m.binaryZero(), placeholder: m.binaryPlaceholder()}, true
 	case oidNumeric:
 		return m.numeric(typmod, opt), true
 	case oidMoney:
 		return m.money(opt), true
 	case oidDate:
 		if m.cfg.timePrecision == "connect" {
-			return colType{schema: withOptional(connect.DateSchema(), opt), decode: decodeDateConnect, zero: connect.DaysToDate(0)}, true
+			return colType{schema: withOptional(connect.DateSchema(), opt), decode: decodeDateConnect, decodeBin: binDateConnect, zero: connect.DaysToDate(0)}, true
 		}
-		return colType{schema: named(connect.TypeInt32, nameDate, opt), decode: decodeDateDays, zero: int32(0)}, true
+		return colType{schema: named(connect.TypeInt32, nameDate, opt), decode: decodeDateDays, decodeBin: binDateDays, zero: int32(0)}, true
 	case oidTime:
 		p := typmodPrecision(typmod)
 		switch {
 		case m.cfg.timePrecision == "connect":
-			return colType{schema: withOptional(connect.TimeSchema(), opt), decode: decodeTimeConnect, zero: connect.MillisToTime(0)}, true
+			return colType{schema: withOptional(connect.TimeSchema(), opt), decode: decodeTimeConnect, decodeBin: binTimeConnect, zero: connect.MillisToTime(0)}, true
 		case m.cfg.timePrecision == "adaptive" && p <= 3:
-			return colType{schema: named(connect.TypeInt32, nameTime, opt), decode: decodeTimeMillis, zero: int32(0)}, true
+			return colType{schema: named(connect.TypeInt32, nameTime, opt), decode: decodeTimeMillis, decodeBin: binTimeMillis, zero: int32(0)}, true
 		}
-		return colType{schema: named(connect.TypeInt64, nameMicroTime, opt), decode: decodeTimeMicros, zero: int64(0)}, true
+		return colType{schema: named(connect.TypeInt64, nameMicroTime, opt), decode: decodeTimeMicros, decodeBin: binTimeMicros, zero: int64(0)}, true
 	case oidTimestamp:
 		p := typmodPrecision(typmod)
 		switch {
 		case m.cfg.timePrecision == "connect":
-			return colType{schema: withOptional(connect.TimestampSchema(), opt), decode: decodeTimestampConnect, zero: time.UnixMilli(0).UTC()}, true
+			return colType{schema: withOptional(connect.TimestampSchema(), opt), decode: decodeTimestampConnect, decodeBin: binTimestampConnect, zero: time.UnixMilli(0).UTC()}, true
 		case m.cfg.timePrecision != "microseconds" && p <= 3:
-			return colType{schema: named(connect.TypeInt64, nameTimestamp, opt), decode: decodeTimestampMillis, zero: int64(0)}, true
+			return colType{schema: named(connect.TypeInt64, nameTimestamp, opt), decode: decodeTimestampMillis, decodeBin: binTimestampMillis, zero: int64(0)}, true
 		}
-		return colType{schema: named(connect.TypeInt64, nameMicroTs, opt), decode: decodeTimestampMicros, zero: int64(0)}, true
+		return colType{schema: named(connect.TypeInt64, nameMicroTs, opt), decode: decodeTimestampMicros, decodeBin: binTimestampMicros, zero: int64(0)}, true
 	case oidTimestamptz:
 		p := typmodPrecision(typmod)
 		dec := func(b []byte) (any, error) { return decodeTimestamptz(b, p) }
-		return colType{schema: named(connect.TypeString, nameZonedTs, opt), decode: dec, zero: "1970-01-01T00:00:00Z"}, true
+		bin := func(b []byte) (any, error) { return binTimestamptz(b, p) }
+		return colType{schema: named(connect.TypeString, nameZonedTs, opt), decode: dec, decodeBin: bin, zero: "1970-01-01T00:00:00Z"}, true
 	case oidTimetz:
 		return colType{schema: named(connect.TypeString, nameZonedTime, opt), decode: decodeTimetz, zero: "00:00:00Z"}, true
 	case oidInterval:
@@ -297,27 +301,31 @@ func (m *typeMapper) numeric(typmod int32, opt bool) colType {
 	if typmod < 0 {
 		s := withOptional(connect.StructBuilder().Name(nameVarDecimal).Version(1).Doc("Variable scaled decimal").
 			Field("scale", connect.Int32Schema).Field("value", connect.BytesSchema), opt)
-		dec := func(b []byte) (any, error) {
-			d, ok, err := parseNumeric(b)
-			if err != nil || !ok {
-				return nil, err
+		wrap := func(parse func([]byte) (connect.Decimal, bool, error)) decodeFunc {
+			return func(b []byte) (any, error) {
+				d, ok, err := parse(b)
+				if err != nil || !ok {
+					return nil, err
+				}
+				return connect.NewStruct(s).Set("scale", d.Scale).Set("value", connect.DecimalToBytes(d)), nil
 			}
-			return connect.NewStruct(s).Set("scale", d.Scale).Set("value", connect.DecimalToBytes(d)), nil
 		}
 		zero := connect.NewStruct(s).Set("scale", int32(0)).Set("value", []byte{0})
-		return colType{schema: s, decode: dec, zero: zero}
+		return colType{schema: s, decode: wrap(parseNumeric), decodeBin: wrap(binNumeric), zero: zero}
 	}
 	precision := ((typmod - 4) >> 16) & 0xffff
 	scale := (typmod - 4) & 0xffff
 	s := withOptional(connect.DecimalSchema(scale).Param(precisionParam, strconv.Itoa(int(precision))), opt)
-	dec := func(b []byte) (any, error) {
-		d, ok, err := parseNumeric(b)
-		if err != nil || !ok {
-			return nil, err
+	wrap := func(parse func([]byte) (connect.Decimal, bool, error)) decodeFunc {
+		return func(b []byte) (any, error) {
+			d, ok, err := parse(b)
+			if err != nil || !ok {
+				return nil, err
+			}
+			return rescale(d, scale), nil
 		}
-		return rescale(d, scale), nil
 	}
-	return colType{schema: s, decode: dec, zero: connect.Decimal{Unscaled: new(big.Int), Scale: scale}}
+	return colType{schema: s, decode: wrap(parseNumeric), decodeBin: wrap(binNumeric), zero: connect.Decimal{Unscaled: new(big.Int), Scale: scale}}
 }
 
 func (m *typeMapper) money(opt bool) colType {
@@ -370,11 +378,47 @@ func parseNumeric(b []byte) (connect.Decimal, bool, error) {
 	if len(b) > 0 && (b[0] == 'N' || b[0] == 'I' || b[0] == '-' && len(b) > 1 && b[1] == 'I') {
 		return connect.Decimal{}, false, nil
 	}
+	if d, ok := parseShortDecimal(b); ok {
+		return d, true, nil
+	}
 	d, err := connect.ParseDecimal(string(b))
 	if err != nil {
 		return d, false, err
 	}
 	return d, true, nil
+}
+
+// parseShortDecimal parses [-]digits[.digits] of at most 18 digits without going through a string
+// and big.Int's parser; ok is false for anything else, which ParseDecimal then handles.
+func parseShortDecimal(b []byte) (connect.Decimal, bool) {
+	i := 0
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		i = 1
+	}
+	var n int64
+	digits, frac, point := 0, 0, false
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
+		case c >= '0' && c <= '9':
+			n = n*10 + int64(c-'0')
+			digits++
+			if point {
+				frac++
+			}
+		case c == '.' && !point:
+			point = true
+		default:
+			return connect.Decimal{}, false
+		}
+	}
+	if digits == 0 || digits > 18 {
+		return connect.Decimal{}, false
+	}
+	if neg {
+		n = -n
+	}
+	return connect.Decimal{Unscaled: big.NewInt(n), Scale: int32(frac)}, true
 }
 
 func decodeNumericString(b []byte) (any, error) {
@@ -790,25 +834,31 @@ func decodeTimestamptz(b []byte, precision int) (any, error) {
 	if c.infinity != 0 {
 		return string(b), nil
 	}
-	us := c.epochMicros()
+	return formatZoned(c.epochMicros(), precision), nil
+}
+
+// formatZoned renders Unix microseconds in UTC as ISO-8601 with precision fractional digits.
+func formatZoned(us int64, precision int) string {
 	secs := floorDiv(us, 1_000_000)
 	frac := int(us - secs*1_000_000)
 	t := time.Unix(secs, 0).UTC()
-	buf := make([]byte, 0, 32)
-	buf = appendYear(buf, t.Year())
+	year, month, day := t.Date()
+	hour, minute, second := t.Clock()
+	var arr [40]byte
+	buf := appendYear(arr[:0], year)
 	buf = append(buf, '-')
-	buf = append2(buf, int(t.Month()))
+	buf = append2(buf, int(month))
 	buf = append(buf, '-')
-	buf = append2(buf, t.Day())
+	buf = append2(buf, day)
 	buf = append(buf, 'T')
-	buf = append2(buf, t.Hour())
+	buf = append2(buf, hour)
 	buf = append(buf, ':')
-	buf = append2(buf, t.Minute())
+	buf = append2(buf, minute)
 	buf = append(buf, ':')
-	buf = append2(buf, t.Second())
+	buf = append2(buf, second)
 	buf = appendFraction(buf, frac, precision)
 	buf = append(buf, 'Z')
-	return string(buf), nil
+	return string(buf)
 }
 
 func appendYear(buf []byte, y int) []byte {
@@ -819,11 +869,10 @@ func appendYear(buf []byte, y int) []byte {
 		buf = append(buf, '-')
 		y = -y
 	}
-	s := strconv.Itoa(y)
-	for i := len(s); i < 4; i++ {
-		buf = append(buf, '0')
+	if y > 9999 {
+		return strconv.AppendInt(buf, int64(y), 10)
 	}
-	return append(buf, s...)
+	return append(buf, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10))
 }
 
 func append2(buf []byte, v int) []byte { return append(buf, byte('0'+v/10), byte('0'+v%10)) }
@@ -831,28 +880,22 @@ func append2(buf []byte, v int) []byte { return append(buf, byte('0'+v/10), byte
 // appendFraction writes micros as exactly precision digits; precision 0 means Java's ISO formatter,
 // which prints only the significant digits and nothing for zero.
 func appendFraction(buf []byte, micros, precision int) []byte {
+	var d [6]byte
+	for i := 5; i >= 0; i-- {
+		d[i] = byte('0' + micros%10)
+		micros /= 10
+	}
 	if precision <= 0 {
-		if micros == 0 {
+		n := 6
+		for n > 0 && d[n-1] == '0' {
+			n--
+		}
+		if n == 0 {
 			return buf
 		}
-		precision = 6
-		for micros%10 == 0 {
-			micros /= 10
-			precision--
-		}
-		s := strconv.Itoa(micros)
-		buf = append(buf, '.')
-		for i := len(s); i < precision; i++ {
-			buf = append(buf, '0')
-		}
-		return append(buf, s...)
+		return append(append(buf, '.'), d[:n]...)
 	}
-	s := strconv.Itoa(micros + 1_000_000)[1:]
-	buf = append(buf, '.')
-	if precision <= 6 {
-		return append(buf, s[:precision]...)
-	}
-	buf = append(buf, s...)
+	buf = append(append(buf, '.'), d[:min(precision, 6)]...)
 	for i := 6; i < precision; i++ {
 		buf = append(buf, '0')
 	}

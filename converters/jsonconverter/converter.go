@@ -12,6 +12,7 @@
 package jsonconverter
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -138,25 +139,48 @@ func (c *Converter) FromConnectData(topic string, schema *connect.Schema, value 
 	}
 	e := getEncoder(c)
 	defer putEncoder(e)
-	var err error
+	if err := c.encode(e, schema, value); err != nil {
+		return nil, err
+	}
+	// Clone rather than make+copy: append-based cloning skips zeroing memory about to be overwritten.
+	return bytes.Clone(e.buf), nil
+}
+
+// AppendFromConnectData is FromConnectData writing into dst, for callers that recycle buffers.
+func (c *Converter) AppendFromConnectData(dst []byte, topic string, schema *connect.Schema, value any) ([]byte, error) {
+	if schema == nil && value == nil {
+		return nil, nil
+	}
+	e := getEncoder(c)
+	pooled := e.buf
+	e.buf = dst
+	err := c.encode(e, schema, value)
+	out := e.buf
+	e.buf = pooled
+	putEncoder(e)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *Converter) encode(e *encoder, schema *connect.Schema, value any) error {
 	if c.cfg.schemasEnable {
 		e.buf = append(e.buf, `{"schema":`...)
 		if schema == nil {
 			e.buf = append(e.buf, "null"...)
-		} else if err = e.schema(schema); err != nil {
-			return nil, fmt.Errorf("convert schema to JSON: %w", err)
+		} else if err := e.schema(schema); err != nil {
+			return fmt.Errorf("convert schema to JSON: %w", err)
 		}
 		e.buf = append(e.buf, `,"payload":`...)
 	}
-	if err = e.value(schema, value); err != nil {
-		return nil, fmt.Errorf("convert value to JSON: %w", err)
+	if err := e.value(schema, value); err != nil {
+		return fmt.Errorf("convert value to JSON: %w", err)
 	}
 	if c.cfg.schemasEnable {
 		e.buf = append(e.buf, '}')
 	}
-	out := make([]byte, len(e.buf))
-	copy(out, e.buf)
-	return out, nil
+	return nil
 }
 
 // ErrNoEnvelope is returned when schemas.enable is on and a message is not a schema/payload envelope.

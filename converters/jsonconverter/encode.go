@@ -589,10 +589,37 @@ const hexDigits = "0123456789ABCDEF"
 // characters as \b \t \n \f \r or \u00XX, characters outside the Basic Multilingual Plane as
 // escaped UTF-16 surrogate pairs, everything else (including '/', DEL and U+2028) as raw UTF-8.
 // Bytes that are not UTF-8 become U+FFFD, since a Java string cannot hold them.
+// needsEscape8 reports whether any of the eight bytes in x is below 0x20, a quote, a backslash,
+// or non-ASCII: the bytes appendString must look at one by one. It uses the classic SWAR tests
+// (a byte is zero iff (b-1) & ^b has its high bit set).
+func needsEscape8(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	control := (x - lo*0x20) & ^x
+	quote := (x ^ lo*'"') - lo
+	quote &= ^(x ^ lo*'"')
+	backslash := (x ^ lo*'\\') - lo
+	backslash &= ^(x ^ lo*'\\')
+	return (control|quote|backslash|x)&hi != 0
+}
+
+// load64 reads eight bytes of s little-endian; the compiler turns it into one load.
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip eight plain bytes at a time: most strings need no escaping at all.
+		for i+8 <= len(s) && !needsEscape8(load64(s, i)) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {

@@ -95,7 +95,9 @@ type Offset struct {
 	Offset    map[string]any `json:"offset"`
 }
 
-// ConfigKeyInfo describes one configuration key (the "definition" of a validate result).
+// ConfigKeyInfo describes one configuration key (the "definition" of a validate result). As
+// upstream's entity, it writes the key's position within its group as "order" (-1 for a key
+// without a group, as upstream's ConfigDef gives such keys).
 type ConfigKeyInfo struct {
 	Name          string   `json:"name"`
 	Type          string   `json:"type"`
@@ -104,11 +106,10 @@ type ConfigKeyInfo struct {
 	Importance    string   `json:"importance"`
 	Documentation string   `json:"documentation"`
 	Group         *string  `json:"group"`
-	OrderInGroup  int      `json:"order_in_group"`
+	OrderInGroup  int      `json:"order"`
 	Width         string   `json:"width"`
 	DisplayName   string   `json:"display_name"`
 	Dependents    []string `json:"dependents"`
-	Order         int      `json:"order"`
 }
 
 // ConfigValueInfo is the validation outcome of one key.
@@ -120,10 +121,12 @@ type ConfigValueInfo struct {
 	Visible           bool     `json:"visible"`
 }
 
-// ConfigInfo pairs a key's definition with its validation outcome.
+// ConfigInfo pairs a key's definition with its validation outcome. Either may be nil, which
+// upstream writes as null: Definition for a value no ConfigDef declares (a client override, a
+// key whose value was null), Value for a declared key that was not validated.
 type ConfigInfo struct {
-	Definition ConfigKeyInfo   `json:"definition"`
-	Value      ConfigValueInfo `json:"value"`
+	Definition *ConfigKeyInfo   `json:"definition"`
+	Value      *ConfigValueInfo `json:"value"`
 }
 
 // ConfigInfos is the body of PUT /connector-plugins/{p}/config/validate.
@@ -191,7 +194,11 @@ type Herder interface {
 	ValidateConfig(ctx context.Context, class string, config map[string]string) (ConfigInfos, error)
 	// KafkaClusterID returns the ID of the Kafka cluster the worker uses.
 	KafkaClusterID(ctx context.Context) (string, error)
-	// Ready reports nil once the herder has started and can serve requests.
+	// Ready reports nil once the herder has started and can serve requests. While it is still
+	// starting it must answer at once with an error saying what it is busy with, which GET /health
+	// turns into 503 {"status":"starting"}; it must never wait for startup or for a lifecycle
+	// change in progress. Only a herder that cannot answer at all lets ctx expire, which
+	// GET /health reports as 500 {"status":"unhealthy"}.
 	Ready(ctx context.Context) error
 	// WorkerID returns this worker's id (host:port of its REST listener).
 	WorkerID() string

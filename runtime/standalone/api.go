@@ -407,7 +407,7 @@ func (h *Herder) PluginConfig(_ context.Context, class string) ([]herder.ConfigK
 	keys := cfg.ConfigDef().Keys()
 	out := make([]herder.ConfigKeyInfo, len(keys))
 	for i, k := range keys {
-		out[i] = runtime.KeyInfo(k, i+1)
+		out[i] = runtime.KeyInfo(k)
 	}
 	return out, nil
 }
@@ -427,9 +427,7 @@ func (h *Herder) KafkaClusterID(ctx context.Context) (string, error) {
 
 // Ready implements herder.Herder.
 func (h *Herder) Ready(context.Context) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.ready {
+	if !h.ready.Load() {
 		return errors.New("Worker is still starting up.")
 	}
 	return nil

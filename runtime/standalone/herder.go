@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kconnect/kconnect/connect"
@@ -34,9 +35,11 @@ type Herder struct {
 	clusterID func(context.Context) (string, error)
 	resolver  *configprovider.Resolver
 
+	// ready is outside mu: GET /health must answer while startup or a lifecycle change holds mu.
+	ready atomic.Bool
+
 	mu         sync.Mutex
 	connectors map[string]*connector
-	ready      bool
 	closed     bool
 
 	// Task states have their own lock: tasks report them from their goroutines, including while
@@ -128,7 +131,7 @@ func (h *Herder) Start(ctx context.Context, cmdline []map[string]string) error {
 			h.log.Error("could not restore connector from state file", "connector", name, "file", h.statePath, "err", err)
 		}
 	}
-	h.ready = true
+	h.ready.Store(true)
 	return h.save()
 }
 

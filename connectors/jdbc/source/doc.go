@@ -6,12 +6,21 @@
 //
 // # Reading
 //
-// PostgreSQL is read through pgx's native interface (binary protocol, typed scans), MySQL and
+// PostgreSQL is read through pgx's native interface (binary protocol), MySQL and
 // MariaDB through database/sql and go-sql-driver/mysql; each task holds one connection. A task's
 // goroutine steps its tables in order of due time and streams each query's rows (nothing is
 // buffered beyond the rows in flight) into batches of batch.max.rows, handed to Poll through a
 // channel of max.buffer.size rows, so memory stays bounded whatever the table size and reading
-// overlaps with the runtime producing the previous batch. Types map as TYPES.md lists.
+// overlaps with the runtime producing the previous batch. Types map as TYPES.md lists. The
+// common PostgreSQL types are decoded straight from the binary row bytes (pgbinary.go).
+//
+// A record may carry an earlier position than its own, never a later one: restarting from an
+// earlier position reads rows again, from a later one would skip them. In incrementing and
+// timestamp+incrementing modes the last record of each batch (and of each read) carries its own
+// position and the others the position of the previous batch's end, which spares an offset map
+// per row; after a crash at most one batch is read twice, on top of what the runtime's periodic
+// offset flush already repeats. The task itself resumes from its exact position after a
+// reconnect.
 //
 // # Never skipping a row
 //
@@ -28,7 +37,10 @@
 // Incrementing mode bounds the read by M, the largest value committed when the poll starts
 // (SELECT MAX). A row with a value at or below M that is not yet visible belongs to a transaction
 // that drew the value before M was drawn (sequences, identity and AUTO_INCREMENT hand out values
-// in increasing order at insert time) and has not committed. On PostgreSQL an INSERT takes
+// in increasing order at insert time) and has not committed. This assumes values are drawn while
+// inserting: a sequence with CACHE above 1 gives each session a block of its own, and ids an
+// application draws ahead of time can be inserted in any order; only timestamp.delay.interval.ms
+// in a timestamp mode can cover those. On PostgreSQL an INSERT takes
 // RowExclusiveLock on its table while it is parsed, before the value is drawn, and keeps it until
 // the transaction ends; so once M is read, the holders of write locks on the table (pg_locks,
 // readable by every user) include every such transaction. The read of (offset, M] waits until
@@ -47,7 +59,8 @@
 // Offsets then advance only past completely read timestamp groups: in timestamp mode a row's
 // offset names its own timestamp only when the next row shows the group is complete (a restart
 // re-reads a partly read group, never skips it), and timestamp+incrementing resumes inside a group
-// by (timestamp, incrementing), as upstream does.
+// by (timestamp, incrementing), as upstream does. A DATE column bounds reads by whole days: rows
+// dated today are read once the day is over and the transactions open at midnight have ended.
 //
 // MySQL has no per-table view of writers and no snapshot horizon, so both modes wait for every
 // InnoDB transaction that was running when the bound was fixed (information_schema.INNODB_TRX,

@@ -214,3 +214,21 @@ func TestTimestampInitialStartsAtTheGivenTime(t *testing.T) {
 		t.Fatalf("ids %v, want [3]: timestamp.initial=-1 starts at the database's current time", got)
 	}
 }
+
+func TestMySQLQueryModeWithTimestamp(t *testing.T) {
+	my := newMy(t)
+	my.exec(t, "CREATE TABLE users (id int NOT NULL AUTO_INCREMENT PRIMARY KEY, name varchar(20))",
+		"CREATE TABLE logins (lid int NOT NULL AUTO_INCREMENT PRIMARY KEY, user_id int NOT NULL, at datetime(3) NOT NULL)",
+		"INSERT INTO users (name) VALUES ('ann'), ('bob')",
+		"INSERT INTO logins (user_id, at) VALUES (2, '2024-01-01 10:00:00'), (1, '2024-01-01 09:00:00')")
+	r := startRunner(t, quietContext(t), taskProps(t, props("connection.url", my.dsn, "mode", "timestamp",
+		"query", "SELECT l.lid, u.name, l.at FROM logins l JOIN users u ON u.id = l.user_id",
+		"timestamp.column.name", "at", "topic.prefix", "logins"), 1)[0])
+	recs := r.waitCount(2, 20*time.Second)
+	if a, b := field(recs[0], "name"), field(recs[1], "name"); a != "ann" || b != "bob" {
+		t.Fatalf("names in timestamp order %v, %v; want ann, bob", a, b)
+	}
+	if recs[0].Topic != "logins" {
+		t.Fatalf("topic %s", recs[0].Topic)
+	}
+}

@@ -174,6 +174,9 @@ func quoteChar(d dialect) byte { return d.quote("")[0] }
 
 // Poll returns the next batch, waiting at most poll.linger.ms for one.
 func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
+	if t.out == nil {
+		return nil, errors.New("jdbc source task: Poll before a successful Start")
+	}
 	timer := time.NewTimer(t.cfg.linger)
 	defer timer.Stop()
 	select {

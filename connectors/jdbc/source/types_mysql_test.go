@@ -69,6 +69,8 @@ func TestMySQLTypesMapToConnectSchemasAndValues(t *testing.T) {
 	r := startRunner(t, quietContext(t), taskProps(t, props("connection.url", url, "connection.user", user, "connection.password", pw,
 		"mode", "incrementing", "incrementing.column.name", "id", "table.whitelist", "all_types", "topic.prefix", "x-"), 1)[0])
 	recs := r.waitCount(2, 20*time.Second)
+	checkJSONRoundTrip(t, recs[0])
+	checkJSONRoundTrip(t, recs[1])
 	schema := recs[0].ValueSchema
 	if schema.Name != "all_types" {
 		t.Fatalf("value schema named %q, want all_types", schema.Name)

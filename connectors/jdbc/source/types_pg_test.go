@@ -102,6 +102,8 @@ func TestPostgresTypesMapToConnectSchemasAndValues(t *testing.T) {
 	r := startRunner(t, quietContext(t), taskProps(t, props("connection.url", pg.dsn, "mode", "incrementing",
 		"incrementing.column.name", "id", "table.whitelist", "all_types", "topic.prefix", "x-"), 1)[0])
 	recs := r.waitCount(2, 20*time.Second)
+	checkJSONRoundTrip(t, recs[0])
+	checkJSONRoundTrip(t, recs[1])
 	schema := recs[0].ValueSchema
 	if schema.Name != "all_types" || schema.Type != connect.TypeStruct {
 		t.Fatalf("value schema %s named %q, want struct all_types", schema, schema.Name)
