@@ -18,6 +18,10 @@ STATICCHECK := $(KCONNECT_CACHE)/tools/staticcheck-$(STATICCHECK_VERSION)/static
 
 # Fuzz targets as package:FuzzFunc, each run for FUZZTIME.
 FUZZ_TARGETS := \
+	./internal/properties:FuzzParse \
+	./converters/jsonconverter:FuzzToConnectData \
+	./converters:FuzzSimpleHeaderConverter \
+	./rest:FuzzCreateConnector \
 	./internal/testenv:FuzzNames
 FUZZTIME ?= 15s
 

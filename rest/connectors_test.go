@@ -272,11 +272,19 @@ func TestRestartConnector(t *testing.T) {
 	expect(t, call(t, s.Handler(), "POST", "/connectors/local-file-source/restart", ""), 204, "")
 	expect(t, call(t, s.Handler(), "POST", "/connectors/local-file-source/restart?includeTasks=true&onlyFailed=TRUE", ""), 202,
 		`{"name":"local-file-source","connector":{"state":"RUNNING","worker_id":"worker-1:8083"},"tasks":[{"id":0,"state":"RUNNING","worker_id":"worker-1:8083"}],"type":"source"}`)
+	// Upstream's RestartPlan: what the request restarts shows RESTARTING, with the state the
+	// connector had when the request came in for the rest.
+	expect(t, call(t, s.Handler(), "POST", "/connectors/local-file-source/restart?includeTasks=true", ""), 202,
+		`{"name":"local-file-source","connector":{"state":"RESTARTING","worker_id":"worker-1:8083"},"tasks":[{"id":0,"state":"RESTARTING","worker_id":"worker-1:8083"}],"type":"source"}`)
+	expect(t, call(t, s.Handler(), "POST", "/connectors/local-file-source/restart?onlyFailed=true", ""), 202,
+		`{"name":"local-file-source","connector":{"state":"RUNNING","worker_id":"worker-1:8083"},"tasks":[{"id":0,"state":"RUNNING","worker_id":"worker-1:8083"}],"type":"source"}`)
 	// JAX-RS Boolean parsing: anything but "true" is false.
 	expect(t, call(t, s.Handler(), "POST", "/connectors/local-file-source/restart?includeTasks=yes", ""), 204, "")
 	want := []string{
 		"local-file-source includeTasks=false onlyFailed=false",
 		"local-file-source includeTasks=true onlyFailed=true",
+		"local-file-source includeTasks=true onlyFailed=false",
+		"local-file-source includeTasks=false onlyFailed=true",
 		"local-file-source includeTasks=false onlyFailed=false",
 	}
 	if !reflect.DeepEqual(h.restarts, want) {

@@ -36,14 +36,14 @@ func newTask(id herder.TaskID, log *slog.Logger, listener StateListener) *Task {
 // ID returns the task's id.
 func (t *Task) ID() herder.TaskID { return t.id }
 
-// Pause stops the task from moving records until Resume; it keeps its resources.
+// Pause asks the task to stop moving records until Resume; it keeps its resources. The task
+// reports PAUSED once its loop has actually paused: a poll already under way still delivers.
 func (t *Task) Pause() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.paused {
 		t.paused = true
 		t.resumed = make(chan struct{})
-		t.report(herder.Paused, nil)
 	}
 }
 
@@ -54,17 +54,22 @@ func (t *Task) Resume() {
 	if t.paused {
 		t.paused = false
 		close(t.resumed)
-		t.report(herder.Running, nil)
 	}
 }
 
-// waitResumed blocks while the task is paused; it returns false when ctx ends first.
+// waitResumed is called by the task loop between batches: while the task is paused it reports
+// PAUSED and blocks, then reports RUNNING again. It returns false when ctx ends first.
 func (t *Task) waitResumed(ctx context.Context) bool {
 	t.mu.Lock()
-	ch := t.resumed
+	ch, paused := t.resumed, t.paused
 	t.mu.Unlock()
+	if !paused {
+		return ctx.Err() == nil
+	}
+	t.report(herder.Paused, nil)
 	select {
 	case <-ch:
+		t.report(herder.Running, nil)
 		return true
 	case <-ctx.Done():
 		return false

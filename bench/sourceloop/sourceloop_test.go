@@ -217,4 +217,3 @@ func admin(b *testing.B, addr string) (*kadm.Client, func()) {
 	}
 	return kadm.NewClient(cl), cl.Close
 }
-

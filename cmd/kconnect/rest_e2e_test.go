@@ -3,12 +3,15 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -397,17 +400,22 @@ func TestRESTLifecycle(t *testing.T) {
 	if !slices.Equal(topics[sink].Topics, []string{topic}) {
 		t.Errorf("GET /connectors/%s/topics = %+v, want [%s]", sink, topics, topic)
 	}
+	r.call("PUT", "/connectors/"+sink+"/topics/reset", nil, 202)
+	r.get("GET", "/connectors/"+sink+"/topics", nil, 200, &topics)
+	if got, ok := topics[sink]; !ok || got.Topics == nil || len(got.Topics) != 0 {
+		t.Errorf("GET /connectors/%s/topics after reset = %+v, want {topics: []}", sink, topics)
+	}
 
 	// 3. Pause and resume.
 	r.call("PUT", "/connectors/"+source+"/pause", nil, 202)
+	// Upstream's task reports PAUSED from its own loop once it has stopped polling, so nothing
+	// written after the status says PAUSED may move.
 	r.waitState(source, "PAUSED", 1)
-	if os.Getenv("XPAUSE") != "" {
-		time.Sleep(1500 * time.Millisecond)
-	}
 	appendLines(t, input, 100, 150)
 	time.Sleep(2 * time.Second) // four offset flush intervals: the sink writes at every flush
 	if n := len(readLines(t, output)); n != 100 {
-		t.Fatalf("while %s was PAUSED the sink file grew from 100 to %d lines", source, n)
+		t.Errorf("lines appended after %s reported PAUSED reached the sink file (100 → %d lines): "+
+			"the task was still polling", source, n)
 	}
 	r.call("PUT", "/connectors/"+source+"/resume", nil, 202)
 	r.waitState(source, "RUNNING", 1)
@@ -498,6 +506,20 @@ func TestRESTLifecycle(t *testing.T) {
 	// The sink group is left empty so that a real broker does not keep it from run to run.
 	r.call("PUT", "/connectors/"+sink+"/stop", nil, 204)
 	r.waitState(sink, "STOPPED", 0)
+	rewound := offsetEntry{Partition: sinkOffs[0].Partition, Offset: map[string]any{"kafka_offset": 5}}
+	r.get("PATCH", "/connectors/"+sink+"/offsets", map[string]any{"offsets": []offsetEntry{rewound}}, 200, &msg)
+	if msg.Message != "The offsets for this connector have been altered successfully" {
+		t.Errorf("PATCH sink offsets message %q", msg.Message)
+	}
+	altered := false
+	for _, o := range r.offsets(sink) {
+		if fmt.Sprint(o.Partition) == fmt.Sprint(rewound.Partition) {
+			altered = fmt.Sprint(o.Offset["kafka_offset"]) == "5"
+		}
+	}
+	if !altered {
+		t.Errorf("sink offsets after PATCH = %v, want kafka_offset 5 for %v", r.offsets(sink), rewound.Partition)
+	}
 	r.get("DELETE", "/connectors/"+sink+"/offsets", nil, 200, &msg)
 	if msg.Message != "The offsets for this connector have been reset successfully" {
 		t.Errorf("DELETE sink offsets message %q", msg.Message)
@@ -816,6 +838,75 @@ func TestRESTCommandLineConnectorWins(t *testing.T) {
 		t.Errorf("connectors after restart = %v, want the command line's %s and the REST-made %s", names, name, other)
 	}
 	r.waitState(name, "RUNNING", 1)
+}
+
+// TestRESTHealthWhileStarting checks upstream's startup contract of GET /health: while
+// connectors given on the command line are still being started, it answers at once with
+// 503 {"status":"starting"}. The JDBC sink's validation connects to a database that accepts the
+// connection and never answers, which keeps startup busy for the validation's timeout.
+func TestRESTHealthWhileStarting(t *testing.T) {
+	dir := t.TempDir()
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	props := workertest.WorkerProps(t, dir)
+	worker := workertest.WriteProperties(t, dir, "worker.properties", props)
+	conn := workertest.WriteProperties(t, dir, "jdbc.properties", map[string]string{
+		"name": "slow", "connector.class": "JdbcSinkConnector", "topics": "t",
+		"connection.url": "jdbc:postgresql://" + silent.Addr().String() + "/db"})
+	log, err := os.Create(filepath.Join(dir, "worker.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	cmd := exec.Command(workertest.Binary(t), "standalone", worker, conn)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	client := &http.Client{Timeout: 3 * time.Second}
+	healthURL := props["listeners"] + "/health"
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := client.Get(healthURL)
+		if err != nil {
+			var nerr net.Error
+			if errors.As(err, &nerr) && nerr.Timeout() {
+				t.Fatalf("GET /health did not answer within %v while the worker was starting", client.Timeout)
+			}
+			if time.Now().After(deadline) {
+				b, _ := os.ReadFile(log.Name())
+				t.Fatalf("REST listener not up after 5s: %v\n%s", err, b)
+			}
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var ws struct{ Status, Message string }
+		if err := json.Unmarshal(b, &ws); err != nil {
+			t.Fatalf("GET /health body %s: %v", b, err)
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable || ws.Status != "starting" || !strings.HasPrefix(ws.Message, "Worker is still starting up.") {
+			t.Fatalf("GET /health while starting = %d %s, want 503 with status starting", resp.StatusCode, b)
+		}
+		return
+	}
 }
 
 func withName(config map[string]string, name string) map[string]string {

@@ -159,12 +159,9 @@ func (h *Herder) ConnectorStatus(_ context.Context, name string) (herder.Connect
 }
 
 func (h *Herder) taskState(c *connector, i int) herder.TaskState {
+	// The task's own report: it says PAUSED only once its loop has really stopped moving records.
 	s := h.status(herder.TaskID{Connector: c.name, Task: i})
-	state := s.state
-	if c.target == herder.TargetPaused && state == herder.Running {
-		state = herder.Paused
-	}
-	return herder.TaskState{ID: i, State: state, WorkerID: h.w.ID(), Trace: trace(s.err)}
+	return herder.TaskState{ID: i, State: s.state, WorkerID: h.w.ID(), Trace: trace(s.err)}
 }
 
 func trace(err error) string {
