@@ -60,6 +60,8 @@ type Broker struct {
 	addr    string
 	log     *kfakeLogger
 	unlock  func() error
+	dataDir string
+	gate    *gate
 
 	// metadataRequests counts autoCreateTopics calls.
 	metadataRequests atomic.Uint64
@@ -99,7 +101,7 @@ func Start(opts Options) (*Broker, error) {
 	}
 	kopts := []kfake.Opt{
 		kfake.Ports(opts.Port),
-		kfake.ListenFn(listenOn(opts.Host)),
+		kfake.ListenFn(b.listenOn(opts.Host)),
 		// Not kfake.AllowAutoTopicCreation: autoCreateTopics does it.
 		kfake.DefaultNumPartitions(1),
 		kfake.BrokerConfigs(brokerConfigs),
@@ -108,13 +110,15 @@ func Start(opts Options) (*Broker, error) {
 		kfake.ClusterID(newClusterID()),
 		kfake.WithLogger(b.log),
 	}
+	var openTxns []openTxn
 	if opts.DataDir != "" {
 		unlock, err := lockDir(opts.DataDir)
 		if err != nil {
 			return nil, fmt.Errorf("start embedded broker: %w", err)
 		}
 		b.unlock = unlock
-		if err := adoptOrphanPartitions(opts.DataDir, opts.Logger); err != nil {
+		b.dataDir = opts.DataDir
+		if openTxns, err = prepareDataDir(opts.DataDir, opts.Logger); err != nil {
 			return nil, errors.Join(fmt.Errorf("start embedded broker: %w", err), b.unlock())
 		}
 		kopts = append(kopts, kfake.DataDir(opts.DataDir))
@@ -124,8 +128,14 @@ func Start(opts Options) (*Broker, error) {
 		return nil, errors.Join(fmt.Errorf("start embedded broker on %s: %w", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)), err), b.unlock())
 	}
 	b.cluster = cluster
-	cluster.ControlKey(int16(kmsg.Metadata), b.autoCreateTopics)
 	b.addr = cluster.ListenAddrs()[0]
+	cluster.ControlKey(int16(kmsg.Metadata), b.autoCreateTopics)
+	if err := b.abortTxns(openTxns); err != nil {
+		// The running marker stays, so the next start recovers again.
+		cluster.Close()
+		return nil, errors.Join(fmt.Errorf("start embedded broker: %w", err), b.unlock())
+	}
+	b.gate.open()
 	if opts.DataDir != "" {
 		go b.clean(opts.cleanerInterval)
 	} else {
@@ -140,15 +150,20 @@ func Start(opts Options) (*Broker, error) {
 	return b, nil
 }
 
-// listenOn makes kfake listen on host: kfake itself always listens on
-// 127.0.0.1 and passes that in the address.
-func listenOn(host string) func(network, address string) (net.Listener, error) {
+// listenOn makes kfake listen on host, kfake itself always listens on
+// 127.0.0.1 and passes that in the address, and puts the gate in front.
+func (b *Broker) listenOn(host string) func(network, address string) (net.Listener, error) {
 	return func(network, address string) (net.Listener, error) {
 		_, port, err := net.SplitHostPort(address)
 		if err != nil {
 			return nil, fmt.Errorf("listen address %q: %w", address, err)
 		}
-		return net.Listen(network, net.JoinHostPort(host, port))
+		ln, err := net.Listen(network, net.JoinHostPort(host, port))
+		if err != nil {
+			return nil, err
+		}
+		b.gate = newGate(ln)
+		return b.gate, nil
 	}
 }
 
@@ -256,6 +271,12 @@ func (b *Broker) Close() error {
 		b.log.capture(true)
 		b.cluster.Close()
 		errs := b.log.capture(false)
+		// Only a complete save counts as a clean shutdown.
+		if len(errs) == 0 && b.dataDir != "" {
+			if err := markStopped(b.dataDir); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if err := b.unlock(); err != nil {
 			errs = append(errs, err)
 		}

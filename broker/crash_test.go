@@ -28,13 +28,22 @@ import (
 const (
 	crashChildEnv = "KCONNECT_BROKER_CRASH_CHILD" // data dir
 	crashRoundEnv = "KCONNECT_BROKER_CRASH_ROUND"
-	crashSeedEnv  = "KCONNECT_BROKER_CRASH_SEED" // set to replay a failed run
+	crashSeedEnv  = "KCONNECT_BROKER_CRASH_SEED"   // set to replay a failed run
+	crashTxnsEnv  = "KCONNECT_BROKER_CRASH_TXNS"   // run txnChild, committing this many transactions
+	legacyEnv     = "KCONNECT_BROKER_CRASH_LEGACY" // run legacyChild
 )
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		round, _ := strconv.Atoi(os.Getenv(crashRoundEnv))
-		if err := crashChild(dir, round); err != nil {
+		run := crashChild
+		if n, err := strconv.Atoi(os.Getenv(crashTxnsEnv)); err == nil {
+			run = func(dir string, round int) error { return txnChild(dir, round, n) }
+		}
+		if os.Getenv(legacyEnv) != "" {
+			run = func(dir string, _ int) error { return legacyChild(dir) }
+		}
+		if err := run(dir, round); err != nil {
 			fmt.Fprintln(os.Stderr, "crash child:", err)
 			os.Exit(1)
 		}
@@ -57,13 +66,13 @@ func crashChild(dir string, round int) error {
 		return err
 	}
 	var mu sync.Mutex
-	println := func(format string, args ...any) {
+	say := func(format string, args ...any) {
 		mu.Lock()
 		defer mu.Unlock()
 		// One unbuffered write per line, so a kill never leaves half a line.
 		os.Stdout.WriteString(fmt.Sprintf(format, args...) + "\n")
 	}
-	println("addr %s", b.Addr())
+	say("addr %s", b.Addr())
 	if line, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil || line != "go\n" {
 		return fmt.Errorf("waiting for go: %q, %v", line, err)
 	}
@@ -86,7 +95,7 @@ func crashChild(dir string, round int) error {
 			md, err := adm.Metadata(ctx, topic)
 			if err == nil && md.Topics[topic].Err == nil {
 				id := md.Topics[topic].ID
-				println("topic %s %s", topic, base64.StdEncoding.EncodeToString(id[:]))
+				say("topic %s %s", topic, base64.StdEncoding.EncodeToString(id[:]))
 			}
 		}
 	}()
@@ -104,7 +113,7 @@ func crashChild(dir string, round int) error {
 			fs.EachRecord(func(r *kgo.Record) {
 				if !resumed[r.Partition] {
 					resumed[r.Partition] = true
-					println("resume %s %d %d", r.Topic, r.Partition, r.Offset)
+					say("resume %s %d %d", r.Topic, r.Partition, r.Offset)
 				}
 				last[r.Partition] = r.Offset
 			})
@@ -113,7 +122,7 @@ func crashChild(dir string, round int) error {
 			}
 			if err := cl.CommitRecords(ctx, fs.Records()...); err == nil {
 				for p, o := range last {
-					println("commit main %d %d", p, o+1)
+					say("commit main %d %d", p, o+1)
 				}
 			}
 		}
@@ -141,7 +150,7 @@ func crashChild(dir string, round int) error {
 				if err != nil {
 					return
 				}
-				println("ack %s %d %d %s", r.Topic, r.Partition, r.Offset, r.Value)
+				say("ack %s %d %d %s", r.Topic, r.Partition, r.Offset, r.Value)
 				seenMu.Lock()
 				if !seen[r.Topic] {
 					seen[r.Topic] = true
@@ -243,7 +252,6 @@ func runCrashRound(t *testing.T, dir string, round int, st *crashState, minAcks 
 	if round > 0 {
 		verifyCrashState(t, fmt.Sprintf("round %d after kill", round), addr, st)
 		if t.Failed() {
-			exec.Command("cp", "-r", dir, "/tmp/crashdir-debug").Run()
 			t.FailNow()
 		}
 	}

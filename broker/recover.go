@@ -1,18 +1,27 @@
 package broker
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // topicsFileVersion is the version of kfake's topics.json format that
@@ -125,7 +134,7 @@ func parsePartitionDir(name string) (topic string, partition int, ok bool) {
 		return "", 0, false
 	}
 	partition, err := strconv.Atoi(name[i+1:])
-	if err != nil || partition < 0 {
+	if err != nil || partition < 0 || strconv.Itoa(partition) != name[i+1:] {
 		return "", 0, false
 	}
 	topic, err = url.PathUnescape(name[:i])
@@ -182,6 +191,224 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("replace %s: %w", path, err)
+	}
+	return nil
+}
+
+// runningFile exists in a data dir while a broker uses it, so that the next
+// broker knows whether the last one shut down cleanly.
+const runningFile = ".running"
+
+// markRunning creates the running file and reports whether it was already
+// there, left by a broker that crashed.
+func markRunning(dir string) (crashed bool, err error) {
+	path := filepath.Join(dir, runningFile)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("create %s: %w", path, err)
+	}
+	return false, f.Close()
+}
+
+// markStopped removes the running file after a clean shutdown.
+func markStopped(dir string) error {
+	if err := os.Remove(filepath.Join(dir, runningFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove running marker: %w", err)
+	}
+	return nil
+}
+
+// openTxn is a transaction that has records in a partition but no commit or
+// abort marker there.
+type openTxn struct {
+	topic      string
+	partition  int32
+	producerID int64
+	epoch      int16
+}
+
+// findOpenTxns lists the transactions a crash left open: after a crash no
+// producer can finish them, so they must be aborted. kfake treats them as
+// aborted when it loads a partition by replaying its segments, but it
+// writes no abort marker. Consumers reading committed records rely on that
+// marker: without it they skip every later record of the same producer in
+// the partition, committed or not, and once kfake replays the partition
+// again, a later commit marker of the producer commits the aborted records
+// too.
+//
+// It also removes the snapshot.json of the partitions with open
+// transactions, so that kfake replays them rather than trusting a snapshot
+// that predates the transaction.
+func findOpenTxns(dir string) ([]openTxn, error) {
+	pdirs, err := os.ReadDir(filepath.Join(dir, "partitions"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list partitions: %w", err)
+	}
+	var txns []openTxn
+	for _, d := range pdirs {
+		topic, partition, ok := parsePartitionDir(d.Name())
+		if !ok || !d.IsDir() {
+			continue
+		}
+		pdir := filepath.Join(dir, "partitions", d.Name())
+		open, err := scanPartitionTxns(pdir)
+		if err != nil {
+			return nil, fmt.Errorf("partition %s-%d: %w", topic, partition, err)
+		}
+		if len(open) == 0 {
+			continue
+		}
+		for pid, epoch := range open {
+			txns = append(txns, openTxn{topic: topic, partition: int32(partition), producerID: pid, epoch: epoch})
+		}
+		if err := os.Remove(filepath.Join(pdir, "snapshot.json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("partition %s-%d: remove snapshot: %w", topic, partition, err)
+		}
+	}
+	return txns, nil
+}
+
+// Record batch header layout, from Kafka's DefaultRecordBatch.
+const (
+	batchLengthOffset     = 8  // int32, the bytes after this field
+	batchCRCOffset        = 17 // uint32 CRC-32C of the bytes from attributes on
+	batchAttributesOffset = 21 // int16
+	batchProducerIDOffset = 43 // int64, then int16 producer epoch
+	batchHeaderSize       = 61
+
+	attrTransactional = 0x10
+	attrControl       = 0x20
+)
+
+var crc32c = crc32.MakeTable(crc32.Castagnoli)
+
+// scanPartitionTxns returns the producers with a transaction open at the
+// end of a partition's segments, with the epoch of their last batch. It
+// stops at the first batch that is cut short or fails its CRC, where kfake
+// truncates the segment when it loads it.
+func scanPartitionTxns(pdir string) (map[int64]int16, error) {
+	entries, err := os.ReadDir(pdir)
+	if err != nil {
+		return nil, fmt.Errorf("list segments: %w", err)
+	}
+	var bases []int64
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".dat"); ok {
+			if base, err := strconv.ParseInt(name, 10, 64); err == nil {
+				bases = append(bases, base)
+			}
+		}
+	}
+	slices.Sort(bases)
+	open := make(map[int64]int16)
+	for _, base := range bases {
+		path := filepath.Join(pdir, strconv.FormatInt(base, 10)+".dat")
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read segment: %w", err)
+		}
+		for len(raw) >= batchHeaderSize {
+			size := 12 + int64(binary.BigEndian.Uint32(raw[batchLengthOffset:]))
+			if size < batchHeaderSize || size > int64(len(raw)) {
+				break
+			}
+			batch := raw[:size]
+			raw = raw[size:]
+			if binary.BigEndian.Uint32(batch[batchCRCOffset:]) != crc32.Checksum(batch[batchAttributesOffset:], crc32c) {
+				break
+			}
+			attrs := binary.BigEndian.Uint16(batch[batchAttributesOffset:])
+			pid := int64(binary.BigEndian.Uint64(batch[batchProducerIDOffset:]))
+			epoch := int16(binary.BigEndian.Uint16(batch[batchProducerIDOffset+8:]))
+			switch {
+			case attrs&attrControl != 0:
+				delete(open, pid)
+			case attrs&attrTransactional != 0:
+				open[pid] = epoch
+			}
+		}
+	}
+	return open, nil
+}
+
+// prepareDataDir readies a data dir for kfake to load and returns the
+// transactions a crash left open, which the broker must abort.
+func prepareDataDir(dir string, log *slog.Logger) ([]openTxn, error) {
+	crashed, err := markRunning(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := adoptOrphanPartitions(dir, log); err != nil {
+		return nil, err
+	}
+	// After a clean shutdown kfake keeps open transactions open, and
+	// their producers may go on with them.
+	if !crashed {
+		return nil, nil
+	}
+	log.Warn("embedded broker did not shut down cleanly last time; recovering", "data_dir", dir)
+	return findOpenTxns(dir)
+}
+
+// abortTxns writes abort markers for transactions a crash left open, as
+// Kafka's transaction coordinator does for transactions whose producer is
+// gone. It runs before the gate opens, so the markers land before anything
+// else the producers write.
+func (b *Broker) abortTxns(txns []openTxn) error {
+	if len(txns) == 0 {
+		return nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.addr), kgo.Dialer(b.gate.dial))
+	if err != nil {
+		return fmt.Errorf("abort transactions left open by a crash: %w", err)
+	}
+	defer cl.Close()
+
+	type producer struct {
+		id    int64
+		epoch int16
+	}
+	req := kmsg.NewPtrWriteTxnMarkersRequest()
+	markers := make(map[producer]int)
+	for _, t := range txns {
+		p := producer{t.producerID, t.epoch}
+		i, ok := markers[p]
+		if !ok {
+			m := kmsg.NewWriteTxnMarkersRequestMarker()
+			m.ProducerID, m.ProducerEpoch, m.Committed = t.producerID, t.epoch, false
+			req.Markers = append(req.Markers, m)
+			i = len(req.Markers) - 1
+			markers[p] = i
+		}
+		mt := kmsg.NewWriteTxnMarkersRequestMarkerTopic()
+		mt.Topic, mt.Partitions = t.topic, []int32{t.partition}
+		req.Markers[i].Topics = append(req.Markers[i].Topics, mt)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return fmt.Errorf("abort transactions left open by a crash: %w", err)
+	}
+	// A marker that cannot be written leaves consumers of that partition
+	// as kfake alone would; that is no reason to refuse to start.
+	for _, m := range resp.Markers {
+		for _, t := range m.Topics {
+			for _, p := range t.Partitions {
+				attrs := []any{"topic", t.Topic, "partition", p.Partition, "producer_id", m.ProducerID}
+				if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+					b.log.log.Error("cannot abort a transaction left open by a crash; consumers reading committed records may skip the producer's later records there", append(attrs, "error", err)...)
+					continue
+				}
+				b.log.log.Warn("aborted a transaction left open by a crash", attrs...)
+			}
+		}
 	}
 	return nil
 }

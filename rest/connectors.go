@@ -282,6 +282,10 @@ func (s *Server) restartConnector(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, err := s.h.ConnectorStatus(r.Context(), name)
+	if herder.IsNotFound(err) {
+		writeError(w, http.StatusNotFound, "Unknown connector: "+name)
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

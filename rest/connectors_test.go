@@ -291,6 +291,7 @@ func TestRestartConnector(t *testing.T) {
 		t.Errorf("restarts = %q", h.restarts)
 	}
 	expect(t, call(t, s.Handler(), "POST", "/connectors/nope/restart", ""), 404, errJSON(404, "Connector nope not found"))
+	expect(t, call(t, s.Handler(), "POST", "/connectors/nope/restart?includeTasks=true", ""), 404, errJSON(404, "Unknown connector: nope"))
 }
 
 func TestRestartTask(t *testing.T) {

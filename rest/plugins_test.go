@@ -2,10 +2,12 @@ package rest
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"testing"
 
 	"github.com/kconnect/kconnect/internal/logging"
+	"github.com/kconnect/kconnect/runtime/herder"
 )
 
 func TestListConnectorPlugins(t *testing.T) {
@@ -122,4 +124,23 @@ func TestSeparateAdminListener(t *testing.T) {
 	expect(t, call(t, s.Handler(), "GET", "/admin/loggers", ""), 404, errJSON(404, "HTTP 404 Not Found"))
 	expect(t, call(t, s.AdminHandler(), "GET", "/admin/loggers", ""), 200, `{"root":{"level":"INFO","last_modified":null}}`)
 	expect(t, call(t, s.AdminHandler(), "GET", "/connectors", ""), 404, errJSON(404, "HTTP 404 Not Found"))
+}
+
+// Upstream's ConfigInfo writes null for a definition no ConfigDef declares and for a declared key
+// that was not validated; the herder passes either as nil.
+func TestValidateJSONKeepsNullMembers(t *testing.T) {
+	infos := herder.ConfigInfos{Name: "c", Configs: []herder.ConfigInfo{
+		{Definition: &herder.ConfigKeyInfo{Name: "declared", Type: "STRING", Importance: "LOW", Width: "NONE", OrderInGroup: -1}},
+		{Value: &herder.ConfigValueInfo{Name: "override", Visible: true}},
+	}}
+	got, err := json.Marshal(validateJSON(infos, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"name":"c","error_count":0,"groups":[],"configs":[` +
+		`{"definition":{"name":"declared","type":"STRING","required":false,"default_value":null,"importance":"LOW","documentation":"","group":null,"order":-1,"width":"NONE","display_name":"","dependents":[]},"value":null},` +
+		`{"definition":null,"value":{"name":"override","value":null,"recommended_values":[],"errors":[],"visible":true}}]}`
+	if string(got) != want {
+		t.Errorf("validate JSON\n got %s\nwant %s", got, want)
+	}
 }

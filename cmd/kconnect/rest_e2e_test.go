@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -88,10 +89,12 @@ func (r rest) call(method, path string, body any, want int) []byte {
 	return b
 }
 
-// get decodes the JSON body of a request answered with status want into out.
+// get decodes the JSON body of a request answered with status want into out, which is zeroed
+// first so that nothing from an earlier response survives in a reused variable.
 func (r rest) get(method, path string, body any, want int, out any) {
 	r.t.Helper()
 	b := r.call(method, path, body, want)
+	reflect.ValueOf(out).Elem().SetZero()
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(out); err != nil {
@@ -388,7 +391,7 @@ func TestRESTLifecycle(t *testing.T) {
 	if got := r.keys(taskBody); !slices.Equal(got, []string{"id", "state", "worker_id"}) {
 		t.Errorf("task status fields %v, want id, state, worker_id (no trace while running)", got)
 	}
-	r.fail("GET", "/connectors/"+source+"/tasks/1/status", nil, 404)
+	r.fail("GET", "/connectors/"+source+"/tasks/1/status", nil, 404, "No status found for task "+source+"-1")
 	var topics map[string]struct {
 		Topics []string `json:"topics"`
 	}
@@ -427,7 +430,7 @@ func TestRESTLifecycle(t *testing.T) {
 		400, "Connectors must be in the STOPPED state before their offsets can be modified", "'/connectors/"+source+"/stop'")
 	r.fail("DELETE", "/connectors/"+source+"/offsets", nil, 400, "must be in the STOPPED state")
 	r.call("PUT", "/connectors/"+source+"/stop", nil, 204)
-	st = r.waitState(source, "STOPPED", 0)
+	r.waitState(source, "STOPPED", 0)
 	r.get("GET", "/connectors/"+source, nil, 200, &got)
 	if len(got.Tasks) != 0 {
 		t.Errorf("stopped connector still lists tasks %v", got.Tasks)
@@ -530,9 +533,12 @@ func TestRESTLifecycle(t *testing.T) {
 	for _, name := range []string{source, sink} {
 		r.call("DELETE", "/connectors/"+name, nil, 204)
 		r.fail("GET", "/connectors/"+name, nil, 404, "Connector "+name+" not found")
-		r.fail("GET", "/connectors/"+name+"/status", nil, 404, name)
+		r.fail("GET", "/connectors/"+name+"/status", nil, 404, "No status found for connector "+name)
 	}
-	r.fail("DELETE", "/connectors/"+source, nil, 404, source)
+	r.fail("DELETE", "/connectors/"+source, nil, 404, "Connector "+source+" not found")
+	r.fail("PUT", "/connectors/"+source+"/pause", nil, 404, "Unknown connector "+source)
+	r.fail("PUT", "/connectors/"+source+"/resume", nil, 404, "Unknown connector "+source)
+	r.fail("GET", "/connectors/"+source+"/offsets", nil, 404, "Connector "+source+" not found")
 	r.get("GET", "/connectors", nil, 200, &names)
 	if len(names) != 0 {
 		t.Errorf("GET /connectors after deleting everything = %v", names)
@@ -551,10 +557,13 @@ func checkValidate(t *testing.T, r rest) {
 		Groups     []string `json:"groups"`
 		Configs    []struct {
 			Definition *struct {
-				Name     string  `json:"name"`
-				Required bool    `json:"required"`
-				Group    *string `json:"group"`
-				Order    *int    `json:"order"`
+				Name         string  `json:"name"`
+				Required     bool    `json:"required"`
+				DefaultValue *string `json:"default_value"`
+				Group        *string `json:"group"`
+				Order        *int    `json:"order"`
+				Width        string  `json:"width"`
+				DisplayName  string  `json:"display_name"`
 			} `json:"definition"`
 			Value *struct {
 				Name   string   `json:"name"`
@@ -600,12 +609,27 @@ func checkValidate(t *testing.T, r rest) {
 	if bytes.Contains(raw, []byte(`"order_in_group"`)) {
 		t.Errorf("validate response has order_in_group; upstream's ConfigKeyInfo writes only order")
 	}
+	// "file" is defined by upstream's FileStreamSinkConnector without a group, display name or
+	// width, which ConfigDef turns into group null, order -1, display_name "file", width NONE.
+	checked := 0
 	for _, c := range res.Configs {
-		if c.Definition != nil && c.Definition.Name == "name" {
-			if c.Definition.Order == nil || *c.Definition.Order != 1 || c.Definition.Group == nil || *c.Definition.Group != "Common" || !c.Definition.Required {
-				t.Errorf("definition of name = %+v, want required, group Common, order 1", *c.Definition)
+		d := c.Definition
+		switch {
+		case d == nil:
+		case d.Name == "name":
+			checked++
+			if d.Order == nil || *d.Order != 1 || d.Group == nil || *d.Group != "Common" || !d.Required {
+				t.Errorf("definition of name = %+v, want required, group Common, order 1", *d)
+			}
+		case d.Name == "file":
+			checked++
+			if d.Order == nil || *d.Order != -1 || d.Group != nil || d.Required || d.DefaultValue != nil || d.DisplayName != "file" || d.Width != "NONE" {
+				t.Errorf("definition of file = %+v, want optional, no default, group null, order -1, display_name file, width NONE", *d)
 			}
 		}
+	}
+	if checked != 2 {
+		t.Errorf("validate response defines %d of the keys name and file, want both", checked)
 	}
 	r.fail("PUT", "/connector-plugins/FileStreamSinkConnector/config/validate",
 		map[string]string{"connector.class": "FileStreamSourceConnector"}, 400, "does not match request type")
@@ -698,8 +722,9 @@ func checkRestarts(t *testing.T, r rest, dir, topic, id string, topicLines []str
 	})
 	r.call("POST", "/connectors/"+broken+"/restart", nil, 204)
 	r.waitState(broken, "RUNNING", 1)
-	r.fail("POST", "/connectors/"+broken+"/tasks/7/restart", nil, 404)
-	r.fail("POST", "/connectors/nope-"+id+"/restart", nil, 404, "nope-"+id)
+	r.fail("POST", "/connectors/"+broken+"/tasks/7/restart", nil, 404, "Task "+broken+"-7 not found")
+	r.fail("POST", "/connectors/nope-"+id+"/restart", nil, 404, "Connector nope-"+id+" not found")
+	r.fail("POST", "/connectors/nope-"+id+"/restart?includeTasks=true", nil, 404, "Unknown connector: nope-"+id)
 	r.call("DELETE", "/connectors/"+broken, nil, 204)
 
 	out := filepath.Join(dir, "c.txt")

@@ -198,7 +198,7 @@ func (s *streamer) stream(ctx context.Context, conn *pgconn.PgConn) error {
 	if err != nil {
 		return fmt.Errorf("start replication from slot %s at %s: %w", s.cfg.slot, s.processed, explain(err, s.cfg))
 	}
-	s.log.Info("streaming changes", "slot", s.cfg.slot, "from", s.processed.String())
+	s.log.Info("streaming changes", "from", s.processed.String())
 	s.conn = conn
 	defer func() { s.conn = nil }()
 	s.lastSent = 0

@@ -259,7 +259,7 @@ func (t *Task) createSlot(ctx context.Context) error {
 		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "NOEXPORT_SNAPSHOT"}); err != nil {
 		return fmt.Errorf("create replication slot %s: %w", t.cfg.slot, explain(err, t.cfg))
 	}
-	t.log.Info("created replication slot", "slot", t.cfg.slot)
+	t.log.Info("created replication slot")
 	return nil
 }
 
@@ -395,7 +395,7 @@ func (t *Task) Stop() error {
 			if err := t.cat.exec(ctx, "SELECT pg_catalog.pg_drop_replication_slot($1)", t.cfg.slot); err != nil {
 				return fmt.Errorf("drop replication slot %s: %w", t.cfg.slot, err)
 			}
-			t.log.Info("dropped replication slot", "slot", t.cfg.slot)
+			t.log.Info("dropped replication slot")
 			return nil
 		}
 		select {

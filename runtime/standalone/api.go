@@ -142,9 +142,9 @@ func (h *Herder) DeleteConnector(_ context.Context, name string) error {
 func (h *Herder) ConnectorStatus(_ context.Context, name string) (herder.ConnectorStatus, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	c, err := h.get(name)
-	if err != nil {
-		return herder.ConnectorStatus{}, err
+	c, ok := h.connectors[name]
+	if !ok {
+		return herder.ConnectorStatus{}, herder.NotFound("No status found for connector %s", name)
 	}
 	st := herder.ConnectorStatus{
 		Name:      name,
@@ -175,12 +175,9 @@ func trace(err error) string {
 func (h *Herder) TaskStatus(_ context.Context, id herder.TaskID) (herder.TaskState, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	c, err := h.get(id.Connector)
-	if err != nil {
-		return herder.TaskState{}, err
-	}
-	if id.Task < 0 || id.Task >= len(c.taskConfigs) {
-		return herder.TaskState{}, herder.NotFound("Task %s-%d not found", id.Connector, id.Task)
+	c, ok := h.connectors[id.Connector]
+	if !ok || id.Task < 0 || id.Task >= len(c.taskConfigs) {
+		return herder.TaskState{}, herder.NotFound("No status found for task %s-%d", id.Connector, id.Task)
 	}
 	return h.taskState(c, id.Task), nil
 }
@@ -260,9 +257,9 @@ func (h *Herder) restartTask(ctx context.Context, c *connector, i int) {
 func (h *Herder) setTarget(ctx context.Context, name string, target herder.TargetState) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	c, err := h.get(name)
-	if err != nil {
-		return err
+	c, ok := h.connectors[name]
+	if !ok {
+		return herder.NotFound("Unknown connector %s", name)
 	}
 	c.target = target
 	h.apply(ctx, c)

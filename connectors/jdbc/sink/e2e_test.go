@@ -381,7 +381,7 @@ func TestE2EKill9DuringInsertLoad(t *testing.T) {
 
 			code, body := w.Do("POST", "/connectors", map[string]any{"name": name, "config": map[string]string{
 				"connector.class":     "io.confluent.connect.jdbc.JdbcSinkConnector",
-				"tasks.max":           "1",
+				"tasks.max":           "3",
 				"topics":              topic,
 				"connection.url":      db.url,
 				"connection.user":     db.user,

@@ -211,10 +211,17 @@ func (t *Task) createTable(ctx context.Context, ts *tableState, l *layout) error
 		pk = append(pk, t.db.foldIdent(col.name, t.cfg.quoteIdents))
 	}
 	t.log.Info("creating table", "table", ts.id.String(), "columns", len(cols), "primary_key", strings.Join(pk, ","))
-	if err := t.db.createTable(ctx, ts.id, cols, pk); err != nil {
-		return fmt.Errorf("auto.create table %s: %w", ts.id, err)
-	}
+	createErr := t.db.createTable(ctx, ts.id, cols, pk)
+	// Another task creating the same table at the same moment makes PostgreSQL's CREATE TABLE IF
+	// NOT EXISTS fail on its catalog's unique indexes (type already exists, duplicate key); what
+	// counts is whether the table exists now. Its columns are then checked like any table's.
 	info, err := t.db.describe(ctx, ts.id)
+	if createErr != nil {
+		if err != nil || info == nil {
+			return fmt.Errorf("auto.create table %s: %w", ts.id, createErr)
+		}
+		t.log.Info("table was created concurrently by another writer", "table", ts.id.String(), "error", createErr)
+	}
 	if err != nil {
 		return fmt.Errorf("describe table %s: %w", ts.id, err)
 	}
