@@ -526,18 +526,18 @@ func TestWorkerNoRowSkippedAcrossRestarts(t *testing.T) {
 		defer func() { stopWriters(); wg.Wait() }()
 
 		time.Sleep(3 * time.Second)
-		stopAt := time.Now()
 		if err := w.Stop(); err != nil {
 			t.Fatalf("graceful stop: %v\n%s", err, w.Log())
 		}
+		stoppedAt := time.Now()
 		storedAtStop := storedIncrementing(t, offsetsFile, "inc")
 		time.Sleep(time.Second)
 		restartAt := time.Now()
 		w.Restart()
 
 		time.Sleep(3 * time.Second)
-		killAt := time.Now()
 		w.Kill9()
+		killedAt := time.Now()
 		storedAtKill := storedIncrementing(t, offsetsFile, "inc")
 		time.Sleep(500 * time.Millisecond)
 		rekillAt := time.Now()
@@ -574,14 +574,14 @@ func TestWorkerNoRowSkippedAcrossRestarts(t *testing.T) {
 			if len(missing) > 0 || len(extra) > 0 {
 				t.Errorf("%s: %d committed rows missing %v, %d ids not in the table %v", name, len(missing), firstFew(missing), len(extra), firstFew(extra))
 			}
-			// The phases by the records' Kafka timestamps: before the graceful stop, between the two
-			// starts, and after the kill.
+			// The phases by the records' Kafka timestamps: up to the graceful stop, between the
+			// restarts, and after the kill.
 			before, between, after := map[int64]int{}, map[int64]int{}, map[int64]int{}
 			for _, rec := range recs {
 				switch {
-				case rec.at.Before(stopAt):
+				case rec.at.Before(stoppedAt):
 					before[rec.id(t)]++
-				case rec.at.After(restartAt) && rec.at.Before(killAt):
+				case rec.at.After(restartAt) && rec.at.Before(killedAt):
 					between[rec.id(t)]++
 				case rec.at.After(rekillAt):
 					after[rec.id(t)]++
