@@ -2,7 +2,9 @@
 // run where no Kafka is installed. It wraps franz-go's kfake and adjusts it
 // to behave like a default Apache Kafka node, with one deliberate
 // difference: records expire by time only in topics that set retention.ms,
-// because kfake would otherwise expire compacted topics too.
+// because kfake would otherwise expire compacted topics too. With a data dir
+// it keeps acknowledged records, topics and committed offsets across a
+// crash of the process; autoCreateTopics and recover.go say how.
 package broker
 
 import (
@@ -150,8 +152,8 @@ func Start(opts Options) (*Broker, error) {
 	return b, nil
 }
 
-// listenOn makes kfake listen on host, kfake itself always listens on
-// 127.0.0.1 and passes that in the address, and puts the gate in front.
+// listenOn makes kfake listen on host, not on the 127.0.0.1 kfake passes in
+// the address, behind the broker's gate.
 func (b *Broker) listenOn(host string) func(network, address string) (net.Listener, error) {
 	return func(network, address string) (net.Listener, error) {
 		_, port, err := net.SplitHostPort(address)

@@ -116,6 +116,61 @@ func TestProduceConsumeAutoCreatedTopic(t *testing.T) {
 	}
 }
 
+func TestAutoCreateTopics(t *testing.T) {
+	b := start(t, Options{})
+	cl := newClient(t, b)
+	metadata := func(allowAuto bool, topics ...string) *kmsg.MetadataResponse {
+		t.Helper()
+		req := kmsg.NewPtrMetadataRequest()
+		req.AllowAutoTopicCreation = allowAuto
+		for _, topic := range topics {
+			rt := kmsg.NewMetadataRequestTopic()
+			rt.Topic = kmsg.StringPtr(topic)
+			req.Topics = append(req.Topics, rt)
+		}
+		resp, err := req.RequestWith(testContext(t), cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	errorCodes := func(resp *kmsg.MetadataResponse) map[string]int16 {
+		codes := make(map[string]int16)
+		for _, rt := range resp.Topics {
+			codes[*rt.Topic] = rt.ErrorCode
+		}
+		return codes
+	}
+
+	unknown := kerr.UnknownTopicOrPartition.Code
+	if got := errorCodes(metadata(false, "not-asked")); got["not-asked"] != unknown {
+		t.Errorf("metadata without auto-creation answered %v, want UNKNOWN_TOPIC_OR_PARTITION", got)
+	}
+	// Kafka refuses these names; kfake alone would have created them.
+	long := strings.Repeat("x", 250)
+	got := errorCodes(metadata(true, "bad/name", "..", long, "good.name_1-2"))
+	for _, name := range []string{"bad/name", "..", long} {
+		if got[name] == 0 {
+			t.Errorf("topic %.20q was auto-created, want it refused", name)
+		}
+	}
+	if got["good.name_1-2"] != 0 {
+		t.Errorf("topic good.name_1-2 not auto-created: %v", kerr.ErrorForCode(got["good.name_1-2"]))
+	}
+
+	// The control function that auto-creates replaces itself every
+	// controlRenewal requests and must keep working across that.
+	for i := range controlRenewal + 1 {
+		metadata(false, "good.name_1-2")
+		if i == controlRenewal-2 || i == controlRenewal {
+			topic := fmt.Sprintf("after-%d", i)
+			if code := errorCodes(metadata(true, topic))[topic]; code != 0 {
+				t.Fatalf("topic %s not auto-created after %d metadata requests: %v", topic, i, kerr.ErrorForCode(code))
+			}
+		}
+	}
+}
+
 func TestCreateTopicReplicationFactor(t *testing.T) {
 	b := start(t, Options{})
 	adm := kadm.NewClient(newClient(t, b))

@@ -1,45 +1,96 @@
-// Command postgrescdc measures the PostgreSQL CDC source against PostgreSQL's own tools, without
-// Kafka: streaming N changes through the task's Poll loop versus pg_recvlogical writing the same
-// pgoutput stream to a file, and snapshotting a table with snapshot.max.threads versus COPY TO
-// STDOUT. It prints rows/s, the ratios and the process's peak RSS. Run one phase per process so
-// the RSS is the phase's own:
+// Command postgrescdc measures the PostgreSQL CDC source against PostgreSQL's own tools. Run one
+// phase per process so the peak RSS printed is the phase's own:
 //
-//	go run ./bench/postgrescdc -dsn postgres://kconnect:kconnect@127.0.0.1:15432/postgres?sslmode=disable -phase stream
-//	go run ./bench/postgrescdc -dsn ... -phase snapshot -rows 5000000
+//	stream    N changes in small transactions through the task's Poll loop, versus pg_recvlogical
+//	          writing the same pgoutput stream to a file
+//	snapshot  a table read with snapshot.max.threads, versus COPY TO STDOUT
+//	bigtx     one transaction of -bigtx-mb megabytes of rows streamed through the Poll loop, or
+//	          with -worker through a kconnect worker into Kafka; prints the peak RSS of whichever
+//	          process ran the task
+//	e2e       the stream workload through a kconnect worker (the real binary) into Kafka with the
+//	          JSON converter, versus pg_recvlogical
+//	lag       a steady -rate of changes through a worker into Kafka; end-to-end lag is the Kafka
+//	          append time (the topic is created with message.timestamp.type=LogAppendTime) minus
+//	          the transaction's commit time (source.ts_ms)
 //
-// The DSN's role must be a superuser; the command creates and drops a database of its own.
+// Examples, from the repository root:
+//
+//	go run ./bench/postgrescdc -dsn postgres://kconnect:kconnect@127.0.0.1:15432/postgres?sslmode=disable -phase snapshot -rows 5000000
+//	go run ./bench/postgrescdc -dsn ... -phase e2e -kafka 127.0.0.1:19092
+//	go run ./bench/postgrescdc -dsn ... -phase lag -kafka 127.0.0.1:19092 -rate 5000 -duration 30s
+//
+// The DSN's role must be a superuser; the command creates and drops a database of its own. Without
+// -kafka the worker phases use the worker's embedded broker.
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"log/slog"
+	"maps"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/connectors/postgres"
 )
 
+type options struct {
+	dsn           *url.URL
+	changes       int
+	txRows        int
+	rows          int
+	threads       int
+	bigtxMB       int
+	viaWorker     bool
+	kafka         string
+	kconnect      string
+	schemas       bool
+	rate          int
+	duration      time.Duration
+	recvlogical   string
+	flushInterval string
+	cpuProfile    string
+	prefix        string // topic.prefix, unique per run because a real broker keeps topics
+}
+
 func main() {
+	var o options
 	dsn := flag.String("dsn", os.Getenv("KCONNECT_TEST_POSTGRES_DSN"), "superuser DSN (postgres:// URL)")
-	phase := flag.String("phase", "stream", "stream or snapshot")
-	changes := flag.Int("changes", 500_000, "changes to stream")
-	rows := flag.Int("rows", 5_000_000, "rows to snapshot")
-	threads := flag.Int("threads", 2, "snapshot.max.threads")
-	recvlogical := flag.String("pg_recvlogical", findTool("pg_recvlogical"), "path of pg_recvlogical")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the kconnect part to this file")
+	phase := flag.String("phase", "stream", "stream, snapshot, bigtx, e2e or lag")
+	flag.IntVar(&o.changes, "changes", 500_000, "changes to stream (stream, e2e)")
+	flag.IntVar(&o.txRows, "txrows", 10, "rows per transaction (stream, e2e, lag)")
+	flag.IntVar(&o.rows, "rows", 5_000_000, "rows to snapshot")
+	flag.IntVar(&o.threads, "threads", 2, "snapshot.max.threads")
+	flag.IntVar(&o.bigtxMB, "bigtx-mb", 1024, "size of the big transaction's row data in MiB (bigtx)")
+	flag.BoolVar(&o.viaWorker, "worker", false, "bigtx: run the task in a kconnect worker instead of in this process")
+	flag.StringVar(&o.kafka, "kafka", "", "bootstrap servers for the worker phases; empty for the worker's embedded broker")
+	flag.StringVar(&o.kconnect, "kconnect", "", "kconnect binary for the worker phases; empty to build ./cmd/kconnect")
+	flag.BoolVar(&o.schemas, "schemas", true, "JsonConverter schemas.enable for keys and values (worker phases)")
+	flag.IntVar(&o.rate, "rate", 5000, "changes per second (lag)")
+	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long to write at -rate (lag)")
+	flag.StringVar(&o.recvlogical, "pg_recvlogical", findTool("pg_recvlogical"), "path of pg_recvlogical")
+	flag.StringVar(&o.flushInterval, "flush-interval", "", "worker offset.flush.interval.ms; empty for the worker's default")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the in-process kconnect part to this file")
 	flag.Parse()
-	profilePath = *cpuProfile
 	ctx := context.Background()
 	u, err := url.Parse(*dsn)
 	if err != nil || *dsn == "" {
@@ -50,56 +101,95 @@ func main() {
 	dbName := fmt.Sprintf("kc_bench_%d", time.Now().UnixNano())
 	_, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{dbName}.Sanitize())
 	must(err)
-	defer func() {
+	cleanup := func() {
 		_, _ = admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", dbName)
-		_, _ = admin.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1", dbName)
+		_, _ = admin.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active", dbName)
 		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{dbName}.Sanitize()+" WITH (FORCE)")
-	}()
+	}
+	defer cleanup()
+	fatalCleanup = cleanup
 	u.Path = "/" + dbName
+	o.dsn = u
+	o.prefix = fmt.Sprintf("bench%d", time.Now().UnixNano())
 	db, err := pgx.Connect(ctx, u.String())
 	must(err)
-	props := taskProps(u)
 	switch *phase {
 	case "stream":
-		benchStream(ctx, db, u, props, *changes, *recvlogical)
+		benchStream(ctx, db, o)
 	case "snapshot":
-		benchSnapshot(ctx, db, props, *rows, *threads)
+		benchSnapshot(ctx, db, o)
+	case "bigtx":
+		benchBigTx(ctx, db, o)
+	case "e2e":
+		benchE2E(ctx, db, o)
+	case "lag":
+		benchLag(ctx, db, o)
 	default:
 		log.Fatalf("unknown -phase %q", *phase)
 	}
-	fmt.Printf("peak RSS: %s\n", peakRSS())
+	fmt.Printf("peak RSS of this process: %s\n", peakRSS("self"))
 }
 
-func benchStream(ctx context.Context, db *pgx.Conn, u *url.URL, props map[string]string, n int, recvlogical string) {
+// streamWAL creates the stream table, the publication and two slots (one for pg_recvlogical, one
+// for kconnect), then writes n rows in transactions of txRows and returns the WAL position after.
+func streamWAL(ctx context.Context, db *pgx.Conn, n, txRows int) string {
 	exec1(ctx, db, "CREATE TABLE stream_t (id bigint PRIMARY KEY, name text, amount numeric(12,2), at timestamptz)")
 	exec1(ctx, db, "CREATE PUBLICATION bench_pub FOR ALL TABLES")
 	exec1(ctx, db, "SELECT pg_create_logical_replication_slot('bench_recv', 'pgoutput')")
 	exec1(ctx, db, "SELECT pg_create_logical_replication_slot('bench_kc', 'pgoutput')")
-	const batch = 10_000
-	for i := 0; i < n; i += batch {
-		exec1(ctx, db, `INSERT INTO stream_t SELECT g, 'name ' || g, g / 100.0, now() FROM generate_series($1::bigint, $2::bigint) g`, i+1, min(i+batch, n))
-	}
+	// A procedure commits inside its loop, so each small transaction costs no client round trip.
+	exec1(ctx, db, `CREATE PROCEDURE fill(n bigint, per bigint) LANGUAGE plpgsql AS $$
+		BEGIN
+			FOR i IN 0..(n - 1) / per LOOP
+				INSERT INTO stream_t SELECT g, 'name ' || g, g / 100.0, clock_timestamp()
+					FROM generate_series(i * per + 1, least((i + 1) * per, n)) g;
+				COMMIT;
+			END LOOP;
+		END $$`)
+	exec1(ctx, db, "CALL fill($1, $2)", n, txRows)
 	var end string
 	must(db.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&end))
+	return end
+}
 
+// recvlogical runs pg_recvlogical on slot from its start to end and returns how long it took.
+func recvlogical(o options, slot, end string) time.Duration {
 	out := filepath.Join(os.TempDir(), "kc_bench_recvlogical.out")
 	defer os.Remove(out)
-	pw, _ := u.User.Password()
-	cmd := exec.Command(recvlogical, "-d", strings.TrimPrefix(u.Path, "/"), "-h", u.Hostname(), "-p", u.Port(), "-U", u.User.Username(),
-		"-S", "bench_recv", "--start", "-E", end, "-f", out, "--no-loop", "-o", "proto_version=1", "-o", "publication_names=bench_pub")
+	pw, _ := o.dsn.User.Password()
+	cmd := exec.Command(o.recvlogical, "-d", strings.TrimPrefix(o.dsn.Path, "/"), "-h", o.dsn.Hostname(), "-p", o.dsn.Port(), "-U", o.dsn.User.Username(),
+		"-S", slot, "--start", "-E", end, "-f", out, "--no-loop", "-o", "proto_version=1", "-o", "publication_names=bench_pub")
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+pw)
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	must(cmd.Run())
-	recvDur := time.Since(start)
+	return time.Since(start)
+}
 
+func benchStream(ctx context.Context, db *pgx.Conn, o options) {
+	n := o.changes
+	end := streamWAL(ctx, db, n, o.txRows)
+	recvDur := recvlogical(o, "bench_recv", end)
+
+	props := taskProps(o)
 	props["slot.name"] = "bench_kc"
-	props["publication.name"] = "bench_pub"
 	props["snapshot.mode"] = "no_data"
 	task := startTask(props)
-	start = time.Now()
-	got := 0
-	for got < n {
+	stopProfile := profile(o.cpuProfile)
+	start := time.Now()
+	pollAll(ctx, task, n)
+	kcDur := time.Since(start)
+	stopProfile()
+	must(task.Stop())
+	recvRate := float64(n) / recvDur.Seconds()
+	kcRate := float64(n) / kcDur.Seconds()
+	fmt.Printf("streaming %d changes in %d-row transactions: pg_recvlogical %.0f rows/s (%v), kconnect Poll loop %.0f rows/s (%v), ratio %.2f\n",
+		n, o.txRows, recvRate, recvDur.Round(time.Millisecond), kcRate, kcDur.Round(time.Millisecond), kcRate/recvRate)
+}
+
+// pollAll polls until n records arrived, committing each batch as the runtime would.
+func pollAll(ctx context.Context, task connect.SourceTask, n int) {
+	for got := 0; got < n; {
 		recs, err := task.Poll(ctx)
 		must(err)
 		got += len(recs)
@@ -108,15 +198,10 @@ func benchStream(ctx context.Context, db *pgx.Conn, u *url.URL, props map[string
 			must(task.Commit(ctx, []connect.SourceOffset{{Partition: last.SourcePartition, Offset: last.SourceOffset}}))
 		}
 	}
-	kcDur := time.Since(start)
-	must(task.Stop())
-	recvRate := float64(n) / recvDur.Seconds()
-	kcRate := float64(n) / kcDur.Seconds()
-	fmt.Printf("streaming %d changes: pg_recvlogical %.0f rows/s (%v), kconnect Poll loop %.0f rows/s (%v), ratio %.2f (target >= 0.5)\n",
-		n, recvRate, recvDur.Round(time.Millisecond), kcRate, kcDur.Round(time.Millisecond), kcRate/recvRate)
 }
 
-func benchSnapshot(ctx context.Context, db *pgx.Conn, props map[string]string, n, threads int) {
+func benchSnapshot(ctx context.Context, db *pgx.Conn, o options) {
+	n := o.rows
 	exec1(ctx, db, "CREATE TABLE snap_t (id bigint PRIMARY KEY, name text, amount numeric(12,2), at timestamptz)")
 	exec1(ctx, db, `INSERT INTO snap_t SELECT g, 'name ' || g, g / 100.0, now() FROM generate_series(1, $1::bigint) g`, n)
 	exec1(ctx, db, "VACUUM ANALYZE snap_t")
@@ -126,12 +211,13 @@ func benchSnapshot(ctx context.Context, db *pgx.Conn, props map[string]string, n
 	must(err)
 	copyDur := time.Since(start)
 
+	props := taskProps(o)
 	props["snapshot.mode"] = "initial_only"
-	props["snapshot.max.threads"] = fmt.Sprint(threads)
+	props["snapshot.max.threads"] = fmt.Sprint(o.threads)
 	props["slot.name"] = "bench_snap"
 	props["slot.drop.on.stop"] = "true"
 	task := startTask(props)
-	stopProfile := profile()
+	stopProfile := profile(o.cpuProfile)
 	start = time.Now()
 	got := 0
 	for done := false; !done; {
@@ -147,10 +233,365 @@ func benchSnapshot(ctx context.Context, db *pgx.Conn, props map[string]string, n
 	kcDur := time.Since(start)
 	stopProfile()
 	must(task.Stop())
+	if got != n {
+		log.Fatalf("snapshot produced %d records for %d rows", got, n)
+	}
 	copyRate := float64(n) / copyDur.Seconds()
 	kcRate := float64(got) / kcDur.Seconds()
 	fmt.Printf("snapshot of %d rows: COPY TO STDOUT %.0f rows/s (%v), kconnect (%d threads) %.0f rows/s (%v), ratio %.2f (target >= 0.3)\n",
-		n, copyRate, copyDur.Round(time.Millisecond), threads, kcRate, kcDur.Round(time.Millisecond), kcRate/copyRate)
+		n, copyRate, copyDur.Round(time.Millisecond), o.threads, kcRate, kcDur.Round(time.Millisecond), kcRate/copyRate)
+}
+
+// benchBigTx writes one transaction of o.bigtxMB MiB (rows of 1000 bytes of text) after the slot
+// exists and streams it.
+func benchBigTx(ctx context.Context, db *pgx.Conn, o options) {
+	const rowBytes = 1000
+	n := o.bigtxMB << 20 / rowBytes
+	exec1(ctx, db, "CREATE TABLE big_t (id bigint PRIMARY KEY, payload text NOT NULL)")
+	exec1(ctx, db, "CREATE PUBLICATION bench_pub FOR ALL TABLES")
+	exec1(ctx, db, "SELECT pg_create_logical_replication_slot('bench_kc', 'pgoutput')")
+	start := time.Now()
+	// md5 text is incompressible enough, and 1000 bytes stay below the TOAST threshold, so the WAL
+	// and the decoded stream carry the full size.
+	exec1(ctx, db, `INSERT INTO big_t SELECT g, left(repeat(md5(g::text), 32), $2) FROM generate_series(1, $1::bigint) g`, n, rowBytes)
+	var walBytes int64
+	must(db.QueryRow(ctx, "SELECT pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots WHERE slot_name = 'bench_kc'").Scan(&walBytes))
+	fmt.Printf("one transaction of %d rows x %d bytes (%d MiB of row data, %d MiB of WAL) written in %v\n",
+		n, rowBytes, n*rowBytes>>20, walBytes>>20, time.Since(start).Round(time.Millisecond))
+
+	props := taskProps(o)
+	props["slot.name"] = "bench_kc"
+	props["snapshot.mode"] = "no_data"
+	start = time.Now()
+	if !o.viaWorker {
+		task := startTask(props)
+		pollAll(ctx, task, n)
+		must(task.Stop())
+		fmt.Printf("streamed %d changes of one transaction through the Poll loop in %v (peak RSS below)\n", n, time.Since(start).Round(time.Millisecond))
+		return
+	}
+	w := startWorker(o)
+	defer w.stop()
+	topic := o.prefix + ".public.big_t"
+	w.putConnector(props)
+	waitRecords(w, topic, int64(n), 10*time.Minute)
+	fmt.Printf("streamed %d changes of one transaction through the worker into Kafka in %v; worker peak RSS %s\n",
+		n, time.Since(start).Round(time.Millisecond), peakRSS(strconv.Itoa(w.cmd.Process.Pid)))
+}
+
+func benchE2E(ctx context.Context, db *pgx.Conn, o options) {
+	n := o.changes
+	end := streamWAL(ctx, db, n, o.txRows)
+	recvDur := recvlogical(o, "bench_recv", end)
+
+	w := startWorker(o)
+	defer w.stop()
+	props := taskProps(o)
+	props["slot.name"] = "bench_kc"
+	props["snapshot.mode"] = "no_data"
+	start := time.Now()
+	w.putConnector(props)
+	waitRecords(w, o.prefix+".public.stream_t", int64(n), 10*time.Minute)
+	kcDur := time.Since(start)
+	recvRate := float64(n) / recvDur.Seconds()
+	kcRate := float64(n) / kcDur.Seconds()
+	fmt.Printf("end to end, %d changes in %d-row transactions: pg_recvlogical %.0f rows/s (%v), kconnect worker into Kafka (%s, JsonConverter schemas.enable=%v) %.0f rows/s (%v), ratio %.2f (target >= 0.5); worker peak RSS %s\n",
+		n, o.txRows, recvRate, recvDur.Round(time.Millisecond), w.kafkaName(), o.schemas, kcRate, kcDur.Round(time.Millisecond), kcRate/recvRate,
+		peakRSS(strconv.Itoa(w.cmd.Process.Pid)))
+}
+
+func benchLag(ctx context.Context, db *pgx.Conn, o options) {
+	exec1(ctx, db, "CREATE TABLE lag_t (id bigint PRIMARY KEY, name text, amount numeric(12,2), at timestamptz)")
+	exec1(ctx, db, "CREATE PUBLICATION bench_pub FOR ALL TABLES")
+	w := startWorker(o)
+	defer w.stop()
+	topic := o.prefix + ".public.lag_t"
+	appendTime := w.createAppendTimeTopic(topic)
+	props := taskProps(o)
+	props["slot.name"] = "bench_kc"
+	props["snapshot.mode"] = "no_data"
+	w.putConnector(props)
+	waitFor(time.Minute, "the connector's slot to be active", func() bool {
+		var active bool
+		err := db.QueryRow(ctx, "SELECT active FROM pg_replication_slots WHERE slot_name = 'bench_kc'").Scan(&active)
+		return err == nil && active
+	})
+
+	// Transactions of txRows rows at a fixed schedule; a late one is sent at once, without
+	// skipping, so the offered load stays the requested rate on average.
+	txPerSec := float64(o.rate) / float64(o.txRows)
+	interval := time.Duration(float64(time.Second) / txPerSec)
+	total := int(o.duration.Seconds() * txPerSec)
+	start := time.Now()
+	for i := range total {
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d)
+		}
+		exec1(ctx, db, `INSERT INTO lag_t SELECT g, 'name ' || g, g / 100.0, now() FROM generate_series($1::bigint, $2::bigint) g`,
+			i*o.txRows+1, (i+1)*o.txRows)
+	}
+	wrote := time.Since(start)
+	n := total * o.txRows
+	waitRecords(w, topic, int64(n), 5*time.Minute)
+	lags := readLags(w.bootstrap, topic, n)
+	slices.Sort(lags)
+	pct := func(p float64) time.Duration { return lags[min(int(p*float64(len(lags))), len(lags)-1)] }
+	kind := "LogAppendTime (broker append time)"
+	if !appendTime {
+		kind = "CreateTime (the broker does not support LogAppendTime; producer time)"
+	}
+	fmt.Printf("lag at %.0f changes/s offered (%.0f achieved, %d-row transactions, %d changes, %s, JsonConverter schemas.enable=%v), record timestamp %s minus source.ts_ms: p50 %v, p90 %v, p99 %v, max %v (target p99 < 100ms); worker peak RSS %s\n",
+		float64(o.rate), float64(n)/wrote.Seconds(), o.txRows, n, w.kafkaName(), o.schemas, kind, pct(0.5), pct(0.9), pct(0.99), lags[len(lags)-1],
+		peakRSS(strconv.Itoa(w.cmd.Process.Pid)))
+}
+
+// readLags consumes n change events and returns, for each, its Kafka timestamp minus its commit time.
+func readLags(bootstrap, topic string, n int) []time.Duration {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	must(err)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	lags := make([]time.Duration, 0, n)
+	for len(lags) < n {
+		fs := cl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			log.Fatalf("consume %s: %v", topic, err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			var ev struct {
+				Payload *struct {
+					Source struct {
+						TsMs int64 `json:"ts_ms"`
+					} `json:"source"`
+				} `json:"payload"`
+				Source struct {
+					TsMs int64 `json:"ts_ms"`
+				} `json:"source"`
+			}
+			must(json.Unmarshal(r.Value, &ev))
+			ts := ev.Source.TsMs
+			if ev.Payload != nil {
+				ts = ev.Payload.Source.TsMs
+			}
+			lags = append(lags, r.Timestamp.Sub(time.UnixMilli(ts)))
+		})
+	}
+	return lags
+}
+
+// worker is a kconnect standalone worker process started by the bench.
+type worker struct {
+	cmd       *exec.Cmd
+	exited    chan struct{}
+	dir       string
+	rest      string
+	bootstrap string
+	embedded  bool
+	prefix    string
+}
+
+func startWorker(o options) *worker {
+	dir, err := os.MkdirTemp("", "kc-bench-worker-")
+	must(err)
+	bin := o.kconnect
+	if bin == "" {
+		bin = filepath.Join(dir, "kconnect")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/kconnect")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		must(build.Run())
+	}
+	w := &worker{dir: dir, rest: fmt.Sprintf("http://127.0.0.1:%d", freePort()), bootstrap: o.kafka, prefix: o.prefix}
+	props := map[string]string{
+		"key.converter":                  "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
+		"key.converter.schemas.enable":   strconv.FormatBool(o.schemas),
+		"value.converter.schemas.enable": strconv.FormatBool(o.schemas),
+		"offset.storage.file.filename":   filepath.Join(dir, "connect.offsets"),
+		"listeners":                      w.rest,
+		"bootstrap.servers":              o.kafka,
+		"kconnect.log.level":             "WARN",
+	}
+	if o.flushInterval != "" {
+		props["offset.flush.interval.ms"] = o.flushInterval
+	}
+	if o.kafka == "" {
+		port := freePort()
+		props["bootstrap.servers"] = "embedded"
+		props["kconnect.embedded.broker.port"] = strconv.Itoa(port)
+		w.bootstrap = fmt.Sprintf("127.0.0.1:%d", port)
+		w.embedded = true
+	}
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(props)) {
+		fmt.Fprintf(&b, "%s=%s\n", k, props[k])
+	}
+	cfg := filepath.Join(dir, "worker.properties")
+	must(os.WriteFile(cfg, []byte(b.String()), 0o600))
+	w.cmd = exec.Command(bin, "standalone", cfg)
+	w.cmd.Stdout, w.cmd.Stderr = os.Stderr, os.Stderr
+	must(w.cmd.Start())
+	w.exited = make(chan struct{})
+	go func() {
+		_ = w.cmd.Wait()
+		close(w.exited)
+	}()
+	waitFor(time.Minute, "the worker's REST API", func() bool {
+		w.checkAlive()
+		resp, err := http.Get(w.rest + "/health")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return w
+}
+
+func (w *worker) kafkaName() string {
+	if w.embedded {
+		return "embedded broker"
+	}
+	return "Kafka at " + w.bootstrap
+}
+
+func (w *worker) putConnector(props map[string]string) {
+	cfg := map[string]string{"connector.class": postgres.ConnectorClass}
+	for k, v := range props {
+		cfg[k] = v
+	}
+	body, err := json.Marshal(cfg)
+	must(err)
+	req, err := http.NewRequest(http.MethodPut, w.rest+"/connectors/bench/config", bytes.NewReader(body))
+	must(err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	must(err)
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		log.Fatalf("PUT connector config: %s %s", resp.Status, msg)
+	}
+}
+
+// createAppendTimeTopic creates topic with message.timestamp.type=LogAppendTime and reports
+// whether the broker kept that setting.
+func (w *worker) createAppendTimeTopic(topic string) bool {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(w.bootstrap, ",")...))
+	must(err)
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ts := "LogAppendTime"
+	resp, err := adm.CreateTopic(ctx, 1, -1, map[string]*string{"message.timestamp.type": &ts}, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	must(err)
+	rc, err := adm.DescribeTopicConfigs(ctx, topic)
+	if err != nil {
+		return false
+	}
+	for _, r := range rc {
+		for _, c := range r.Configs {
+			if c.Key == "message.timestamp.type" && c.Value != nil && *c.Value == ts {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (w *worker) checkAlive() {
+	select {
+	case <-w.exited:
+		fatal(fmt.Errorf("worker exited: %v", w.cmd.ProcessState))
+	default:
+	}
+}
+
+// stop stops the worker and, on a real broker, deletes the run's topics.
+func (w *worker) stop() {
+	_ = w.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-w.exited:
+	case <-time.After(30 * time.Second):
+		_ = w.cmd.Process.Kill()
+		<-w.exited
+	}
+	_ = os.RemoveAll(w.dir)
+	if w.embedded {
+		return
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(w.bootstrap, ",")...))
+	if err != nil {
+		return
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	topics, err := adm.ListTopics(ctx)
+	if err != nil {
+		return
+	}
+	var names []string
+	for _, name := range topics.Names() {
+		if strings.HasPrefix(name, w.prefix+".") {
+			names = append(names, name)
+		}
+	}
+	if len(names) > 0 {
+		_, _ = adm.DeleteTopics(ctx, names...)
+	}
+}
+
+// waitRecords waits until the topic holds n records.
+func waitRecords(w *worker, topic string, n int64, timeout time.Duration) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(w.bootstrap, ",")...))
+	must(err)
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	var got int64
+	waitFor(timeout, fmt.Sprintf("%d records in %s", n, topic), func() bool {
+		w.checkAlive()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		offs, err := adm.ListEndOffsets(ctx, topic)
+		if err != nil {
+			return false
+		}
+		got = 0
+		offs.Each(func(o kadm.ListedOffset) {
+			if o.Err == nil {
+				got += o.Offset
+			}
+		})
+		return got >= n
+	})
+	if got > n {
+		log.Fatalf("%s holds %d records, expected %d", topic, got, n)
+	}
+}
+
+func waitFor(timeout time.Duration, what string, cond func() bool) {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			log.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 // taskContext is the minimal runtime handle the task needs: no stored offsets.
@@ -173,24 +614,47 @@ func startTask(props map[string]string) connect.SourceTask {
 	return task
 }
 
-func taskProps(u *url.URL) map[string]string {
+func taskProps(o options) map[string]string {
+	u := o.dsn
 	pw, _ := u.User.Password()
 	return map[string]string{
 		"database.hostname": u.Hostname(), "database.port": u.Port(), "database.user": u.User.Username(),
 		"database.password": pw, "database.dbname": strings.TrimPrefix(u.Path, "/"), "database.sslmode": "disable",
-		"topic.prefix": "bench", "max.batch.size": "4096", "max.queue.size": "16384", "publication.name": "bench_pub",
+		"topic.prefix": o.prefix, "publication.name": "bench_pub",
 	}
 }
 
 func exec1(ctx context.Context, db *pgx.Conn, sql string, args ...any) {
 	if _, err := db.Exec(ctx, sql, args...); err != nil {
-		log.Fatalf("%s: %v", sql, err)
+		fatal(fmt.Errorf("%s: %w", sql, err))
 	}
+}
+
+// fatalCleanup drops the bench database before a fatal error exits the process.
+var fatalCleanup = func() {}
+
+func fatal(err error) {
+	fatalCleanup()
+	log.Fatal(err)
 }
 
 func must(err error) {
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
+	}
+}
+
+// profile starts a CPU profile when path is set and returns the function that ends it.
+func profile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	must(err)
+	must(pprof.StartCPUProfile(f))
+	return func() {
+		pprof.StopCPUProfile()
+		must(f.Close())
 	}
 }
 
@@ -205,11 +669,11 @@ func findTool(name string) string {
 	return name
 }
 
-// peakRSS returns VmHWM from /proc/self/status (Linux).
-func peakRSS() string {
-	b, err := os.ReadFile("/proc/self/status")
+// peakRSS returns VmHWM from /proc/<pid>/status (Linux).
+func peakRSS(pid string) string {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
-		return "unknown"
+		return "unknown (" + err.Error() + ")"
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if strings.HasPrefix(line, "VmHWM:") {
@@ -217,20 +681,4 @@ func peakRSS() string {
 		}
 	}
 	return "unknown"
-}
-
-var profilePath string
-
-// profile starts the CPU profile, if one was asked for, and returns the function that ends it.
-func profile() func() {
-	if profilePath == "" {
-		return func() {}
-	}
-	f, err := os.Create(profilePath)
-	must(err)
-	must(pprof.StartCPUProfile(f))
-	return func() {
-		pprof.StopCPUProfile()
-		must(f.Close())
-	}
 }

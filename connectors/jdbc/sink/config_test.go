@@ -287,7 +287,7 @@ func TestExampleConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.conn.Dialect != jdbcurl.MySQL || c.insertMode != modeUpsert || c.pkMode != pkRecordValue || !c.autoCreate {
+	if c.conn.Dialect != jdbcurl.MySQL || c.insertMode != modeUpsert || c.pkMode != pkRecordKey || !c.deleteEnabled || !c.autoCreate {
 		t.Errorf("example sink config parsed as %+v", c)
 	}
 }

@@ -343,11 +343,12 @@ func failIfTaskFailed(t *testing.T, w *workertest.Worker, name string) {
 	}
 }
 
-// TestE2EKill9DuringInsertLoad loads N records in insert mode through the real binary, kills the
-// worker with SIGKILL while rows are being inserted and restarts it. The offsets table written
-// in each batch's transaction must make the restarted sink continue exactly where the database
-// is: the table ends with exactly N rows, each produced row once, with the produced content.
-// PostgreSQL runs with pk.mode=none (a duplicate would be a second row), MariaDB with
+// TestE2EKill9DuringInsertLoad loads N records from a three-partition topic in insert mode
+// through the real binary (three sink tasks), kills the worker with SIGKILL while rows are being
+// inserted and restarts it. The offsets table written in each batch's transaction must make the
+// restarted sink continue exactly where the database is: at the kill the rows match the stored
+// offsets, and the table ends with exactly N rows, each produced row once, with the produced
+// content. PostgreSQL runs with pk.mode=none (a duplicate would be a second row), MariaDB with
 // pk.mode=kafka (a duplicate would violate the primary key and fail the task).
 func TestE2EKill9DuringInsertLoad(t *testing.T) {
 	const n = 200_000
