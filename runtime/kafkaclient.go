@@ -154,6 +154,10 @@ var clientSettings = map[string]func(string) (kgo.Opt, error){
 		ms, err := strconv.Atoi(v)
 		return kgo.HeartbeatInterval(time.Duration(ms) * time.Millisecond), err
 	},
+	"metadata.max.age.ms": func(v string) (kgo.Opt, error) {
+		ms, err := strconv.Atoi(v)
+		return kgo.MetadataMaxAge(time.Duration(ms) * time.Millisecond), err
+	},
 	"auto.offset.reset": func(v string) (kgo.Opt, error) {
 		switch strings.ToLower(v) {
 		case "earliest":

@@ -38,6 +38,9 @@ type sinkRunner struct {
 	client    *kgo.Client
 	maxPoll   int
 	topics    topicTracker
+	// clientOpts configure the consumer, created only once the task has started: joining the group
+	// earlier could call Open on a task that has not started yet.
+	clientOpts []kgo.Opt
 	// instanceID is the consumer's static group membership id.
 	instanceID string
 
@@ -114,11 +117,9 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 		kgo.OnPartitionsLost(r.onLost),
 		kgo.AdjustFetchOffsetsFn(r.adjustOffsets),
 	)
-	if r.client, err = kgo.NewClient(opts...); err != nil {
-		return nil, fmt.Errorf("create consumer: %w", err)
-	}
+	r.clientOpts = opts
 	if topic := connProps[DLQTopic]; topic != "" && r.tolerance.all {
-		r.dlq = &deadLetterQueue{client: r.client, topic: topic, id: id,
+		r.dlq = &deadLetterQueue{topic: topic, id: id,
 			contextHeaders: strings.EqualFold(connProps[DLQContextHeaders], "true")}
 	}
 	r.t = newTask(id, log, listener)
@@ -131,6 +132,9 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 // close releases the consumer. A static member does not leave the group when it closes, so a
 // task stopped on purpose leaves explicitly, letting other members take its partitions now.
 func (r *sinkRunner) close() {
+	if r.client == nil { // the task never started
+		return
+	}
 	r.client.AllowRebalance()
 	r.client.Close()
 	ctx, cancel := r.w.flushContext()
@@ -163,9 +167,22 @@ func (r *sinkRunner) loop(ctx context.Context) error {
 	if err := r.task.Start(r, r.props); err != nil {
 		return fmt.Errorf("start sink task: %w", err)
 	}
-	r.t.report(herder.Running, nil)
 	r.lastFlush = time.Now()
-	err := r.consume(ctx)
+	client, err := kgo.NewClient(r.clientOpts...)
+	if err != nil {
+		if serr := r.task.Stop(); serr != nil {
+			r.t.log.Warn("stop sink task", "err", serr)
+		}
+		return fmt.Errorf("create consumer: %w", err)
+	}
+	r.mu.Lock()
+	r.client = client
+	if r.dlq != nil {
+		r.dlq.client = client
+	}
+	r.mu.Unlock()
+	r.t.report(herder.Running, nil)
+	err = r.consume(ctx)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -193,7 +210,10 @@ func (r *sinkRunner) consume(ctx context.Context) error {
 			return nil
 		}
 		// Poll no longer than until the next offset flush, so an idle sink still commits on time.
-		pollCtx, cancel := context.WithDeadline(ctx, r.lastFlush.Add(r.w.flushInterval()))
+		r.mu.Lock()
+		nextFlush := r.lastFlush.Add(r.w.flushInterval())
+		r.mu.Unlock()
+		pollCtx, cancel := context.WithDeadline(ctx, nextFlush)
 		fetches := r.client.PollRecords(pollCtx, r.maxPoll)
 		cancel()
 		if ctx.Err() != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,8 +34,11 @@ type streamer struct {
 	partition map[string]any
 
 	confirmed atomic.Uint64 // highest LSN the runtime's stored offsets allow to confirm
+	// A blocked receive is interrupted by moving the connection's read deadline to now, the way
+	// pgconn cancels a context, but without setting up a context watch for every message.
 	kickMu    sync.Mutex
-	kick      context.CancelFunc // interrupts a blocked receive so a confirmation goes out at once
+	receiving net.Conn // the connection a receive may be blocked on, nil when none
+	kicked    bool     // the read deadline was moved to now since it was last set
 
 	// State below is owned by the streaming goroutine.
 	processed    pglogrepl.LSN // see type comment; where the next session starts
@@ -89,9 +93,15 @@ func (s *streamer) confirm(lsn pglogrepl.LSN) {
 			break
 		}
 	}
+	_ = s.interrupt
+}
+
+// interrupt ends a receive blocked on the replication connection.
+func (s *streamer) interrupt() {
 	s.kickMu.Lock()
-	if s.kick != nil {
-		s.kick()
+	if s.receiving != nil {
+		_ = s.receiving.SetReadDeadline(time.Now())
+		s.kicked = true
 	}
 	s.kickMu.Unlock()
 }
@@ -200,8 +210,20 @@ func (s *streamer) stream(ctx context.Context, conn *pgconn.PgConn) error {
 	}
 	s.log.Info("streaming changes", "from", s.processed.String())
 	s.conn = conn
-	defer func() { s.conn = nil }()
+	s.kickMu.Lock()
+	s.receiving, s.kicked = conn.Conn(), true
+	s.kickMu.Unlock()
+	stopWatch := context.AfterFunc(ctx, s.interrupt)
+	defer func() {
+		stopWatch()
+		s.kickMu.Lock()
+		s.receiving = nil
+		s.kickMu.Unlock()
+		_ = conn.Conn().SetReadDeadline(time.Time{})
+		s.conn = nil
+	}()
 	s.lastSent = 0
+	var readDeadline time.Time
 	nextStatus := time.Now()
 	if s.cfg.heartbeatInterval > 0 && s.nextHeartbeat.IsZero() {
 		s.nextHeartbeat = time.Now().Add(s.cfg.heartbeatInterval)
@@ -225,23 +247,27 @@ func (s *streamer) stream(ctx context.Context, conn *pgconn.PgConn) error {
 		if s.cfg.heartbeatInterval > 0 && s.nextHeartbeat.Before(deadline) {
 			deadline = s.nextHeartbeat
 		}
-		rctx, cancel := context.WithDeadline(ctx, deadline)
 		s.kickMu.Lock()
-		s.kick = cancel
-		s.kickMu.Unlock()
-		if pglogrepl.LSN(s.confirmed.Load()) > s.lastSent {
-			cancel() // a confirmation arrived between the check above and publishing kick
+		if s.kicked || !deadline.Equal(readDeadline) {
+			if err := conn.Conn().SetReadDeadline(deadline); err != nil {
+				s.kickMu.Unlock()
+				return fmt.Errorf("set read deadline on replication connection: %w", err)
+			}
+			readDeadline, s.kicked = deadline, false
 		}
-		msg, err := conn.ReceiveMessage(rctx)
-		s.kickMu.Lock()
-		s.kick = nil
 		s.kickMu.Unlock()
-		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if pglogrepl.LSN(s.confirmed.Load()) > s.lastSent {
+			continue // a confirmation arrived after the check above: send it before blocking
+		}
+		msg, err := conn.ReceiveMessage(context.Background())
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if pgconn.Timeout(err) || errors.Is(err, context.Canceled) {
+			if pgconn.Timeout(err) {
 				continue
 			}
 			return fmt.Errorf("receive from replication stream: %w", err)

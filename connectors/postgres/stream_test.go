@@ -330,3 +330,27 @@ func TestNonSuperuserReplicationRole(t *testing.T) {
 		t.Errorf("ops = %s, %s", op(t, recs[0]), op(t, recs[len(recs)-1]))
 	}
 }
+
+// A commit must reach the slot at once, not at the next periodic status update: the stream is
+// idle and blocked in a receive when the runtime commits, and the status interval is a minute.
+func TestCommitConfirmsSlotWithoutWaitingForStatusInterval(t *testing.T) {
+	pg := newPG(t)
+	pg.exec(`CREATE TABLE t (id int PRIMARY KEY)`)
+	p := props(t, pg.dsn, "snapshot.mode", "no_data", "status.update.interval.ms", "60000")
+	tctx := connecttest.New(t)
+	task := startTask(t, tctx, p)
+	waitForSlot(t, pg, p["slot.name"])
+	pg.exec(`INSERT INTO t VALUES (1)`)
+	recs := pollFor(t, task, 1, isData, 30*time.Second)
+	time.Sleep(200 * time.Millisecond) // let the stream go idle in a blocking receive
+	if err := task.Commit(context.Background(), tctx.Commit(recs)); err != nil {
+		t.Fatal(err)
+	}
+	want := pglogrepl.LSN(recs[len(recs)-1].SourceOffset["lsn_commit"].(int64))
+	waitFor(t, fmt.Sprintf("confirmed_flush_lsn >= %s", want), 5*time.Second, func() bool {
+		var confirmed string
+		pg.scalar(`SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1`, &confirmed, p["slot.name"])
+		c, _ := pglogrepl.ParseLSN(confirmed)
+		return c >= want
+	})
+}
