@@ -93,7 +93,7 @@ func (s *streamer) confirm(lsn pglogrepl.LSN) {
 			break
 		}
 	}
-	_ = s.interrupt
+	s.interrupt()
 }
 
 // interrupt ends a receive blocked on the replication connection.
