@@ -12,6 +12,9 @@ import (
 	"github.com/kconnect/kconnect/runtime/herder"
 )
 
+// defaultBufferMemory is the Java producer's buffer.memory default.
+const defaultBufferMemory = 32 << 20
+
 // sourceRunner is the loop of one source task: poll, transform, convert, produce asynchronously,
 // and periodically commit the offsets of records Kafka acknowledged.
 type sourceRunner struct {
@@ -53,11 +56,20 @@ func (w *Worker) StartSourceTask(id herder.TaskID, connProps, taskProps map[stri
 		return nil, err
 	}
 	r.valueAppender, _ = r.conv.value.(connect.AppendConverter)
-	opts, err := clientOpts(clientProps(w.props, connProps, "producer"))
+	pprops := clientProps(w.props, connProps, "producer")
+	opts, err := clientOpts(pprops)
 	if err != nil {
 		return nil, fmt.Errorf("producer config: %w", err)
 	}
 	opts = append(opts, kgo.AllowAutoTopicCreation(), kgo.RecordPartitioner(newSourcePartitioner()))
+	// The Java producer's defaults where franz-go's differ: no compression, and at most 32 MiB of
+	// records buffered, which is what bounds a source task's memory under back-pressure.
+	if _, ok := pprops["compression.type"]; !ok {
+		opts = append(opts, kgo.ProducerBatchCompression(kgo.NoCompression()))
+	}
+	if _, ok := pprops["buffer.memory"]; !ok {
+		opts = append(opts, kgo.MaxBufferedBytes(defaultBufferMemory))
+	}
 	if r.client, err = kgo.NewClient(opts...); err != nil {
 		return nil, fmt.Errorf("create producer: %w", err)
 	}

@@ -1,14 +1,25 @@
-// Command jdbcsource measures the JDBC source task against a bare pgx program reading the same
-// rows with the same query: it loads a table of 8 mixed columns into PostgreSQL (once), then runs
-// each reader in a child process of its own, so each peak RSS is its own, and prints rows per
-// second, their ratio and the peak RSS of both.
+// Command jdbcsource measures the JDBC source against a bare pgx program reading the same rows
+// with the same query. It loads a table of 8 mixed columns into PostgreSQL (once), then runs the
+// readers in child processes of their own, alternating them -runs times, and prints for each the
+// median rows per second, the median CPU seconds per million rows (user+system time of the child,
+// which other load on a shared machine distorts less than wall time), the peak RSS, and the
+// ratios to the bare read.
 //
-//	go run ./bench/jdbcsource -dsn postgres://user:pass@127.0.0.1:15432/db -rows 1000000
+//	go run ./bench/jdbcsource -rows 1000000 -runs 3
+//	go run ./bench/jdbcsource -readers bare,task,task+json,runtime
+//	go run ./bench/jdbcsource -run runtime -cpuprofile runtime.pprof   # one profiled run
 //
-// The DSN defaults to KCONNECT_TEST_POSTGRES_DSN. The task is driven the way the runtime drives
-// it (Poll in a loop, Commit after each batch) but nothing is produced to Kafka; a third run adds
-// the JSON converter's serialization of every record. The end-to-end figure through the worker
-// and broker is measured separately.
+// The readers:
+//
+//   - bare: pgx reads the rows with the task's query and typed scans, and counts them.
+//   - task: the source task alone, polled and committed the way the runtime does, no Kafka.
+//   - task+json: the same, plus the JSON converter's serialization of every record value.
+//   - runtime: the worker end to end, as the kconnect binary runs it (runtime.Worker and the
+//     standalone herder, which starts the connector and its task): incrementing mode, the JSON
+//     converter, the asynchronous producer, offset commits, until every row is in the Kafka topic.
+//
+// Kafka is an embedded broker in this (parent) process, so the child's CPU and RSS are the
+// worker's own, or the broker named by -kafka. The DSN defaults to KCONNECT_TEST_POSTGRES_DSN.
 package main
 
 import (
@@ -20,33 +31,73 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kconnect/kconnect/broker"
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/connectors/jdbc/source"
 	"github.com/kconnect/kconnect/converters/jsonconverter"
+	"github.com/kconnect/kconnect/plugins"
+	"github.com/kconnect/kconnect/runtime"
+	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/offsets"
+	"github.com/kconnect/kconnect/runtime/standalone"
 )
 
 // result is what a child process reports to the parent.
 type result struct {
 	Rows    int64   `json:"rows"`
 	Seconds float64 `json:"seconds"`
+	// PeakRSS is the child's VmHWM in bytes. The rusage of a child is no good here: Go starts
+	// children with vfork, so the kernel records the parent's peak RSS (and the parent holds the
+	// embedded broker) as the child's at exec.
+	PeakRSS int64 `json:"peak_rss"`
+}
+
+// options are the settings shared by the parent and its children.
+type options struct {
+	dsn, table, kafka, topicPrefix string
+	memProfile                     string
+	rows                           int64
+	batch                          int
+	schemas                        bool
 }
 
 func main() {
-	dsn := flag.String("dsn", os.Getenv("KCONNECT_TEST_POSTGRES_DSN"), "PostgreSQL DSN (postgres://...)")
-	rows := flag.Int64("rows", 1_000_000, "rows in the table")
-	table := flag.String("table", "kconnect_bench_jdbc_source", "table to load and read")
-	batch := flag.Int("batch", 1000, "batch.max.rows for the task and rows per batch for the bare reader")
-	role := flag.String("run", "", "internal: bare, task or task+json, to run one reader in this process")
+	var o options
+	flag.StringVar(&o.dsn, "dsn", os.Getenv("KCONNECT_TEST_POSTGRES_DSN"), "PostgreSQL DSN (postgres://...)")
+	flag.Int64Var(&o.rows, "rows", 1_000_000, "rows in the table")
+	flag.StringVar(&o.table, "table", "kconnect_bench_jdbc_source", "table to load and read")
+	flag.IntVar(&o.batch, "batch", 1000, "batch.max.rows for the task and rows per batch for the bare reader")
+	flag.StringVar(&o.kafka, "kafka", "", "Kafka bootstrap servers for the runtime reader; empty starts an embedded broker in this process")
+	flag.BoolVar(&o.schemas, "schemas", true, "value.converter.schemas.enable for task+json and runtime (JsonConverter's default is true)")
+	flag.StringVar(&o.topicPrefix, "topic-prefix", "", "internal: topic.prefix of the runtime reader")
+	readers := flag.String("readers", "bare,runtime", "comma-separated readers to compare: bare, task, task+json, runtime")
+	runs := flag.Int("runs", 3, "how many times each reader runs, alternating; medians are reported")
+	role := flag.String("run", "", "run one reader in this process (bare, task, task+json or runtime) and print its result as JSON")
 	profile := flag.String("cpuprofile", "", "with -run, write a CPU profile of the reader to this file")
+	flag.StringVar(&o.memProfile, "memprofile", "", "with -run runtime, write a heap profile to this file when half the rows are in Kafka")
 	flag.Parse()
+	if o.dsn == "" {
+		fatal(fmt.Errorf("no -dsn and no KCONNECT_TEST_POSTGRES_DSN"))
+	}
+	if *role == "" {
+		if err := compare(o, strings.Split(*readers, ","), *runs); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	if *profile != "" {
 		f, err := os.Create(*profile)
 		if err != nil {
@@ -55,25 +106,16 @@ func main() {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			fatal(err)
 		}
-		defer pprof.StopCPUProfile()
 	}
-	if *dsn == "" {
-		fatal(fmt.Errorf("no -dsn and no KCONNECT_TEST_POSTGRES_DSN"))
-	}
-	ctx := context.Background()
-	var err error
-	switch *role {
-	case "bare":
-		err = report(bare(ctx, *dsn, *table, *rows, *batch))
-	case "task", "task+json":
-		err = report(task(*dsn, *table, *rows, *batch, *role == "task+json"))
-	case "":
-		err = compare(ctx, *dsn, *table, *rows, *batch)
-	default:
-		err = fmt.Errorf("-run %q: want bare or task", *role)
-	}
+	res, err := runReader(*role, o)
+	pprof.StopCPUProfile()
 	if err != nil {
-		pprof.StopCPUProfile()
+		fatal(err)
+	}
+	if res.PeakRSS, err = peakRSS(); err != nil {
+		fatal(err)
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
 		fatal(err)
 	}
 }
@@ -83,65 +125,194 @@ func fatal(err error) {
 	os.Exit(1)
 }
 
-func report(r result, err error) error {
-	if err != nil {
-		return err
+func runReader(role string, o options) (result, error) {
+	switch role {
+	case "bare":
+		return bare(context.Background(), o)
+	case "task", "task+json":
+		return task(o, role == "task+json")
+	case "runtime":
+		if o.kafka == "" {
+			return result{}, fmt.Errorf("-run runtime needs -kafka (the parent passes its embedded broker)")
+		}
+		return worker(o)
 	}
-	return json.NewEncoder(os.Stdout).Encode(r)
+	return result{}, fmt.Errorf("-run %q: want bare, task, task+json or runtime", role)
 }
 
-func compare(ctx context.Context, dsn, table string, rows int64, batch int) error {
-	if err := load(ctx, dsn, table, rows); err != nil {
-		return fmt.Errorf("loading %s: %w", table, err)
+// measurement is one child run as the parent saw it.
+type measurement struct {
+	res     result
+	cpu     time.Duration // user + system
+	peakRSS int64         // bytes
+}
+
+func compare(o options, readers []string, runs int) error {
+	ctx := context.Background()
+	for _, r := range readers {
+		if !slices.Contains([]string{"bare", "task", "task+json", "runtime"}, r) {
+			return fmt.Errorf("-readers: unknown reader %q", r)
+		}
 	}
-	type run struct {
-		res    result
-		maxRSS int64
+	if err := load(ctx, o.dsn, o.table, o.rows); err != nil {
+		return fmt.Errorf("loading %s: %w", o.table, err)
 	}
-	runs := map[string]run{}
-	// Each reader runs twice, alternating, and the faster run counts, to damp the noise of a
-	// shared machine.
-	for _, role := range []string{"bare", "task", "task+json", "bare", "task", "task+json"} {
-		res, rss, err := child(role, dsn, table, rows, batch)
+	kafkaDesc := o.kafka
+	if slices.Contains(readers, "runtime") && o.kafka == "" {
+		b, err := broker.Start(broker.Options{Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
-			return fmt.Errorf("%s reader: %w", role, err)
+			return fmt.Errorf("embedded broker: %w", err)
 		}
-		if prev, ok := runs[role]; !ok || res.Seconds < prev.res.Seconds {
-			runs[role] = run{res, max(rss, prev.maxRSS)}
-		} else {
-			runs[role] = run{prev.res, max(rss, prev.maxRSS)}
+		defer b.Close()
+		o.kafka, kafkaDesc = b.Addr(), "embedded broker in the parent process"
+	}
+	all := map[string][]measurement{}
+	for i := range runs {
+		for _, r := range readers {
+			m, err := measureOnce(ctx, r, o)
+			if err != nil {
+				return fmt.Errorf("%s reader, run %d: %w", r, i+1, err)
+			}
+			fmt.Fprintf(os.Stderr, "run %d %-10s %9.0f rows/s  %6.2f s  CPU %6.2f s  peak RSS %4d MiB\n",
+				i+1, r, float64(m.res.Rows)/m.res.Seconds, m.res.Seconds, m.cpu.Seconds(), m.peakRSS>>20)
+			all[r] = append(all[r], m)
 		}
 	}
-	b, t, j := runs["bare"], runs["task"], runs["task+json"]
-	rate := func(r run) float64 { return float64(r.res.Rows) / r.res.Seconds }
-	fmt.Printf("rows: %d (8 columns), batch size %d\n", rows, batch)
-	fmt.Printf("bare pgx read:             %10.0f rows/s  %6.2f s  peak RSS %4d MiB\n", rate(b), b.res.Seconds, b.maxRSS>>20)
-	fmt.Printf("JDBC source Poll:          %10.0f rows/s  %6.2f s  peak RSS %4d MiB  ratio %.2f\n", rate(t), t.res.Seconds, t.maxRSS>>20, rate(t)/rate(b))
-	fmt.Printf("Poll + JSON converter:     %10.0f rows/s  %6.2f s  peak RSS %4d MiB  ratio %.2f\n", rate(j), j.res.Seconds, j.maxRSS>>20, rate(j)/rate(b))
+
+	type summary struct{ rate, cpuPerM, rss float64 }
+	sum := map[string]summary{}
+	for r, ms := range all {
+		var rates, cpus, rss []float64
+		for _, m := range ms {
+			rates = append(rates, float64(m.res.Rows)/m.res.Seconds)
+			cpus = append(cpus, m.cpu.Seconds()/float64(m.res.Rows)*1e6)
+			rss = append(rss, float64(m.peakRSS))
+		}
+		sum[r] = summary{median(rates), median(cpus), median(rss)}
+	}
+	fmt.Printf("rows: %d (8 columns), batch %d, JSON schemas.enable=%v, %d runs each, Kafka: %s\n", o.rows, o.batch, o.schemas, runs, kafkaDesc)
+	fmt.Printf("medians:\n%-10s %12s %16s %14s %12s %12s\n", "reader", "rows/s", "CPU s/1M rows", "peak RSS MiB", "rate ratio", "CPU ratio")
+	base, hasBase := sum["bare"]
+	for _, r := range readers {
+		s := sum[r]
+		ratio, cpuRatio := "", ""
+		if hasBase {
+			ratio, cpuRatio = fmt.Sprintf("%.2f", s.rate/base.rate), fmt.Sprintf("%.2f", s.cpuPerM/base.cpuPerM)
+		}
+		fmt.Printf("%-10s %12.0f %16.2f %14.0f %12s %12s\n", r, s.rate, s.cpuPerM, s.rss/(1<<20), ratio, cpuRatio)
+	}
 	return nil
 }
 
-// child runs one reader in a new process and returns its result and peak RSS in bytes.
-func child(role, dsn, table string, rows int64, batch int) (result, int64, error) {
+// measureOnce runs one reader in a child process and returns its result, CPU time and peak RSS.
+func measureOnce(ctx context.Context, role string, o options) (measurement, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return result{}, 0, err
+		return measurement{}, err
 	}
-	cmd := exec.Command(self, "-run", role, "-dsn", dsn, "-table", table, "-rows", strconv.FormatInt(rows, 10), "-batch", strconv.Itoa(batch))
+	args := []string{"-run", role, "-dsn", o.dsn, "-table", o.table, "-rows", strconv.FormatInt(o.rows, 10),
+		"-batch", strconv.Itoa(o.batch), "-schemas=" + strconv.FormatBool(o.schemas)}
+	if role == "runtime" {
+		prefix := fmt.Sprintf("bench-%d-", time.Now().UnixNano())
+		topic := prefix + o.table
+		if err := createTopic(ctx, o.kafka, topic); err != nil {
+			return measurement{}, err
+		}
+		// The topic is dropped after the run so the broker does not hold every run's data.
+		defer func() {
+			if err := deleteTopic(ctx, o.kafka, topic); err != nil {
+				fmt.Fprintln(os.Stderr, "jdbcsource:", err)
+			}
+		}()
+		args = append(args, "-kafka", o.kafka, "-topic-prefix", prefix)
+	}
+	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return result{}, 0, err
+		return measurement{}, err
 	}
-	var r result
-	if err := json.Unmarshal(out, &r); err != nil {
-		return result{}, 0, fmt.Errorf("child output %q: %w", out, err)
+	var m measurement
+	if err := json.Unmarshal(out, &m.res); err != nil {
+		return measurement{}, fmt.Errorf("child output %q: %w", out, err)
 	}
-	var rss int64
+	if m.res.Rows != o.rows {
+		return measurement{}, fmt.Errorf("read %d rows, want %d", m.res.Rows, o.rows)
+	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss * 1024 // kilobytes on Linux
+		m.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	return r, rss, nil
+	m.peakRSS = m.res.PeakRSS
+	return m, nil
+}
+
+// peakRSS reads this process's peak resident set size (VmHWM) from /proc/self/status.
+func peakRSS() (int64, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, fmt.Errorf("peak RSS: %w", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("peak RSS: VmHWM %q: %w", v, err)
+			}
+			return kb * 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("peak RSS: no VmHWM in /proc/self/status")
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func adminClient(bootstrap string) (*kadm.Client, func(), error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
+	if err != nil {
+		return nil, nil, err
+	}
+	return kadm.NewClient(cl), cl.Close, nil
+}
+
+// createTopic creates a one-partition topic up front, so the run measures neither auto-creation
+// nor a consumer caching the topic's absence.
+func createTopic(ctx context.Context, bootstrap, topic string) error {
+	adm, closeAdm, err := adminClient(bootstrap)
+	if err != nil {
+		return err
+	}
+	defer closeAdm()
+	resp, err := adm.CreateTopic(ctx, 1, 1, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+func deleteTopic(ctx context.Context, bootstrap, topic string) error {
+	adm, closeAdm, err := adminClient(bootstrap)
+	if err != nil {
+		return err
+	}
+	defer closeAdm()
+	resp, err := adm.DeleteTopic(ctx, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		return fmt.Errorf("delete topic %s: %w", topic, err)
+	}
+	return nil
 }
 
 // load creates the table with 8 columns of mixed types and fills it, unless it already holds
@@ -186,15 +357,15 @@ func load(ctx context.Context, dsn, table string, rows int64) error {
 
 // bare reads the rows the way a hand-written pgx program would: the task's query, the same
 // bound, typed scans, rows counted in batches of the same size.
-func bare(ctx context.Context, dsn, table string, rows int64, batch int) (result, error) {
-	conn, err := pgx.Connect(ctx, dsn)
+func bare(ctx context.Context, o options) (result, error) {
+	start := time.Now()
+	conn, err := pgx.Connect(ctx, o.dsn)
 	if err != nil {
 		return result{}, err
 	}
 	defer conn.Close(ctx)
-	start := time.Now()
-	q := `SELECT * FROM "public".` + pgx.Identifier{table}.Sanitize() + ` WHERE "id" <= $1 ORDER BY "id" ASC`
-	rs, err := conn.Query(ctx, q, rows)
+	q := `SELECT * FROM "public".` + pgx.Identifier{o.table}.Sanitize() + ` WHERE "id" <= $1 ORDER BY "id" ASC`
+	rs, err := conn.Query(ctx, q, o.rows)
 	if err != nil {
 		return result{}, err
 	}
@@ -215,7 +386,7 @@ func bare(ctx context.Context, dsn, table string, rows int64, batch int) (result
 			return result{}, err
 		}
 		n++
-		if inBatch++; inBatch == batch {
+		if inBatch++; inBatch == o.batch {
 			batches++
 			inBatch = 0
 		}
@@ -224,6 +395,21 @@ func bare(ctx context.Context, dsn, table string, rows int64, batch int) (result
 		return result{}, err
 	}
 	return result{Rows: n, Seconds: time.Since(start).Seconds()}, nil
+}
+
+// connectorProps is the JDBC source configuration all task readers use.
+func connectorProps(o options) map[string]string {
+	return map[string]string{
+		"name":                     "bench",
+		"connector.class":          "io.confluent.connect.jdbc.JdbcSourceConnector",
+		"connection.url":           o.dsn,
+		"mode":                     "incrementing",
+		"incrementing.column.name": "id",
+		"table.whitelist":          o.table,
+		"topic.prefix":             o.topicPrefix,
+		"batch.max.rows":           strconv.Itoa(o.batch),
+		"poll.interval.ms":         "1000",
+	}
 }
 
 // taskContext is the minimal SourceTaskContext of a task started outside the runtime.
@@ -239,29 +425,24 @@ type noOffsets struct{}
 func (noOffsets) Offset(map[string]any) (map[string]any, error) { return nil, nil }
 
 // task starts the JDBC source task on the table and polls until it has every row; with toJSON it
-// also serializes every record value with the JSON converter (schemas enabled), as the worker would.
-func task(dsn, table string, rows int64, batch int, toJSON bool) (result, error) {
+// also serializes every record value with the JSON converter, as the worker would.
+func task(o options, toJSON bool) (result, error) {
 	conv := jsonconverter.New()
-	t := &source.Task{}
-	props := map[string]string{
-		"connection.url":           dsn,
-		"mode":                     "incrementing",
-		"incrementing.column.name": "id",
-		"tables":                   `"public".` + pgx.Identifier{table}.Sanitize(),
-		"tables.fetched":           "true",
-		"topic.prefix":             "bench-",
-		"batch.max.rows":           strconv.Itoa(batch),
-		"poll.interval.ms":         "1000",
+	if err := conv.Configure(map[string]string{"schemas.enable": strconv.FormatBool(o.schemas)}, false); err != nil {
+		return result{}, err
 	}
+	props := connectorProps(o)
+	props["tables"] = `"public".` + pgx.Identifier{o.table}.Sanitize()
+	props["tables.fetched"] = "true"
 	start := time.Now()
-	ctx := taskContext{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := t.Start(ctx, props); err != nil {
+	t := &source.Task{}
+	if err := t.Start(taskContext{log: slog.New(slog.DiscardHandler)}, props); err != nil {
 		return result{}, err
 	}
 	defer t.Stop()
 	var n int64
 	pctx := context.Background()
-	for n < rows {
+	for n < o.rows {
 		recs, err := t.Poll(pctx)
 		if err != nil {
 			return result{}, err
@@ -283,4 +464,89 @@ func task(dsn, table string, rows int64, batch int, toJSON bool) (result, error)
 		}
 	}
 	return result{Rows: n, Seconds: time.Since(start).Seconds()}, nil
+}
+
+// worker runs the connector in a worker with the standalone herder, as `kconnect standalone`
+// does, and waits until the topic holds every row.
+func worker(o options) (result, error) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "jdbcsource-bench-")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(dir)
+	reg, err := plugins.Registry()
+	if err != nil {
+		return result{}, err
+	}
+	store, err := offsets.OpenFile(filepath.Join(dir, "connect.offsets"))
+	if err != nil {
+		return result{}, err
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	topic := o.topicPrefix + o.table
+	adm, closeAdm, err := adminClient(o.kafka)
+	if err != nil {
+		return result{}, err
+	}
+	defer closeAdm()
+
+	start := time.Now()
+	w, err := runtime.NewWorker("bench", map[string]string{
+		"bootstrap.servers":              o.kafka,
+		"key.converter":                  "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable": strconv.FormatBool(o.schemas),
+		"offset.storage.file.filename":   filepath.Join(dir, "connect.offsets"),
+	}, reg, store, log)
+	if err != nil {
+		return result{}, err
+	}
+	defer w.Close()
+	h := standalone.New(w, log, standalone.Options{ClusterID: func(context.Context) (string, error) { return "bench", nil }})
+	if err := h.Start(ctx, []map[string]string{connectorProps(o)}); err != nil {
+		return result{}, err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		h.Stop(stopCtx)
+	}()
+	// Done when every row is in the topic: poll its end offset.
+	memProfile := o.memProfile
+	for {
+		ends, err := adm.ListEndOffsets(ctx, topic)
+		if err == nil {
+			e, ok := ends.Lookup(topic, 0)
+			if ok && e.Err == nil && e.Offset >= o.rows {
+				return result{Rows: e.Offset, Seconds: time.Since(start).Seconds()}, nil
+			}
+			if ok && e.Err == nil && memProfile != "" && e.Offset >= o.rows/2 {
+				if err := writeHeapProfile(memProfile); err != nil {
+					return result{}, err
+				}
+				memProfile = ""
+			}
+		}
+		if st, err := h.ConnectorStatus(ctx, "bench"); err == nil {
+			for _, t := range st.Tasks {
+				if t.State == herder.Failed {
+					return result{}, fmt.Errorf("task failed: %s", t.Trace)
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	return f.Close()
 }

@@ -70,6 +70,7 @@ type options struct {
 	flushInterval string
 	cpuProfile    string
 	prefix        string // topic.prefix, unique per run because a real broker keeps topics
+	workerProps   map[string]string
 }
 
 func main() {
@@ -89,6 +90,17 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long to write at -rate (lag)")
 	flag.StringVar(&o.recvlogical, "pg_recvlogical", findTool("pg_recvlogical"), "path of pg_recvlogical")
 	flag.StringVar(&o.flushInterval, "flush-interval", "", "worker offset.flush.interval.ms; empty for the worker's default")
+	flag.Func("worker-prop", "extra worker setting key=value (repeatable), e.g. producer.buffer.memory=33554432", func(v string) error {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok {
+			return fmt.Errorf("want key=value, got %q", v)
+		}
+		if o.workerProps == nil {
+			o.workerProps = map[string]string{}
+		}
+		o.workerProps[k] = val
+		return nil
+	})
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the in-process kconnect part to this file")
 	flag.Parse()
 	ctx := context.Background()
@@ -101,10 +113,23 @@ func main() {
 	dbName := fmt.Sprintf("kc_bench_%d", time.Now().UnixNano())
 	_, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{dbName}.Sanitize())
 	must(err)
+	// Slot names are global to the server, so a slot left behind would break the next run; a
+	// walsender releases its slot only some time after its session ended.
 	cleanup := func() {
-		_, _ = admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", dbName)
-		_, _ = admin.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active", dbName)
-		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{dbName}.Sanitize()+" WITH (FORCE)")
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			_, _ = admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", dbName)
+			_, _ = admin.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active", dbName)
+			var left int
+			err := admin.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE database = $1", dbName).Scan(&left)
+			if err != nil || left == 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{dbName}.Sanitize()+" WITH (FORCE)"); err != nil {
+			log.Printf("drop bench database %s: %v", dbName, err)
+		}
 	}
 	defer cleanup()
 	fatalCleanup = cleanup
@@ -132,11 +157,12 @@ func main() {
 
 // streamWAL creates the stream table, the publication and two slots (one for pg_recvlogical, one
 // for kconnect), then writes n rows in transactions of txRows and returns the WAL position after.
-func streamWAL(ctx context.Context, db *pgx.Conn, n, txRows int) string {
+func streamWAL(ctx context.Context, db *pgx.Conn, o options) string {
+	n, txRows := o.changes, o.txRows
 	exec1(ctx, db, "CREATE TABLE stream_t (id bigint PRIMARY KEY, name text, amount numeric(12,2), at timestamptz)")
 	exec1(ctx, db, "CREATE PUBLICATION bench_pub FOR ALL TABLES")
-	exec1(ctx, db, "SELECT pg_create_logical_replication_slot('bench_recv', 'pgoutput')")
-	exec1(ctx, db, "SELECT pg_create_logical_replication_slot('bench_kc', 'pgoutput')")
+	exec1(ctx, db, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", o.slot("recv"))
+	exec1(ctx, db, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", o.slot("kc"))
 	// A procedure commits inside its loop, so each small transaction costs no client round trip.
 	exec1(ctx, db, `CREATE PROCEDURE fill(n bigint, per bigint) LANGUAGE plpgsql AS $$
 		BEGIN
@@ -168,11 +194,11 @@ func recvlogical(o options, slot, end string) time.Duration {
 
 func benchStream(ctx context.Context, db *pgx.Conn, o options) {
 	n := o.changes
-	end := streamWAL(ctx, db, n, o.txRows)
-	recvDur := recvlogical(o, "bench_recv", end)
+	end := streamWAL(ctx, db, o)
+	recvDur := recvlogical(o, o.slot("recv"), end)
 
 	props := taskProps(o)
-	props["slot.name"] = "bench_kc"
+	props["slot.name"] = o.slot("kc")
 	props["snapshot.mode"] = "no_data"
 	task := startTask(props)
 	stopProfile := profile(o.cpuProfile)
@@ -214,7 +240,7 @@ func benchSnapshot(ctx context.Context, db *pgx.Conn, o options) {
 	props := taskProps(o)
 	props["snapshot.mode"] = "initial_only"
 	props["snapshot.max.threads"] = fmt.Sprint(o.threads)
-	props["slot.name"] = "bench_snap"
+	props["slot.name"] = o.slot("snap")
 	props["slot.drop.on.stop"] = "true"
 	task := startTask(props)
 	stopProfile := profile(o.cpuProfile)
@@ -249,18 +275,18 @@ func benchBigTx(ctx context.Context, db *pgx.Conn, o options) {
 	n := o.bigtxMB << 20 / rowBytes
 	exec1(ctx, db, "CREATE TABLE big_t (id bigint PRIMARY KEY, payload text NOT NULL)")
 	exec1(ctx, db, "CREATE PUBLICATION bench_pub FOR ALL TABLES")
-	exec1(ctx, db, "SELECT pg_create_logical_replication_slot('bench_kc', 'pgoutput')")
+	exec1(ctx, db, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", o.slot("kc"))
 	start := time.Now()
 	// md5 text is incompressible enough, and 1000 bytes stay below the TOAST threshold, so the WAL
 	// and the decoded stream carry the full size.
 	exec1(ctx, db, `INSERT INTO big_t SELECT g, left(repeat(md5(g::text), 32), $2) FROM generate_series(1, $1::bigint) g`, n, rowBytes)
 	var walBytes int64
-	must(db.QueryRow(ctx, "SELECT pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots WHERE slot_name = 'bench_kc'").Scan(&walBytes))
+	must(db.QueryRow(ctx, "SELECT pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots WHERE slot_name = $1", o.slot("kc")).Scan(&walBytes))
 	fmt.Printf("one transaction of %d rows x %d bytes (%d MiB of row data, %d MiB of WAL) written in %v\n",
 		n, rowBytes, n*rowBytes>>20, walBytes>>20, time.Since(start).Round(time.Millisecond))
 
 	props := taskProps(o)
-	props["slot.name"] = "bench_kc"
+	props["slot.name"] = o.slot("kc")
 	props["snapshot.mode"] = "no_data"
 	start = time.Now()
 	if !o.viaWorker {
@@ -281,13 +307,13 @@ func benchBigTx(ctx context.Context, db *pgx.Conn, o options) {
 
 func benchE2E(ctx context.Context, db *pgx.Conn, o options) {
 	n := o.changes
-	end := streamWAL(ctx, db, n, o.txRows)
-	recvDur := recvlogical(o, "bench_recv", end)
+	end := streamWAL(ctx, db, o)
+	recvDur := recvlogical(o, o.slot("recv"), end)
 
 	w := startWorker(o)
 	defer w.stop()
 	props := taskProps(o)
-	props["slot.name"] = "bench_kc"
+	props["slot.name"] = o.slot("kc")
 	props["snapshot.mode"] = "no_data"
 	start := time.Now()
 	w.putConnector(props)
@@ -308,12 +334,12 @@ func benchLag(ctx context.Context, db *pgx.Conn, o options) {
 	topic := o.prefix + ".public.lag_t"
 	appendTime := w.createAppendTimeTopic(topic)
 	props := taskProps(o)
-	props["slot.name"] = "bench_kc"
+	props["slot.name"] = o.slot("kc")
 	props["snapshot.mode"] = "no_data"
 	w.putConnector(props)
 	waitFor(time.Minute, "the connector's slot to be active", func() bool {
 		var active bool
-		err := db.QueryRow(ctx, "SELECT active FROM pg_replication_slots WHERE slot_name = 'bench_kc'").Scan(&active)
+		err := db.QueryRow(ctx, "SELECT active FROM pg_replication_slots WHERE slot_name = $1", o.slot("kc")).Scan(&active)
 		return err == nil && active
 	})
 
@@ -381,6 +407,9 @@ func readLags(bootstrap, topic string, n int) []time.Duration {
 	return lags
 }
 
+// slot names a replication slot of this run; slot names are global to the server.
+func (o options) slot(role string) string { return o.prefix + "_" + role }
+
 // worker is a kconnect standalone worker process started by the bench.
 type worker struct {
 	cmd       *exec.Cmd
@@ -417,6 +446,7 @@ func startWorker(o options) *worker {
 	if o.flushInterval != "" {
 		props["offset.flush.interval.ms"] = o.flushInterval
 	}
+	maps.Copy(props, o.workerProps)
 	if o.kafka == "" {
 		port := freePort()
 		props["bootstrap.servers"] = "embedded"

@@ -100,7 +100,9 @@ func sampleValue(b *testing.B) []byte {
 
 func bareProducer(b *testing.B, addr string, n int) float64 {
 	value := sampleValue(b)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.AllowAutoTopicCreation())
+	// The producer settings the source loop uses by default (Kafka's: no compression, 32 MiB buffer).
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ProducerBatchCompression(kgo.NoCompression()),
+		kgo.MaxBufferedBytes(32<<20))
 	if err != nil {
 		b.Fatal(err)
 	}

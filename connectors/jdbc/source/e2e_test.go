@@ -1,10 +1,12 @@
 package source_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
@@ -219,13 +221,14 @@ func (d *testDB) connector(name, prefix string, kv ...string) map[string]string 
 }
 
 // topicPrefix returns a topic.prefix unique to this run; on the real broker the topics created
-// under it are deleted at cleanup.
-func topicPrefix(t *testing.T, w func() *workertest.Worker) string {
+// under it are deleted at cleanup (registered first, so after the worker stopped).
+func topicPrefix(t *testing.T) string {
 	t.Helper()
 	prefix := testenv.Topic(t, "jdbc") + "-"
 	if testenv.RealKafka() {
+		bootstrap := testenv.Kafka(t)
 		t.Cleanup(func() {
-			cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(w().Bootstrap, ",")...))
+			cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
 			if err != nil {
 				t.Errorf("delete topics: %v", err)
 				return
@@ -259,14 +262,10 @@ type record struct {
 	value map[string]any
 }
 
-// id reads the "id" field of a value written without schemas, or of the payload of an envelope.
+// id reads the "id" field of a value written without schemas.
 func (r record) id(t *testing.T) int64 {
 	t.Helper()
-	v := r.value
-	if p, ok := v["payload"].(map[string]any); ok {
-		v = p
-	}
-	n, ok := v["id"].(json.Number)
+	n, ok := r.value["id"].(json.Number)
 	if !ok {
 		t.Fatalf("record value has no numeric id: %v", r.value)
 	}
@@ -281,7 +280,6 @@ func (r record) id(t *testing.T) int64 {
 type topicReader struct {
 	t    *testing.T
 	cl   *kgo.Client
-	mu   sync.Mutex
 	recs map[string][]record
 }
 
@@ -304,14 +302,12 @@ func (r *topicReader) poll() {
 	defer cancel()
 	fs := r.cl.PollFetches(ctx)
 	for _, e := range fs.Errors() {
-		if e.Err != context.DeadlineExceeded && e.Err != context.Canceled {
+		if !errors.Is(e.Err, context.DeadlineExceeded) {
 			r.t.Logf("fetch %s[%d]: %v", e.Topic, e.Partition, e.Err)
 		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	fs.EachRecord(func(kr *kgo.Record) {
-		dec := json.NewDecoder(strings.NewReader(string(kr.Value)))
+		dec := json.NewDecoder(bytes.NewReader(kr.Value))
 		dec.UseNumber()
 		var v map[string]any
 		if err := dec.Decode(&v); err != nil {
@@ -321,11 +317,7 @@ func (r *topicReader) poll() {
 	})
 }
 
-func (r *topicReader) records(topic string) []record {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.recs[topic])
-}
+func (r *topicReader) records(topic string) []record { return r.recs[topic] }
 
 // idCounts counts how often each id occurs in recs.
 func idCounts(t *testing.T, recs []record) map[int64]int {
@@ -498,14 +490,13 @@ func TestWorkerNoRowSkippedAcrossRestarts(t *testing.T) {
 		d.exec(t, "CREATE TABLE events ("+d.autoID()+", "+ts+", writer int NOT NULL, payload varchar(20) NOT NULL)")
 
 		dir := t.TempDir()
-		var w *workertest.Worker
-		prefix := topicPrefix(t, func() *workertest.Worker { return w })
+		prefix := topicPrefix(t)
 		common := []string{"table.whitelist", "events", "batch.max.rows", "50", "timestamp.delay.interval.ms", "100"}
-		inc := d.connector("inc", prefix+"inc-", append(common, "mode", "incrementing", "incrementing.column.name", "id")...)
-		tsinc := d.connector("tsinc", prefix+"tsinc-", append(common, "mode", "timestamp+incrementing",
-			"incrementing.column.name", "id", "timestamp.column.name", "ts")...)
+		inc := d.connector("inc", prefix+"inc-", slices.Concat(common, []string{"mode", "incrementing", "incrementing.column.name", "id"})...)
+		tsinc := d.connector("tsinc", prefix+"tsinc-", slices.Concat(common, []string{"mode", "timestamp+incrementing",
+			"incrementing.column.name", "id", "timestamp.column.name", "ts"})...)
 		topics := map[string]string{"inc": prefix + "inc-events", "tsinc": prefix + "tsinc-events"}
-		w = workertest.Start(t, dir, workertest.WorkerProps(t, dir), inc, tsinc)
+		w := workertest.Start(t, dir, workertest.WorkerProps(t, dir), inc, tsinc)
 		offsetsFile := filepath.Join(dir, "connect.offsets")
 
 		// Writers stop between transactions, never inside one: a commit interrupted on the client
@@ -646,9 +637,8 @@ func TestWorkerSplitsTablesAndDiscoversNewOnes(t *testing.T) {
 			insertRows(t, d, tbl, 10)
 		}
 		dir := t.TempDir()
-		var w *workertest.Worker
-		prefix := topicPrefix(t, func() *workertest.Worker { return w })
-		w = workertest.Start(t, dir, workertest.WorkerProps(t, dir), d.connector("all", prefix, "tasks.max", "2",
+		prefix := topicPrefix(t)
+		w := workertest.Start(t, dir, workertest.WorkerProps(t, dir), d.connector("all", prefix, "tasks.max", "2",
 			"mode", "incrementing", "incrementing.column.name", "id", "table.poll.interval.ms", "500"))
 
 		assigned := taskTables(t, w, "all", 2, tables)
@@ -873,6 +863,9 @@ var mariaDBTypeCases = []typeCase{
 	{"c_year", "year", "2024", "CAST(DATEDIFF(MAKEDATE({c}, 1), '1970-01-01') AS CHAR)", "int", "Date"},
 	{"c_time", "time(3)", "'13:45:30.123'", "CAST(FLOOR(TIME_TO_SEC({c}) * 1000) AS CHAR)", "int", "Time"},
 	{"c_datetime", "datetime(6)", "'2024-03-01 12:34:56.789123'", "CAST(FLOOR(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', {c}) / 1000) AS CHAR)", "int", "Timestamp"},
+	{"c_uuid", "uuid", "'123E4567-E89B-12D3-A456-426655440000'", "", "string", "string"},
+	{"c_inet6", "inet6", "'2001:db8::ff00:42:8329'", "", "string", "string"},
+	{"c_inet4", "inet4", "'10.1.2.3'", "", "string", "string"},
 	{"c_timestamp", "timestamp(3) NULL", "'2024-03-01 12:34:56.789'", "CAST(FLOOR(UNIX_TIMESTAMP({c}) * 1000) AS CHAR)", "int", "Timestamp"},
 }
 
@@ -924,11 +917,10 @@ func TestWorkerTypesThroughJSONConverter(t *testing.T) {
 		want := d.queryRow(t, "SELECT "+strings.Join(exprs, ", ")+" FROM all_types WHERE id = 1")
 
 		dir := t.TempDir()
-		var w *workertest.Worker
-		prefix := topicPrefix(t, func() *workertest.Worker { return w })
+		prefix := topicPrefix(t)
 		worker := workertest.WorkerProps(t, dir)
 		worker["value.converter.schemas.enable"] = "true"
-		w = workertest.Start(t, dir, worker, d.connector("types", prefix, "mode", "incrementing",
+		w := workertest.Start(t, dir, worker, d.connector("types", prefix, "mode", "incrementing",
 			"incrementing.column.name", "id", "table.whitelist", "all_types"))
 		topic := prefix + "all_types"
 		r := newTopicReader(t, w.Bootstrap, topic)
