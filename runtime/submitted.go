@@ -65,8 +65,28 @@ func (s *submitted) submit(r *submittedRecord, partition, offset map[string]any)
 	if err != nil {
 		return err
 	}
+	// Drop the acknowledged prefix now rather than at the next commit, so memory tracks the
+	// records in flight, not throughput × offset.flush.interval.ms.
+	q.advance()
 	q.entries = append(q.entries, r)
 	return nil
+}
+
+// advance pops the acknowledged prefix, remembering the last offset in it as committable.
+// Callers hold s.mu.
+func (q *partitionQueue) advance() {
+	for q.head < len(q.entries) && q.entries[q.head].acked.Load() {
+		q.latest, q.dirty = q.entries[q.head].offset, true
+		q.entries[q.head] = nil
+		q.head++
+	}
+	if q.head == len(q.entries) {
+		q.entries, q.head = q.entries[:0], 0
+	} else if q.head > len(q.entries)/2 {
+		n := copy(q.entries, q.entries[q.head:])
+		clear(q.entries[n:])
+		q.entries, q.head = q.entries[:n], 0
+	}
 }
 
 func (s *submitted) queue(partition map[string]any) (*partitionQueue, error) {
@@ -104,17 +124,7 @@ func (s *submitted) committable() []connect.SourceOffset {
 	defer s.mu.Unlock()
 	var out []connect.SourceOffset
 	for _, q := range s.byKey {
-		for q.head < len(q.entries) && q.entries[q.head].acked.Load() {
-			q.latest, q.dirty = q.entries[q.head].offset, true
-			q.entries[q.head] = nil
-			q.head++
-		}
-		if q.head == len(q.entries) {
-			q.entries, q.head = q.entries[:0], 0
-		} else if q.head > len(q.entries)/2 {
-			n := copy(q.entries, q.entries[q.head:])
-			q.entries, q.head = q.entries[:n], 0
-		}
+		q.advance()
 		if q.dirty {
 			out = append(out, connect.SourceOffset{Partition: q.partition, Offset: q.latest})
 		}

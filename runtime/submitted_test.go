@@ -83,3 +83,28 @@ func TestSubmittedRetriesUnstoredOffsets(t *testing.T) {
 		t.Fatalf("nothing new to commit after a successful store, got %v", got)
 	}
 }
+
+// Acknowledged records must not pile up until the next commit: the queue holds only what is in
+// flight, while the latest acknowledged offset stays committable.
+func TestSubmittedForgetsAcknowledgedRecordsBeforeCommit(t *testing.T) {
+	s := newSubmitted()
+	p := map[string]any{"slot": "s"}
+	for i := int64(1); i <= 10000; i++ {
+		r, err := submitOne(s, p, map[string]any{"lsn": i})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.ack(r)
+	}
+	var held int
+	for _, q := range s.byKey {
+		held += len(q.entries) - q.head
+	}
+	if held > 1 {
+		t.Fatalf("%d acknowledged records still held before any commit", held)
+	}
+	got := s.committable()
+	if len(got) != 1 || got[0].Offset["lsn"] != int64(10000) {
+		t.Fatalf("committable = %v, want lsn 10000", got)
+	}
+}

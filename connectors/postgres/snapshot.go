@@ -247,7 +247,7 @@ type snapshotMarks struct {
 	tablesLeft  int
 	held        []*connect.SourceRecord
 	seen        []bool
-	firstDone   bool
+	sent        bool                  // a record was handed to the queue
 	lastOfTable *connect.SourceRecord // most recent table-final record, held for a possible "last"
 }
 
@@ -272,18 +272,18 @@ func (sn *snapshotter) deliver(ctx context.Context, table int, recs []connect.So
 	defer sn.mu.Unlock()
 	m := sn.marks
 	send := func(r ...connect.SourceRecord) error {
+		if len(r) > 0 && !m.sent {
+			// Held-back records go out after later ones, so "first" goes to the first one sent.
+			setSnapshotMark(&r[0], "first")
+			m.sent = true
+		}
 		_, err := sn.out.put(ctx, r, 0)
 		return err
 	}
 	if n := len(recs); n > 0 {
 		if !m.seen[table] {
 			m.seen[table] = true
-			if !m.firstDone {
-				setSnapshotMark(&recs[0], "first")
-				m.firstDone = true
-			} else {
-				setSnapshotMark(&recs[0], "first_in_data_collection")
-			}
+			setSnapshotMark(&recs[0], "first_in_data_collection")
 		}
 		if prev := m.held[table]; prev != nil {
 			if err := send(*prev); err != nil {
@@ -325,11 +325,18 @@ func (sn *snapshotter) deliver(ctx context.Context, table int, recs []connect.So
 	return send(*last)
 }
 
-// setSnapshotMark sets the snapshot field of a record's source block, on a copy because the rows
-// of a table share one.
+// markRank orders the snapshot markers as Debezium resolves a record that is several things at
+// once (the first row of the snapshot that is also its table's only row is "first").
+var markRank = map[string]int{"true": 0, "first_in_data_collection": 1, "last_in_data_collection": 2, "first": 3, "last": 4}
+
+// setSnapshotMark sets the snapshot field of a record's source block unless it already holds a
+// higher-ranked marker, on a copy because the rows of a table share one source block.
 func setSnapshotMark(r *connect.SourceRecord, mark string) {
 	env := r.Value.(*connect.Struct)
 	shared := env.Raw(2).(*connect.Struct)
+	if cur, _ := shared.Raw(srcSnapshot).(string); markRank[cur] >= markRank[mark] {
+		return
+	}
 	src := connect.NewStruct(shared.Schema())
 	for i := range shared.Schema().Fields {
 		src.SetAt(i, shared.Raw(i))

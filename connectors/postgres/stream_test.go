@@ -354,3 +354,58 @@ func TestCommitConfirmsSlotWithoutWaitingForStatusInterval(t *testing.T) {
 		return c >= want
 	})
 }
+
+// Debezium's snapshot markers: a record that is the last of the snapshot is "last", else the first
+// of the snapshot "first", else the last of its table "last_in_data_collection", else the first of
+// its table "first_in_data_collection", else "true" (RelationalSnapshotChangeEventSource's
+// setSnapshotMarker). Only the final record's offset says the snapshot completed. The rows of a
+// table share one source block, so a marker set on one record must not show on the others.
+func TestSnapshotMarkersPerTableWithParallelChunks(t *testing.T) {
+	pg := newPG(t)
+	sizes := map[string]int{"a_one": 1, "b_big": 20000, "c_empty": 0, "d_mid": 3000, "e_one": 1}
+	total := 0
+	for name, n := range sizes {
+		pg.exec(`CREATE TABLE ` + name + ` (id int PRIMARY KEY, pad text)`)
+		pg.exec(`INSERT INTO `+name+` SELECT g, repeat('p', 50) FROM generate_series(1, $1::int) g`, n)
+		pg.exec(`ANALYZE ` + name)
+		total += n
+	}
+	p := props(t, pg.dsn, "snapshot.mode", "initial_only", "snapshot.max.threads", "2", "snapshot.fetch.size", "700")
+	task := startTask(t, connecttest.New(t), p)
+	recs := pollFor(t, task, total, isData, time.Minute)
+	if len(recs) != total {
+		t.Fatalf("%d records, want %d", len(recs), total)
+	}
+	tables := make([]string, len(recs))
+	firstAt, lastAt := map[string]int{}, map[string]int{}
+	for i, r := range recs {
+		tables[i] = field(t, env(t, r), "source", "table").(string)
+		if _, ok := firstAt[tables[i]]; !ok {
+			firstAt[tables[i]] = i
+		}
+		lastAt[tables[i]] = i
+	}
+	for name, n := range sizes {
+		if _, ok := firstAt[name]; ok != (n > 0) {
+			t.Errorf("table %s with %d rows: records present %v", name, n, ok)
+		}
+	}
+	for i, r := range recs {
+		want := "true"
+		switch {
+		case i == len(recs)-1:
+			want = "last"
+		case i == 0:
+			want = "first"
+		case i == lastAt[tables[i]]:
+			want = "last_in_data_collection"
+		case i == firstAt[tables[i]]:
+			want = "first_in_data_collection"
+		}
+		got := field(t, env(t, r), "source", "snapshot")
+		completed := r.SourceOffset["snapshot_completed"] == true
+		if got != want || completed != (i == len(recs)-1) {
+			t.Errorf("record %d of %d (table %s): snapshot %q, snapshot_completed %v; want %q", i+1, len(recs), tables[i], got, completed, want)
+		}
+	}
+}
