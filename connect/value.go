@@ -162,31 +162,26 @@ func valuesEqual(a, b any) bool {
 		return true
 	case map[string]any:
 		bv, ok := b.(map[string]any)
-		if !ok || len(av) != len(bv) {
-			return false
-		}
-		for k, v := range av {
-			w, ok := bv[k]
-			if !ok || !valuesEqual(v, w) {
-				return false
-			}
-		}
-		return true
+		return ok && mapsEqual(av, bv)
 	case map[any]any:
 		bv, ok := b.(map[any]any)
-		if !ok || len(av) != len(bv) {
-			return false
-		}
-		for k, v := range av {
-			w, ok := bv[k]
-			if !ok || !valuesEqual(v, w) {
-				return false
-			}
-		}
-		return true
+		return ok && mapsEqual(av, bv)
 	default:
 		return a == b
 	}
+}
+
+func mapsEqual[K comparable](a, b map[K]any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok || !valuesEqual(v, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // ValuesEqual reports whether two Connect values are equal, comparing bytes, decimals, times,

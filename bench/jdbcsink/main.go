@@ -23,9 +23,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/kconnect/kconnect/bench/internal/rowgen"
 	"log"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"os"
 	"os/exec"
@@ -174,64 +174,6 @@ const (
 
 var columns = []string{"id", "name", "email", "qty", "price", "score", "active", "created"}
 
-// generator yields the same records for every program: ids ascending, except that a share of
-// them repeat an id written by an earlier batch (so no batch holds a key twice).
-type generator struct {
-	o       options
-	rng     *rand.Rand
-	next    int64 // next new id
-	written int64 // ids below this were written by earlier batches
-	emitted int
-}
-
-func newGenerator(o options) *generator {
-	return &generator{o: o, rng: rand.New(rand.NewPCG(o.seed, 7))}
-}
-
-type rowData struct {
-	id      int64
-	name    string
-	email   string
-	qty     int32
-	price   float64
-	score   float64
-	active  bool
-	created time.Time
-}
-
-// batch returns the next batch's rows, or nil when all were emitted.
-func (g *generator) batch() []rowData {
-	n := min(g.o.batch, g.o.rows-g.emitted)
-	if n <= 0 {
-		return nil
-	}
-	rows := make([]rowData, n)
-	used := map[int64]bool{}
-	for i := range rows {
-		id := g.next
-		if g.written > 0 && g.rng.Float64() < g.o.updates {
-			for {
-				id = g.rng.Int64N(g.written)
-				if !used[id] {
-					break
-				}
-			}
-		} else {
-			g.next++
-		}
-		used[id] = true
-		v := g.rng.Int64N(1_000_000)
-		rows[i] = rowData{
-			id: id, name: "name-" + strconv.FormatInt(v, 36), email: "user" + strconv.FormatInt(id, 10) + "@example.com",
-			qty: int32(v % 1000), price: float64(v%100_000) / 100, score: float64(v) / 7, active: v%2 == 0,
-			created: time.UnixMilli(1_700_000_000_000 + v).UTC(),
-		}
-	}
-	g.emitted += n
-	g.written = g.next
-	return rows
-}
-
 func measure(ctx context.Context, db, mode, dsn string, o options) (result, error) {
 	switch {
 	case db == "postgres" && mode == "baseline":
@@ -261,12 +203,12 @@ func pgBaseline(ctx context.Context, dsn string, o options) (result, error) {
 		sets = append(sets, fmt.Sprintf(`%q = EXCLUDED.%q`, c, c))
 	}
 	merge := `INSERT INTO "bench" SELECT * FROM "stage" ON CONFLICT ("id") DO UPDATE SET ` + strings.Join(sets, ", ")
-	g := newGenerator(o)
+	g := rowgen.New(o.rows, o.batch, o.updates, o.seed)
 	var elapsed time.Duration
-	for rows := g.batch(); rows != nil; rows = g.batch() {
+	for rows := g.Batch(); rows != nil; rows = g.Batch() {
 		values := make([][]any, len(rows))
 		for i, r := range rows {
-			values[i] = []any{r.id, r.name, r.email, r.qty, r.price, r.score, r.active, r.created}
+			values[i] = []any{r.ID, r.Name, r.Email, r.Qty, r.Price, r.Score, r.Active, r.Created}
 		}
 		start := time.Now()
 		tx, err := conn.Begin(ctx)
@@ -318,10 +260,10 @@ func myBaseline(ctx context.Context, dsn string, o options) (result, error) {
 			strings.TrimSuffix(strings.Repeat(tuple+",", n), ",") + " ON DUPLICATE KEY UPDATE " + strings.Join(sets, ",")
 	}
 	full := statement(o.chunk)
-	g := newGenerator(o)
+	g := rowgen.New(o.rows, o.batch, o.updates, o.seed)
 	var elapsed time.Duration
 	args := make([]any, 0, o.chunk*len(columns))
-	for rows := g.batch(); rows != nil; rows = g.batch() {
+	for rows := g.Batch(); rows != nil; rows = g.Batch() {
 		start := time.Now()
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
@@ -331,7 +273,7 @@ func myBaseline(ctx context.Context, dsn string, o options) (result, error) {
 			part := rows[i:min(i+o.chunk, len(rows))]
 			args = args[:0]
 			for _, r := range part {
-				args = append(args, r.id, r.name, r.email, r.qty, r.price, r.score, r.active, r.created)
+				args = append(args, r.ID, r.Name, r.Email, r.Qty, r.Price, r.Score, r.Active, r.Created)
 			}
 			q := full
 			if len(part) != o.chunk {
@@ -401,23 +343,23 @@ func taskRun(ctx context.Context, db, dsn string, o options) (result, error) {
 	if err := task.(connect.PartitionListener).Open(ctx, []connect.TopicPartition{tp}); err != nil {
 		return result{}, err
 	}
-	g := newGenerator(o)
+	g := rowgen.New(o.rows, o.batch, o.updates, o.seed)
 	var elapsed time.Duration
 	offset := int64(0)
-	for rows := g.batch(); rows != nil; rows = g.batch() {
+	for rows := g.Batch(); rows != nil; rows = g.Batch() {
 		recs := make([]connect.SinkRecord, len(rows))
 		for i, r := range rows {
 			v := connect.NewStruct(valueSchema)
-			v.SetAt(0, r.id)
-			v.SetAt(1, r.name)
-			v.SetAt(2, r.email)
-			v.SetAt(3, r.qty)
-			v.SetAt(4, r.price)
-			v.SetAt(5, r.score)
-			v.SetAt(6, r.active)
-			v.SetAt(7, r.created)
+			v.SetAt(0, r.ID)
+			v.SetAt(1, r.Name)
+			v.SetAt(2, r.Email)
+			v.SetAt(3, r.Qty)
+			v.SetAt(4, r.Price)
+			v.SetAt(5, r.Score)
+			v.SetAt(6, r.Active)
+			v.SetAt(7, r.Created)
 			k := connect.NewStruct(keySchema)
-			k.SetAt(0, r.id)
+			k.SetAt(0, r.ID)
 			recs[i] = connect.SinkRecord{Record: connect.Record{Topic: tp.Topic, Partition: tp.Partition, Offset: offset,
 				KeySchema: keySchema, Key: k, ValueSchema: valueSchema, Value: v}}
 			offset++

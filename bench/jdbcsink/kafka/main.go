@@ -24,9 +24,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/kconnect/kconnect/bench/internal/rowgen"
 	"log"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"os"
 	"os/exec"
@@ -215,20 +215,20 @@ func produce(ctx context.Context, addr, topic string, o options) int64 {
 			}
 		}
 	}
-	g := newGenerator(o)
-	for rows := g.batch(); rows != nil; rows = g.batch() {
+	g := rowgen.New(o.rows, o.batch, o.updates, o.seed)
+	for rows := g.Batch(); rows != nil; rows = g.Batch() {
 		for _, r := range rows {
 			v := connect.NewStruct(valueSchema)
-			v.SetAt(0, r.id)
-			v.SetAt(1, r.name)
-			v.SetAt(2, r.email)
-			v.SetAt(3, r.qty)
-			v.SetAt(4, r.price)
-			v.SetAt(5, r.score)
-			v.SetAt(6, r.active)
-			v.SetAt(7, r.created)
+			v.SetAt(0, r.ID)
+			v.SetAt(1, r.Name)
+			v.SetAt(2, r.Email)
+			v.SetAt(3, r.Qty)
+			v.SetAt(4, r.Price)
+			v.SetAt(5, r.Score)
+			v.SetAt(6, r.Active)
+			v.SetAt(7, r.Created)
 			k := connect.NewStruct(keySchema)
-			k.SetAt(0, r.id)
+			k.SetAt(0, r.ID)
 			kb, err := conv.FromConnectData(topic, keySchema, k)
 			must(err)
 			vb, err := conv.FromConnectData(topic, valueSchema, v)
@@ -242,7 +242,7 @@ func produce(ctx context.Context, addr, topic string, o options) int64 {
 		log.Fatalf("produce: %v", err)
 	default:
 	}
-	return g.next
+	return g.IDs()
 }
 
 const pgDDL = `CREATE TABLE "bench" ("id" BIGINT PRIMARY KEY, "name" TEXT NOT NULL, "email" TEXT NOT NULL, "qty" INT NOT NULL,
@@ -360,12 +360,12 @@ func baselineRun(ctx context.Context, admin string, o options) result {
 	}
 	merge := `INSERT INTO "bench" SELECT * FROM "stage" ON CONFLICT ("id") DO UPDATE SET ` + strings.Join(sets, ", ")
 	startKB := resetPeak()
-	g := newGenerator(o)
+	g := rowgen.New(o.rows, o.batch, o.updates, o.seed)
 	var elapsed, cpu time.Duration
-	for rows := g.batch(); rows != nil; rows = g.batch() {
+	for rows := g.Batch(); rows != nil; rows = g.Batch() {
 		values := make([][]any, len(rows))
 		for i, r := range rows {
-			values[i] = []any{r.id, r.name, r.email, r.qty, r.price, r.score, r.active, r.created}
+			values[i] = []any{r.ID, r.Name, r.Email, r.Qty, r.Price, r.Score, r.Active, r.Created}
 		}
 		cpu0 := cpuTime()
 		start := time.Now()
@@ -398,64 +398,6 @@ func createDatabase(ctx context.Context, admin string) (string, func()) {
 		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 		conn.Close(ctx)
 	}
-}
-
-// generator yields the records of ../main.go's generator, the same for every program: ids
-// ascending, except that a share of them repeat an id written by an earlier batch.
-type generator struct {
-	o       options
-	rng     *rand.Rand
-	next    int64 // next new id
-	written int64 // ids below this were written by earlier batches
-	emitted int
-}
-
-func newGenerator(o options) *generator {
-	return &generator{o: o, rng: rand.New(rand.NewPCG(o.seed, 7))}
-}
-
-type rowData struct {
-	id      int64
-	name    string
-	email   string
-	qty     int32
-	price   float64
-	score   float64
-	active  bool
-	created time.Time
-}
-
-// batch returns the next batch's rows, or nil when all were emitted.
-func (g *generator) batch() []rowData {
-	n := min(g.o.batch, g.o.rows-g.emitted)
-	if n <= 0 {
-		return nil
-	}
-	rows := make([]rowData, n)
-	used := map[int64]bool{}
-	for i := range rows {
-		id := g.next
-		if g.written > 0 && g.rng.Float64() < g.o.updates {
-			for {
-				id = g.rng.Int64N(g.written)
-				if !used[id] {
-					break
-				}
-			}
-		} else {
-			g.next++
-		}
-		used[id] = true
-		v := g.rng.Int64N(1_000_000)
-		rows[i] = rowData{
-			id: id, name: "name-" + strconv.FormatInt(v, 36), email: "user" + strconv.FormatInt(id, 10) + "@example.com",
-			qty: int32(v % 1000), price: float64(v%100_000) / 100, score: float64(v) / 7, active: v%2 == 0,
-			created: time.UnixMilli(1_700_000_000_000 + v).UTC(),
-		}
-	}
-	g.emitted += n
-	g.written = g.next
-	return rows
 }
 
 func cpuTime() time.Duration {
