@@ -31,6 +31,7 @@ type sourceRunner struct {
 	// valueAppender is the value converter when it can write into recycled buffers.
 	valueAppender connect.AppendConverter
 	buffers       bufferPool
+	lastValueSize int // of the last serialized value: new buffers are sized by it
 
 	failure atomic.Pointer[error] // first produce failure; fails the task
 	topics  topicTracker
@@ -198,6 +199,13 @@ func (r *sourceRunner) send(src *connect.SourceRecord, entry *submittedRecord, k
 		return nil
 	}
 	r.topics.note(rec.Topic)
+	// Only CommitRecord needs the record once it is serialized. Not capturing it otherwise lets
+	// the collector free the batch's records and values while they wait for Kafka, which is most
+	// of a source task's memory under back-pressure.
+	var committed *connect.SourceRecord
+	if r.committer != nil {
+		committed = src
+	}
 	r.client.Produce(context.Background(), kr, func(kr *kgo.Record, err error) {
 		if r.valueAppender != nil {
 			// kgo is done with the record: its value buffer can serve another record.
@@ -210,9 +218,9 @@ func (r *sourceRunner) send(src *connect.SourceRecord, entry *submittedRecord, k
 			return
 		}
 		r.submitted.ack(entry)
-		if r.committer != nil {
+		if committed != nil {
 			meta := connect.RecordMetadata{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset}
-			if err := r.committer.CommitRecord(src, meta); err != nil {
+			if err := r.committer.CommitRecord(committed, meta); err != nil {
 				r.t.log.Warn("commit record", "err", err)
 			}
 		}
@@ -228,7 +236,8 @@ func (r *sourceRunner) toKafka(rec *connect.Record, kr *kgo.Record) (string, err
 	}
 	var value []byte
 	if r.valueAppender != nil {
-		value, err = r.valueAppender.AppendFromConnectData(r.buffers.get(), rec.Topic, rec.ValueSchema, rec.Value)
+		value, err = r.valueAppender.AppendFromConnectData(r.buffers.get(r.lastValueSize), rec.Topic, rec.ValueSchema, rec.Value)
+		r.lastValueSize = len(value)
 	} else {
 		value, err = r.conv.value.FromConnectData(rec.Topic, rec.ValueSchema, rec.Value)
 	}

@@ -48,6 +48,7 @@ import (
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/connectors/jdbc/source"
 	"github.com/kconnect/kconnect/converters/jsonconverter"
+	"github.com/kconnect/kconnect/internal/gctuning"
 	"github.com/kconnect/kconnect/plugins"
 	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/herder"
@@ -75,6 +76,7 @@ type options struct {
 }
 
 func main() {
+	gctuning.Apply() // the kconnect binary's GC policy, so the runtime runs as it does there
 	var o options
 	flag.StringVar(&o.dsn, "dsn", os.Getenv("KCONNECT_TEST_POSTGRES_DSN"), "PostgreSQL DSN (postgres://...)")
 	flag.Int64Var(&o.rows, "rows", 1_000_000, "rows in the table")

@@ -57,6 +57,7 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/connectors/postgres"
+	"github.com/kconnect/kconnect/internal/gctuning"
 )
 
 type options struct {
@@ -80,6 +81,7 @@ type options struct {
 }
 
 func main() {
+	gctuning.Apply() // the kconnect binary's GC policy, so the runtime runs as it does there
 	var o options
 	dsn := flag.String("dsn", os.Getenv("KCONNECT_TEST_POSTGRES_DSN"), "superuser DSN (postgres:// URL)")
 	phase := flag.String("phase", "stream", "stream, snapshot, bigtx, e2e or lag")

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/kconnect/kconnect/internal/gctuning"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -22,6 +24,7 @@ const usage = `usage:
   kconnect version`
 
 func main() {
+	gctuning.Apply()
 	if err := run(os.Args[1:]); err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/kconnect/kconnect/connect"
 )
@@ -89,6 +90,19 @@ type Converter struct {
 	hasFixedSpec bool
 	renderCache  *lru[*connect.Schema, []byte]
 	parseCache   *lru[string, *connect.Schema]
+	// lastSchema is the schema parsed most recently, with its JSON. Consecutive messages of a
+	// topic nearly always repeat their schema byte for byte, and comparing bytes costs far less
+	// than finding where the schema ends and hashing it for parseCache.
+	lastSchema atomic.Pointer[rawSchema]
+	// lastRendered is the schema rendered most recently, with its JSON, for the same reason: a
+	// pointer comparison instead of a locked cache lookup for every record.
+	lastRendered atomic.Pointer[rawSchema]
+}
+
+// rawSchema is a parsed schema and the JSON it was parsed from.
+type rawSchema struct {
+	raw    []byte
+	schema *connect.Schema
 }
 
 // New returns a converter with the default configuration, as a value converter.
@@ -227,6 +241,11 @@ func (d *decoder) message() (*connect.Schema, any, error) {
 		}
 		return d.c.fixedSchema, v, d.end()
 	}
+	start := d.pos
+	if s, v, ok := d.repeatedEnvelope(); ok {
+		return s, v, nil
+	}
+	*d = decoder{c: d.c, data: d.data, pos: start, scratch: d.scratch}
 	schemaRaw, payloadStart, payloadEnd, err := d.envelope()
 	if err != nil {
 		return nil, nil, err
@@ -246,6 +265,45 @@ func (d *decoder) message() (*connect.Schema, any, error) {
 		return nil, nil, err
 	}
 	return schema, v, nil
+}
+
+// repeatedEnvelope decodes the usual envelope, {"schema":…,"payload":…} in that order, in one
+// pass when its schema is the one parsed last. ok is false for any other shape, for another
+// schema and for any error; the caller then decodes the message the general way, which also words
+// the error. Matching the cached schema's bytes as a prefix is exact: a schema is a JSON object,
+// and an object ends where its bytes say it does.
+func (d *decoder) repeatedEnvelope() (s *connect.Schema, v any, ok bool) {
+	last := d.c.lastSchema.Load()
+	if last == nil || !d.token("{") {
+		return nil, nil, false
+	}
+	d.depth++
+	if !d.token(`"schema"`) || !d.token(":") {
+		return nil, nil, false
+	}
+	d.skipWS()
+	if !bytes.HasPrefix(d.data[d.pos:], last.raw) {
+		return nil, nil, false
+	}
+	d.pos += len(last.raw)
+	if !d.token(",") || !d.token(`"payload"`) || !d.token(":") {
+		return nil, nil, false
+	}
+	v, err := d.value(last.schema)
+	if err != nil || !d.token("}") || d.end() != nil {
+		return nil, nil, false
+	}
+	return last.schema, v, true
+}
+
+// token consumes lit after optional whitespace and reports whether it was there.
+func (d *decoder) token(lit string) bool {
+	d.skipWS()
+	if !bytes.HasPrefix(d.data[d.pos:], []byte(lit)) {
+		return false
+	}
+	d.pos += len(lit)
+	return true
 }
 
 // HeaderConverter is the JSON converter used for headers (header.converter=JsonConverter). It is a

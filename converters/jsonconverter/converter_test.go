@@ -55,6 +55,48 @@ func TestParsedSchemasAreCached(t *testing.T) {
 	}
 }
 
+// A message repeating the last schema takes the one-pass path; it must decode exactly as the
+// general path does, and any message that deviates from the usual shape must still get the
+// general path's result or error.
+func TestRepeatedSchemaDecodesLikeTheGeneralPath(t *testing.T) {
+	schema := `{"type":"struct","fields":[{"type":"int32","optional":false,"field":"a"},{"type":"string","optional":true,"field":"b"}],"optional":false}`
+	for _, tc := range []struct{ name, in, want string }{
+		{"same shape", `{"schema":` + schema + `,"payload":{"a":2,"b":"x"}}`, `struct{a=i32:2, b=str:"x"}`},
+		{"whitespace", " {\n \"schema\" : " + schema + " ,\t\"payload\":{\"a\":3} } ", `struct{a=i32:3, b=null}`},
+		{"payload first", `{"payload":{"a":4},"schema":` + schema + `}`, `struct{a=i32:4, b=null}`},
+		{"repeated payload: the last wins", `{"schema":` + schema + `,"payload":{"a":5},"payload":{"a":6}}`, `struct{a=i32:6, b=null}`},
+		{"extra member", `{"schema":` + schema + `,"payload":{"a":7},"x":1}`, ErrNoEnvelope.Error()},
+		{"bad payload", `{"schema":` + schema + `,"payload":{"a":"7"}}`, "error: convert JSON to Connect data: field a: a int32 value must be a number, found a string"},
+		{"truncated", `{"schema":` + schema + `,"payload":{"a":7}`, "unexpected end of input"},
+		{"trailing data", `{"schema":` + schema + `,"payload":{"a":7}} 1`, "unexpected data after the JSON value"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := configured(t, cfgDefault)
+			warm := `{"schema":` + schema + `,"payload":{"a":1}}`
+			if _, _, err := c.ToConnectData("t", []byte(warm)); err != nil {
+				t.Fatal(err)
+			}
+			if c.lastSchema.Load() == nil {
+				t.Fatal("the first message did not remember its schema")
+			}
+			decode := func(c *Converter) string {
+				_, v, err := c.ToConnectData("t", []byte(tc.in))
+				if err != nil {
+					return "error: " + err.Error()
+				}
+				return golden.RenderValue(v)
+			}
+			got := decode(c)
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+			if general := decode(configured(t, cfgDefault)); got != general {
+				t.Errorf("after a repeated schema: %s\nfirst message of a converter: %s", got, general)
+			}
+		})
+	}
+}
+
 func TestSchemaCacheIsBounded(t *testing.T) {
 	c := configured(t, map[string]string{SchemasCacheSizeConfig: "2"})
 	for i := range 5 {

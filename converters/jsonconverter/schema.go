@@ -1,6 +1,7 @@
 package jsonconverter
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strconv"
@@ -28,15 +29,24 @@ func typeByJSONName(name string) (connect.Type, bool) {
 // schema writes s as upstream's JsonConverter.asJsonSchema lays it out, from the cache when this
 // schema was written before.
 func (e *encoder) schema(s *connect.Schema) error {
+	if last := e.c.lastRendered.Load(); last != nil && last.schema == s {
+		e.buf = append(e.buf, last.raw...)
+		return nil
+	}
 	if cached, ok := e.c.renderCache.get(s); ok {
 		e.buf = append(e.buf, cached...)
+		e.c.lastRendered.Store(&rawSchema{raw: cached, schema: s})
 		return nil
 	}
 	start := len(e.buf)
 	if err := e.renderSchema(s, "", false); err != nil {
 		return err
 	}
-	e.c.renderCache.put(s, append([]byte(nil), e.buf[start:]...))
+	if e.c.renderCache.max > 0 { // schemas.cache.size=0 turns every kind of schema caching off
+		rendered := append([]byte(nil), e.buf[start:]...)
+		e.c.renderCache.put(s, rendered)
+		e.c.lastRendered.Store(&rawSchema{raw: rendered, schema: s})
+	}
 	return nil
 }
 
@@ -139,6 +149,9 @@ func (c *Converter) parseSchema(raw []byte) (*connect.Schema, error) {
 		return nil, err
 	}
 	c.parseCache.put(string(raw), s)
+	if c.parseCache.max > 0 { // schemas.cache.size=0 turns every kind of schema caching off
+		c.lastSchema.Store(&rawSchema{raw: bytes.Clone(raw), schema: s})
+	}
 	return s, nil
 }
 

@@ -70,7 +70,7 @@ func BenchmarkPostgresWritePaths(b *testing.B) {
 					recs := benchRecords(next, size, next)
 					next += int64(size)
 					b.StartTimer()
-					if err := task.Put(context.Background(), recs); err != nil {
+					if err := deliver(context.Background(), task, recs); err != nil {
 						b.Fatal(err)
 					}
 				}

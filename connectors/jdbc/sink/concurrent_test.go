@@ -58,7 +58,7 @@ func TestConcurrentTasksCreateAndEvolveOneTable(t *testing.T) {
 						defer wg.Done()
 						rec := build(i)
 						<-gate
-						errs[i] = started[i].Put(context.Background(), []connect.SinkRecord{rec})
+						errs[i] = deliver(context.Background(), started[i], []connect.SinkRecord{rec})
 					}()
 				}
 				close(gate)

@@ -78,7 +78,7 @@ type RecordError struct {
 	Topic     string
 	Partition int32
 	Offset    int64
-	// Index is the record's position in the Put batch.
+	// Index is the record's position in the batch being written.
 	Index int
 	Err   error
 }

@@ -38,7 +38,12 @@
 //
 // # Writing
 //
-// Each Put is one database transaction. Records are grouped by destination table and, within a
+// Put hands records to a writer goroutine and returns, so the runtime decodes the next records
+// while the database applies these. Each write is one database transaction holding every record
+// that arrived while the previous write ran (at most about 10,000 wait; then Put waits too), so
+// transactions grow when the database is the bottleneck and stay small when it keeps up. A failed
+// write fails the task at the next Put, PreCommit, Open or Close; PreCommit, Open and Close first
+// wait until everything delivered is written. Records are grouped by destination table and, within a
 // table, into runs that share key and value schemas (a schema change starts a new run, so
 // statements keep the order of the records). Within a run, when the key comes from the record
 // key or value, only the last record per key is written; a delete followed by a write of the
@@ -127,7 +132,7 @@
 // To reset a connector's position, stop it and delete its rows (DELETE FROM kconnect_offsets WHERE
 // connector = '<name>'); offsets stored in the database take precedence over the consumer group's.
 // Set kconnect.offsets.enabled=false to turn all of this off: no table is created or read, and the
-// sink commits what it was given after each Put, as upstream does.
+// sink commits to Kafka what it has written, as upstream does.
 //
 // # Failures
 //

@@ -138,7 +138,7 @@ func TestConstraintViolationRollsBack(t *testing.T) {
 					}
 					recs = append(recs, rb.rec("cv", 0, idKeySchema, idKey(t, id), rowSchema, row(t, id, "b", 2)))
 				}
-				err := task.Put(context.Background(), recs)
+				err := deliver(context.Background(), task, recs)
 				dbMsg := map[string]string{"postgres": "duplicate key value violates unique constraint", "mysql": "Duplicate entry '1'"}[db.kind]
 				wantErrContains(t, err, "topic=cv", "partition=0", "offset="+strconv.Itoa(1+n/2), dbMsg, table)
 				var re *RecordError
@@ -218,7 +218,7 @@ func TestConnectionLostMidBatch(t *testing.T) {
 		defer cancel()
 		unlock := db.blockWrites(t, ctx, "lost")
 		done := make(chan error, 1)
-		go func() { done <- task.Put(ctx, recs) }()
+		go func() { done <- deliver(ctx, task, recs) }()
 		victim := db.waitForBlockedSession(t, ctx)
 		db.killSession(t, victim)
 		unlock()
@@ -245,7 +245,7 @@ func TestRetriesExhausted(t *testing.T) {
 		task.resetConnection()
 		task.cfg.conn.DSN = deadDSN(db.kind)
 		rb := newRecords()
-		err := task.Put(context.Background(), []connect.SinkRecord{rb.rec("g", 0, nil, nil, rowSchema, row(t, 1, "a", 1))})
+		err := deliver(context.Background(), task, []connect.SinkRecord{rb.rec("g", 0, nil, nil, rowSchema, row(t, 1, "a", 1))})
 		wantErrContains(t, err, "giving up after 2 retries")
 	})
 }

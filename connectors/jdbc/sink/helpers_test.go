@@ -284,9 +284,19 @@ func startTask(t testing.TB, name string, props map[string]string) (*Task, *conn
 	return task, ctx
 }
 
+// deliver does what the runtime does with a batch and the offset commit after it: Put, then
+// PreCommit, which waits for the background write and returns its error.
+func deliver(ctx context.Context, task *Task, recs []connect.SinkRecord) error {
+	if err := task.Put(ctx, recs); err != nil {
+		return err
+	}
+	_, err := task.PreCommit(ctx, nil)
+	return err
+}
+
 func put(t *testing.T, task *Task, recs ...connect.SinkRecord) {
 	t.Helper()
-	if err := task.Put(context.Background(), recs); err != nil {
+	if err := deliver(context.Background(), task, recs); err != nil {
 		t.Fatalf("Put: %v", err)
 	}
 }

@@ -7,16 +7,22 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/connectors/jdbc/jdbcurl"
 )
 
-// connectTimeout bounds one connection attempt.
-const connectTimeout = 30 * time.Second
+const (
+	// connectTimeout bounds one connection attempt.
+	connectTimeout = 30 * time.Second
+	// maxPendingRecords bounds the records Put gathers while a write is running: at most this
+	// many wait, plus the batch being written, however far the database falls behind.
+	maxPendingRecords = 10_000
+)
 
-// Task writes Kafka records into one database. Every Put is one transaction holding the rows
+// Task writes Kafka records into one database. Every write is one transaction holding the rows
 // and, unless kconnect.offsets.enabled=false, the Kafka offsets they cover.
 type Task struct {
 	ctx       connect.SinkTaskContext
@@ -42,6 +48,20 @@ type Task struct {
 	// committed mirrors the offsets table for the task's partitions: only ever set from what a
 	// committed transaction wrote or what was read back, so it never runs ahead of the database.
 	committed map[connect.TopicPartition]int64
+
+	// Records are written in the background (see Put). mu guards the fields below it. While the
+	// writer runs a write it is the only user of the fields above; every other method waits until
+	// it is idle before touching them.
+	mu          sync.Mutex
+	changed     *sync.Cond           // broadcast whenever a field below changes
+	pending     []connect.SinkRecord // records received and not yet taken by the writer
+	spare       []connect.SinkRecord // the writer's last batch, emptied, for pending to reuse
+	writing     bool                 // the writer is running a write
+	failed      error                // a write failed; the task is done
+	stopping    bool
+	writerDone  chan struct{}
+	writeCtx    context.Context
+	cancelWrite context.CancelFunc
 }
 
 // Version implements connect.Versioned.
@@ -70,6 +90,7 @@ func (t *Task) Start(ctx connect.SinkTaskContext, props map[string]string) error
 	if err := t.ensureOpen(context.Background()); err != nil {
 		return fmt.Errorf("jdbc sink: connect to %s database: %w", cfg.conn.Dialect, err)
 	}
+	t.startWriter()
 	t.log.Info("JDBC sink task started", "dialect", string(cfg.conn.Dialect), "insert_mode", cfg.insertMode.String(),
 		"pk_mode", cfg.pkMode.String(), "exactly_once", cfg.offsetsEnabled)
 	return nil
@@ -166,6 +187,9 @@ func (t *Task) withRetries(ctx context.Context, what string, fn func() error) er
 
 // Open seeks the consumer to the offsets stored in the database for newly assigned partitions.
 func (t *Task) Open(ctx context.Context, partitions []connect.TopicPartition) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
 	if !t.cfg.offsetsEnabled || len(partitions) == 0 {
 		return nil
 	}
@@ -195,20 +219,89 @@ func (t *Task) Open(ctx context.Context, partitions []connect.TopicPartition) er
 	return nil
 }
 
-// Close forgets partitions taken away from the task.
+// Close writes what it was given, then forgets partitions taken away from the task. Writing
+// records of a partition another task now owns is safe: the offsets table serializes the two
+// tasks' transactions, and the later one skips what the earlier wrote.
 func (t *Task) Close(_ context.Context, partitions []connect.TopicPartition) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
 	for _, tp := range partitions {
 		delete(t.committed, tp)
 	}
 	return nil
 }
 
-// Put writes the records in one transaction. A record the database rejects fails the batch with
-// the record's coordinates, or goes to the dead-letter queue when one is configured.
-func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) error {
-	if len(records) == 0 {
-		return nil
+// Put hands records to the background writer and returns, so the runtime converts the next
+// records while the database applies these. Records that arrive while a write runs wait, and the
+// next write takes them all in one transaction: the slower the database, the larger its
+// transactions. Put waits while maxPendingRecords are waiting. A failed write fails the task at
+// the next Put, PreCommit, Open or Close; its offsets never became committable.
+func (t *Task) Put(_ context.Context, records []connect.SinkRecord) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for t.failed == nil && len(t.pending) > 0 && len(t.pending)+len(records) > maxPendingRecords {
+		t.changed.Wait()
 	}
+	if t.failed != nil {
+		return t.failed
+	}
+	if t.pending == nil {
+		t.pending, t.spare = t.spare, nil
+	}
+	t.pending = append(t.pending, records...)
+	t.changed.Broadcast()
+	return nil
+}
+
+// startWriter starts the goroutine that writes pending records. Its writes outlive the Put that
+// handed the records over, and the last ones run during shutdown, after the runtime cancelled its
+// context; Stop cancels them.
+func (t *Task) startWriter() {
+	t.changed = sync.NewCond(&t.mu)
+	t.writerDone = make(chan struct{})
+	t.writeCtx, t.cancelWrite = context.WithCancel(context.Background())
+	go t.writeLoop()
+}
+
+func (t *Task) writeLoop() {
+	defer close(t.writerDone)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for {
+		for !t.stopping && (len(t.pending) == 0 || t.failed != nil) {
+			t.changed.Wait()
+		}
+		if t.stopping {
+			return
+		}
+		records := t.pending
+		t.pending, t.writing = nil, true
+		t.mu.Unlock()
+		err := t.writeAll(t.writeCtx, records)
+		clear(records) // let the records' values go; keep the array
+		t.mu.Lock()
+		t.writing, t.spare = false, records[:0]
+		if err != nil {
+			t.failed = err
+		}
+		t.changed.Broadcast()
+	}
+}
+
+// flush waits until everything Put was given is written and committed.
+func (t *Task) flush() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for t.failed == nil && (len(t.pending) > 0 || t.writing) {
+		t.changed.Wait()
+	}
+	return t.failed
+}
+
+// writeAll writes records in one transaction. A record the database rejects fails the batch with
+// the record's coordinates, or goes to the dead-letter queue when one is configured.
+func (t *Task) writeAll(ctx context.Context, records []connect.SinkRecord) error {
 	skip := map[int]bool{}
 	for {
 		err := t.withRetries(ctx, "write", func() error { return t.writeBatch(ctx, records, skip) })
@@ -227,10 +320,13 @@ func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) error {
 	}
 }
 
-// PreCommit returns the offsets the database holds for the task's partitions. Put commits its
-// own transaction, so there is nothing to flush; with the offsets table turned off every
-// delivered record is already written and current is returned as it is.
+// PreCommit writes everything Put was given, then returns the offsets the database holds for the
+// task's partitions; with the offsets table turned off every delivered record is now written and
+// current is returned as it is.
 func (t *Task) PreCommit(_ context.Context, current map[connect.TopicPartition]int64) (map[connect.TopicPartition]int64, error) {
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
 	if !t.cfg.offsetsEnabled {
 		return current, nil
 	}
@@ -243,8 +339,17 @@ func (t *Task) PreCommit(_ context.Context, current map[connect.TopicPartition]i
 	return out, nil
 }
 
-// Stop closes the database connection.
+// Stop abandons the running write and the pending records (none of them were committed to Kafka,
+// so they are delivered again) and closes the database connection.
 func (t *Task) Stop() error {
+	if t.writerDone != nil {
+		t.mu.Lock()
+		t.stopping = true
+		t.changed.Broadcast()
+		t.mu.Unlock()
+		t.cancelWrite()
+		<-t.writerDone
+	}
 	if t.db != nil {
 		t.db.close()
 	}

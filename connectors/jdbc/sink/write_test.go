@@ -320,13 +320,13 @@ func TestSchemaEvolution(t *testing.T) {
 			task, _ := startTask(t, t.Name(), db.props("auto.create", "true", "pk.mode", "record_key", "insert.mode", "upsert", "table.name.format", "noevo"))
 			rb := newRecords()
 			put(t, task, rb.rec("t", 0, idKeySchema, idKey(t, 1), rowSchema, row(t, 1, "a", 1)))
-			err := task.Put(context.Background(), []connect.SinkRecord{rb.rec("t", 0, idKeySchema, idKey(t, 2), v2, row2(t, 2, "b@x"))})
+			err := deliver(context.Background(), task, []connect.SinkRecord{rb.rec("t", 0, idKeySchema, idKey(t, 2), v2, row2(t, 2, "b@x"))})
 			wantErrContains(t, err, "noevo", "email", "auto.evolve")
 		})
 		t.Run("missing-table", func(t *testing.T) {
 			task, _ := startTask(t, t.Name(), db.props("table.name.format", "nosuch"))
 			rb := newRecords()
-			err := task.Put(context.Background(), []connect.SinkRecord{rb.rec("t", 0, nil, nil, rowSchema, row(t, 1, "a", 1))})
+			err := deliver(context.Background(), task, []connect.SinkRecord{rb.rec("t", 0, nil, nil, rowSchema, row(t, 1, "a", 1))})
 			wantErrContains(t, err, "nosuch", "does not exist", "auto.create")
 		})
 		t.Run("view-not-allowed", func(t *testing.T) {
@@ -334,7 +334,7 @@ func TestSchemaEvolution(t *testing.T) {
 			db.exec(t, "CREATE VIEW "+db.q("v")+" AS SELECT * FROM "+db.q("base"))
 			task, _ := startTask(t, t.Name(), db.props("table.name.format", "v"))
 			rb := newRecords()
-			err := task.Put(context.Background(), []connect.SinkRecord{rb.rec("t", 0, nil, nil, rowSchema, row(t, 1, "a", 1))})
+			err := deliver(context.Background(), task, []connect.SinkRecord{rb.rec("t", 0, nil, nil, rowSchema, row(t, 1, "a", 1))})
 			wantErrContains(t, err, "VIEW", "table.types")
 			task2, _ := startTask(t, t.Name()+"-2", db.props("table.name.format", "v", "table.types", "TABLE,VIEW"))
 			put(t, task2, rb.rec("t", 0, nil, nil, rowSchema, row(t, 1, "a", 1)))
@@ -348,7 +348,7 @@ func TestSchemalessRejected(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *testDB) {
 		task, _ := startTask(t, t.Name(), db.props("auto.create", "true", "pk.mode", "record_key", "insert.mode", "upsert"))
 		rb := newRecords()
-		err := task.Put(context.Background(), []connect.SinkRecord{
+		err := deliver(context.Background(), task, []connect.SinkRecord{
 			rb.rec("json", 2, idKeySchema, idKey(t, 1), rowSchema, row(t, 1, "a", 1)),
 			rb.rec("json", 2, nil, map[string]any{"id": int64(2)}, nil, map[string]any{"id": int64(2), "name": "b"}),
 		})
@@ -356,7 +356,9 @@ func TestSchemalessRejected(t *testing.T) {
 		if db.exists(t, "json") && db.count(t, "json") != 0 {
 			t.Error("rows of a failed batch were written")
 		}
-		err = task.Put(context.Background(), []connect.SinkRecord{rb.rec("json", 2, nil, map[string]any{"id": int64(2)}, rowSchema, row(t, 2, "b", 2))})
+		// A failed write fails the task for good; a restarted task sees the next problem.
+		again, _ := startTask(t, t.Name(), db.props("auto.create", "true", "pk.mode", "record_key", "insert.mode", "upsert"))
+		err = deliver(context.Background(), again, []connect.SinkRecord{rb.rec("json", 2, nil, map[string]any{"id": int64(2)}, rowSchema, row(t, 2, "b", 2))})
 		wantErrContains(t, err, "key has no schema", "schemas.enable=true")
 	})
 }
