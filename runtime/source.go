@@ -12,8 +12,12 @@ import (
 	"github.com/kconnect/kconnect/runtime/herder"
 )
 
-// defaultBufferMemory is the Java producer's buffer.memory default.
-const defaultBufferMemory = 32 << 20
+const (
+	// defaultBufferMemory is the Java producer's buffer.memory default.
+	defaultBufferMemory = 32 << 20
+	// maxBufferedRecords bounds the records of a source task waiting for Kafka (see below).
+	maxBufferedRecords = 10_000
+)
 
 // sourceRunner is the loop of one source task: poll, transform, convert, produce asynchronously,
 // and periodically commit the offsets of records Kafka acknowledged.
@@ -64,13 +68,18 @@ func (w *Worker) StartSourceTask(id herder.TaskID, connProps, taskProps map[stri
 	}
 	opts = append(opts, kgo.AllowAutoTopicCreation(), kgo.RecordPartitioner(newSourcePartitioner()))
 	// The Java producer's defaults where franz-go's differ: no compression, and at most 32 MiB of
-	// records buffered, which is what bounds a source task's memory under back-pressure.
+	// records buffered, which is what bounds a source task's memory under back-pressure. Each
+	// record waiting for Kafka also costs its tracking (a few hundred bytes), so at most
+	// maxBufferedRecords wait: with 750-byte JDBC rows that cut the worker's peak RSS from 149 to
+	// 106 MiB and its CPU per row by a tenth (bench/jdbcsource), while 10,000 records still fill
+	// the five produce requests a broker connection may have in flight.
 	if _, ok := pprops["compression.type"]; !ok {
 		opts = append(opts, kgo.ProducerBatchCompression(kgo.NoCompression()))
 	}
 	if _, ok := pprops["buffer.memory"]; !ok {
 		opts = append(opts, kgo.MaxBufferedBytes(defaultBufferMemory))
 	}
+	opts = append(opts, kgo.MaxBufferedRecords(maxBufferedRecords))
 	if r.client, err = kgo.NewClient(opts...); err != nil {
 		return nil, fmt.Errorf("create producer: %w", err)
 	}

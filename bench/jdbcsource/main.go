@@ -161,12 +161,19 @@ func compare(o options, readers []string, runs int) error {
 	}
 	kafkaDesc := o.kafka
 	if slices.Contains(readers, "runtime") && o.kafka == "" {
-		b, err := broker.Start(broker.Options{Logger: slog.New(slog.DiscardHandler)})
+		// With a data directory, as bootstrap.servers=embedded runs it: without one the broker
+		// keeps every segment in memory, in files that grow by doubling copies.
+		dataDir, err := os.MkdirTemp("", "kconnect-bench-broker-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dataDir)
+		b, err := broker.Start(broker.Options{Logger: slog.New(slog.DiscardHandler), DataDir: dataDir})
 		if err != nil {
 			return fmt.Errorf("embedded broker: %w", err)
 		}
 		defer b.Close()
-		o.kafka, kafkaDesc = b.Addr(), "embedded broker in the parent process"
+		o.kafka, kafkaDesc = b.Addr(), "embedded broker (data dir) in the parent process"
 	}
 	all := map[string][]measurement{}
 	for i := range runs {

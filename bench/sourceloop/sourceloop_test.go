@@ -107,9 +107,10 @@ func sampleValue(b *testing.B) []byte {
 
 func bareProducer(b *testing.B, addr string, n int) float64 {
 	value := sampleValue(b)
-	// The producer settings the source loop uses by default (Kafka's: no compression, 32 MiB buffer).
+	// The producer settings the source loop uses by default: Kafka's no compression and 32 MiB
+	// buffer, and at most 10,000 records waiting.
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ProducerBatchCompression(kgo.NoCompression()),
-		kgo.MaxBufferedBytes(32<<20))
+		kgo.MaxBufferedBytes(32<<20), kgo.MaxBufferedRecords(10_000))
 	if err != nil {
 		b.Fatal(err)
 	}
