@@ -1,21 +1,25 @@
 // Command kafka measures the JDBC sink end to end from a Kafka topic, as the issue asks: upsert N
 // records of 8 columns (a share of them updates of keys written earlier) from a topic into
-// PostgreSQL through the real runtime (consumer group, JsonConverter with schemas for keys and
-// values, Put, PreCommit), against a bare program loading the same rows with COPY into a staging
-// table plus one INSERT … ON CONFLICT per batch (the baseline of ../main.go).
+// PostgreSQL or MySQL/MariaDB (-db) through the real runtime (consumer group, JsonConverter with
+// schemas for keys and values, Put, PreCommit), against a bare program loading the same rows: for
+// PostgreSQL COPY into a staging table plus one INSERT … ON CONFLICT per batch, for MySQL
+// multi-row INSERT … ON DUPLICATE KEY UPDATE statements of -chunk rows (also the sink's
+// batch.size there) per batch. The baselines are ../main.go's, from bench/internal/sinkbaseline.
 //
 // The parent process starts the embedded broker and produces the records as schema-enabled JSON
 // (untimed); then runtime and baseline runs alternate, each in a child process of its own (so its
 // CPU and peak RSS exclude the broker) and into a fresh database. The runtime run is timed from
 // StartSinkTask until the table holds the final row count and the sink's offsets table says every
-// record was written; the baseline is timed inside its
-// database calls only. Process CPU (getrusage) is read over the same spans; PostgreSQL's own CPU
-// is in neither. Peak RSS is the child's VmHWM. With -inprocess everything runs in one process and
-// the peak RSS, reset per phase (clear_refs), includes the in-memory broker holding the topic.
-// Example:
+// record was written; the baseline is timed inside its database calls only. Process CPU
+// (getrusage) is read over the same spans; the database server's own CPU is in neither. Peak RSS
+// is the child's VmHWM. With -inprocess everything runs in one process and the peak RSS, reset per
+// phase (clear_refs), includes the in-memory broker holding the topic. The admin DSN (-pg or
+// -mysql, by default the test bed's) must be able to create databases; each run makes and drops
+// its own. Examples:
 //
 //	set -a; . ~/.cache/kconnect/testenv.env; set +a
 //	go run ./bench/jdbcsink/kafka -rows 1000000 -rounds 2
+//	go run ./bench/jdbcsink/kafka -db mysql -rows 1000000 -rounds 2
 package main
 
 import (
@@ -24,10 +28,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/kconnect/kconnect/bench/internal/rowgen"
 	"log"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/exec"
 	goruntime "runtime"
@@ -36,16 +38,16 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kconnect/kconnect/bench/internal/rowgen"
+	"github.com/kconnect/kconnect/bench/internal/sinkbaseline"
 	"github.com/kconnect/kconnect/broker"
-	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/converters/jsonconverter"
+	"github.com/kconnect/kconnect/internal/gctuning"
 	"github.com/kconnect/kconnect/plugins"
 	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/herder"
@@ -53,11 +55,17 @@ import (
 )
 
 type options struct {
+	db      string // sinkbaseline.Postgres or sinkbaseline.MySQL
+	admin   string // the admin DSN of db's server
 	rows    int
 	batch   int
+	chunk   int
 	updates float64
 	seed    uint64
 }
+
+// adminFlags name each database's admin DSN flag, for handing it to the children.
+var adminFlags = map[string]string{sinkbaseline.Postgres: "pg", sinkbaseline.MySQL: "mysql"}
 
 // result is one timed run, as a child reports it.
 type result struct {
@@ -69,10 +77,14 @@ type result struct {
 }
 
 func main() {
+	gctuning.Apply() // the kconnect binary's GC policy, so the runtime runs as it does there
 	var o options
-	admin := flag.String("pg", os.Getenv("KCONNECT_TEST_POSTGRES_DSN"), "PostgreSQL admin DSN (postgres:// URL)")
+	flag.StringVar(&o.db, "db", sinkbaseline.Postgres, "database to write to: postgres or mysql")
+	pgDSN := flag.String("pg", os.Getenv("KCONNECT_TEST_POSTGRES_DSN"), "PostgreSQL admin DSN (postgres:// URL)")
+	myDSN := flag.String("mysql", os.Getenv("KCONNECT_TEST_MYSQL_DSN"), "MySQL/MariaDB admin DSN (go-sql-driver form)")
 	flag.IntVar(&o.rows, "rows", 1_000_000, "records to write")
 	flag.IntVar(&o.batch, "batch", 10_000, "records per baseline transaction (and the unit the data generator avoids repeating a key in)")
+	flag.IntVar(&o.chunk, "chunk", 1000, "MySQL rows per INSERT statement, for the baseline and the runtime's batch.size alike")
 	flag.Float64Var(&o.updates, "updates", 0.10, "share of records that update a key written by an earlier batch")
 	flag.Uint64Var(&o.seed, "seed", 1, "random seed of the data")
 	rounds := flag.Int("rounds", 2, "runtime/baseline pairs to run")
@@ -85,8 +97,16 @@ func main() {
 	roundFlag := flag.Int("round", 1, "internal: the round, for -child runtime")
 	expectedFlag := flag.Int64("expected", 0, "internal: the final row count, for -child runtime")
 	flag.Parse()
-	if *admin == "" {
-		log.Fatal("no PostgreSQL DSN: set -pg or KCONNECT_TEST_POSTGRES_DSN")
+	switch o.db {
+	case sinkbaseline.Postgres:
+		o.admin = *pgDSN
+	case sinkbaseline.MySQL:
+		o.admin = *myDSN
+	default:
+		log.Fatalf("-db %q: want postgres or mysql", o.db)
+	}
+	if o.admin == "" {
+		log.Fatalf("no %s DSN: set -pg / -mysql or the KCONNECT_TEST_* variables", o.db)
 	}
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -94,9 +114,9 @@ func main() {
 		var res result
 		switch *child {
 		case "runtime":
-			res = runtimeRun(ctx, *admin, *addr, *topicFlag, *roundFlag, *expectedFlag, o, parseProps(*props), *cpuProfile, quiet)
+			res = runtimeRun(ctx, *addr, *topicFlag, *roundFlag, *expectedFlag, o, parseProps(*props), *cpuProfile, quiet)
 		case "baseline":
-			res = baselineRun(ctx, *admin, o)
+			res = baselineRun(ctx, o)
 		default:
 			log.Fatalf("unknown -child %q", *child)
 		}
@@ -110,8 +130,8 @@ func main() {
 	topic := fmt.Sprintf("bench-jdbcsink-%d", time.Now().UnixNano())
 	start := time.Now()
 	expected := produce(ctx, brk.Addr(), topic, o)
-	fmt.Printf("%d records × 8 columns, %.0f%% updates → %d distinct keys; produced to the embedded broker in %.1fs (untimed)\n",
-		o.rows, o.updates*100, expected, time.Since(start).Seconds())
+	fmt.Printf("%d records × 8 columns, %.0f%% updates → %d distinct keys in %s; produced to the embedded broker in %.1fs (untimed)\n",
+		o.rows, o.updates*100, expected, o.db, time.Since(start).Seconds())
 	if *inProcess {
 		fmt.Printf("runtime and baseline run in this one process, alternately; peak RSS = VmHWM reset per phase (includes the in-memory broker)\n\n")
 	} else {
@@ -127,17 +147,17 @@ func main() {
 		}
 		var r, b result
 		if *inProcess {
-			r = runtimeRun(ctx, *admin, brk.Addr(), topic, round, expected, o, parseProps(*props), profile, quiet)
+			r = runtimeRun(ctx, brk.Addr(), topic, round, expected, o, parseProps(*props), profile, quiet)
 		} else {
-			r = runChild(o, "-child", "runtime", "-pg", *admin, "-addr", brk.Addr(), "-topic", topic, "-round", strconv.Itoa(round),
+			r = runChild(o, "-child", "runtime", "-addr", brk.Addr(), "-topic", topic, "-round", strconv.Itoa(round),
 				"-expected", strconv.FormatInt(expected, 10), "-props", *props, "-cpuprofile", profile)
 		}
 		rt = append(rt, r)
 		report(round, "runtime", r, o)
 		if *inProcess {
-			b = baselineRun(ctx, *admin, o)
+			b = baselineRun(ctx, o)
 		} else {
-			b = runChild(o, "-child", "baseline", "-pg", *admin)
+			b = runChild(o, "-child", "baseline")
 		}
 		base = append(base, b)
 		report(round, "baseline", b, o)
@@ -154,7 +174,8 @@ func main() {
 func runChild(o options, args ...string) result {
 	exe, err := os.Executable()
 	must(err)
-	args = append(args, "-rows", strconv.Itoa(o.rows), "-batch", strconv.Itoa(o.batch),
+	args = append(args, "-db", o.db, "-"+adminFlags[o.db], o.admin, "-chunk", strconv.Itoa(o.chunk),
+		"-rows", strconv.Itoa(o.rows), "-batch", strconv.Itoa(o.batch),
 		"-updates", strconv.FormatFloat(o.updates, 'f', -1, 64), "-seed", strconv.FormatUint(o.seed, 10))
 	cmd := exec.Command(exe, args...)
 	cmd.Stderr = os.Stderr
@@ -182,19 +203,6 @@ func parseProps(s string) map[string]string {
 	return out
 }
 
-var (
-	keySchema   = connect.StructBuilder().Name("bench.Key").Field("id", connect.Int64Schema).MustBuild()
-	valueSchema = connect.StructBuilder().Name("bench.Value").
-			Field("id", connect.Int64Schema).
-			Field("name", connect.StringSchema).
-			Field("email", connect.StringSchema).
-			Field("qty", connect.Int32Schema).
-			Field("price", connect.Float64Schema).
-			Field("score", connect.Float64Schema).
-			Field("active", connect.BooleanSchema).
-			Field("created", connect.TimestampSchema().MustBuild()).MustBuild()
-)
-
 // produce writes the generator's records to a new one-partition topic as schema-enabled JSON and
 // returns the number of distinct keys among them.
 func produce(ctx context.Context, addr, topic string, o options) int64 {
@@ -218,20 +226,10 @@ func produce(ctx context.Context, addr, topic string, o options) int64 {
 	g := rowgen.New(o.rows, o.batch, o.updates, o.seed)
 	for rows := g.Batch(); rows != nil; rows = g.Batch() {
 		for _, r := range rows {
-			v := connect.NewStruct(valueSchema)
-			v.SetAt(0, r.ID)
-			v.SetAt(1, r.Name)
-			v.SetAt(2, r.Email)
-			v.SetAt(3, r.Qty)
-			v.SetAt(4, r.Price)
-			v.SetAt(5, r.Score)
-			v.SetAt(6, r.Active)
-			v.SetAt(7, r.Created)
-			k := connect.NewStruct(keySchema)
-			k.SetAt(0, r.ID)
-			kb, err := conv.FromConnectData(topic, keySchema, k)
+			k, v := sinkbaseline.Record(r)
+			kb, err := conv.FromConnectData(topic, sinkbaseline.KeySchema, k)
 			must(err)
-			vb, err := conv.FromConnectData(topic, valueSchema, v)
+			vb, err := conv.FromConnectData(topic, sinkbaseline.ValueSchema, v)
 			must(err)
 			cl.Produce(ctx, &kgo.Record{Topic: topic, Key: kb, Value: vb}, onDone)
 		}
@@ -245,21 +243,15 @@ func produce(ctx context.Context, addr, topic string, o options) int64 {
 	return g.IDs()
 }
 
-const pgDDL = `CREATE TABLE "bench" ("id" BIGINT PRIMARY KEY, "name" TEXT NOT NULL, "email" TEXT NOT NULL, "qty" INT NOT NULL,
-	"price" DOUBLE PRECISION NOT NULL, "score" DOUBLE PRECISION NOT NULL, "active" BOOLEAN NOT NULL, "created" TIMESTAMP NOT NULL)`
-
-var columns = []string{"id", "name", "email", "qty", "price", "score", "active", "created"}
-
 // runtimeRun runs the sink through the worker into a fresh database until every record is in.
-func runtimeRun(ctx context.Context, admin, addr, topic string, round int, expected int64, o options,
+func runtimeRun(ctx context.Context, addr, topic string, round int, expected int64, o options,
 	extra map[string]string, profile string, log *slog.Logger) result {
-	dsn, drop := createDatabase(ctx, admin)
+	dsn, drop := createDatabase(ctx, o)
 	defer drop()
-	conn, err := pgx.Connect(ctx, dsn)
+	conn, err := sinkbaseline.Connect(ctx, o.db, dsn)
 	must(err)
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, pgDDL) // the same table as the baseline's, not auto.create
-	must(err)
+	defer conn.Close()
+	must(conn.CreateTable(ctx)) // the same table as the baseline's, not auto.create
 
 	dir, err := os.MkdirTemp("", "kc-bench-jdbcsink-kafka")
 	must(err)
@@ -280,10 +272,13 @@ func runtimeRun(ctx context.Context, admin, addr, topic string, round int, expec
 	name := fmt.Sprintf("bench-jdbcsink-%d", round) // a new consumer group each round
 	connProps := map[string]string{
 		"name": name, "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": "1",
-		"topics": topic, "connection.url": dsn, "table.name.format": "bench",
+		"topics": topic, "connection.url": dsn, "table.name.format": sinkbaseline.Table,
 		"pk.mode": "record_key", "insert.mode": "upsert",
 		"key.converter": "org.apache.kafka.connect.json.JsonConverter", "key.converter.schemas.enable": "true",
 		"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "true",
+	}
+	if o.db == sinkbaseline.MySQL {
+		connProps["batch.size"] = strconv.Itoa(o.chunk) // the baseline's statement size
 	}
 	for k, v := range extra {
 		connProps[k] = v
@@ -309,7 +304,11 @@ func runtimeRun(ctx context.Context, admin, addr, topic string, round int, expec
 		defer f.Close()
 		must(pprof.StartCPUProfile(f))
 	}
-	cpu0 := cpuTime()
+	// The offsets table holds the next offset to consume; it reaching N means every record is
+	// committed, count(*) checks the rows did land.
+	progress := fmt.Sprintf("SELECT (SELECT count(*) FROM %s), COALESCE((SELECT max(%s) FROM %s), -1)",
+		conn.Quote(sinkbaseline.Table), conn.Quote("kafka_offset"), conn.Quote("kconnect_offsets"))
+	cpu0 := sinkbaseline.CPUTime()
 	start := time.Now()
 	task, err := w.StartSinkTask(herder.TaskID{Connector: name}, connProps, taskProps, listener)
 	must(err)
@@ -321,17 +320,14 @@ func runtimeRun(ctx context.Context, admin, addr, topic string, round int, expec
 			os.Exit(1)
 		default:
 		}
-		// The offsets table holds the next offset to consume; it reaching N means every record
-		// is committed, count(*) checks the rows did land.
-		err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM "bench"),
-			COALESCE((SELECT max("kafka_offset") FROM "kconnect_offsets"), -1)`).Scan(&count, &next)
+		err := conn.QueryRow(ctx, progress, &count, &next)
 		if err == nil && count >= expected && next >= int64(o.rows) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
-	cpu := cpuTime() - cpu0
+	cpu := sinkbaseline.CPUTime() - cpu0
 	if profile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -342,68 +338,28 @@ func runtimeRun(ctx context.Context, admin, addr, topic string, round int, expec
 	return res
 }
 
-// baselineRun loads the same rows with COPY into a staging table plus one INSERT … ON CONFLICT
-// per batch; only the database calls are timed, as in ../main.go.
-func baselineRun(ctx context.Context, admin string, o options) result {
-	dsn, drop := createDatabase(ctx, admin)
+// baselineRun loads the same rows with the bare program of o.db into a fresh database; only its
+// database calls are timed, as in ../main.go.
+func baselineRun(ctx context.Context, o options) result {
+	dsn, drop := createDatabase(ctx, o)
 	defer drop()
-	conn, err := pgx.Connect(ctx, dsn)
+	conn, err := sinkbaseline.Connect(ctx, o.db, dsn)
 	must(err)
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, pgDDL)
-	must(err)
-	_, err = conn.Exec(ctx, `CREATE TEMP TABLE "stage" ON COMMIT DELETE ROWS AS SELECT * FROM "bench" WITH NO DATA`)
-	must(err)
-	var sets []string
-	for _, c := range columns[1:] {
-		sets = append(sets, fmt.Sprintf(`%q = EXCLUDED.%q`, c, c))
-	}
-	merge := `INSERT INTO "bench" SELECT * FROM "stage" ON CONFLICT ("id") DO UPDATE SET ` + strings.Join(sets, ", ")
+	defer conn.Close()
+	must(conn.CreateTable(ctx))
 	startKB := resetPeak()
-	g := rowgen.New(o.rows, o.batch, o.updates, o.seed)
-	var elapsed, cpu time.Duration
-	for rows := g.Batch(); rows != nil; rows = g.Batch() {
-		values := make([][]any, len(rows))
-		for i, r := range rows {
-			values[i] = []any{r.ID, r.Name, r.Email, r.Qty, r.Price, r.Score, r.Active, r.Created}
-		}
-		cpu0 := cpuTime()
-		start := time.Now()
-		tx, err := conn.Begin(ctx)
-		must(err)
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{"stage"}, columns, pgx.CopyFromRows(values))
-		must(err)
-		_, err = tx.Exec(ctx, merge)
-		must(err)
-		must(tx.Commit(ctx))
-		elapsed += time.Since(start)
-		cpu += cpuTime() - cpu0
-	}
-	var count int64
-	must(conn.QueryRow(ctx, `SELECT count(*) FROM "bench"`).Scan(&count))
-	return result{Seconds: elapsed.Seconds(), CPU: cpu, RSSKB: peakKB(), StartKB: startKB, Count: count}
+	spent, err := conn.Load(ctx, rowgen.New(o.rows, o.batch, o.updates, o.seed), o.chunk)
+	must(err)
+	count, err := conn.CountRows(ctx)
+	must(err)
+	return result{Seconds: spent.Wall.Seconds(), CPU: spent.CPU, RSSKB: peakKB(), StartKB: startKB, Count: count}
 }
 
-// createDatabase makes a database for one run and returns its DSN and a function dropping it.
-func createDatabase(ctx context.Context, admin string) (string, func()) {
-	conn, err := pgx.Connect(ctx, admin)
+// createDatabase makes a fresh database for one run, so no run sees another's rows or offsets.
+func createDatabase(ctx context.Context, o options) (string, func()) {
+	dsn, drop, err := sinkbaseline.CreateDatabase(ctx, o.db, o.admin, "kc_bench_jdbcsink_kafka")
 	must(err)
-	name := fmt.Sprintf("kc_bench_jdbcsink_kafka_%d", time.Now().UnixNano())
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
-	must(err)
-	u, err := url.Parse(admin)
-	must(err)
-	u.Path = "/" + name
-	return u.String(), func() {
-		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-		conn.Close(ctx)
-	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	must(syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return dsn, drop
 }
 
 // resetPeak returns memory left by earlier phases to the OS and resets VmHWM to the current RSS
