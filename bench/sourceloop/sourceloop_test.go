@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -37,7 +36,6 @@ const recordSize = 1024
 // CPU time per record of each (process CPU, which other load on a shared machine distorts less
 // than wall time).
 func BenchmarkSourceLoop(b *testing.B) {
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	gctuning.Apply() // the kconnect binary's GC policy, for both phases
 	log := slog.New(slog.DiscardHandler)
 	// With a data directory, as `bootstrap.servers=embedded` runs it in a worker. Without one kfake

@@ -2,9 +2,31 @@ package gctuning
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 )
+
+func TestPercentFor(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		live uint64
+		want int
+	}{
+		{0, MaxPercent},
+		{10 * mib, 300},  // headroom 30 MiB
+		{42 * mib, 300},  // headroom 126 MiB
+		{64 * mib, 200},  // headroom capped at 128 MiB
+		{100 * mib, 128}, // 128 MiB on 100
+		{128 * mib, 100},
+		{1024 * mib, 100}, // never below GOGC's default
+	} {
+		if got := PercentFor(tc.live); got != tc.want {
+			t.Errorf("PercentFor(%d MiB) = %d, want %d", tc.live/mib, got, tc.want)
+		}
+	}
+}
 
 func TestApplyRespectsGOGC(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
@@ -12,21 +34,38 @@ func TestApplyRespectsGOGC(t *testing.T) {
 	t.Setenv("GOGC", "50")
 	debug.SetGCPercent(50)
 	Apply()
+	runtime.GC()
 	if got := debug.SetGCPercent(50); got != 50 {
 		t.Errorf("with GOGC=50 set, Apply changed the percent to %d", got)
 	}
 }
 
-func TestApplySetsPercent(t *testing.T) {
+// TestApplyFollowsTheLiveHeap checks the policy end to end: a small heap runs at MaxPercent, and a
+// live heap past the headroom cap brings the percent down after the next collections.
+func TestApplyFollowsTheLiveHeap(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 
 	t.Setenv("GOGC", "") // restores the variable afterwards
 	if err := os.Unsetenv("GOGC"); err != nil {
 		t.Fatal(err)
 	}
-	debug.SetGCPercent(100)
 	Apply()
-	if got := debug.SetGCPercent(100); got != Percent {
-		t.Errorf("without GOGC, Apply set the percent to %d, want %d", got, Percent)
+	percent := func() int { p := debug.SetGCPercent(-1); debug.SetGCPercent(p); return p }
+	runtime.GC()
+	if got := percent(); got != MaxPercent {
+		t.Fatalf("small heap: GOGC %d, want %d", got, MaxPercent)
 	}
+	live := make([][]byte, 300)
+	for i := range live {
+		live[i] = make([]byte, 1<<20)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for percent() > 150 && time.Now().Before(deadline) {
+		runtime.GC() // the cleanup that adjusts runs after a cycle, on another goroutine
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := percent(); got > 150 {
+		t.Fatalf("with %d MiB live: GOGC %d, want it near %d", len(live), got, minPercent)
+	}
+	runtime.KeepAlive(live)
 }
