@@ -632,15 +632,17 @@ func appendString(dst []byte, s string) []byte {
 		for i+8 <= len(s) && !needsEscape8(load64(s[i:])) {
 			i += 8
 		}
+		// Then byte by byte, in a loop of its own: short strings (names, codes) and the tails of
+		// long ones are mostly plain, and going back to the word loops for every byte cost more
+		// than the bytes.
+		for i < len(s) && plainByte[s[i]] {
+			i++
+		}
 		if i >= len(s) {
 			break
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -682,6 +684,14 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+// plainByte marks the bytes appendString copies as they are: ASCII from 0x20, except '"' and '\\'.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func appendEscapedUnit(dst []byte, u rune) []byte {
 	return append(dst, '\\', 'u', hexDigits[u>>12&0xF], hexDigits[u>>8&0xF], hexDigits[u>>4&0xF], hexDigits[u&0xF])

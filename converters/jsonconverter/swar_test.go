@@ -52,3 +52,12 @@ func TestNeedsEscapeRandomWords(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainByteMatchesByteRule(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
+		if plainByte[c] != want {
+			t.Errorf("plainByte[%#x] = %v, want %v", c, plainByte[c], want)
+		}
+	}
+}
