@@ -598,15 +598,18 @@ func plainBits(x uint64) uint64 {
 	return notControl & notQuote & notBackslash & ^x & hi
 }
 
+// allPlain is what plainBits returns for eight plain bytes.
+const allPlain = 0x8080808080808080
+
 // needsEscape8 reports whether any of the eight bytes in x needs escaping.
-func needsEscape8(x uint64) bool { return plainBits(x) != 0x8080808080808080 }
+func needsEscape8(x uint64) bool { return plainBits(x) != allPlain }
 
 // needsEscape32 reports whether any of the first 32 bytes of s needs escaping. Testing four
 // words with one branch scans long plain strings faster than word by word.
 func needsEscape32(s string) bool {
 	_ = s[31]
 	return plainBits(load64(s))&plainBits(load64(s[8:]))&
-		plainBits(load64(s[16:]))&plainBits(load64(s[24:])) != 0x8080808080808080
+		plainBits(load64(s[16:]))&plainBits(load64(s[24:])) != allPlain
 }
 
 // load64 reads the first eight bytes of s little-endian. Indexing a fresh slice with constants
