@@ -257,11 +257,17 @@ func (e *encoder) stringMap(valSchema *connect.Schema, m map[string]any) error {
 	for k := range m {
 		keys = append(keys, k)
 	}
+	return e.sortedMembers(keys, valSchema, func(k string) any { return m[k] })
+}
+
+// sortedMembers writes a string-keyed map as a JSON object with its members in key order, and
+// gives keys (from pushStrKeys) back.
+func (e *encoder) sortedMembers(keys []string, valSchema *connect.Schema, value func(k string) any) error {
 	slices.Sort(keys)
 	e.buf = append(e.buf, '{')
 	var err error
 	for i, k := range keys {
-		if err = e.member(i, k, valSchema, m[k]); err != nil {
+		if err = e.member(i, k, valSchema, value(k)); err != nil {
 			break
 		}
 	}
@@ -283,20 +289,7 @@ func (e *encoder) anyStringMap(valSchema *connect.Schema, m map[any]any) error {
 		}
 		keys = append(keys, ks)
 	}
-	slices.Sort(keys)
-	e.buf = append(e.buf, '{')
-	var err error
-	for i, k := range keys {
-		if err = e.member(i, k, valSchema, m[k]); err != nil {
-			break
-		}
-	}
-	e.popStrKeys(keys)
-	if err != nil {
-		return err
-	}
-	e.buf = append(e.buf, '}')
-	return nil
+	return e.sortedMembers(keys, valSchema, func(k string) any { return m[k] })
 }
 
 // member writes the i-th member "k":v of an object.

@@ -34,38 +34,36 @@ func TestApplyRespectsGOGC(t *testing.T) {
 	t.Setenv("GOGC", "50")
 	debug.SetGCPercent(50)
 	Apply()
-	runtime.GC()
 	if got := debug.SetGCPercent(50); got != 50 {
 		t.Errorf("with GOGC=50 set, Apply changed the percent to %d", got)
 	}
 }
 
 // TestApplyFollowsTheLiveHeap checks the policy end to end: a small heap runs at MaxPercent, and a
-// live heap past the headroom cap brings the percent down after the next collections.
+// live heap past the headroom cap brings the percent down after the next collections. The tuner
+// adjusts on another goroutine after a cycle, so each state is awaited.
 func TestApplyFollowsTheLiveHeap(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
-
 	t.Setenv("GOGC", "") // restores the variable afterwards
 	if err := os.Unsetenv("GOGC"); err != nil {
 		t.Fatal(err)
 	}
 	Apply()
 	percent := func() int { p := debug.SetGCPercent(-1); debug.SetGCPercent(p); return p }
-	runtime.GC()
-	if got := percent(); got != MaxPercent {
-		t.Fatalf("small heap: GOGC %d, want %d", got, MaxPercent)
+	await := func(what string, ok func(int) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !ok(percent()); {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: GOGC stayed at %d", what, percent())
+			}
+			runtime.GC()
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
+	await("small heap, want MaxPercent", func(p int) bool { return p == MaxPercent })
 	live := make([][]byte, 300)
 	for i := range live {
 		live[i] = make([]byte, 1<<20)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for percent() > 150 && time.Now().Before(deadline) {
-		runtime.GC() // the cleanup that adjusts runs after a cycle, on another goroutine
-		time.Sleep(10 * time.Millisecond)
-	}
-	if got := percent(); got > 150 {
-		t.Fatalf("with %d MiB live: GOGC %d, want it near %d", len(live), got, minPercent)
-	}
+	await("300 MiB live, want near minPercent", func(p int) bool { return p <= 150 })
 	runtime.KeepAlive(live)
 }
