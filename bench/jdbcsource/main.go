@@ -17,6 +17,12 @@
 //   - runtime: the worker end to end, as the kconnect binary runs it (runtime.Worker and the
 //     standalone herder, which starts the connector and its task): incrementing mode, the JSON
 //     converter, the asynchronous producer, offset commits, until every row is in the Kafka topic.
+//   - produce: no database and no conversion, only Kafka: a bare franz-go producer, with the
+//     runtime's producer settings, sends one row's JSON (as the runtime serializes it) as many
+//     times as there are rows to the same broker.
+//   - bare+produce: the bare read, sending that same JSON for every row it reads. This is the
+//     fastest any program can copy the table into this broker with these libraries, doing no
+//     conversion at all, so its ratio to the bare read bounds the runtime's.
 //
 // Kafka is an embedded broker in this (parent) process, so the child's CPU and RSS are the
 // worker's own, or the broker named by -kafka. The DSN defaults to KCONNECT_TEST_POSTGRES_DSN.
@@ -36,6 +42,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -85,9 +92,9 @@ func main() {
 	flag.StringVar(&o.kafka, "kafka", "", "Kafka bootstrap servers for the runtime reader; empty starts an embedded broker in this process")
 	flag.BoolVar(&o.schemas, "schemas", true, "value.converter.schemas.enable for task+json and runtime (JsonConverter's default is true)")
 	flag.StringVar(&o.topicPrefix, "topic-prefix", "", "internal: topic.prefix of the runtime reader")
-	readers := flag.String("readers", "bare,runtime", "comma-separated readers to compare: bare, task, task+json, runtime")
+	readers := flag.String("readers", "bare,runtime", "comma-separated readers to compare: bare, task, task+json, runtime, produce, bare+produce")
 	runs := flag.Int("runs", 3, "how many times each reader runs, alternating; medians are reported")
-	role := flag.String("run", "", "run one reader in this process (bare, task, task+json or runtime) and print its result as JSON")
+	role := flag.String("run", "", "run one reader in this process (bare, task, task+json, runtime, produce or bare+produce) and print its result as JSON")
 	profile := flag.String("cpuprofile", "", "with -run, write a CPU profile of the reader to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "with -run runtime, write a heap profile to this file when half the rows are in Kafka")
 	flag.Parse()
@@ -130,7 +137,7 @@ func fatal(err error) {
 func runReader(role string, o options) (result, error) {
 	switch role {
 	case "bare":
-		return bare(context.Background(), o)
+		return bare(context.Background(), o, nil)
 	case "task", "task+json":
 		return task(o, role == "task+json")
 	case "runtime":
@@ -138,8 +145,13 @@ func runReader(role string, o options) (result, error) {
 			return result{}, fmt.Errorf("-run runtime needs -kafka (the parent passes its embedded broker)")
 		}
 		return worker(o)
+	case "produce", "bare+produce":
+		if o.kafka == "" {
+			return result{}, fmt.Errorf("-run %s needs -kafka (the parent passes its embedded broker)", role)
+		}
+		return produce(o, role == "bare+produce")
 	}
-	return result{}, fmt.Errorf("-run %q: want bare, task, task+json or runtime", role)
+	return result{}, fmt.Errorf("-run %q: want bare, task, task+json, runtime, produce or bare+produce", role)
 }
 
 // measurement is one child run as the parent saw it.
@@ -152,7 +164,7 @@ type measurement struct {
 func compare(o options, readers []string, runs int) error {
 	ctx := context.Background()
 	for _, r := range readers {
-		if !slices.Contains([]string{"bare", "task", "task+json", "runtime"}, r) {
+		if !slices.Contains([]string{"bare", "task", "task+json", "runtime", "produce", "bare+produce"}, r) {
 			return fmt.Errorf("-readers: unknown reader %q", r)
 		}
 	}
@@ -160,7 +172,7 @@ func compare(o options, readers []string, runs int) error {
 		return fmt.Errorf("loading %s: %w", o.table, err)
 	}
 	kafkaDesc := o.kafka
-	if slices.Contains(readers, "runtime") && o.kafka == "" {
+	if slices.ContainsFunc(readers, usesKafka) && o.kafka == "" {
 		// With a data directory, as bootstrap.servers=embedded runs it: without one the broker
 		// keeps every segment in memory, in files that grow by doubling copies.
 		dataDir, err := os.MkdirTemp("", "kconnect-bench-broker-")
@@ -221,7 +233,7 @@ func measureOnce(ctx context.Context, role string, o options) (measurement, erro
 	}
 	args := []string{"-run", role, "-dsn", o.dsn, "-table", o.table, "-rows", strconv.FormatInt(o.rows, 10),
 		"-batch", strconv.Itoa(o.batch), "-schemas=" + strconv.FormatBool(o.schemas)}
-	if role == "runtime" {
+	if usesKafka(role) {
 		prefix := fmt.Sprintf("bench-%d-", time.Now().UnixNano())
 		topic := prefix + o.table
 		if err := createTopic(ctx, o.kafka, topic); err != nil {
@@ -366,7 +378,8 @@ func load(ctx context.Context, dsn, table string, rows int64) error {
 
 // bare reads the rows the way a hand-written pgx program would: the task's query, the same
 // bound, typed scans, rows counted in batches of the same size.
-func bare(ctx context.Context, o options) (result, error) {
+// bare reads the rows with pgx, calling onRow (if not nil) after each.
+func bare(ctx context.Context, o options, onRow func()) (result, error) {
 	start := time.Now()
 	conn, err := pgx.Connect(ctx, o.dsn)
 	if err != nil {
@@ -395,6 +408,9 @@ func bare(ctx context.Context, o options) (result, error) {
 			return result{}, err
 		}
 		n++
+		if onRow != nil {
+			onRow()
+		}
 		if inBatch++; inBatch == o.batch {
 			batches++
 			inBatch = 0
@@ -558,4 +574,79 @@ func writeHeapProfile(path string) error {
 		return fmt.Errorf("heap profile: %w", err)
 	}
 	return f.Close()
+}
+
+// usesKafka reports whether a reader writes to Kafka.
+func usesKafka(reader string) bool {
+	return reader == "runtime" || reader == "produce" || reader == "bare+produce"
+}
+
+// produce sends o.rows copies of the first row's JSON, serialized as the runtime does, to the
+// topic the runtime reader would write, with the runtime's producer settings, and waits until
+// Kafka acknowledged them all. With read, it sends one for each row the bare read reads.
+func produce(o options, read bool) (result, error) {
+	recs, err := firstBatch(o)
+	if err != nil {
+		return result{}, err
+	}
+	conv := jsonconverter.New()
+	if err := conv.Configure(map[string]string{"schemas.enable": strconv.FormatBool(o.schemas)}, false); err != nil {
+		return result{}, err
+	}
+	value, err := conv.FromConnectData(recs[0].Topic, recs[0].ValueSchema, recs[0].Value)
+	if err != nil {
+		return result{}, err
+	}
+	// runtime/source.go's defaults: no compression, a 32 MiB buffer, at most 10,000 records waiting.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(o.kafka, ",")...),
+		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedBytes(32<<20), kgo.MaxBufferedRecords(10_000))
+	if err != nil {
+		return result{}, err
+	}
+	defer cl.Close()
+	topic := o.topicPrefix + o.table
+	ctx := context.Background()
+	var failed atomic.Pointer[error]
+	send := func() {
+		cl.Produce(ctx, &kgo.Record{Topic: topic, Value: value}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				failed.CompareAndSwap(nil, &err)
+			}
+		})
+	}
+	start := time.Now()
+	if read {
+		if _, err := bare(ctx, o, send); err != nil {
+			return result{}, err
+		}
+	} else {
+		for range o.rows {
+			send()
+		}
+	}
+	if err := cl.Flush(ctx); err != nil {
+		return result{}, err
+	}
+	if err := failed.Load(); err != nil {
+		return result{}, *err
+	}
+	return result{Rows: o.rows, Seconds: time.Since(start).Seconds()}, nil
+}
+
+// firstBatch reads the first batch of the table with the source task.
+func firstBatch(o options) ([]connect.SourceRecord, error) {
+	props := connectorProps(o)
+	props["tables"] = `"public".` + pgx.Identifier{o.table}.Sanitize()
+	props["tables.fetched"] = "true"
+	t := &source.Task{}
+	if err := t.Start(taskContext{log: slog.New(slog.DiscardHandler)}, props); err != nil {
+		return nil, err
+	}
+	defer t.Stop()
+	for {
+		recs, err := t.Poll(context.Background())
+		if err != nil || len(recs) > 0 {
+			return recs, err
+		}
+	}
 }
