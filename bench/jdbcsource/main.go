@@ -377,8 +377,8 @@ func load(ctx context.Context, dsn, table string, rows int64) error {
 }
 
 // bare reads the rows the way a hand-written pgx program would: the task's query, the same
-// bound, typed scans, rows counted in batches of the same size.
-// bare reads the rows with pgx, calling onRow (if not nil) after each.
+// bound, typed scans, rows counted in batches of the same size. It calls onRow, if not nil,
+// after each row.
 func bare(ctx context.Context, o options, onRow func()) (result, error) {
 	start := time.Now()
 	conn, err := pgx.Connect(ctx, o.dsn)
