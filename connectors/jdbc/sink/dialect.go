@@ -89,3 +89,24 @@ func (e *RecordError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *RecordError) Unwrap() error { return e.Err }
+
+// offsetRows is what scanOffsets needs of a result set; database/sql's and pgx's rows both have it.
+type offsetRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// scanOffsets reads (topic, partition, offset) rows of the offsets table. The caller closes rows.
+func scanOffsets(rows offsetRows) (map[connect.TopicPartition]int64, error) {
+	out := map[connect.TopicPartition]int64{}
+	for rows.Next() {
+		var tp connect.TopicPartition
+		var off int64
+		if err := rows.Scan(&tp.Topic, &tp.Partition, &off); err != nil {
+			return nil, err
+		}
+		out[tp] = off
+	}
+	return out, rows.Err()
+}

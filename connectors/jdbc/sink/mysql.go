@@ -534,21 +534,8 @@ func (m *mysqlDialect) readOffsets(ctx context.Context, table tableID, connector
 	if err != nil {
 		return nil, err
 	}
-	return scanMyOffsets(rows)
-}
-
-func scanMyOffsets(rows *sql.Rows) (map[connect.TopicPartition]int64, error) {
 	defer rows.Close()
-	out := map[connect.TopicPartition]int64{}
-	for rows.Next() {
-		var tp connect.TopicPartition
-		var off int64
-		if err := rows.Scan(&tp.Topic, &tp.Partition, &off); err != nil {
-			return nil, err
-		}
-		out[tp] = off
-	}
-	return out, rows.Err()
+	return scanOffsets(rows)
 }
 
 func (m *mysqlDialect) lockOffsets(ctx context.Context, table tableID, connector string, tps []connect.TopicPartition) (map[connect.TopicPartition]int64, error) {
@@ -581,7 +568,8 @@ func (m *mysqlDialect) lockOffsets(ctx context.Context, table tableID, connector
 	if err != nil {
 		return nil, err
 	}
-	return scanMyOffsets(rows)
+	defer rows.Close()
+	return scanOffsets(rows)
 }
 
 func (m *mysqlDialect) storeOffsets(ctx context.Context, table tableID, connector string, offsets map[connect.TopicPartition]int64) error {

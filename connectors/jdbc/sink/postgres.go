@@ -552,21 +552,8 @@ func (p *postgres) readOffsets(ctx context.Context, table tableID, connector str
 	if err != nil {
 		return nil, err
 	}
-	return scanOffsets(rows)
-}
-
-func scanOffsets(rows pgx.Rows) (map[connect.TopicPartition]int64, error) {
 	defer rows.Close()
-	out := map[connect.TopicPartition]int64{}
-	for rows.Next() {
-		var tp connect.TopicPartition
-		var off int64
-		if err := rows.Scan(&tp.Topic, &tp.Partition, &off); err != nil {
-			return nil, err
-		}
-		out[tp] = off
-	}
-	return out, rows.Err()
+	return scanOffsets(rows)
 }
 
 func (p *postgres) lockOffsets(ctx context.Context, table tableID, connector string, tps []connect.TopicPartition) (map[connect.TopicPartition]int64, error) {
@@ -583,6 +570,7 @@ func (p *postgres) lockOffsets(ctx context.Context, table tableID, connector str
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
 	return scanOffsets(rows)
 }
 

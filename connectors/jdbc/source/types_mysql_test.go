@@ -75,26 +75,7 @@ func TestMySQLTypesMapToConnectSchemasAndValues(t *testing.T) {
 	if schema.Name != "all_types" {
 		t.Fatalf("value schema named %q, want all_types", schema.Name)
 	}
-	for _, c := range cases {
-		f := schema.Field(c.col)
-		if f == nil {
-			t.Errorf("%s (%s): no field", c.col, c.sqlType)
-			continue
-		}
-		if !f.Schema.Equal(c.schema) {
-			t.Errorf("%s (%s): schema %s %v, want %s %v", c.col, c.sqlType, f.Schema, f.Schema.Parameters, c.schema, c.schema.Parameters)
-		}
-		got := field(recs[0], c.col)
-		if !connect.ValuesEqual(got, c.want) {
-			t.Errorf("%s (%s): value %#v, want %#v", c.col, c.sqlType, got, c.want)
-		}
-		if err := connect.Validate(f.Schema, got); err != nil {
-			t.Errorf("%s (%s): value does not validate: %v", c.col, c.sqlType, err)
-		}
-		if null := field(recs[1], c.col); c.schema.Optional && null != nil {
-			t.Errorf("%s (%s): NULL read as %#v", c.col, c.sqlType, null)
-		}
-	}
+	checkTypeCases(t, cases, recs[0], recs[1])
 }
 
 func TestMySQLUnconvertibleValueFailsTheTaskNamingTableColumnAndType(t *testing.T) {

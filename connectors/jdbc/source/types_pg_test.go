@@ -21,6 +21,33 @@ type pgTypeCase struct {
 	pgText bool
 }
 
+// checkTypeCases checks each case's field schema and its value in withValues, and that the
+// optional ones read NULL in withNulls.
+func checkTypeCases(t *testing.T, cases []pgTypeCase, withValues, withNulls connect.SourceRecord) {
+	t.Helper()
+	schema := withValues.ValueSchema
+	for _, c := range cases {
+		f := schema.Field(c.col)
+		if f == nil {
+			t.Errorf("%s (%s): no field", c.col, c.sqlType)
+			continue
+		}
+		if !f.Schema.Equal(c.schema) {
+			t.Errorf("%s (%s): schema %s %v, want %s %v", c.col, c.sqlType, f.Schema, f.Schema.Parameters, c.schema, c.schema.Parameters)
+		}
+		got := field(withValues, c.col)
+		if !connect.ValuesEqual(got, c.want) {
+			t.Errorf("%s (%s): value %#v, want %#v", c.col, c.sqlType, got, c.want)
+		}
+		if err := connect.Validate(f.Schema, got); err != nil {
+			t.Errorf("%s (%s): value does not validate: %v", c.col, c.sqlType, err)
+		}
+		if null := field(withNulls, c.col); c.schema.Optional && null != nil {
+			t.Errorf("%s (%s): NULL read as %#v", c.col, c.sqlType, null)
+		}
+	}
+}
+
 func days(y int, m time.Month, d int) time.Time {
 	return connect.DaysToDate(int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400))
 }
@@ -111,26 +138,7 @@ func TestPostgresTypesMapToConnectSchemasAndValues(t *testing.T) {
 	if f := schema.Field("id"); f == nil || !f.Schema.Equal(connect.Int32Schema) {
 		t.Errorf("id field schema = %v, want required int32 (serial primary key)", f)
 	}
-	for _, c := range cases {
-		f := schema.Field(c.col)
-		if f == nil {
-			t.Errorf("%s (%s): no field", c.col, c.sqlType)
-			continue
-		}
-		if !f.Schema.Equal(c.schema) {
-			t.Errorf("%s (%s): schema %s %v, want %s %v", c.col, c.sqlType, f.Schema, f.Schema.Parameters, c.schema, c.schema.Parameters)
-		}
-		got := field(recs[0], c.col)
-		if !connect.ValuesEqual(got, c.want) {
-			t.Errorf("%s (%s): value %#v, want %#v", c.col, c.sqlType, got, c.want)
-		}
-		if err := connect.Validate(f.Schema, got); err != nil {
-			t.Errorf("%s (%s): value does not validate: %v", c.col, c.sqlType, err)
-		}
-		if null := field(recs[1], c.col); c.schema.Optional && null != nil {
-			t.Errorf("%s (%s): NULL read as %#v", c.col, c.sqlType, null)
-		}
-	}
+	checkTypeCases(t, cases, recs[0], recs[1])
 }
 
 func TestPostgresTimestampWithoutZoneIsReadInDBTimezone(t *testing.T) {
