@@ -32,7 +32,7 @@ FUZZTIME ?= 15s
 # any KCONNECT_TEST_* set by the caller).
 LOAD_TESTENV := set -a; . '$(TESTENV_FILE)'; set +a
 
-.PHONY: build test test-kafka testenv testenv-stop lint compose-check fuzz bench
+.PHONY: build test test-kafka testenv testenv-stop lint compose-check fuzz bench stress-cdc
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/kconnect ./cmd/kconnect
@@ -74,6 +74,17 @@ fuzz:
 		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
 		$(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) "$$pkg"; \
 	done
+
+# The CDC snapshot-to-stream hand-off under random writers and pauses, then under kill -9 of the
+# worker, for STRESS_ROUNDS rounds each (make test runs a few); a failing round prints the seed that
+# replays it (KCONNECT_CDC_STRESS_SEED=... KCONNECT_CDC_STRESS_ROUNDS=1).
+STRESS_ROUNDS ?= 300
+STRESS_KILL_ROUNDS ?= 20
+stress-cdc: testenv
+	$(LOAD_TESTENV); KCONNECT_CDC_STRESS_ROUNDS=$(STRESS_ROUNDS) $(GO) test -count=1 -timeout 120m \
+		-run '^TestSnapshotHandoffStress$$' ./connectors/postgres/
+	$(LOAD_TESTENV); KCONNECT_CDC_STRESS_ROUNDS=$(STRESS_KILL_ROUNDS) $(GO) test -count=1 -timeout 120m \
+		-run '^TestWorkerKill9HandoffStress$$' ./connectors/postgres/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(GOTESTFLAGS) ./...

@@ -129,6 +129,9 @@ provision_postgres() {
 		apt_install postgresql
 		ver="$(pg_version)" || die "PostgreSQL installed but no server binary under /usr/lib/postgresql"
 	fi
+	# gdb stops a walsender inside a PostgreSQL race in the CDC hand-off test
+	# (connectors/postgres/slotwindow_test.go).
+	command -v gdb >/dev/null || apt_install gdb
 	local conf="/etc/postgresql/$ver/$PG_CLUSTER"
 	if [[ ! -f $conf/postgresql.conf ]]; then
 		log "creating PostgreSQL $ver cluster $PG_CLUSTER on port $PG_PORT"

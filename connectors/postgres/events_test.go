@@ -207,9 +207,11 @@ func TestReplicaIdentityFullAndPrimaryKeyChange(t *testing.T) {
 // waitForSlot waits until the task created its slot, so changes made afterwards are captured.
 func waitForSlot(t *testing.T, pg *pgEnv, slot string) {
 	t.Helper()
-	waitFor(t, "replication slot "+slot, 30*time.Second, func() bool {
+	// A slot being created is active before it is consistent (it waits for every transaction running
+	// in the cluster to end); changes committed before that are not streamed.
+	waitFor(t, "replication slot "+slot, 60*time.Second, func() bool {
 		var n int
-		_ = pg.conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", slot).Scan(&n)
+		_ = pg.conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active AND confirmed_flush_lsn IS NOT NULL", slot).Scan(&n)
 		return n == 1
 	})
 }

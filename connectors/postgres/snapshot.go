@@ -32,8 +32,9 @@ type snapshotter struct {
 	// replication connection may be closed.
 	imported func()
 
-	mu    sync.Mutex // serialises deliver
-	marks *snapshotMarks
+	logImport sync.Once
+	mu        sync.Mutex // serialises deliver
+	marks     *snapshotMarks
 }
 
 // chunk is a range of heap pages of one table; to < 0 means up to the end of the table.
@@ -135,10 +136,15 @@ func (sn *snapshotter) worker(ctx context.Context, tables []*tableSchema, work <
 		return fmt.Errorf("import snapshot %s: %w", sn.name, err)
 	}
 	var xmin int64
-	if err := conn.QueryRow(ctx, "SELECT txid_snapshot_xmin(txid_current_snapshot())").Scan(&xmin); err != nil {
-		return fmt.Errorf("read snapshot xmin: %w", err)
+	var visible string
+	if err := conn.QueryRow(ctx, "SELECT txid_snapshot_xmin(s), s::text FROM txid_current_snapshot() s").Scan(&xmin, &visible); err != nil {
+		return fmt.Errorf("read imported snapshot: %w", err)
 	}
+	// xmin:xmax:in-progress ids, the transactions this snapshot sees as not committed: when rows go
+	// missing at the hand-off, this and the slot's consistent point are the evidence to compare.
+	sn.logImport.Do(func() { sn.log.Info("snapshot imported", "snapshot", visible, "lsn", sn.lsn.String()) })
 	once()
+	handoff("snapshot-imported", sn.name)
 	// Every row of the snapshot has the same offset and, per table, the same source block, so they
 	// are built once and shared; marking a record copies what it changes.
 	offset := map[string]any{

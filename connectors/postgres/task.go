@@ -32,6 +32,18 @@ type Task struct {
 	err    error // why the background capture stopped
 }
 
+// handoffHook, when a test sets it, runs at each step of the snapshot-to-stream hand-off
+// ("slot-creating", "slot-created" with the exported snapshot's name, "snapshot-imported",
+// "stream-starting"), so that the test can widen the windows between the steps, stop the server
+// inside one, or read the exported snapshot itself; nil outside tests.
+var handoffHook func(step, snapshot string)
+
+func handoff(step, snapshot string) {
+	if h := handoffHook; h != nil {
+		h(step, snapshot)
+	}
+}
+
 // storedOffset is a committed offset in Debezium's shape.
 type storedOffset struct {
 	lsn, lsnProc, lsnCommit pglogrepl.LSN
@@ -187,6 +199,7 @@ func (t *Task) capture(ctx context.Context, stored *storedOffset) error {
 			t.log.Info("snapshot complete; snapshot.mode=initial_only, so no changes are streamed")
 			return nil
 		}
+		handoff("stream-starting", "")
 	} else {
 		if t.cfg.snapshotMode == snapshotInitialOnly {
 			t.log.Info("snapshot already complete; snapshot.mode=initial_only, so no changes are streamed")
@@ -214,39 +227,93 @@ func (t *Task) snapshot(ctx context.Context, slot slotState) error {
 			return fmt.Errorf("drop replication slot %s: %w", t.cfg.slot, explain(err, t.cfg))
 		}
 	}
-	conn, err := connectReplication(ctx, t.cfg)
+	exp, err := exportSnapshot(ctx, t.cfg)
 	if err != nil {
 		return err
 	}
-	var closeOnce sync.Once
-	closeConn := func() {
-		closeOnce.Do(func() {
-			c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = conn.Close(c)
-			cancel()
-		})
-	}
-	defer closeConn()
-	res, err := pglogrepl.CreateReplicationSlot(ctx, conn, t.cfg.slot, "pgoutput",
-		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "EXPORT_SNAPSHOT"})
-	if err != nil {
-		return fmt.Errorf("create replication slot %s: %w", t.cfg.slot, explain(err, t.cfg))
-	}
-	lsn, err := pglogrepl.ParseLSN(res.ConsistentPoint)
-	if err != nil {
-		return fmt.Errorf("slot %s consistent point %q: %w", t.cfg.slot, res.ConsistentPoint, err)
-	}
+	defer exp.release()
+	handoff("slot-created", exp.name)
 	var version int
 	if err := t.cat.queryRow(ctx, "SELECT current_setting('server_version_num')::int", nil, &version); err != nil {
 		return fmt.Errorf("read server version: %w", err)
 	}
 	sn := &snapshotter{cfg: t.cfg, log: t.log, cat: t.cat, tm: t.tm, out: t.queue, partition: t.partition,
-		name: res.SnapshotName, lsn: lsn, pgVersion: version, imported: closeConn}
+		name: exp.name, lsn: exp.lsn, pgVersion: version, imported: exp.release}
 	if err := sn.run(ctx); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	t.streamer.processed = lsn
+	t.streamer.processed = exp.lsn
 	return nil
+}
+
+// exportedSnapshot is a new slot's consistent point and the snapshot of the database at that
+// point, valid until release.
+type exportedSnapshot struct {
+	name    string        // for SET TRANSACTION SNAPSHOT
+	lsn     pglogrepl.LSN // the slot's consistent point: the stream starts here
+	release func()        // ends the export; idempotent
+}
+
+// exportSnapshot creates the slot with EXPORT_SNAPSHOT while a guard transaction holds back the
+// server's xmin horizon, and keeps both open until release.
+//
+// The guard closes a gap in PostgreSQL (seen on 15.18, present in later releases' code): while the
+// walsender creates the slot it is flagged as a logical decoding process, whose own xmin the
+// server ignores, and the slot's temporary data xmin protects the rows the snapshot sees. At the
+// end of the command the walsender drops that data xmin before it clears the flag, so for a moment
+// nothing protects the exported snapshot: a concurrent horizon computation can pass its xmin, and
+// pruning then removes the old versions of rows updated after the consistent point. Those rows
+// were in neither the snapshot nor the stream (which carries only their update); CI lost 56 of
+// them, one heap page, once. The guard's snapshot is older than the exported one, so while it is
+// open the horizon cannot pass the exported snapshot's xmin.
+func exportSnapshot(ctx context.Context, cfg *config) (*exportedSnapshot, error) {
+	cc, err := connConfig(cfg.connString(false))
+	if err != nil {
+		return nil, err
+	}
+	guard, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		return nil, fmt.Errorf("open snapshot guard connection: %w", err)
+	}
+	var repl *pgconn.PgConn
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if repl != nil {
+				_ = repl.Close(c)
+			}
+			_ = guard.Close(c)
+		})
+	}
+	// The first statement of a repeatable read transaction takes its snapshot, and with it the xmin
+	// that holds the horizon.
+	if _, err := guard.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
+		release()
+		return nil, fmt.Errorf("begin snapshot guard: %w", err)
+	}
+	if _, err := guard.Exec(ctx, "SELECT 1"); err != nil {
+		release()
+		return nil, fmt.Errorf("take snapshot guard: %w", err)
+	}
+	if repl, err = connectReplication(ctx, cfg); err != nil {
+		release()
+		return nil, err
+	}
+	handoff("slot-creating", "")
+	res, err := pglogrepl.CreateReplicationSlot(ctx, repl, cfg.slot, "pgoutput",
+		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "EXPORT_SNAPSHOT"})
+	if err != nil {
+		release()
+		return nil, fmt.Errorf("create replication slot %s: %w", cfg.slot, explain(err, cfg))
+	}
+	lsn, err := pglogrepl.ParseLSN(res.ConsistentPoint)
+	if err != nil {
+		release()
+		return nil, fmt.Errorf("slot %s consistent point %q: %w", cfg.slot, res.ConsistentPoint, err)
+	}
+	return &exportedSnapshot{name: res.SnapshotName, lsn: lsn, release: release}, nil
 }
 
 func (t *Task) createSlot(ctx context.Context) error {
