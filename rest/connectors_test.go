@@ -201,6 +201,7 @@ func TestListConnectorsAndExpand(t *testing.T) {
 	expect(t, call(t, s.Handler(), "GET", "/connectors?expand=status&expand=info", ""), 200, `{"local-file-source":{"status":`+status+`,"info":`+info+`}}`)
 	// Unknown expansions are ignored, as upstream, leaving an empty object per connector.
 	expect(t, call(t, s.Handler(), "GET", "/connectors?expand=bogus", ""), 200, `{"local-file-source":{}}`)
+	expect(t, call(t, s.Handler(), "GET", "/connectors?expand=junk&expand=status", ""), 200, `{"local-file-source":{"status":`+status+`}}`)
 }
 
 func TestGetConnectorAndConfig(t *testing.T) {
