@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kconnect/kconnect/broker"
+	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/internal/logging"
 	"github.com/kconnect/kconnect/plugins"
 	"github.com/kconnect/kconnect/rest"
@@ -64,6 +65,14 @@ func runStandalone(args []string) error {
 			}
 		}
 	}
+	resolver, err := configprovider.NewResolver(props)
+	var bad *connect.FieldError
+	if errors.As(err, &bad) {
+		return worker.errorAt(bad.Name, "%s", bad.Msg)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", worker.path, err)
+	}
 	var connectorConfigs []map[string]string
 	for _, path := range args[1:] {
 		cf, err := loadConfigFile(path)
@@ -106,10 +115,6 @@ func runStandalone(args []string) error {
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
 	defer w.Close()
-	resolver, err := configprovider.NewResolver(props)
-	if err != nil {
-		return fmt.Errorf("%s: %w", worker.path, err)
-	}
 	h := standalone.New(w, log, standalone.Options{StatePath: filepath.Join(stateDir, "connectors.json"), Resolver: resolver})
 
 	restCfg, err := rest.ConfigFromWorker(props)

@@ -75,7 +75,7 @@ type Options struct {
 	// ClusterID reports the Kafka cluster id for GET /; nil asks the worker's cluster.
 	ClusterID func(context.Context) (string, error)
 	// Resolver replaces ${provider:path:key} references when connectors and tasks start; nil
-	// resolves the built-in env, file and directory providers.
+	// knows no provider, as a worker without config.providers.
 	Resolver *configprovider.Resolver
 }
 
