@@ -241,3 +241,27 @@ func TestRedactHidesSecretLookingKeys(t *testing.T) {
 		t.Error("Redact modified its input")
 	}
 }
+
+func TestUnresolvePutsReferencesBackIntoTaskConfigs(t *testing.T) {
+	raw := map[string]string{
+		"connection.password": "${file:/s.properties:pw}",
+		"connection.url":      "jdbc:postgresql://${env:DB_HOST}/app",
+		"topic.format":        "${topic}",
+		"plain":               "p",
+	}
+	tasks := []map[string]string{
+		{"connection.password": "s3cret", "connection.url": "jdbc:postgresql://db/app", "topic.format": "${topic}", "plain": "p", "task.id": "0"},
+		{"plain": "p", "task.id": "1"},
+	}
+	got := Unresolve(raw, tasks)
+	want := []map[string]string{
+		{"connection.password": "${file:/s.properties:pw}", "connection.url": "jdbc:postgresql://${env:DB_HOST}/app", "topic.format": "${topic}", "plain": "p", "task.id": "0"},
+		{"plain": "p", "task.id": "1"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Unresolve = %v\nwant %v", got, want)
+	}
+	if tasks[0]["connection.password"] != "s3cret" {
+		t.Error("Unresolve modified its input")
+	}
+}

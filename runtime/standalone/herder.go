@@ -283,6 +283,7 @@ func (h *Herder) reconfigure(ctx context.Context, c *connector) {
 	if len(configs) > maxTasks {
 		configs = configs[:maxTasks]
 	}
+	configs = configprovider.Unresolve(c.config, configs)
 	if reflect.DeepEqual(configs, c.taskConfigs) && len(c.tasks) == len(configs) {
 		return
 	}
