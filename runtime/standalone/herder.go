@@ -41,6 +41,9 @@ type Herder struct {
 	mu         sync.Mutex
 	connectors map[string]*connector
 	closed     bool
+	// idleTargets are the saved paused or stopped states of command-line connectors whose file
+	// was not given at this start; they stay saved for a start that gives the file again.
+	idleTargets map[string]herder.TargetState
 
 	// Task states have their own lock: tasks report them from their goroutines, including while
 	// the herder holds mu waiting for those very tasks to stop.
@@ -61,6 +64,10 @@ type connector struct {
 
 	taskConfigs []map[string]string
 	tasks       []*runtime.Task // nil entries for tasks that failed to start
+
+	// cmdline marks a connector whose config comes from a file on the command line, not from
+	// REST: the state file keeps only its paused or stopped target state.
+	cmdline bool
 }
 
 type taskStatus struct {
@@ -85,7 +92,7 @@ func New(w *runtime.Worker, log *slog.Logger, opts Options) *Herder {
 		opts.Resolver, _ = configprovider.NewResolver(nil)
 	}
 	return &Herder{w: w, log: log, statePath: opts.StatePath, clusterID: opts.ClusterID, resolver: opts.Resolver,
-		connectors: map[string]*connector{}, statuses: map[herder.TaskID]taskStatus{}}
+		connectors: map[string]*connector{}, idleTargets: map[string]herder.TargetState{}, statuses: map[herder.TaskID]taskStatus{}}
 }
 
 // persisted is the state file's shape.
@@ -93,13 +100,16 @@ type persisted struct {
 	Connectors map[string]persistedConnector `json:"connectors"`
 }
 
+// persistedConnector is a connector created or changed through REST, or, without Config, the
+// paused or stopped state of a command-line connector.
 type persistedConnector struct {
-	Config map[string]string  `json:"config"`
+	Config map[string]string  `json:"config,omitempty"`
 	Target herder.TargetState `json:"target_state"`
 }
 
 // Start loads the persisted connectors, then applies the command-line connector configs, which
-// win over persisted ones of the same name, and starts everything.
+// win over persisted ones of the same name (keeping a persisted paused or stopped state), and
+// starts everything.
 func (h *Herder) Start(ctx context.Context, cmdline []map[string]string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -114,19 +124,24 @@ func (h *Herder) Start(ctx context.Context, cmdline []map[string]string) error {
 		target := herder.TargetStarted
 		if pc, ok := saved.Connectors[name]; ok {
 			target = pc.Target
-			if !maps.Equal(pc.Config, cfg) {
+			if pc.Config != nil && !maps.Equal(pc.Config, cfg) {
 				h.log.Info("command-line config replaces the one saved in the state file", "connector", name, "file", h.statePath)
 			}
 		}
 		if err := h.create(ctx, name, cfg, target); err != nil {
 			return err
 		}
+		h.connectors[name].cmdline = true
 	}
 	for _, name := range connect.SortedKeys(saved.Connectors) {
+		pc := saved.Connectors[name]
 		if fromCmdline[name] {
 			continue
 		}
-		pc := saved.Connectors[name]
+		if pc.Config == nil {
+			h.idleTargets[name] = pc.Target
+			continue
+		}
 		if err := h.create(ctx, name, pc.Config, pc.Target); err != nil {
 			h.log.Error("could not restore connector from state file", "connector", name, "file", h.statePath, "err", err)
 		}
@@ -169,6 +184,7 @@ func (h *Herder) create(ctx context.Context, name string, config map[string]stri
 	}
 	c := &connector{name: name, config: config, target: target, typ: typ, state: herder.Unassigned}
 	h.connectors[name] = c
+	delete(h.idleTargets, name)
 	h.apply(ctx, c)
 	return nil
 }
@@ -456,8 +472,16 @@ func (h *Herder) save() error {
 		return nil
 	}
 	p := persisted{Connectors: map[string]persistedConnector{}}
+	for name, target := range h.idleTargets {
+		p.Connectors[name] = persistedConnector{Target: target}
+	}
 	for name, c := range h.connectors {
-		p.Connectors[name] = persistedConnector{Config: c.config, Target: c.target}
+		switch {
+		case !c.cmdline:
+			p.Connectors[name] = persistedConnector{Config: c.config, Target: c.target}
+		case c.target != herder.TargetStarted:
+			p.Connectors[name] = persistedConnector{Target: c.target}
+		}
 	}
 	data, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
