@@ -110,6 +110,10 @@ func TestHealth(t *testing.T) {
 	expect(t, call(t, s.Handler(), "GET", "/health", ""), 503,
 		`{"status":"starting","message":"Worker is still starting up."}`)
 
+	h.readyErr = &herder.UnhealthyError{Msg: "embedded broker 127.0.0.1:9092 cannot accept connections: too many open files"}
+	expect(t, call(t, s.Handler(), "GET", "/health", ""), 503,
+		`{"status":"unhealthy","message":"embedded broker 127.0.0.1:9092 cannot accept connections: too many open files"}`)
+
 	h.readyErr, h.readyBlock = nil, true
 	expect(t, call(t, s.Handler(), "GET", "/health", ""), 500,
 		`{"status":"unhealthy","message":"Worker was unable to handle this request and may be unable to handle other requests."}`)
