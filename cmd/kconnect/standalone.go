@@ -91,6 +91,8 @@ func runStandalone(args []string) error {
 	}
 	stateDir := orDefault(props[runtime.StateDir], filepath.Dir(offsetsPath))
 
+	var health func() error // what GET /health checks beyond the herder
+
 	if strings.TrimSpace(props[runtime.BootstrapServers]) == runtime.EmbeddedBootstrapServer {
 		port := 9092
 		if v := props[embeddedPortKey]; v != "" {
@@ -104,6 +106,7 @@ func runStandalone(args []string) error {
 		}
 		defer b.Close()
 		props[runtime.BootstrapServers] = b.Addr()
+		health = b.Err
 	}
 
 	store, err := offsets.OpenFile(offsetsPath)
@@ -115,7 +118,7 @@ func runStandalone(args []string) error {
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
 	defer w.Close()
-	h := standalone.New(w, log, standalone.Options{StatePath: filepath.Join(stateDir, "connectors.json"), Resolver: resolver})
+	h := standalone.New(w, log, standalone.Options{StatePath: filepath.Join(stateDir, "connectors.json"), Resolver: resolver, Health: health})
 
 	restCfg, err := rest.ConfigFromWorker(props)
 	if err != nil {
