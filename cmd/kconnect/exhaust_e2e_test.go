@@ -53,7 +53,7 @@ func TestOneConnectorCannotExhaustTheWorker(t *testing.T) {
 
 	// 100 source tasks (the default limit) each hold a producer's connections, and with the
 	// embedded broker its ends of them too: more than 256 descriptors.
-	hog := map[string]string{"connector.class": "DatagenConnector", "kafka.topic": testenv.Topic(t, "hog"), "max.interval": "10", "tasks.max": "100"}
+	hog := map[string]string{"connector.class": "DatagenConnector", "kafka.topic": testenv.Topic(t, "hog"), "max.interval": "100", "tasks.max": "100"}
 	if status, body := c.do("POST", "/connectors", map[string]any{"name": "hog", "config": hog}); status != 201 {
 		t.Fatalf("POST the hog: %d %s", status, body)
 	}
