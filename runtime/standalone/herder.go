@@ -159,6 +159,7 @@ func (h *Herder) Start(ctx context.Context, cmdline []map[string]string) error {
 		pc := saved.Connectors[name]
 		switch {
 		case h.connectors[name] != nil:
+			// Given on the command line: its file's config won, its saved target state applies.
 		case pc.Config == nil:
 			h.idleTargets[name] = pc.Target
 		default:
