@@ -164,7 +164,7 @@ func (b *Broker) listenOn(host string) func(network, address string) (net.Listen
 		if err != nil {
 			return nil, err
 		}
-		b.gate = newGate(ln)
+		b.gate = newGate(ln, b.log.log)
 		return b.gate, nil
 	}
 }
@@ -260,6 +260,11 @@ func (b *Broker) clean(interval time.Duration) {
 
 // Addr returns the host:port the broker listens on and advertises.
 func (b *Broker) Addr() string { return b.addr }
+
+// Err reports why the broker cannot serve clients, such as running out of file descriptors to
+// accept their connections with, or nil while it can. The broker recovers by itself once the
+// cause passes.
+func (b *Broker) Err() error { return b.gate.failure() }
 
 // Close stops the broker and, with a data dir, saves its state there. It
 // reports state that could not be saved; calling it again returns the same

@@ -34,6 +34,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	runFDLimitChild()
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		round, _ := strconv.Atoi(os.Getenv(crashRoundEnv))
 		run := crashChild

@@ -110,6 +110,10 @@ func TestHealth(t *testing.T) {
 	expect(t, call(t, s.Handler(), "GET", "/health", ""), 503,
 		`{"status":"starting","message":"Worker is still starting up."}`)
 
+	h.readyErr = &herder.UnhealthyError{Msg: "embedded broker 127.0.0.1:9092 cannot accept connections: too many open files"}
+	expect(t, call(t, s.Handler(), "GET", "/health", ""), 503,
+		`{"status":"unhealthy","message":"embedded broker 127.0.0.1:9092 cannot accept connections: too many open files"}`)
+
 	h.readyErr, h.readyBlock = nil, true
 	expect(t, call(t, s.Handler(), "GET", "/health", ""), 500,
 		`{"status":"unhealthy","message":"Worker was unable to handle this request and may be unable to handle other requests."}`)
@@ -201,6 +205,7 @@ func TestListConnectorsAndExpand(t *testing.T) {
 	expect(t, call(t, s.Handler(), "GET", "/connectors?expand=status&expand=info", ""), 200, `{"local-file-source":{"status":`+status+`,"info":`+info+`}}`)
 	// Unknown expansions are ignored, as upstream, leaving an empty object per connector.
 	expect(t, call(t, s.Handler(), "GET", "/connectors?expand=bogus", ""), 200, `{"local-file-source":{}}`)
+	expect(t, call(t, s.Handler(), "GET", "/connectors?expand=junk&expand=status", ""), 200, `{"local-file-source":{"status":`+status+`}}`)
 }
 
 func TestGetConnectorAndConfig(t *testing.T) {

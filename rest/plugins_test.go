@@ -106,6 +106,13 @@ func TestLoggers(t *testing.T) {
 	if lvl, _ := loggers.Level("root"); lvl.Level != "WARN" {
 		t.Errorf("root = %+v", lvl)
 	}
+	// Upstream's LoggingResource falls back to the worker scope for an unknown scope (after a
+	// warning): 200 with the affected loggers, not 400.
+	expect(t, call(t, s.Handler(), "PUT", "/admin/loggers/kconnect.runtime.worker?scope=junk", `{"level":"ERROR"}`), 200,
+		`["kconnect.runtime.worker","kconnect.runtime.worker.source"]`)
+	if lvl, _ := loggers.Level("kconnect.runtime.worker"); lvl.Level != "ERROR" {
+		t.Errorf("kconnect.runtime.worker after scope=junk = %+v, want ERROR", lvl)
+	}
 	expect(t, call(t, s.Handler(), "PUT", "/admin/loggers/x", `{"lvl":"WARN"}`), 400,
 		errJSON(400, "Desired 'level' parameter was not specified in request."))
 	expect(t, call(t, s.Handler(), "PUT", "/admin/loggers/x", `{"level":"LOUD"}`), 404, errJSON(404, "invalid log level 'LOUD'."))

@@ -2,9 +2,12 @@ package rest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/kconnect/kconnect/runtime/herder"
 )
 
 type serverInfo struct {
@@ -31,14 +34,18 @@ type workerStatus struct {
 }
 
 // health answers 200 once the herder is ready, 503 while it reports that it is still starting
-// and 500 when it does not answer within HealthCheckTimeout.
+// or that something it depends on is failing, and 500 when it does not answer within
+// HealthCheckTimeout.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HealthCheckTimeout)
 	defer cancel()
 	err := s.h.Ready(ctx)
+	var unhealthy *herder.UnhealthyError
 	switch {
 	case err == nil:
 		writeJSON(w, http.StatusOK, workerStatus{"healthy", "Worker has completed startup and is ready to handle requests."})
+	case errors.As(err, &unhealthy):
+		writeJSON(w, http.StatusServiceUnavailable, workerStatus{"unhealthy", unhealthy.Msg})
 	case ctx.Err() != nil:
 		writeJSON(w, http.StatusInternalServerError, workerStatus{"unhealthy", "Worker was unable to handle this request and may be unable to handle other requests."})
 	default:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -176,4 +178,37 @@ func (w *Worker) leaveGroup(ctx context.Context, group, instanceID string) error
 		return fmt.Errorf("leave group %s as %s: %w", group, instanceID, err)
 	}
 	return nil
+}
+
+// SinkPartitions counts the partitions of the topics a sink connector with config props
+// consumes: its topics, or the existing non-internal topics its topics.regex matches as a
+// whole, as Java's Pattern.matches does. A topic that does not exist yet counts none.
+func (w *Worker) SinkPartitions(ctx context.Context, props map[string]string) (int, error) {
+	adm, err := w.admin()
+	if err != nil {
+		return 0, err
+	}
+	var match *regexp.Regexp
+	var topics []string
+	if regex := strings.TrimSpace(props[TopicsRegex]); regex != "" {
+		if match, err = regexp.Compile("^(?:" + regex + ")$"); err != nil {
+			return 0, fmt.Errorf("%s: %w", TopicsRegex, err)
+		}
+	} else {
+		topics = splitList(props[Topics])
+		if len(topics) == 0 {
+			return 0, nil
+		}
+	}
+	details, err := adm.ListTopics(ctx, topics...)
+	if err != nil {
+		return 0, fmt.Errorf("list topics: %w", err)
+	}
+	n := 0
+	for name, td := range details {
+		if td.Err == nil && (match == nil || match.MatchString(name)) {
+			n += len(td.Partitions)
+		}
+	}
+	return n, nil
 }

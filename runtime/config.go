@@ -4,6 +4,8 @@
 package runtime
 
 import (
+	"strconv"
+
 	"github.com/kconnect/kconnect/connect"
 )
 
@@ -21,8 +23,14 @@ const (
 	TopicCreationEnable     = "topic.creation.enable"
 	Listeners               = "listeners"
 	StateDir                = "kconnect.state.dir"
+	TasksMaxLimit           = "kconnect.tasks.max.limit"
 	EmbeddedBootstrapServer = "embedded"
 )
+
+// DefaultTasksMaxLimit is kconnect.tasks.max.limit's default. A task costs about 7 file
+// descriptors (its Kafka connections, and the embedded broker's ends of them) and 1-2 MiB, so one
+// connector at the limit stays within a common open-file limit of 1024 and a few hundred MiB.
+const DefaultTasksMaxLimit = 100
 
 // WorkerConfigDef declares the worker keys kconnect interprets; any other key is accepted and
 // passed through (producer.*, consumer.*, admin.*, rest.*), as upstream tolerates unknown keys.
@@ -51,7 +59,9 @@ func WorkerConfigDef() *connect.ConfigDef {
 		Define(connect.ConfigKey{Name: Listeners, Type: connect.ConfigList, Default: "http://:8083", Importance: connect.Low,
 			Doc: "REST API listeners as protocol://host:port."}).
 		Define(connect.ConfigKey{Name: StateDir, Type: connect.ConfigString, Default: "", Importance: connect.Low,
-			Doc: "Directory for kconnect's own state (standalone connector state, embedded broker data); defaults to the offsets file's directory."})
+			Doc: "Directory for kconnect's own state (standalone connector state, embedded broker data); defaults to the offsets file's directory."}).
+		Define(connect.ConfigKey{Name: TasksMaxLimit, Type: connect.ConfigInt, Default: strconv.Itoa(DefaultTasksMaxLimit), Validator: connect.AtLeast(1), Importance: connect.Medium,
+			Doc: "The largest tasks.max a connector may ask for; a larger one is rejected, so one request cannot exhaust the worker's file descriptors and memory."})
 }
 
 // Connector configuration keys shared by every connector (upstream ConnectorConfig and

@@ -55,6 +55,10 @@ func (w *Worker) validateCommon(props map[string]string, sink bool, values []con
 			}
 		}
 	}
+	if n, err := strconv.Atoi(strings.TrimSpace(props[TasksMax])); err == nil && n > w.TasksMaxLimit() {
+		addErr(TasksMax, fmt.Sprintf("Invalid value %d for configuration %s: this worker runs at most %d tasks per connector (worker setting %s)",
+			n, TasksMax, w.TasksMaxLimit(), TasksMaxLimit))
+	}
 	for _, key := range []string{KeyConverter, ValueConverter} {
 		if cls := props[key]; cls != "" {
 			if _, err := w.registry.Lookup(cls, connect.PluginConverter); err != nil {

@@ -62,6 +62,9 @@ func (w *Worker) Offsets() offsets.Store { return w.offsets }
 // Props returns the worker configuration as given.
 func (w *Worker) Props() map[string]string { return w.props }
 
+// TasksMaxLimit is the largest tasks.max a connector may ask for (kconnect.tasks.max.limit).
+func (w *Worker) TasksMaxLimit() int { return w.cfg.Int(TasksMaxLimit) }
+
 func (w *Worker) flushInterval() time.Duration { return w.cfg.Millis(OffsetFlushInterval) }
 func (w *Worker) flushTimeout() time.Duration  { return w.cfg.Millis(OffsetFlushTimeout) }
 

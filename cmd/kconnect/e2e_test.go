@@ -172,15 +172,22 @@ func TestBadConfigFilesFailWithLocation(t *testing.T) {
 	if err := os.WriteFile(unknown, []byte("name=x\n\nconnector.class=FileStreamSorce\ntopic=t\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	props := workertest.WorkerProps(t, dir)
+	props["config.providers"] = "vault"
+	props["config.providers.vault.class"] = "com.example.VaultConfigProvider"
+	badProvider := workertest.WriteProperties(t, dir, "bad-provider.properties", props)
 	cases := []struct {
 		file string
+		args []string
 		want []string
 	}{
-		{malformed, []string{malformed + ":4", `"file"`, `\uxxxx`}},
-		{unknown, []string{unknown + ":3", `"connector.class"`, "FileStreamSorce", "FileStreamSource"}},
+		{malformed, []string{worker, malformed}, []string{malformed + ":4", `"file"`, `\uxxxx`}},
+		{unknown, []string{worker, unknown}, []string{unknown + ":3", `"connector.class"`, "FileStreamSorce", "FileStreamSource"}},
+		// Keys sort in WriteProperties, so the class is on line 3.
+		{badProvider, []string{badProvider}, []string{badProvider + ":3", `"config.providers.vault.class"`, "com.example.VaultConfigProvider"}},
 	}
 	for _, c := range cases {
-		cmd := exec.Command(bin, "standalone", worker, c.file)
+		cmd := exec.Command(bin, append([]string{"standalone"}, c.args...)...)
 		out, err := cmd.CombinedOutput()
 		if err == nil {
 			t.Fatalf("%s: kconnect exited 0, want a failure", c.file)

@@ -957,3 +957,50 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// TestCommandLineConnectorsAreNotSaved checks that only connectors created or changed through
+// REST persist in a standalone worker's state file: a connector given as a file on the command
+// line does not come back at a later start without its file, a command-line connector whose
+// config was changed through REST comes back with that config, and a command-line connector
+// paused through REST stays paused when its file is given again.
+func TestCommandLineConnectorsAreNotSaved(t *testing.T) {
+	dir := t.TempDir()
+	topic := testenv.Topic(t, "cli-state")
+	source := func(name, file string) map[string]string {
+		return map[string]string{"name": name, "connector.class": "FileStreamSource", "file": filepath.Join(dir, file), "topic": topic}
+	}
+	props := workertest.WorkerProps(t, dir)
+	plain, changed, paused := source("plain", "plain.txt"), source("changed", "changed.txt"), source("paused", "paused.txt")
+	w := workertest.Start(t, dir, props, plain, changed, paused)
+	r := rest{t, w}
+	viaREST := source("rest", "rest.txt")
+	r.call("POST", "/connectors", map[string]any{"name": "rest", "config": viaREST}, 201)
+	changedViaREST := source("changed", "changed-via-rest.txt")
+	r.call("PUT", "/connectors/changed/config", changedViaREST, 200)
+	r.call("PUT", "/connectors/paused/pause", nil, 202)
+	r.waitState("paused", "PAUSED", 1)
+	if err := w.Stop(); err != nil {
+		t.Fatalf("graceful stop: %v\n%s", err, w.Log())
+	}
+
+	w = workertest.Start(t, dir, props)
+	r = rest{t, w}
+	var names []string
+	r.get("GET", "/connectors", nil, 200, &names)
+	sort.Strings(names)
+	if !slices.Equal(names, []string{"changed", "rest"}) {
+		t.Errorf("connectors after a start without connector files = %v, want only the REST-made or REST-changed [changed rest]", names)
+	}
+	var cfg map[string]string
+	r.get("GET", "/connectors/changed/config", nil, 200, &cfg)
+	if !maps.Equal(cfg, changedViaREST) {
+		t.Errorf("config of the command-line connector changed through REST = %v, want %v", cfg, changedViaREST)
+	}
+	if err := w.Stop(); err != nil {
+		t.Fatalf("graceful stop: %v\n%s", err, w.Log())
+	}
+
+	w = workertest.Start(t, dir, props, paused)
+	r = rest{t, w}
+	r.waitState("paused", "PAUSED", 1)
+}

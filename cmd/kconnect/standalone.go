@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kconnect/kconnect/broker"
+	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/internal/logging"
 	"github.com/kconnect/kconnect/plugins"
 	"github.com/kconnect/kconnect/rest"
@@ -64,6 +65,14 @@ func runStandalone(args []string) error {
 			}
 		}
 	}
+	resolver, err := configprovider.NewResolver(props)
+	var bad *connect.FieldError
+	if errors.As(err, &bad) {
+		return worker.errorAt(bad.Name, "%s", bad.Msg)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", worker.path, err)
+	}
 	var connectorConfigs []map[string]string
 	for _, path := range args[1:] {
 		cf, err := loadConfigFile(path)
@@ -82,6 +91,8 @@ func runStandalone(args []string) error {
 	}
 	stateDir := orDefault(props[runtime.StateDir], filepath.Dir(offsetsPath))
 
+	var health func() error // what GET /health checks beyond the herder
+
 	if strings.TrimSpace(props[runtime.BootstrapServers]) == runtime.EmbeddedBootstrapServer {
 		port := 9092
 		if v := props[embeddedPortKey]; v != "" {
@@ -95,6 +106,7 @@ func runStandalone(args []string) error {
 		}
 		defer b.Close()
 		props[runtime.BootstrapServers] = b.Addr()
+		health = b.Err
 	}
 
 	store, err := offsets.OpenFile(offsetsPath)
@@ -106,11 +118,7 @@ func runStandalone(args []string) error {
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
 	defer w.Close()
-	resolver, err := configprovider.NewResolver(props)
-	if err != nil {
-		return fmt.Errorf("%s: %w", worker.path, err)
-	}
-	h := standalone.New(w, log, standalone.Options{StatePath: filepath.Join(stateDir, "connectors.json"), Resolver: resolver})
+	h := standalone.New(w, log, standalone.Options{StatePath: filepath.Join(stateDir, "connectors.json"), Resolver: resolver, Health: health})
 
 	restCfg, err := rest.ConfigFromWorker(props)
 	if err != nil {

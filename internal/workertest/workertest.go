@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -71,6 +72,7 @@ type Worker struct {
 	exited     chan struct{}
 	exitErr    error
 	restartNum int
+	fileLimit  int // ulimit -n of the worker process; 0 leaves it as the test's
 }
 
 // WorkerProps returns a worker config for dir: JSON values without schemas, String keys, a
@@ -129,12 +131,24 @@ func WriteProperties(t testing.TB, dir, name string, props map[string]string) st
 // until its REST API reports healthy. The worker is stopped at test cleanup.
 func Start(t testing.TB, dir string, worker map[string]string, connectors ...map[string]string) *Worker {
 	t.Helper()
+	return start(t, dir, 0, worker, connectors)
+}
+
+// StartWithFileLimit is Start for a worker whose open-file limit (ulimit -n, soft and hard, so
+// that the Go runtime cannot raise it) is fileLimit.
+func StartWithFileLimit(t testing.TB, dir string, fileLimit int, worker map[string]string, connectors ...map[string]string) *Worker {
+	t.Helper()
+	return start(t, dir, fileLimit, worker, connectors)
+}
+
+func start(t testing.TB, dir string, fileLimit int, worker map[string]string, connectors []map[string]string) *Worker {
+	t.Helper()
 	args := []string{"standalone", WriteProperties(t, dir, "worker.properties", worker)}
 	for i, c := range connectors {
 		args = append(args, WriteProperties(t, dir, fmt.Sprintf("connector-%d.properties", i), c))
 	}
 	listener := strings.Split(worker["listeners"], ",")[0]
-	w := &Worker{t: t, Dir: dir, URL: strings.Replace(listener, "://:", "://127.0.0.1:", 1), args: args}
+	w := &Worker{t: t, Dir: dir, URL: strings.Replace(listener, "://:", "://127.0.0.1:", 1), args: args, fileLimit: fileLimit}
 	w.Bootstrap = worker["bootstrap.servers"]
 	if w.Bootstrap == "embedded" {
 		w.Bootstrap = "127.0.0.1:" + worker["kconnect.embedded.broker.port"]
@@ -153,6 +167,10 @@ func (w *Worker) start() {
 		w.t.Fatal(err)
 	}
 	w.cmd = exec.Command(Binary(w.t), w.args...)
+	if w.fileLimit > 0 {
+		// The shell execs the worker, so signals reach it directly.
+		w.cmd = exec.Command("/bin/sh", append([]string{"-c", `ulimit -n "$0" && exec "$@"`, strconv.Itoa(w.fileLimit), Binary(w.t)}, w.args...)...)
+	}
 	w.cmd.Dir = repoRoot()
 	w.cmd.Stdout, w.cmd.Stderr = logFile, logFile
 	if err := w.cmd.Start(); err != nil {

@@ -2,15 +2,25 @@
 // ${file:/etc/kconnect/secrets.properties:db.password} in connector configurations, so secrets
 // need not be stored in the configs themselves, and redacts secret values for logging.
 //
-// References have upstream Kafka's syntax, ${provider:[path:]key}, and the built-in providers
+// As upstream, nothing is resolved unless the worker configuration lists providers:
+//
+//	config.providers=file,env,directory
+//	config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider
+//	config.providers.file.param.allowed.paths=/etc/kconnect/secrets
+//	config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider
+//	config.providers.env.param.allowlist.pattern=DB_.*
+//	config.providers.directory.class=org.apache.kafka.common.config.provider.DirectoryConfigProvider
+//
+// References have upstream Kafka's syntax, ${alias:[path:]key}, and the built-in provider classes
 // behave like Kafka's:
 //
-//   - env (EnvVarConfigProvider): ${env:VAR} is the environment variable VAR; a path is an error.
-//   - file (FileConfigProvider): ${file:PATH:KEY} is the value of KEY in the Java properties file
-//     PATH.
-//   - directory (DirectoryConfigProvider): ${directory:DIR:NAME} is the whole content of the file
-//     NAME in directory DIR, as Kubernetes mounts secrets.
+//   - EnvVarConfigProvider: ${env:VAR} is the environment variable VAR; a path is an error;
+//     allowlist.pattern (KIP-887) limits the variables it reveals.
+//   - FileConfigProvider: ${file:PATH:KEY} is the value of KEY in the Java properties file PATH.
+//   - DirectoryConfigProvider: ${directory:DIR:NAME} is the whole content of the file NAME in
+//     directory DIR, as Kubernetes mounts secrets.
 //
+// The file and directory providers read only under their allowed.paths (KIP-993) when it is set.
 // Unlike upstream, which leaves a reference it cannot resolve in place, kconnect fails with an
 // error naming the configuration key, so a connector never starts with the literal text of a
 // reference as its password.
@@ -25,6 +35,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/internal/properties"
 )
 
@@ -61,49 +72,38 @@ type Resolver struct {
 	getenv    func(string) (string, bool)
 }
 
-// defaultResolver offers the three built-in providers under their conventional aliases.
-var defaultResolver = &Resolver{
-	providers: map[string]provider{
-		"env":       {kind: kindEnv},
-		"file":      {kind: kindFile},
-		"directory": {kind: kindDirectory},
-	},
-	getenv: os.LookupEnv,
-}
-
-// Resolve replaces every ${env:…}, ${file:…} and ${directory:…} reference in the values of props
-// and returns a new map; props is not modified. A reference to an unknown provider, a missing
-// variable, file or key is an error naming the configuration key.
-func Resolve(props map[string]string) (map[string]string, error) {
-	return defaultResolver.Resolve(props)
-}
+// Key names of the worker configuration, as upstream's WorkerConfig and provider classes.
+const (
+	// ProvidersKey lists the aliases of the configured providers.
+	ProvidersKey      = "config.providers"
+	allowedPathsParam = "param.allowed.paths"
+	allowlistParam    = "param.allowlist.pattern"
+)
 
 // NewResolver builds a resolver from a worker configuration's config.providers settings, as
 // upstream does: config.providers lists aliases, config.providers.<alias>.class names one of the
 // upstream provider classes, and config.providers.<alias>.param.allowed.paths (file, directory)
-// or .param.allowlist.pattern (env) restrict them. Without config.providers it returns the
-// resolver Resolve uses.
+// or .param.allowlist.pattern (env) restrict them. Without config.providers the resolver knows
+// no provider, so any reference is an error. A bad setting is a *connect.FieldError whose Name
+// is its key.
 func NewResolver(worker map[string]string) (*Resolver, error) {
-	list, ok := worker["config.providers"]
-	if !ok {
-		return defaultResolver, nil
-	}
 	r := &Resolver{providers: map[string]provider{}, getenv: os.LookupEnv}
-	for _, alias := range strings.Split(list, ",") {
+	for _, alias := range strings.Split(worker[ProvidersKey], ",") {
 		alias = strings.TrimSpace(alias)
 		if alias == "" {
 			continue
 		}
-		prefix := "config.providers." + alias + "."
-		class := strings.TrimSpace(worker[prefix+"class"])
+		prefix := ProvidersKey + "." + alias + "."
+		classKey := prefix + "class"
+		class := strings.TrimSpace(worker[classKey])
 		var p provider
 		switch class {
 		case EnvClass:
 			p.kind = kindEnv
-			if pat, ok := worker[prefix+"param.allowlist.pattern"]; ok {
+			if pat, ok := worker[prefix+allowlistParam]; ok {
 				re, err := regexp.Compile("^(?:" + pat + ")$")
 				if err != nil {
-					return nil, fmt.Errorf("%sparam.allowlist.pattern: %w", prefix, err)
+					return nil, fieldError(prefix+allowlistParam, "%v", err)
 				}
 				p.allow = re
 			}
@@ -112,27 +112,44 @@ func NewResolver(worker map[string]string) (*Resolver, error) {
 			if class == DirectoryClass {
 				p.kind = kindDirectory
 			}
-			if paths, ok := worker[prefix+"param.allowed.paths"]; ok {
-				for _, path := range strings.Split(paths, ",") {
-					path = strings.TrimSpace(path)
-					if path == "" {
-						continue
-					}
-					if !filepath.IsAbs(path) {
-						return nil, fmt.Errorf("%sparam.allowed.paths: %q is not an absolute path", prefix, path)
-					}
-					p.allowedPaths = append(p.allowedPaths, filepath.Clean(path))
-				}
+			paths, err := allowedPaths(worker[prefix+allowedPathsParam])
+			if err != nil {
+				return nil, fieldError(prefix+allowedPathsParam, "%v", err)
 			}
+			p.allowedPaths = paths
 		case "":
-			return nil, fmt.Errorf("%sclass: missing; config.providers lists %q", prefix, alias)
+			return nil, fieldError(classKey, "missing; %s lists %q", ProvidersKey, alias)
 		default:
-			return nil, fmt.Errorf("%sclass: unsupported provider class %q (kconnect provides %s, %s and %s)",
-				prefix, class, EnvClass, FileClass, DirectoryClass)
+			return nil, fieldError(classKey, "unsupported provider class %q (kconnect provides %s, %s and %s)",
+				class, EnvClass, FileClass, DirectoryClass)
 		}
 		r.providers[alias] = p
 	}
 	return r, nil
+}
+
+// fieldError is the error of the worker setting key.
+func fieldError(key, format string, args ...any) error {
+	return &connect.FieldError{Name: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// allowedPaths parses an allowed.paths value: absolute paths that exist, as upstream requires.
+func allowedPaths(value string) ([]string, error) {
+	var out []string
+	for _, path := range strings.Split(value, ",") {
+		path = strings.TrimSpace(path)
+		if path == "" {
+			continue
+		}
+		if !filepath.IsAbs(path) {
+			return nil, fmt.Errorf("%q is not an absolute path", path)
+		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("path %q: %w", path, err)
+		}
+		out = append(out, filepath.Clean(path))
+	}
+	return out, nil
 }
 
 // Resolve replaces every provider reference in the values of props and returns a new map.
@@ -171,7 +188,7 @@ func (r *Resolver) resolveValue(v string, files map[string]*properties.Propertie
 		key := v[m[8]:m[9]]
 		p, ok := r.providers[name]
 		if !ok {
-			return "", fmt.Errorf("%s: unknown config provider %q", ref, name)
+			return "", fmt.Errorf("%s: unknown config provider %q: %s", ref, name, r.configured())
 		}
 		val, err := r.lookup(p, path, key, files)
 		if err != nil {
@@ -183,6 +200,14 @@ func (r *Resolver) resolveValue(v string, files map[string]*properties.Propertie
 	}
 	b.WriteString(v[last:])
 	return b.String(), nil
+}
+
+// configured says which providers the worker configures, for the error about an unknown one.
+func (r *Resolver) configured() string {
+	if len(r.providers) == 0 {
+		return "the worker configures none (" + ProvidersKey + ")"
+	}
+	return ProvidersKey + " lists " + strings.Join(connect.SortedKeys(r.providers), ", ")
 }
 
 func (r *Resolver) lookup(p provider, path, key string, files map[string]*properties.Properties) (string, error) {

@@ -1,11 +1,14 @@
 package configprovider
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/kconnect/kconnect/connect"
 )
 
 func writeFile(t *testing.T, path, content string) {
@@ -13,6 +16,25 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// allProviders is a worker configuration with the three built-in providers under their
+// conventional aliases and no restrictions.
+var allProviders = map[string]string{
+	"config.providers":                 "env,file,directory",
+	"config.providers.env.class":       EnvClass,
+	"config.providers.file.class":      FileClass,
+	"config.providers.directory.class": DirectoryClass,
+}
+
+// resolveAll resolves props with allProviders.
+func resolveAll(t *testing.T, props map[string]string) (map[string]string, error) {
+	t.Helper()
+	r, err := NewResolver(allProviders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Resolve(props)
 }
 
 func TestResolveEnvFileAndDirectoryReferences(t *testing.T) {
@@ -36,7 +58,7 @@ func TestResolveEnvFileAndDirectoryReferences(t *testing.T) {
 		"topic.format":        "${topic}-${timestamp}",
 		"plain":               "no references",
 	}
-	got, err := Resolve(in)
+	got, err := resolveAll(t, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +97,7 @@ func TestResolveErrorsNameTheKeyAndNeverTheSecret(t *testing.T) {
 		{"${directory:" + dir + ":../etc}", "is not a file name"},
 	}
 	for _, c := range cases {
-		_, err := Resolve(map[string]string{"database.password": "x" + c.value, "ok": "fine"})
+		_, err := resolveAll(t, map[string]string{"database.password": "x" + c.value, "ok": "fine"})
 		if err == nil {
 			t.Errorf("%s: resolved without error", c.value)
 			continue
@@ -86,6 +108,37 @@ func TestResolveErrorsNameTheKeyAndNeverTheSecret(t *testing.T) {
 		}
 		if strings.Contains(msg, "topsecret") {
 			t.Errorf("%s: error %q leaks a secret", c.value, msg)
+		}
+	}
+}
+
+// TestNoProviderUnlessConfigured checks that, as upstream, a worker without config.providers
+// resolves nothing: a REST client cannot read the worker's environment or files.
+func TestNoProviderUnlessConfigured(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "s.properties"), "k=topsecret\n")
+	writeFile(t, filepath.Join(dir, "token"), "topsecret")
+	t.Setenv("KCONNECT_TEST_SECRET", "topsecret")
+	for _, worker := range []map[string]string{nil, {"bootstrap.servers": "localhost:9092"}, {"config.providers": ""}} {
+		r, err := NewResolver(worker)
+		if err != nil {
+			t.Fatalf("NewResolver(%v): %v", worker, err)
+		}
+		for _, value := range []string{
+			"${env:KCONNECT_TEST_SECRET}",
+			"${file:" + filepath.Join(dir, "s.properties") + ":k}",
+			"${directory:" + dir + ":token}",
+		} {
+			got, err := r.Resolve(map[string]string{"x": value})
+			if err == nil || !strings.Contains(err.Error(), "config x") || !strings.Contains(err.Error(), "the worker configures none (config.providers)") {
+				t.Errorf("%v: Resolve(%s) = %v, %v; want an error naming the key and config.providers", worker, value, got, err)
+			}
+			if err != nil && strings.Contains(err.Error(), "topsecret") {
+				t.Errorf("error %q leaks the secret", err)
+			}
+		}
+		if got, err := r.Resolve(map[string]string{"plain": "v", "format": "${topic}"}); err != nil || got["plain"] != "v" || got["format"] != "${topic}" {
+			t.Errorf("%v: values without references = %v, %v", worker, got, err)
 		}
 	}
 }
@@ -122,7 +175,7 @@ func TestNewResolverUsesWorkerAliasesAndRestrictions(t *testing.T) {
 		"${secrets:" + filepath.Join(dir, "b.properties") + ":k}":           "not in allowed.paths",
 		"${secrets:" + filepath.Join(allowed, "..", "b.properties") + ":k}": "not in allowed.paths",
 		"${vars:OTHER_VAR}": "not allowed by allowlist.pattern",
-		"${file:" + filepath.Join(allowed, "a.properties") + ":k}": `unknown config provider "file"`,
+		"${file:" + filepath.Join(allowed, "a.properties") + ":k}": `unknown config provider "file": config.providers lists secrets, vars`,
 	} {
 		if _, err := r.Resolve(map[string]string{"x": value}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v, want %q", value, err, want)
@@ -131,15 +184,24 @@ func TestNewResolverUsesWorkerAliasesAndRestrictions(t *testing.T) {
 }
 
 func TestNewResolverRejectsBadProviderConfig(t *testing.T) {
-	cases := []map[string]string{
-		{"config.providers": "x"},
-		{"config.providers": "x", "config.providers.x.class": "com.example.VaultConfigProvider"},
-		{"config.providers": "x", "config.providers.x.class": FileClass, "config.providers.x.param.allowed.paths": "relative/dir"},
-		{"config.providers": "x", "config.providers.x.class": EnvClass, "config.providers.x.param.allowlist.pattern": "("},
+	const class, paths, pattern = "config.providers.x.class", "config.providers.x.param.allowed.paths", "config.providers.x.param.allowlist.pattern"
+	cases := []struct {
+		worker  map[string]string
+		key     string
+		message string
+	}{
+		{map[string]string{"config.providers": "x"}, class, `missing; config.providers lists "x"`},
+		{map[string]string{"config.providers": "x", class: "com.example.VaultConfigProvider"}, class, `unsupported provider class "com.example.VaultConfigProvider"`},
+		{map[string]string{"config.providers": "x", class: FileClass, paths: "relative/dir"}, paths, `"relative/dir" is not an absolute path`},
+		// Upstream's AllowedPaths rejects a path that does not exist.
+		{map[string]string{"config.providers": "x", class: DirectoryClass, paths: "/nonexistent-kconnect-dir"}, paths, "no such file or directory"},
+		{map[string]string{"config.providers": "x", class: EnvClass, pattern: "("}, pattern, "missing closing )"},
 	}
 	for _, c := range cases {
-		if _, err := NewResolver(c); err == nil || !strings.Contains(err.Error(), "config.providers.x.") {
-			t.Errorf("%v: err = %v", c, err)
+		_, err := NewResolver(c.worker)
+		var fe *connect.FieldError
+		if !errors.As(err, &fe) || fe.Name != c.key || !strings.Contains(fe.Msg, c.message) {
+			t.Errorf("%v: err = %#v, want a FieldError for %s saying %q", c.worker, err, c.key, c.message)
 		}
 	}
 }
@@ -177,5 +239,29 @@ func TestRedactHidesSecretLookingKeys(t *testing.T) {
 	}
 	if in["connection.password"] != "p" {
 		t.Error("Redact modified its input")
+	}
+}
+
+func TestUnresolvePutsReferencesBackIntoTaskConfigs(t *testing.T) {
+	raw := map[string]string{
+		"connection.password": "${file:/s.properties:pw}",
+		"connection.url":      "jdbc:postgresql://${env:DB_HOST}/app",
+		"topic.format":        "${topic}",
+		"plain":               "p",
+	}
+	tasks := []map[string]string{
+		{"connection.password": "s3cret", "connection.url": "jdbc:postgresql://db/app", "topic.format": "${topic}", "plain": "p", "task.id": "0"},
+		{"plain": "p", "task.id": "1"},
+	}
+	got := Unresolve(raw, tasks)
+	want := []map[string]string{
+		{"connection.password": "${file:/s.properties:pw}", "connection.url": "jdbc:postgresql://${env:DB_HOST}/app", "topic.format": "${topic}", "plain": "p", "task.id": "0"},
+		{"plain": "p", "task.id": "1"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Unresolve = %v\nwant %v", got, want)
+	}
+	if tasks[0]["connection.password"] != "s3cret" {
+		t.Error("Unresolve modified its input")
 	}
 }

@@ -1,6 +1,9 @@
 package configprovider
 
-import "strings"
+import (
+	"maps"
+	"strings"
+)
 
 // Hidden replaces secret values, as upstream prints a Password.
 const Hidden = "[hidden]"
@@ -43,4 +46,28 @@ func Redact(props map[string]string) map[string]string {
 func isReferenceOnly(v string) bool {
 	loc := referencePattern.FindStringIndex(v)
 	return loc != nil && loc[0] == 0 && loc[1] == len(v)
+}
+
+// Unresolve returns copies of the task configs a connector generated from its resolved config,
+// with every key whose value in the connector's raw config holds a reference set back to that
+// raw value, as upstream's reverse transform does: task configs are stored and shown with the
+// references and resolved only when a task starts. A connector that copies a secret under
+// another key is beyond its reach, as upstream's.
+func Unresolve(raw map[string]string, tasks []map[string]string) []map[string]string {
+	var refKeys []string
+	for k, v := range raw {
+		if referencePattern.MatchString(v) {
+			refKeys = append(refKeys, k)
+		}
+	}
+	out := make([]map[string]string, len(tasks))
+	for i, task := range tasks {
+		out[i] = maps.Clone(task)
+		for _, k := range refKeys {
+			if _, ok := out[i][k]; ok {
+				out[i][k] = raw[k]
+			}
+		}
+	}
+	return out
 }

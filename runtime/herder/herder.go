@@ -197,8 +197,9 @@ type Herder interface {
 	// Ready reports nil once the herder has started and can serve requests. While it is still
 	// starting it must answer at once with an error saying what it is busy with, which GET /health
 	// turns into 503 {"status":"starting"}; it must never wait for startup or for a lifecycle
-	// change in progress. Only a herder that cannot answer at all lets ctx expire, which
-	// GET /health reports as 500 {"status":"unhealthy"}.
+	// change in progress. Once started, an *UnhealthyError says that something the worker
+	// depends on is failing (503 {"status":"unhealthy"}). Only a herder that cannot answer at all
+	// lets ctx expire, which GET /health reports as 500 {"status":"unhealthy"}.
 	Ready(ctx context.Context) error
 	// WorkerID returns this worker's id (host:port of its REST listener).
 	WorkerID() string
@@ -218,6 +219,12 @@ func (e *ConflictError) Error() string { return e.Msg }
 type BadRequestError struct{ Msg string }
 
 func (e *BadRequestError) Error() string { return e.Msg }
+
+// UnhealthyError is Ready's answer when the worker has started but something it depends on,
+// such as its embedded broker, is failing (HTTP 503 {"status":"unhealthy"} from GET /health).
+type UnhealthyError struct{ Msg string }
+
+func (e *UnhealthyError) Error() string { return e.Msg }
 
 // NotFound returns a NotFoundError with a formatted message.
 func NotFound(format string, args ...any) error {

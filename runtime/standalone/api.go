@@ -3,6 +3,7 @@ package standalone
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 
 	"github.com/kconnect/kconnect/connect"
@@ -65,10 +66,17 @@ func (h *Herder) CreateConnector(ctx context.Context, name string, config map[st
 	if initial == "" {
 		initial = herder.TargetStarted
 	}
-	if err := h.create(ctx, name, config, initial); err != nil {
+	if err := h.validate(ctx, name, config); err != nil {
 		return herder.ConnectorInfo{}, err
 	}
-	return info(h.connectors[name]), h.save()
+	c := h.register(name, config, initial, false)
+	// Saved before it starts: a connector the client was told failed must not run.
+	if err := h.save(); err != nil {
+		delete(h.connectors, name)
+		return herder.ConnectorInfo{}, err
+	}
+	h.apply(ctx, c)
+	return info(c), nil
 }
 
 func withName(config map[string]string, name string) map[string]string {
@@ -88,22 +96,30 @@ func (h *Herder) PutConnectorConfig(ctx context.Context, name string, config map
 }
 
 func (h *Herder) put(ctx context.Context, name string, config map[string]string) (herder.ConnectorInfo, bool, error) {
-	old, exists := h.connectors[name]
-	if !exists {
-		if err := h.create(ctx, name, config, herder.TargetStarted); err != nil {
-			return herder.ConnectorInfo{}, false, err
-		}
-		return info(h.connectors[name]), true, h.save()
-	}
 	if err := h.validate(ctx, name, config); err != nil {
 		return herder.ConnectorInfo{}, false, err
 	}
-	target := old.target
-	h.remove(name)
-	if err := h.create(ctx, name, config, target); err != nil {
+	old, exists := h.connectors[name]
+	target := herder.TargetStarted
+	if exists {
+		target = old.target
+	}
+	c := h.register(name, config, target, false)
+	// Saved before anything changes: on failure the old connector runs on, as the client is told.
+	if err := h.save(); err != nil {
+		if exists {
+			h.connectors[name] = old
+		} else {
+			delete(h.connectors, name)
+		}
 		return herder.ConnectorInfo{}, false, err
 	}
-	return info(h.connectors[name]), false, h.save()
+	if exists {
+		h.stopTasks(ctx, old)
+		h.stopInstance(old)
+	}
+	h.apply(ctx, c)
+	return info(c), !exists, nil
 }
 
 // PatchConnectorConfig implements herder.Herder.
@@ -133,9 +149,15 @@ func (h *Herder) DeleteConnector(_ context.Context, name string) error {
 	if _, err := h.get(name); err != nil {
 		return err
 	}
+	// Stopped before it is saved: deleting a connector that exhausted the process's file
+	// descriptors must free them even though saving needs one.
 	h.remove(name)
+	delete(h.idleTargets, name)
 	h.w.ResetActiveTopics(name)
-	return h.save()
+	if err := h.save(); err != nil {
+		return fmt.Errorf("connector %s is stopped and deleted, but the state file still holds it, so the next start would restore it: %w", name, err)
+	}
+	return nil
 }
 
 // ConnectorStatus implements herder.Herder.
@@ -261,9 +283,14 @@ func (h *Herder) setTarget(ctx context.Context, name string, target herder.Targe
 	if !ok {
 		return herder.NotFound("Unknown connector %s", name)
 	}
+	prev := c.target
 	c.target = target
+	if err := h.save(); err != nil {
+		c.target = prev
+		return err
+	}
 	h.apply(ctx, c)
-	return h.save()
+	return nil
 }
 
 // PauseConnector implements herder.Herder.
@@ -423,6 +450,11 @@ func (h *Herder) KafkaClusterID(ctx context.Context) (string, error) {
 func (h *Herder) Ready(context.Context) error {
 	if !h.ready.Load() {
 		return errors.New("Worker is still starting up.")
+	}
+	if h.health != nil {
+		if err := h.health(); err != nil {
+			return &herder.UnhealthyError{Msg: err.Error()}
+		}
 	}
 	return nil
 }

@@ -34,6 +34,13 @@ type Herder struct {
 	statePath string // "" disables persistence
 	clusterID func(context.Context) (string, error)
 	resolver  *configprovider.Resolver
+	health    func() error
+	sinkCheck time.Duration // see Options.SinkCheckInterval
+
+	// stopWatch ends watchSinkPartitions, which closes watchDone.
+	stopWatch chan struct{}
+	watchDone chan struct{}
+	stopOnce  sync.Once
 
 	// ready is outside mu: GET /health must answer while startup or a lifecycle change holds mu.
 	ready atomic.Bool
@@ -41,11 +48,15 @@ type Herder struct {
 	mu         sync.Mutex
 	connectors map[string]*connector
 	closed     bool
+	// idleTargets are the saved paused or stopped states of command-line connectors whose file
+	// was not given at this start; they stay saved for a start that gives the file again.
+	idleTargets map[string]herder.TargetState
 
 	// Task states have their own lock: tasks report them from their goroutines, including while
 	// the herder holds mu waiting for those very tasks to stop.
 	statusMu sync.Mutex
 	statuses map[herder.TaskID]taskStatus
+	runs     atomic.Uint64 // numbers task instances; see taskStatus.run
 }
 
 // connector is one connector's configuration and running state.
@@ -61,11 +72,19 @@ type connector struct {
 
 	taskConfigs []map[string]string
 	tasks       []*runtime.Task // nil entries for tasks that failed to start
+
+	// cmdline marks a connector whose config comes from a file on the command line, not from
+	// REST: the state file keeps only its paused or stopped target state.
+	cmdline bool
 }
 
 type taskStatus struct {
 	state herder.State
 	err   error
+	// run is the task instance the status belongs to. A task that did not stop in time keeps
+	// running and reporting after its connector was deleted, reconfigured or restarted; its
+	// reports must not become the status of its successor.
+	run uint64
 }
 
 // Options configures a Herder.
@@ -75,8 +94,14 @@ type Options struct {
 	// ClusterID reports the Kafka cluster id for GET /; nil asks the worker's cluster.
 	ClusterID func(context.Context) (string, error)
 	// Resolver replaces ${provider:path:key} references when connectors and tasks start; nil
-	// resolves the built-in env, file and directory providers.
+	// knows no provider, as a worker without config.providers.
 	Resolver *configprovider.Resolver
+	// Health reports a failure of something the worker depends on, such as the embedded broker;
+	// GET /health answers 503 while it returns an error. nil reports none.
+	Health func() error
+	// SinkCheckInterval is how often sinks running fewer tasks than tasks.max look for new
+	// partitions; 0 means the worker's consumer.metadata.max.age.ms, 5 minutes by default.
+	SinkCheckInterval time.Duration
 }
 
 // New returns a herder running connectors on w.
@@ -84,8 +109,13 @@ func New(w *runtime.Worker, log *slog.Logger, opts Options) *Herder {
 	if opts.Resolver == nil {
 		opts.Resolver, _ = configprovider.NewResolver(nil)
 	}
-	return &Herder{w: w, log: log, statePath: opts.StatePath, clusterID: opts.ClusterID, resolver: opts.Resolver,
-		connectors: map[string]*connector{}, statuses: map[herder.TaskID]taskStatus{}}
+	if opts.SinkCheckInterval <= 0 {
+		opts.SinkCheckInterval = sinkCheckInterval(w.Props())
+	}
+	return &Herder{w: w, log: log, statePath: opts.StatePath, clusterID: opts.ClusterID, resolver: opts.Resolver, health: opts.Health,
+		sinkCheck: opts.SinkCheckInterval,
+		stopWatch: make(chan struct{}), watchDone: make(chan struct{}),
+		connectors: map[string]*connector{}, idleTargets: map[string]herder.TargetState{}, statuses: map[herder.TaskID]taskStatus{}}
 }
 
 // persisted is the state file's shape.
@@ -93,13 +123,16 @@ type persisted struct {
 	Connectors map[string]persistedConnector `json:"connectors"`
 }
 
+// persistedConnector is a connector created or changed through REST, or, without Config, the
+// paused or stopped state of a command-line connector.
 type persistedConnector struct {
-	Config map[string]string  `json:"config"`
+	Config map[string]string  `json:"config,omitempty"`
 	Target herder.TargetState `json:"target_state"`
 }
 
 // Start loads the persisted connectors, then applies the command-line connector configs, which
-// win over persisted ones of the same name, and starts everything.
+// win over persisted ones of the same name (keeping a persisted paused or stopped state), and
+// starts everything.
 func (h *Herder) Start(ctx context.Context, cmdline []map[string]string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -107,36 +140,52 @@ func (h *Herder) Start(ctx context.Context, cmdline []map[string]string) error {
 	if err != nil {
 		return err
 	}
-	fromCmdline := map[string]bool{}
+	var all []*connector
 	for _, cfg := range cmdline {
 		name := cfg[runtime.ConnectorName]
-		fromCmdline[name] = true
 		target := herder.TargetStarted
 		if pc, ok := saved.Connectors[name]; ok {
 			target = pc.Target
-			if !maps.Equal(pc.Config, cfg) {
+			if pc.Config != nil && !maps.Equal(pc.Config, cfg) {
 				h.log.Info("command-line config replaces the one saved in the state file", "connector", name, "file", h.statePath)
 			}
 		}
-		if err := h.create(ctx, name, cfg, target); err != nil {
+		if err := h.validate(ctx, name, cfg); err != nil {
 			return err
 		}
+		all = append(all, h.register(name, cfg, target, true))
 	}
 	for _, name := range connect.SortedKeys(saved.Connectors) {
-		if fromCmdline[name] {
-			continue
-		}
 		pc := saved.Connectors[name]
-		if err := h.create(ctx, name, pc.Config, pc.Target); err != nil {
-			h.log.Error("could not restore connector from state file", "connector", name, "file", h.statePath, "err", err)
+		switch {
+		case h.connectors[name] != nil:
+			// Given on the command line: its file's config won, its saved target state applies.
+		case pc.Config == nil:
+			h.idleTargets[name] = pc.Target
+		default:
+			// Not validated again: it was accepted once, and a database that is down at this
+			// start must not make the worker forget it. A connector that cannot start shows FAILED.
+			all = append(all, h.register(name, pc.Config, pc.Target, false))
 		}
 	}
+	if err := h.save(); err != nil {
+		return err
+	}
+	for _, c := range all {
+		h.apply(ctx, c)
+	}
+	go h.watchSinkPartitions(h.sinkCheck)
 	h.ready.Store(true)
-	return h.save()
+	return nil
 }
 
 // Stop stops every connector and task, waiting up to the graceful shutdown timeout for each.
 func (h *Herder) Stop(ctx context.Context) {
+	h.stopOnce.Do(func() { close(h.stopWatch) })
+	if h.ready.Load() {
+		// The watcher takes h.mu; it must be gone before Stop takes it for good.
+		<-h.watchDone
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
@@ -158,19 +207,13 @@ func (h *Herder) stopTask(ctx context.Context, c *connector, i int, t *runtime.T
 	}
 }
 
-// create validates and registers a connector, then starts it as target says. Callers hold h.mu.
-func (h *Herder) create(ctx context.Context, name string, config map[string]string, target herder.TargetState) error {
-	if err := h.validate(ctx, name, config); err != nil {
-		return err
-	}
-	_, typ, err := h.w.NewConnector(config)
-	if err != nil {
-		return herder.BadRequest("%s", err.Error())
-	}
-	c := &connector{name: name, config: config, target: target, typ: typ, state: herder.Unassigned}
+// register adds a connector without starting it. Callers hold h.mu.
+func (h *Herder) register(name string, config map[string]string, target herder.TargetState, cmdline bool) *connector {
+	// A class that is no longer known leaves the type unknown; starting reports the failure.
+	_, typ, _ := h.w.NewConnector(config)
+	c := &connector{name: name, config: config, target: target, typ: typ, state: herder.Unassigned, cmdline: cmdline}
 	h.connectors[name] = c
-	h.apply(ctx, c)
-	return nil
+	return c
 }
 
 func (h *Herder) validate(ctx context.Context, name string, config map[string]string) error {
@@ -271,10 +314,7 @@ func (h *Herder) reconfigure(ctx context.Context, c *connector) {
 	if c.instance == nil || c.target == herder.TargetStopped {
 		return
 	}
-	maxTasks := 1
-	if v, err := strconv.Atoi(c.config[runtime.TasksMax]); err == nil && v > 0 {
-		maxTasks = v
-	}
+	maxTasks := h.taskCount(ctx, c)
 	configs, err := c.instance.TaskConfigs(maxTasks)
 	if err != nil {
 		h.failConnector(c, fmt.Errorf("task configs: %w", err))
@@ -283,6 +323,7 @@ func (h *Herder) reconfigure(ctx context.Context, c *connector) {
 	if len(configs) > maxTasks {
 		configs = configs[:maxTasks]
 	}
+	configs = configprovider.Unresolve(c.config, configs)
 	if reflect.DeepEqual(configs, c.taskConfigs) && len(c.tasks) == len(configs) {
 		return
 	}
@@ -294,9 +335,83 @@ func (h *Herder) reconfigure(ctx context.Context, c *connector) {
 	}
 }
 
+// partitionLookupTimeout bounds counting a sink's partitions, which happens under h.mu.
+const partitionLookupTimeout = 10 * time.Second
+
+// taskCount is how many tasks c may run: its tasks.max, no more than the worker's
+// kconnect.tasks.max.limit (a connector restored from the state file was accepted under an
+// earlier limit), and for a sink no more than its topics have partitions. Upstream starts
+// tasks.max sink tasks and the consumer group leaves the surplus idle; here they are not started
+// at all, since each would hold connections and memory for nothing. Callers hold h.mu.
+func (h *Herder) taskCount(ctx context.Context, c *connector) int {
+	n := tasksMax(c)
+	if limit := h.w.TasksMaxLimit(); n > limit {
+		h.log.Warn("tasks.max exceeds the worker's limit; starting fewer tasks", "connector", c.name,
+			runtime.TasksMax, n, runtime.TasksMaxLimit, limit)
+		n = limit
+	}
+	if c.typ != herder.Sink || n == 1 {
+		return n
+	}
+	props, err := h.resolver.Resolve(c.config)
+	if err == nil {
+		pctx, cancel := context.WithTimeout(ctx, partitionLookupTimeout)
+		var partitions int
+		partitions, err = h.w.SinkPartitions(pctx, props)
+		cancel()
+		if err == nil {
+			return min(n, max(partitions, 1))
+		}
+	}
+	h.log.Warn("could not count the partitions of the sink's topics; starting one task for now", "connector", c.name, "err", err)
+	return 1
+}
+
+// tasksMax is c's tasks.max, 1 if it is not a positive number.
+func tasksMax(c *connector) int {
+	if v, err := strconv.Atoi(c.config[runtime.TasksMax]); err == nil && v > 0 {
+		return v
+	}
+	return 1
+}
+
+// sinkCheckInterval is how often watchSinkPartitions looks for new partitions: as often as a
+// sink's consumer refreshes its metadata (consumer.metadata.max.age.ms, 5 minutes by default),
+// which is also when an idle upstream sink task would learn of them.
+func sinkCheckInterval(worker map[string]string) time.Duration {
+	if ms, err := strconv.ParseInt(worker["consumer.metadata.max.age.ms"], 10, 64); err == nil && ms > 0 {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return 5 * time.Minute
+}
+
+// watchSinkPartitions reconfigures the sinks that run fewer tasks than tasks.max, so that they
+// get more tasks once their topics have more partitions.
+func (h *Herder) watchSinkPartitions(interval time.Duration) {
+	defer close(h.watchDone)
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-h.stopWatch:
+			return
+		case <-ticker.C:
+		}
+		h.mu.Lock()
+		for _, name := range sortedNames(h.connectors) {
+			if c := h.connectors[name]; c.typ == herder.Sink && len(c.taskConfigs) < tasksMax(c) && !h.closed {
+				h.reconfigure(context.Background(), c)
+			}
+		}
+		h.mu.Unlock()
+	}
+}
+
 // startTask starts task i of c. Callers hold h.mu.
 func (h *Herder) startTask(c *connector, i int) {
 	id := herder.TaskID{Connector: c.name, Task: i}
+	run := h.claimStatus(id)
+	listener := func(id herder.TaskID, state herder.State, err error) { h.onTaskState(id, run, state, err) }
 	var (
 		t   *runtime.Task
 		err error
@@ -306,21 +421,36 @@ func (h *Herder) startTask(c *connector, i int) {
 		var taskProps map[string]string
 		if taskProps, err = h.resolver.Resolve(c.taskConfigs[i]); err == nil {
 			if c.typ == herder.Sink {
-				t, err = h.w.StartSinkTask(id, connProps, taskProps, h.onTaskState)
+				t, err = h.w.StartSinkTask(id, connProps, taskProps, listener)
 			} else {
-				t, err = h.w.StartSourceTask(id, connProps, taskProps, h.onTaskState)
+				t, err = h.w.StartSourceTask(id, connProps, taskProps, listener)
 			}
 		}
 	}
 	if err != nil {
 		h.log.Error("task failed to start", "connector", c.name, "task", i, "err", err)
-		h.setStatus(id, taskStatus{state: herder.Failed, err: err})
+		h.onTaskState(id, run, herder.Failed, err)
 		return
 	}
 	c.tasks[i] = t
 	if c.target == herder.TargetPaused {
 		t.Pause()
 	}
+}
+
+// claimStatus makes a new task instance the owner of id's status and returns its run number;
+// the state stays as it is (RESTARTING during a restart) until the task reports.
+func (h *Herder) claimStatus(id herder.TaskID) uint64 {
+	run := h.runs.Add(1)
+	h.statusMu.Lock()
+	defer h.statusMu.Unlock()
+	st, ok := h.statuses[id]
+	if !ok {
+		st.state = herder.Unassigned
+	}
+	st.run = run
+	h.statuses[id] = st
+	return run
 }
 
 func (h *Herder) setStatus(id herder.TaskID, st taskStatus) {
@@ -338,15 +468,20 @@ func (h *Herder) status(id herder.TaskID) taskStatus {
 	return taskStatus{state: herder.Unassigned}
 }
 
-// onTaskState records state changes reported by running tasks.
-func (h *Herder) onTaskState(id herder.TaskID, state herder.State, err error) {
+// onTaskState records a state change reported by task instance run, unless a newer instance
+// owns the status or the task's connector no longer has it.
+func (h *Herder) onTaskState(id herder.TaskID, run uint64, state herder.State, err error) {
 	h.statusMu.Lock()
 	defer h.statusMu.Unlock()
-	// A task that failed stays FAILED until restarted; its shutdown must not hide the failure.
-	if cur, ok := h.statuses[id]; ok && cur.state == herder.Failed && state == herder.Unassigned {
+	cur, ok := h.statuses[id]
+	if !ok || cur.run != run {
 		return
 	}
-	h.statuses[id] = taskStatus{state: state, err: err}
+	// A task that failed stays FAILED until restarted; its shutdown must not hide the failure.
+	if cur.state == herder.Failed && state == herder.Unassigned {
+		return
+	}
+	h.statuses[id] = taskStatus{state: state, err: err, run: run}
 }
 
 // stopTasks stops every task of the given connectors in parallel and forgets their states.
@@ -455,8 +590,16 @@ func (h *Herder) save() error {
 		return nil
 	}
 	p := persisted{Connectors: map[string]persistedConnector{}}
+	for name, target := range h.idleTargets {
+		p.Connectors[name] = persistedConnector{Target: target}
+	}
 	for name, c := range h.connectors {
-		p.Connectors[name] = persistedConnector{Config: c.config, Target: c.target}
+		switch {
+		case !c.cmdline:
+			p.Connectors[name] = persistedConnector{Config: c.config, Target: c.target}
+		case c.target != herder.TargetStarted:
+			p.Connectors[name] = persistedConnector{Target: c.target}
+		}
 	}
 	data, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package broker
+
+// runFDLimitChild has nothing to run where open-file limits cannot be lowered.
+func runFDLimitChild() {}
