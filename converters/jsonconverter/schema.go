@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/converters/internal/javafmt"
 )
 
 // jsonTypeNames are the type names of the JSON schema, which differ from Connect's for floats.
@@ -94,7 +95,7 @@ func (e *encoder) renderSchema(s *connect.Schema, field string, isField bool) er
 	e.buf = strconv.AppendBool(e.buf, s.Optional)
 	if s.Name != "" {
 		e.buf = append(e.buf, `,"name":`...)
-		e.buf = appendString(e.buf, s.Name)
+		e.buf = javafmt.AppendJSONString(e.buf, s.Name)
 	}
 	if s.Version != 0 {
 		e.buf = append(e.buf, `,"version":`...)
@@ -102,7 +103,7 @@ func (e *encoder) renderSchema(s *connect.Schema, field string, isField bool) er
 	}
 	if s.Doc != "" {
 		e.buf = append(e.buf, `,"doc":`...)
-		e.buf = appendString(e.buf, s.Doc)
+		e.buf = javafmt.AppendJSONString(e.buf, s.Doc)
 	}
 	if len(s.Parameters) > 0 {
 		e.buf = append(e.buf, `,"parameters":{`...)
@@ -110,9 +111,9 @@ func (e *encoder) renderSchema(s *connect.Schema, field string, isField bool) er
 			if i > 0 {
 				e.buf = append(e.buf, ',')
 			}
-			e.buf = appendString(e.buf, p.Key)
+			e.buf = javafmt.AppendJSONString(e.buf, p.Key)
 			e.buf = append(e.buf, ':')
-			e.buf = appendString(e.buf, p.Value)
+			e.buf = javafmt.AppendJSONString(e.buf, p.Value)
 		}
 		e.buf = append(e.buf, '}')
 	}
@@ -124,7 +125,7 @@ func (e *encoder) renderSchema(s *connect.Schema, field string, isField bool) er
 	}
 	if isField {
 		e.buf = append(e.buf, `,"field":`...)
-		e.buf = appendString(e.buf, field)
+		e.buf = javafmt.AppendJSONString(e.buf, field)
 	}
 	e.buf = append(e.buf, '}')
 	return nil

@@ -1,6 +1,6 @@
-// Package javafmt prints numbers the way Java does, so converters write the same bytes as Kafka
-// Connect's: Double.toString and Float.toString (as Jackson uses them for JSON numbers) and
-// BigDecimal.toString.
+// Package javafmt prints numbers and JSON strings the way Java does, so converters write the same
+// bytes as Kafka Connect's and Confluent's: Double.toString and Float.toString (as Jackson uses them
+// for JSON numbers), BigDecimal.toString, and strings as Jackson escapes them in JSON.
 package javafmt
 
 import (
