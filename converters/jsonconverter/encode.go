@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/converters/internal/fieldpath"
 	"github.com/kconnect/kconnect/converters/internal/javafmt"
 )
 
@@ -224,7 +225,7 @@ func (e *encoder) array(elem *connect.Schema, arr []any) error {
 			e.buf = append(e.buf, ',')
 		}
 		if err := e.value(elem, x); err != nil {
-			return atIndex(i, err)
+			return fieldpath.AtIndex(i, err)
 		}
 	}
 	e.buf = append(e.buf, ']')
@@ -299,7 +300,7 @@ func (e *encoder) member(i int, k string, valSchema *connect.Schema, v any) erro
 	e.buf = javafmt.AppendJSONString(e.buf, k)
 	e.buf = append(e.buf, ':')
 	if err := e.value(valSchema, v); err != nil {
-		return atKey(k, err)
+		return fieldpath.AtKey(k, err)
 	}
 	return nil
 }
@@ -326,12 +327,12 @@ func (e *encoder) pairs(keySchema, valSchema *connect.Schema, m map[any]any) err
 		}
 		e.buf = append(e.buf, '[')
 		if err = e.value(keySchema, me.k); err != nil {
-			err = atKey(fmt.Sprint(me.k), err)
+			err = fieldpath.AtKey(fmt.Sprint(me.k), err)
 			break
 		}
 		e.buf = append(e.buf, ',')
 		if err = e.value(valSchema, me.v); err != nil {
-			err = atKey(fmt.Sprint(me.k), err)
+			err = fieldpath.AtKey(fmt.Sprint(me.k), err)
 			break
 		}
 		e.buf = append(e.buf, ']')
@@ -480,7 +481,7 @@ func (e *encoder) structValue(st *connect.Struct) error {
 		e.buf = javafmt.AppendJSONString(e.buf, f.Name)
 		e.buf = append(e.buf, ':')
 		if err := e.value(f.Schema, st.Raw(i)); err != nil {
-			return inField(f.Name, err)
+			return fieldpath.InField(f.Name, err)
 		}
 	}
 	e.buf = append(e.buf, '}')

@@ -172,3 +172,17 @@ func AppendBigDecimal(dst []byte, unscaled *big.Int, scale int32) []byte {
 	}
 	return dst
 }
+
+// ParseNonFinite reads the strings Jackson writes for the floats JSON numbers cannot express:
+// NaN, Infinity and -Infinity.
+func ParseNonFinite(s string) (float64, bool) {
+	switch s {
+	case "NaN":
+		return math.NaN(), true
+	case "Infinity":
+		return math.Inf(1), true
+	case "-Infinity":
+		return math.Inf(-1), true
+	}
+	return 0, false
+}
