@@ -438,7 +438,9 @@ func compareKeys(a, b mapEntry) int {
 		}
 		return 1
 	case rankInt:
-		return cmp.Compare(asInt64(a.k), asInt64(b.k))
+		ai, _ := connect.IntegerValue(a.k)
+		bi, _ := connect.IntegerValue(b.k)
+		return cmp.Compare(ai, bi)
 	case rankFloat:
 		return cmp.Compare(asFloat64(a.k), asFloat64(b.k))
 	case rankString:
@@ -449,18 +451,6 @@ func compareKeys(a, b mapEntry) int {
 		return a.k.(connect.Decimal).Rat().Cmp(b.k.(connect.Decimal).Rat())
 	}
 	return bytes.Compare(a.enc, b.enc)
-}
-
-func asInt64(v any) int64 {
-	switch x := v.(type) {
-	case int8:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int32:
-		return int64(x)
-	}
-	return v.(int64)
 }
 
 func asFloat64(v any) float64 {

@@ -43,7 +43,7 @@ func (d *Data) appendDefault(dst []byte, s *connect.Schema, v any, asField bool)
 	wrong := func() ([]byte, error) { return nil, fmt.Errorf("invalid %T for a %s default", v, s.Type) }
 	switch s.Type {
 	case connect.TypeInt8, connect.TypeInt16, connect.TypeInt32, connect.TypeInt64:
-		n, ok := asInt64(v)
+		n, ok := connect.IntegerValue(v)
 		if !ok {
 			return wrong()
 		}
@@ -211,20 +211,6 @@ func latin1(b []byte) string {
 		sb.WriteRune(rune(c))
 	}
 	return sb.String()
-}
-
-func asInt64(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int8:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case int64:
-		return x, true
-	}
-	return 0, false
 }
 
 // logicalToAvro converts a logical type's Go value to its Avro representation.

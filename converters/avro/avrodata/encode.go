@@ -64,8 +64,9 @@ type encNode struct {
 }
 
 type encField struct {
-	index int // of the Connect field
+	index int // of the Connect field; -1 for a field the struct lacks, written as fixed
 	node  *encNode
+	fixed []byte // the encoded default of a field the struct lacks
 }
 
 type encMember struct {
@@ -181,7 +182,12 @@ func (d *Data) compileEnc(c *connect.Schema, a *Schema) (*encNode, error) {
 		for _, af := range a.Fields {
 			cf := d.connectField(c, af.Name)
 			if cf == nil {
-				return nil, fmt.Errorf("the Avro record %s has a field %s that struct %s lacks", a.Name, af.Name, c)
+				fixed, err := d.defaultBytes(af)
+				if err != nil {
+					return nil, fmt.Errorf("the Avro record %s has a field %s that struct %s lacks: %w", a.Name, af.Name, c, err)
+				}
+				n.fields = append(n.fields, encField{index: -1, fixed: fixed})
+				continue
 			}
 			fn, err := d.compileEnc(cf.Schema, af.Type)
 			if err != nil {
@@ -193,6 +199,27 @@ func (d *Data) compileEnc(c *connect.Schema, a *Schema) (*encNode, error) {
 		return mismatch()
 	}
 	return n, nil
+}
+
+// defaultBytes encodes the default of an Avro field, for writing records of a registered schema
+// (use.latest.version) that has fields the Connect struct lacks.
+func (d *Data) defaultBytes(af *Field) ([]byte, error) {
+	if af.Default == nil {
+		return nil, fmt.Errorf("the field has no default")
+	}
+	c, err := d.ToConnectSchema(af.Type, 0)
+	if err != nil {
+		return nil, err
+	}
+	v, err := d.defaultFromAvro(c, af.Type, af.Default, true)
+	if err != nil {
+		return nil, fmt.Errorf("default %s: %w", af.Default, err)
+	}
+	enc, err := d.Encoder(c, af.Type)
+	if err != nil {
+		return nil, err
+	}
+	return enc.Append(nil, v)
 }
 
 // connectField finds the Connect field written as the Avro field name (names are scrubbed on the
@@ -485,6 +512,10 @@ func (n *encNode) write(w *avro.Writer, v any) error {
 			return &connect.DataError{Msg: fmt.Sprintf("struct of schema %s where %s was expected", st.Schema(), n.schema)}
 		}
 		for _, f := range n.fields {
+			if f.index < 0 {
+				_, _ = w.Write(f.fixed)
+				continue
+			}
 			fv := st.GetAt(f.index)
 			if n.rawFields {
 				fv = st.Raw(f.index)
