@@ -51,8 +51,8 @@ type Converter struct {
 
 	// Reading: the Connect schema and compiled decoder per schema id and topic.
 	readers  *lru.Cache[readKey, *readPlan]
-	byID     *lru.Cache[int, registered]
-	versions *lru.Cache[subjectText, int]
+	byID     *lru.Cache[int, *avrodata.Schema]
+	versions *lru.Cache[readKey, int] // by schema id and subject
 	lastRead atomic.Pointer[readPlan]
 }
 
@@ -84,15 +84,9 @@ type latestSchema struct {
 	fetched time.Time
 }
 
-// registered is a schema as the registry stores it: its text and the parsed schema.
-type registered struct {
-	text   string
-	schema *avrodata.Schema
-}
-
 type readKey struct {
 	id    int
-	topic string
+	topic string // or subject
 }
 
 type readPlan struct {
@@ -134,8 +128,8 @@ func (c *Converter) Configure(props map[string]string, isKey bool) error {
 		ids:      lru.New[subjectText, int](size),
 		latests:  lru.New[string, *latestSchema](size),
 		readers:  lru.New[readKey, *readPlan](size),
-		byID:     lru.New[int, registered](size),
-		versions: lru.New[subjectText, int](size),
+		byID:     lru.New[int, *avrodata.Schema](size),
+		versions: lru.New[readKey, int](size),
 	}
 	if isKey {
 		c.strategy = s.keyStrategy
@@ -266,7 +260,7 @@ func (c *Converter) latest(subject string) (*latestSchema, error) {
 	}
 	l := &latestSchema{id: id, version: version, schema: parsed, fetched: time.Now()}
 	c.latests.Put(subject, l)
-	c.byID.Put(id, registered{text, parsed})
+	c.byID.Put(id, parsed)
 	return l, nil
 }
 
@@ -294,17 +288,20 @@ func (c *Converter) subject(topic string, a *avrodata.Schema) (string, error) {
 		return topic + "-" + c.what(), nil
 	}
 	if a.Type != avrodata.Record {
-		key := ValueSubjectNameStrategyConfig
-		if c.isKey {
-			key = KeySubjectNameStrategyConfig
-		}
 		return "", &connect.DataError{Msg: fmt.Sprintf("with %s = %s, the message %s must be a record, not an Avro %s",
-			key, c.strategy, c.what(), a.Type)}
+			c.strategyKey(), c.strategy, c.what(), a.Type)}
 	}
 	if c.strategy == RecordNameStrategy {
 		return a.Name, nil
 	}
 	return topic + "-" + a.Name, nil
+}
+
+func (c *Converter) strategyKey() string {
+	if c.isKey {
+		return KeySubjectNameStrategyConfig
+	}
+	return ValueSubjectNameStrategyConfig
 }
 
 // ToConnectData deserializes a message; nil data (a tombstone) is a null value without schema.
@@ -356,32 +353,36 @@ func (c *Converter) reader(topic string, id int) (*readPlan, error) {
 }
 
 func (c *Converter) newReader(topic string, id int) (*readPlan, error) {
-	r, ok := c.byID.Get(id)
+	a, ok := c.byID.Get(id)
 	if !ok {
 		text, err := c.reg.schemaByID(id)
 		if err != nil {
 			return nil, err
 		}
-		parsed, err := avrodata.Parse(text)
-		if err != nil {
+		if a, err = avrodata.Parse(text); err != nil {
 			return nil, fmt.Errorf("schema id %d: %w", id, err)
 		}
-		r = registered{text, parsed}
-		c.byID.Put(id, r)
+		c.byID.Put(id, a)
 	}
-	a := r.schema
 	subject, err := c.subject(topic, a)
 	if err != nil {
 		return nil, err
 	}
 	// Upstream gives the Connect schema the registry's version of the schema under the subject,
-	// unless the schema says its own (connect.version).
-	version, ok := c.versions.Get(subjectText{subject, r.text})
+	// unless the schema says its own (connect.version). Asking by id, rather than by schema text as
+	// upstream does, finds it also in registries that compare texts byte for byte (Apicurio).
+	vkey := readKey{id, subject}
+	version, ok := c.versions.Get(vkey)
 	if !ok {
-		if _, version, err = c.reg.lookup(subject, r.text); err != nil {
+		var found bool
+		if version, found, err = c.reg.version(id, subject); err != nil {
 			return nil, err
 		}
-		c.versions.Put(subjectText{subject, r.text}, version)
+		if !found {
+			return nil, &connect.DataError{Msg: fmt.Sprintf("schema id %d is not registered under subject %s, "+
+				"which the %s names for topic %s", id, subject, c.strategyKey(), topic)}
+		}
+		c.versions.Put(vkey, version)
 	}
 	schema, err := c.data.ToConnectSchema(a, version)
 	if err != nil {

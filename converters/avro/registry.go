@@ -198,6 +198,25 @@ func (r *registry) lookup(subject, text string) (id, version int, err error) {
 	return id, version, nil
 }
 
+// version returns the version under which id is registered in subject (0, false when it is not).
+func (r *registry) version(id int, subject string) (int, bool, error) {
+	var version int
+	var found bool
+	where, err := r.do(func(c *srclient.SchemaRegistryClient) error {
+		pairs, err := c.GetSubjectVersionsById(id)
+		for _, p := range pairs {
+			if p.Subject == subject {
+				version, found = p.Version, true
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return 0, false, registryError(fmt.Sprintf("get the subjects and versions of schema id %d", id), where, err)
+	}
+	return version, found, nil
+}
+
 // latest returns the latest version of subject: its id, text and version.
 func (r *registry) latest(subject string) (id int, text string, version int, err error) {
 	where, err := r.do(func(c *srclient.SchemaRegistryClient) error {
