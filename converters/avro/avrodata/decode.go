@@ -225,7 +225,13 @@ type reader struct {
 	b   []byte
 	pos int
 	err error
+	// empties is how many more values that take no bytes at all (empty records) the message may
+	// still claim: counts of them cannot be checked against the bytes left.
+	empties int
 }
+
+// maxEmpties bounds the values of zero bytes one message may hold.
+const maxEmpties = 1 << 14
 
 func (r *reader) fail(err error) {
 	if r.err == nil {
@@ -285,7 +291,15 @@ func (r *reader) count(minSize int) int {
 		r.long() // the block's size in bytes, which a reader may use to skip it
 	}
 	left := int64(len(r.b) - r.pos)
-	if minSize > 0 && n > left/int64(minSize) || minSize == 0 && n > 1<<20 {
+	if minSize == 0 {
+		if n > int64(r.empties) {
+			r.fail(fmt.Errorf("Avro data claims more than %d values that take no bytes", maxEmpties))
+			return 0
+		}
+		r.empties -= int(n)
+		return int(n)
+	}
+	if n > left/int64(minSize) {
 		r.fail(fmt.Errorf("Avro block of %d items cannot fit in the %d bytes left", n, left))
 		return 0
 	}
@@ -295,7 +309,7 @@ func (r *reader) count(minSize int) int {
 // Decode reads one value that takes all of data. Trailing bytes are an error: they mean the data
 // was not written with this schema (upstream's reader ignores them by default).
 func (dec *Decoder) Decode(data []byte) (any, error) {
-	r := reader{b: data}
+	r := reader{b: data, empties: maxEmpties}
 	v, err := dec.root.read(&r)
 	if err == nil {
 		err = r.err
