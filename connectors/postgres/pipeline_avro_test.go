@@ -2,21 +2,42 @@ package postgres_test
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/kconnect/kconnect/internal/properties"
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/internal/workertest"
 )
 
+// avroExampleDir is the walkthrough whose worker configuration TestPipelinePostgresCDCToMySQLWithAvro runs.
+const avroExampleDir = "../../examples/postgres-to-mysql-avro"
+
 // TestPipelinePostgresCDCToMySQLWithAvro runs the CDC → Kafka → JDBC sink pipeline with
-// Confluent's AvroConverter for keys and values against a real schema registry: Debezium's
-// envelopes, decimals, temporal types, JSON, UUIDs and bytes go through Avro and the registry, a
-// column added to the table registers a new schema version that the sink follows.
+// Confluent's AvroConverter for keys and values against a real schema registry, configured as
+// examples/postgres-to-mysql-avro's worker (with the test registry's URL): Debezium's envelopes,
+// decimals, temporal types, JSON, UUIDs and bytes go through Avro and the registry, and a column
+// added to the table registers a new schema version that the sink follows.
 func TestPipelinePostgresCDCToMySQLWithAvro(t *testing.T) {
 	registry := testenv.SchemaRegistry(t)
+	example, err := properties.ParseFile(filepath.Join(avroExampleDir, "worker.properties"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(avroExampleDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?ms)^```properties\n(.*?)^```").FindSubmatch(readme)
+	if block == nil || !maps.Equal(parseProps(t, "README.md", string(block[1])), example.Map()) {
+		t.Fatalf("the README's worker configuration differs from worker.properties")
+	}
 	e := newPipelineEnv(t)
 	deleteTopicsAtCleanup(t, e.prefix)
 	e.pgExec(`CREATE TABLE customers (
@@ -39,8 +60,15 @@ func TestPipelinePostgresCDCToMySQLWithAvro(t *testing.T) {
 
 	dir := t.TempDir()
 	props := workertest.WorkerProps(t, dir)
+	for k, v := range example.Map() {
+		if strings.HasPrefix(k, "key.converter") || strings.HasPrefix(k, "value.converter") {
+			props[k] = v
+		}
+	}
 	for _, side := range []string{"key", "value"} {
-		props[side+".converter"] = "io.confluent.connect.avro.AvroConverter"
+		if props[side+".converter"] != "io.confluent.connect.avro.AvroConverter" {
+			t.Fatalf("the example's %s.converter is %q", side, props[side+".converter"])
+		}
 		props[side+".converter.schema.registry.url"] = registry
 	}
 	w := workertest.Start(t, dir, props, e.sourceConfig("pg-source"))
