@@ -154,10 +154,6 @@ func (c *Converter) AppendFromConnectData(dst []byte, topic string, schema *conn
 		return nil, &connect.DataError{Msg: fmt.Sprintf("convert %s to Avro for topic %s: null value for required schema %s",
 			c.what(), topic, schema)}
 	}
-	if schema == nil {
-		return nil, &connect.DataError{Msg: fmt.Sprintf("convert %s to Avro for topic %s: the value has no schema; "+
-			"kconnect's AvroConverter writes values with schemas only", c.what(), topic)}
-	}
 	t, err := c.target(topic, schema)
 	if err != nil {
 		return nil, fmt.Errorf("convert %s to Avro for topic %s: %w", c.what(), topic, err)

@@ -415,6 +415,26 @@ func TestRequestHeadersAndBearerToken(t *testing.T) {
 	}
 }
 
+func TestSchemalessValuesTravelInTheAnythingRecord(t *testing.T) {
+	reg := fake(t)
+	props := map[string]string{SchemaRegistryURLConfig: reg.URL()}
+	value := map[string]any{"id": int64(7), "tags": []any{"a", nil}, "nested": map[string]any{"ok": true}}
+	data, err := configured(t, props, false).FromConnectData("events", nil, value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if latest, ok := reg.GetSchema("events-value", 1); !ok || !strings.Contains(latest.Schema.Schema, `"name":"Anything"`) {
+		t.Fatalf("registered %+v, want upstream's Anything record", latest)
+	}
+	schema, got, err := configured(t, props, false).ToConnectData("events", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if schema != nil || !connect.ValuesEqual(got, value) {
+		t.Errorf("read back %v with schema %v, want %v without schema", got, schema, value)
+	}
+}
+
 func TestNullsAndForeignBytes(t *testing.T) {
 	reg := fake(t)
 	c := configured(t, map[string]string{SchemaRegistryURLConfig: reg.URL()}, false)

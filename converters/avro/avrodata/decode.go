@@ -47,6 +47,7 @@ const (
 	decMap
 	decEntryMap
 	decRecord
+	decAnything // upstream's Anything record: a schemaless value
 )
 
 type decNode struct {
@@ -73,6 +74,12 @@ func (d *Data) Decoder(a *Schema, c *connect.Schema) (*Decoder, error) {
 }
 
 func (d *Data) compileDec(a *Schema, c *connect.Schema) (*decNode, error) {
+	if c == nil {
+		if !isAnything(a) {
+			return nil, fmt.Errorf("Avro %s cannot be read without a Connect schema", a.Type)
+		}
+		return &decNode{kind: decAnything, minSize: anyFields}, nil
+	}
 	n := &decNode{schema: c, minSize: 1}
 	mismatch := func() (*decNode, error) {
 		return nil, fmt.Errorf("Avro %s cannot be read as Connect %s", a.Type, c)
@@ -412,6 +419,8 @@ func (n *decNode) read(r *reader) (any, error) {
 		return n.readMap(r)
 	case decEntryMap:
 		return n.readEntries(r)
+	case decAnything:
+		return readAnything(r)
 	case decRecord:
 		st := connect.NewStruct(n.schema)
 		for i, f := range n.fields {

@@ -45,6 +45,7 @@ const (
 	encStringMap
 	encEntryMap
 	encRecord
+	encAnything // values without schema, in upstream's Anything record
 )
 
 type encNode struct {
@@ -84,6 +85,12 @@ func (d *Data) Encoder(c *connect.Schema, a *Schema) (*Encoder, error) {
 }
 
 func (d *Data) compileEnc(c *connect.Schema, a *Schema) (*encNode, error) {
+	if c == nil {
+		if !isAnything(a) {
+			return nil, fmt.Errorf("values without schema can only be written as %s, not %s", anything.Name, a.Type)
+		}
+		return &encNode{kind: encAnything}, nil
+	}
 	if isUnionStruct(c) {
 		return d.compileUnion(c, a)
 	}
@@ -390,6 +397,8 @@ func (n *encNode) write(w *avro.Writer, v any) error {
 		return n.inner.write(w, v)
 	case encUnion:
 		return n.writeUnion(w, v)
+	case encAnything:
+		return writeAnything(w, v)
 	}
 	if v == nil {
 		return &connect.DataError{Msg: fmt.Sprintf("null value for required %s", n.schema)}

@@ -66,7 +66,8 @@ func (ctx *fromContext) lookup(c *connect.Schema) *Schema {
 	return nil
 }
 
-// FromConnectSchema maps a Connect schema to the Avro schema Confluent's AvroData makes of it:
+// FromConnectSchema maps a Connect schema to the Avro schema Confluent's AvroData makes of it
+// (values without schema get upstream's io.confluent.connect.avro.Anything record):
 // optional schemas become unions with null (null first, or last when the schema has a default),
 // int8 and int16 become int with a connect.type property, Decimal becomes bytes with the decimal
 // logical type, maps with keys other than required strings become arrays of MapEntry records,
@@ -74,7 +75,7 @@ func (ctx *fromContext) lookup(c *connect.Schema) *Schema {
 // name, version, doc, default and parameters ride along as connect.* properties.
 func (d *Data) FromConnectSchema(s *connect.Schema) (*Schema, error) {
 	if s == nil {
-		return nil, fmt.Errorf("a value without schema cannot be written as Avro")
+		return anything, nil
 	}
 	if a, ok := d.fromCache.Get(s); ok {
 		return a, nil

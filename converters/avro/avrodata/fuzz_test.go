@@ -45,6 +45,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint8(1), []byte{0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00})
 	f.Add(uint8(1), []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 
+	fuzzSchemas := append(fuzzSchemas, anythingText)
 	d := New(DefaultConfig())
 	type compiled struct {
 		a   *Schema
@@ -74,7 +75,8 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		c := decoders[int(which)%len(decoders)]
 		v, err := c.dec.Decode(data)
-		if err != nil {
+		if err != nil || (isAnything(c.a) && holdsBytes(v)) {
+			// Upstream reads bytes out of its Anything record but refuses to write them into it.
 			return
 		}
 		again, err := c.enc.Append(nil, v)
@@ -89,4 +91,30 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("round trip changed the value:\n got %s\nwant %s", got, want)
 		}
 	})
+}
+
+func holdsBytes(v any) bool {
+	switch x := v.(type) {
+	case []byte:
+		return true
+	case []any:
+		for _, e := range x {
+			if holdsBytes(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if holdsBytes(e) {
+				return true
+			}
+		}
+	case map[any]any:
+		for k, e := range x {
+			if holdsBytes(k) || holdsBytes(e) {
+				return true
+			}
+		}
+	}
+	return false
 }

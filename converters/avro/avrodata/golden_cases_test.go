@@ -358,6 +358,15 @@ func goldenFromConnectCases() map[string]goldenCase {
 		"nullable_default_ignored": {cfgIgnoreDefault, gNullableDefault, connect.NewStruct(gNullableDefault)},
 		"unnamed": {cfgDefault, gUnnamed, put(gUnnamed, "a", int32(1), "n1", put(gUnnamedN1, "b", int32(2)),
 			"m", map[any]any{int32(5): int32(6)})},
-		"redefine": {cfgDefault, gRedef, put(gRedef, "a", put(gSameA, "x", int32(1)), "b", put(gSameB, "y", "y"))},
+		"schemaless_long":     {cfgDefault, nil, int64(5)},
+		"schemaless_int8":     {cfgDefault, nil, int8(3)},
+		"schemaless_double":   {cfgDefault, nil, 1.5},
+		"schemaless_string":   {cfgDefault, nil, "x"},
+		"schemaless_bool":     {cfgDefault, nil, false},
+		"schemaless_list":     {cfgDefault, nil, []any{int64(1), "two", nil, []any{true}}},
+		"schemaless_map":      {cfgDefault, nil, map[string]any{"k": []any{int64(1), nil}}},
+		"schemaless_int_keys": {cfgDefault, nil, map[any]any{int32(7): map[string]any{"in": float32(2.5)}}},
+		"schemaless_bytes":    {cfgDefault, nil, []byte{1}},
+		"redefine":            {cfgDefault, gRedef, put(gRedef, "a", put(gSameA, "x", int32(1)), "b", put(gSameB, "y", "y"))},
 	}
 }

@@ -19,8 +19,12 @@ import (
 // time-millis, timestamp-millis and decimal logical types Connect's Date, Time, Timestamp and
 // Decimal (other logical types stay their underlying type). version, when positive, is the
 // registry's version of the schema, used when the schema has no connect.version. Recursive Avro
-// types are refused: Connect schemas cannot refer to themselves.
+// types are refused: Connect schemas cannot refer to themselves. Upstream's Anything record gives
+// no schema at all: its values are schemaless.
 func (d *Data) ToConnectSchema(a *Schema, version int) (*connect.Schema, error) {
+	if isAnything(a) {
+		return nil, nil // values without schema
+	}
 	key := toKey{a, version}
 	if c, ok := d.toCache.Get(key); ok {
 		return c, nil

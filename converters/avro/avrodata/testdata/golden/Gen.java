@@ -466,6 +466,18 @@ public class Gen {
         from("nullable_default_ignored", IGNORE_DEFAULT, NULLABLE_DEFAULT, new Struct(NULLABLE_DEFAULT));
         from("unnamed", DEFAULT, UNNAMED, new Struct(UNNAMED).put("a", 1)
             .put("n1", new Struct(UNNAMED.field("n1").schema()).put("b", 2)).put("m", Map.of(5, 6)));
+        // Values without a schema travel in the io.confluent.connect.avro.Anything record.
+        from("schemaless_long", DEFAULT, null, 5L);
+        from("schemaless_int8", DEFAULT, null, (byte) 3);
+        from("schemaless_double", DEFAULT, null, 1.5);
+        from("schemaless_string", DEFAULT, null, "x");
+        from("schemaless_bool", DEFAULT, null, false);
+        from("schemaless_list", DEFAULT, null, Arrays.asList(1L, "two", null, List.of(true)));
+        Map<String, Object> schemaless = new HashMap<>();
+        schemaless.put("k", Arrays.asList(1L, null));
+        from("schemaless_map", DEFAULT, null, schemaless);
+        from("schemaless_int_keys", DEFAULT, null, Map.of(7, Map.of("in", 2.5f)));
+        from("schemaless_bytes", DEFAULT, null, new byte[] {1});
         from("redefine", DEFAULT, REDEFINE, new Struct(REDEFINE)
             .put("a", new Struct(REDEFINE.field("a").schema()).put("x", 1))
             .put("b", new Struct(REDEFINE.field("b").schema()).put("y", "y")));
