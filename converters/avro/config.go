@@ -18,6 +18,8 @@ const (
 	LatestCompatibilityStrictConfig  = "latest.compatibility.strict"
 	LatestCacheTTLConfig             = "latest.cache.ttl.sec"
 	UseSchemaIDConfig                = "use.schema.id"
+	UseLatestWithMetadataConfig      = "use.latest.with.metadata"
+	ContextNameStrategyConfig        = "context.name.strategy"
 	NormalizeSchemasConfig           = "normalize.schemas"
 	KeySubjectNameStrategyConfig     = "key.subject.name.strategy"
 	ValueSubjectNameStrategyConfig   = "value.subject.name.strategy"
@@ -105,6 +107,13 @@ var configDef = func() *connect.ConfigDef {
 				return nil
 			}),
 			Doc: "Upstream's fixed schema id for writing; kconnect does not support it, so it must be -1."}).
+		Define(connect.ConfigKey{Name: UseLatestWithMetadataConfig, Type: connect.ConfigString, Importance: connect.Low,
+			Validator: unsupported("kconnect does not select schema versions by metadata"),
+			Doc:       "Upstream's choice of the latest version with given metadata; not supported, so it must be empty."}).
+		Define(connect.ConfigKey{Name: ContextNameStrategyConfig, Type: connect.ConfigClass,
+			Default: "io.confluent.kafka.serializers.context.NullContextNameStrategy", Importance: connect.Low,
+			Validator: connect.OneOf("io.confluent.kafka.serializers.context.NullContextNameStrategy"),
+			Doc:       "Upstream's schema contexts; kconnect uses the default context only (NullContextNameStrategy)."}).
 		Define(boolKey(NormalizeSchemasConfig, "false", "Upstream's schema normalization on registration; kconnect "+
 			"registers the exact text Java's converter registers and does not support it, so it must be false.")).
 		Define(connect.ConfigKey{Name: KeySubjectNameStrategyConfig, Type: connect.ConfigClass, Default: TopicNameStrategy,
@@ -151,6 +160,16 @@ var configDef = func() *connect.ConfigDef {
 		Doc: "Password of an encrypted private key; kconnect reads unencrypted PEM keys only, so it must be empty."})
 	return def.Merge(avrodata.ConfigDef())
 }()
+
+// unsupported accepts only an empty value, explaining why anything else is refused.
+func unsupported(why string) connect.Validator {
+	return connect.ValidatorFunc("empty", func(name string, v any) error {
+		if s, _ := v.(string); s != "" {
+			return fmt.Errorf("Invalid value %s for configuration %s: %s", s, name, why)
+		}
+		return nil
+	})
+}
 
 func urlValidator() connect.Validator {
 	return connect.ValidatorFunc("non-empty list of http(s) URLs", func(name string, v any) error {

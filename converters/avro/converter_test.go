@@ -468,6 +468,8 @@ func TestConfigurationErrorsNameTheKey(t *testing.T) {
 		{map[string]string{SchemaRegistryURLConfig: "http://r", BasicAuthCredentialsSourceConfig: "USER_INFO"}, BasicAuthUserInfoConfig},
 		{map[string]string{SchemaRegistryURLConfig: "http://r", UseSchemaIDConfig: "3"}, UseSchemaIDConfig},
 		{map[string]string{SchemaRegistryURLConfig: "http://r", NormalizeSchemasConfig: "true"}, NormalizeSchemasConfig},
+		{map[string]string{SchemaRegistryURLConfig: "http://r", UseLatestWithMetadataConfig: "app=1"}, UseLatestWithMetadataConfig},
+		{map[string]string{SchemaRegistryURLConfig: "http://r", ContextNameStrategyConfig: "com.example.Ctx"}, ContextNameStrategyConfig},
 		{map[string]string{SchemaRegistryURLConfig: "http://r", "generalized.sum.type.support": "true"}, "generalized.sum.type.support"},
 	} {
 		err := New().Configure(tc.props, false)
