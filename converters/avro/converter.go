@@ -10,6 +10,14 @@
 // registry calls at all.
 //
 // Upstream's AvroConverter is not a header converter, and neither is this one.
+//
+// Refused with an error naming the key, rather than ignored: use.schema.id, normalize.schemas,
+// use.latest.with.metadata, schema contexts, SASL_INHERIT basic auth, OAuth bearer sources, JKS and
+// PKCS12 stores (PEM only), encrypted private keys, generalized.sum.type.support and
+// discard.type.doc.default. Where kconnect differs on purpose: bytes after an Avro value are an
+// error (upstream ignores them by default), map entries are written in key order (upstream in Java
+// hash order), and the schema's version under a subject is looked up by id, which also works with
+// registries that match schema texts byte for byte.
 package avro
 
 import (
