@@ -23,6 +23,7 @@ STATICCHECK := $(KCONNECT_CACHE)/tools/staticcheck-$(STATICCHECK_VERSION)/static
 FUZZ_TARGETS := \
 	./internal/properties:FuzzParse \
 	./converters/jsonconverter:FuzzToConnectData \
+	./converters/avro/avrodata:FuzzDecode \
 	./converters:FuzzSimpleHeaderConverter \
 	./rest:FuzzCreateConnector \
 	./internal/testenv:FuzzNames

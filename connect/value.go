@@ -187,3 +187,19 @@ func mapsEqual[K comparable](a, b map[K]any) bool {
 // ValuesEqual reports whether two Connect values are equal, comparing bytes, decimals, times,
 // arrays, maps and structs by content.
 func ValuesEqual(a, b any) bool { return valuesEqual(a, b) }
+
+// IntegerValue returns an int8, int16, int32 or int64 value widened to int64; ok is false for
+// any other value.
+func IntegerValue(v any) (n int64, ok bool) {
+	switch x := v.(type) {
+	case int8:
+		return int64(x), true
+	case int16:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case int64:
+		return x, true
+	}
+	return 0, false
+}

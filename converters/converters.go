@@ -1,10 +1,11 @@
 // Package converters holds kconnect's converters, which turn record keys, values and headers into
 // bytes and back: StringConverter, ByteArrayConverter and SimpleHeaderConverter here, the JSON
-// converter in package jsonconverter. Each matches the upstream Kafka class it is named after.
+// converter in package jsonconverter, the Avro converter (schema registry) in package avro. Each matches the upstream Kafka class it is named after.
 package converters
 
 import (
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/converters/avro"
 	"github.com/kconnect/kconnect/converters/jsonconverter"
 )
 
@@ -35,6 +36,11 @@ func valueConverters() []connect.Plugin {
 			Class: ByteArrayConverterClass, Aliases: []string{"ByteArrayConverter"},
 			Type: connect.PluginConverter, Version: Version,
 			New: func() any { return NewByteArrayConverter() },
+		},
+		{
+			Class: avro.Class, Aliases: []string{"AvroConverter"},
+			Type: connect.PluginConverter, Version: avro.Version,
+			New: func() any { return avro.New() },
 		},
 	}
 }

@@ -22,6 +22,11 @@
 //
 //	go run ./bench/postgrescdc -dsn postgres://kconnect:kconnect@127.0.0.1:15432/postgres?sslmode=disable -phase snapshot -rows 5000000
 //	go run ./bench/postgrescdc -dsn ... -phase e2e -kafka 127.0.0.1:19092
+//	go run ./bench/postgrescdc -dsn ... -phase e2e -kafka 127.0.0.1:19092 \
+//	    -worker-prop key.converter=io.confluent.connect.avro.AvroConverter \
+//	    -worker-prop value.converter=io.confluent.connect.avro.AvroConverter \
+//	    -worker-prop key.converter.schema.registry.url=http://127.0.0.1:18081/apis/ccompat/v7 \
+//	    -worker-prop value.converter.schema.registry.url=http://127.0.0.1:18081/apis/ccompat/v7
 //	go run ./bench/postgrescdc -dsn ... -phase lag -kafka 127.0.0.1:19092 -rate 5000 -duration 30s
 //	go run ./bench/postgrescdc -dsn ... -phase bigtx -bigtx-mb 1024 [-worker -kafka 127.0.0.1:19092]
 //
@@ -329,8 +334,8 @@ func benchE2E(ctx context.Context, db *pgx.Conn, o options) {
 	kcDur := time.Since(start)
 	recvRate := float64(n) / recvDur.Seconds()
 	kcRate := float64(n) / kcDur.Seconds()
-	fmt.Printf("end to end, %d changes in %d-row transactions: pg_recvlogical %.0f rows/s (%v), kconnect worker into Kafka (%s, JsonConverter schemas.enable=%v) %.0f rows/s (%v), ratio %.2f (target >= 0.5); worker peak RSS %s\n",
-		n, o.txRows, recvRate, recvDur.Round(time.Millisecond), w.kafkaName(), o.schemas, kcRate, kcDur.Round(time.Millisecond), kcRate/recvRate,
+	fmt.Printf("end to end, %d changes in %d-row transactions: pg_recvlogical %.0f rows/s (%v), kconnect worker into Kafka (%s, %s) %.0f rows/s (%v), ratio %.2f (target >= 0.5); worker peak RSS %s\n",
+		n, o.txRows, recvRate, recvDur.Round(time.Millisecond), w.kafkaName(), o.converterName(), kcRate, kcDur.Round(time.Millisecond), kcRate/recvRate,
 		peakRSS(strconv.Itoa(w.cmd.Process.Pid)))
 }
 
@@ -376,8 +381,8 @@ func benchLag(ctx context.Context, db *pgx.Conn, o options) {
 	if appendTime < len(lags) {
 		kind = fmt.Sprintf("CreateTime (producer time) for %d of %d records: the broker ignored message.timestamp.type=LogAppendTime", len(lags)-appendTime, len(lags))
 	}
-	fmt.Printf("lag at %.0f changes/s offered (%.0f achieved, %d-row transactions, %d changes, %s, JsonConverter schemas.enable=%v), record timestamp %s minus source.ts_ms: %s (target p99 < 100ms); worker peak RSS %s\n",
-		float64(o.rate), float64(n)/wrote.Seconds(), o.txRows, n, w.kafkaName(), o.schemas, kind,
+	fmt.Printf("lag at %.0f changes/s offered (%.0f achieved, %d-row transactions, %d changes, %s, %s), record timestamp %s minus source.ts_ms: %s (target p99 < 100ms); worker peak RSS %s\n",
+		float64(o.rate), float64(n)/wrote.Seconds(), o.txRows, n, w.kafkaName(), o.converterName(), kind,
 		percentiles(lags, func(l lagSample) time.Duration { return l.total }), peakRSS(strconv.Itoa(w.cmd.Process.Pid)))
 	fmt.Printf("  commit to decoded (envelope ts_ms - source.ts_ms): %s\n", percentiles(lags, func(l lagSample) time.Duration { return l.capture }))
 	fmt.Printf("  decoded to Kafka (record timestamp - envelope ts_ms): %s\n", percentiles(lags, func(l lagSample) time.Duration { return l.deliver }))
@@ -452,6 +457,15 @@ type worker struct {
 	bootstrap string
 	embedded  bool
 	prefix    string
+}
+
+// converterName describes the worker's value converter for the report lines: the JSON converter
+// unless -worker-prop set another.
+func (o options) converterName() string {
+	if c := o.workerProps["value.converter"]; c != "" {
+		return c
+	}
+	return fmt.Sprintf("JsonConverter schemas.enable=%v", o.schemas)
 }
 
 func startWorker(o options) *worker {

@@ -113,14 +113,3 @@ func BenchmarkToConnectData(b *testing.B) {
 	run("struct_1KB_envelope", cfgDefault, s, st)
 	run("map_1KB_schemaless", cfgNoSchemas, nil, m)
 }
-
-// BenchmarkAppendPlainString measures the escape scan over a 1 KB string that needs no escaping,
-// the common case for text columns and generated payloads.
-func BenchmarkAppendPlainString(b *testing.B) {
-	s := strings.Repeat("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 17)[:1024]
-	buf := make([]byte, 0, 2048)
-	b.SetBytes(int64(len(s)))
-	for b.Loop() {
-		buf = appendString(buf[:0], s)
-	}
-}

@@ -12,6 +12,8 @@ import (
 	"unsafe"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/converters/internal/fieldpath"
+	"github.com/kconnect/kconnect/converters/internal/javafmt"
 )
 
 // Limits of Jackson's default StreamReadConstraints, which keep hostile input from exhausting the
@@ -728,14 +730,8 @@ func (d *decoder) float(s *connect.Schema, c byte) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch string(b) {
-		case "NaN":
-			f = math.NaN()
-		case "Infinity":
-			f = math.Inf(1)
-		case "-Infinity":
-			f = math.Inf(-1)
-		default:
+		var ok bool
+		if f, ok = javafmt.ParseNonFinite(string(b)); !ok {
 			return nil, dataErr("a %s value must be a number, found the string %q", s.Type, b)
 		}
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -821,7 +817,7 @@ func (d *decoder) array(elem *connect.Schema) (any, error) {
 	for ; more && err == nil; more, err = d.next(']') {
 		v, err := d.value(elem)
 		if err != nil {
-			return nil, atIndex(len(arr), err)
+			return nil, fieldpath.AtIndex(len(arr), err)
 		}
 		arr = append(arr, v)
 	}
@@ -856,24 +852,24 @@ func (d *decoder) mapValue(s *connect.Schema, c byte) (any, error) {
 			return nil, err
 		}
 		if c != '[' {
-			return nil, atIndex(i, dataErr("a map entry must be a [key, value] array, found %s", jsonKind(c)))
+			return nil, fieldpath.AtIndex(i, dataErr("a map entry must be a [key, value] array, found %s", jsonKind(c)))
 		}
 		if err := d.enter(); err != nil {
 			return nil, err
 		}
 		k, err := d.value(s.KeySchema)
 		if err != nil {
-			return nil, atIndex(i, err)
+			return nil, fieldpath.AtIndex(i, err)
 		}
 		if err := d.expect(','); err != nil {
-			return nil, atIndex(i, dataErr("a map entry must have exactly two elements"))
+			return nil, fieldpath.AtIndex(i, dataErr("a map entry must have exactly two elements"))
 		}
 		v, err := d.value(s.ValSchema)
 		if err != nil {
-			return nil, atIndex(i, err)
+			return nil, fieldpath.AtIndex(i, err)
 		}
 		if more, err := d.next(']'); err != nil || more {
-			return nil, atIndex(i, dataErr("a map entry must have exactly two elements"))
+			return nil, fieldpath.AtIndex(i, dataErr("a map entry must have exactly two elements"))
 		}
 		m[k] = v
 		i++
@@ -898,7 +894,7 @@ func (d *decoder) stringMap(valSchema *connect.Schema) (any, error) {
 		k := string(name)
 		v, err := d.value(valSchema)
 		if err != nil {
-			return nil, atKey(k, err)
+			return nil, fieldpath.AtKey(k, err)
 		}
 		m[k] = v
 	}
@@ -948,7 +944,7 @@ func (d *decoder) structValue(s *connect.Schema) (any, error) {
 		}
 		v, err := d.value(s.Fields[idx].Schema)
 		if err != nil {
-			return nil, inField(s.Fields[idx].Name, err)
+			return nil, fieldpath.InField(s.Fields[idx].Name, err)
 		}
 		st.SetAt(idx, v)
 	}
@@ -961,7 +957,7 @@ func (d *decoder) structValue(s *connect.Schema) (any, error) {
 		}
 		v, err := d.c.nullValue(s.Fields[i].Schema)
 		if err != nil {
-			return nil, inField(s.Fields[i].Name, err)
+			return nil, fieldpath.InField(s.Fields[i].Name, err)
 		}
 		st.SetAt(i, v)
 	}

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/converters/internal/fieldpath"
 	"github.com/kconnect/kconnect/converters/internal/javafmt"
 )
 
@@ -119,7 +119,7 @@ func (e *encoder) value(s *connect.Schema, v any) error {
 	case connect.TypeString:
 		var x string
 		if x, ok = v.(string); ok {
-			e.buf = appendString(e.buf, x)
+			e.buf = javafmt.AppendJSONString(e.buf, x)
 		}
 	case connect.TypeBytes:
 		var x []byte
@@ -169,7 +169,7 @@ func (e *encoder) schemaless(v any) error {
 	case bool:
 		e.buf = strconv.AppendBool(e.buf, x)
 	case string:
-		e.buf = appendString(e.buf, x)
+		e.buf = javafmt.AppendJSONString(e.buf, x)
 	case []byte:
 		e.bytes(x)
 	case []any:
@@ -225,7 +225,7 @@ func (e *encoder) array(elem *connect.Schema, arr []any) error {
 			e.buf = append(e.buf, ',')
 		}
 		if err := e.value(elem, x); err != nil {
-			return atIndex(i, err)
+			return fieldpath.AtIndex(i, err)
 		}
 	}
 	e.buf = append(e.buf, ']')
@@ -297,10 +297,10 @@ func (e *encoder) member(i int, k string, valSchema *connect.Schema, v any) erro
 	if i > 0 {
 		e.buf = append(e.buf, ',')
 	}
-	e.buf = appendString(e.buf, k)
+	e.buf = javafmt.AppendJSONString(e.buf, k)
 	e.buf = append(e.buf, ':')
 	if err := e.value(valSchema, v); err != nil {
-		return atKey(k, err)
+		return fieldpath.AtKey(k, err)
 	}
 	return nil
 }
@@ -327,12 +327,12 @@ func (e *encoder) pairs(keySchema, valSchema *connect.Schema, m map[any]any) err
 		}
 		e.buf = append(e.buf, '[')
 		if err = e.value(keySchema, me.k); err != nil {
-			err = atKey(fmt.Sprint(me.k), err)
+			err = fieldpath.AtKey(fmt.Sprint(me.k), err)
 			break
 		}
 		e.buf = append(e.buf, ',')
 		if err = e.value(valSchema, me.v); err != nil {
-			err = atKey(fmt.Sprint(me.k), err)
+			err = fieldpath.AtKey(fmt.Sprint(me.k), err)
 			break
 		}
 		e.buf = append(e.buf, ']')
@@ -438,7 +438,9 @@ func compareKeys(a, b mapEntry) int {
 		}
 		return 1
 	case rankInt:
-		return cmp.Compare(asInt64(a.k), asInt64(b.k))
+		ai, _ := connect.IntegerValue(a.k)
+		bi, _ := connect.IntegerValue(b.k)
+		return cmp.Compare(ai, bi)
 	case rankFloat:
 		return cmp.Compare(asFloat64(a.k), asFloat64(b.k))
 	case rankString:
@@ -449,18 +451,6 @@ func compareKeys(a, b mapEntry) int {
 		return a.k.(connect.Decimal).Rat().Cmp(b.k.(connect.Decimal).Rat())
 	}
 	return bytes.Compare(a.enc, b.enc)
-}
-
-func asInt64(v any) int64 {
-	switch x := v.(type) {
-	case int8:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int32:
-		return int64(x)
-	}
-	return v.(int64)
 }
 
 func asFloat64(v any) float64 {
@@ -478,10 +468,10 @@ func (e *encoder) structValue(st *connect.Struct) error {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		e.buf = appendString(e.buf, f.Name)
+		e.buf = javafmt.AppendJSONString(e.buf, f.Name)
 		e.buf = append(e.buf, ':')
 		if err := e.value(f.Schema, st.Raw(i)); err != nil {
-			return inField(f.Name, err)
+			return fieldpath.InField(f.Name, err)
 		}
 	}
 	e.buf = append(e.buf, '}')
@@ -575,120 +565,3 @@ func (e *encoder) temporal(s *connect.Schema, v any) error {
 }
 
 func shortLogicalName(name string) string { return name[strings.LastIndexByte(name, '.')+1:] }
-
-const hexDigits = "0123456789ABCDEF"
-
-// plainBits has the high bit set in each of the eight bytes of x that appendString can copy as
-// is: ASCII from 0x20 up, neither a quote nor a backslash. Each test adds a constant that carries
-// into the high bit of an ASCII lane exactly when the byte passes, and never out of it. A
-// non-ASCII lane may carry into its neighbour, but ^x clears that lane's own bit, so a word is
-// reported all plain only when it truly is.
-func plainBits(x uint64) uint64 {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	notControl := x + lo*(0x80-0x20)
-	notQuote := (x ^ lo*'"') + lo*0x7F
-	notBackslash := (x ^ lo*'\\') + lo*0x7F
-	return notControl & notQuote & notBackslash & ^x & hi
-}
-
-// allPlain is what plainBits returns for eight plain bytes.
-const allPlain = 0x8080808080808080
-
-// needsEscape8 reports whether any of the eight bytes in x needs escaping.
-func needsEscape8(x uint64) bool { return plainBits(x) != allPlain }
-
-// needsEscape32 reports whether any of the first 32 bytes of s needs escaping. Testing four
-// words with one branch scans long plain strings faster than word by word.
-func needsEscape32(s string) bool {
-	_ = s[31]
-	return plainBits(load64(s))&plainBits(load64(s[8:]))&
-		plainBits(load64(s[16:]))&plainBits(load64(s[24:])) != allPlain
-}
-
-// load64 reads the first eight bytes of s little-endian. Indexing a fresh slice with constants
-// lets the compiler drop the per-byte bounds checks and emit one load.
-func load64(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-// appendString writes s as a JSON string the way Jackson does: '"' and '\' escaped, control
-// characters as \b \t \n \f \r or \u00XX, characters outside the Basic Multilingual Plane as
-// escaped UTF-16 surrogate pairs, everything else (including '/', DEL and U+2028) as raw UTF-8.
-// Bytes that are not UTF-8 become U+FFFD, since a Java string cannot hold them.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		// Skip plain bytes 32, then eight at a time: most strings need no escaping at all.
-		for i+32 <= len(s) && !needsEscape32(s[i:]) {
-			i += 32
-		}
-		for i+8 <= len(s) && !needsEscape8(load64(s[i:])) {
-			i += 8
-		}
-		// Then byte by byte, in a loop of its own: short strings (names, codes) and the tails of
-		// long ones are mostly plain, and going back to the word loops for every byte cost more
-		// than the bytes.
-		for i < len(s) && plainByte[s[i]] {
-			i++
-		}
-		if i >= len(s) {
-			break
-		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\uFFFD"...)
-		case r >= 0x10000:
-			dst = append(dst, s[start:i]...)
-			r -= 0x10000
-			dst = appendEscapedUnit(dst, 0xD800+(r>>10))
-			dst = appendEscapedUnit(dst, 0xDC00+(r&0x3FF))
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// plainByte marks the bytes appendString copies as they are: ASCII from 0x20, except '"' and '\\'.
-var plainByte = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-func appendEscapedUnit(dst []byte, u rune) []byte {
-	return append(dst, '\\', 'u', hexDigits[u>>12&0xF], hexDigits[u>>8&0xF], hexDigits[u>>4&0xF], hexDigits[u&0xF])
-}

@@ -7,6 +7,9 @@ import (
 	"strconv"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/converters/internal/fieldpath"
+	"github.com/kconnect/kconnect/converters/internal/javafmt"
+	"github.com/kconnect/kconnect/converters/internal/lru"
 )
 
 // jsonTypeNames are the type names of the JSON schema, which differ from Connect's for floats.
@@ -33,7 +36,7 @@ func (e *encoder) schema(s *connect.Schema) error {
 		e.buf = append(e.buf, last.raw...)
 		return nil
 	}
-	if cached, ok := e.c.renderCache.get(s); ok {
+	if cached, ok := e.c.renderCache.Get(s); ok {
 		e.buf = append(e.buf, cached...)
 		e.c.lastRendered.Store(&rawSchema{raw: cached, schema: s})
 		return nil
@@ -42,9 +45,9 @@ func (e *encoder) schema(s *connect.Schema) error {
 	if err := e.renderSchema(s, "", false); err != nil {
 		return err
 	}
-	if e.c.renderCache.max > 0 { // schemas.cache.size=0 turns every kind of schema caching off
+	if e.c.renderCache.Enabled() { // schemas.cache.size=0 turns every kind of schema caching off
 		rendered := append([]byte(nil), e.buf[start:]...)
-		e.c.renderCache.put(s, rendered)
+		e.c.renderCache.Put(s, rendered)
 		e.c.lastRendered.Store(&rawSchema{raw: rendered, schema: s})
 	}
 	return nil
@@ -85,7 +88,7 @@ func (e *encoder) renderSchema(s *connect.Schema, field string, isField bool) er
 				e.buf = append(e.buf, ',')
 			}
 			if err := e.renderSchema(s.Fields[i].Schema, s.Fields[i].Name, true); err != nil {
-				return inField(s.Fields[i].Name, err)
+				return fieldpath.InField(s.Fields[i].Name, err)
 			}
 		}
 		e.buf = append(e.buf, ']')
@@ -94,7 +97,7 @@ func (e *encoder) renderSchema(s *connect.Schema, field string, isField bool) er
 	e.buf = strconv.AppendBool(e.buf, s.Optional)
 	if s.Name != "" {
 		e.buf = append(e.buf, `,"name":`...)
-		e.buf = appendString(e.buf, s.Name)
+		e.buf = javafmt.AppendJSONString(e.buf, s.Name)
 	}
 	if s.Version != 0 {
 		e.buf = append(e.buf, `,"version":`...)
@@ -102,7 +105,7 @@ func (e *encoder) renderSchema(s *connect.Schema, field string, isField bool) er
 	}
 	if s.Doc != "" {
 		e.buf = append(e.buf, `,"doc":`...)
-		e.buf = appendString(e.buf, s.Doc)
+		e.buf = javafmt.AppendJSONString(e.buf, s.Doc)
 	}
 	if len(s.Parameters) > 0 {
 		e.buf = append(e.buf, `,"parameters":{`...)
@@ -110,9 +113,9 @@ func (e *encoder) renderSchema(s *connect.Schema, field string, isField bool) er
 			if i > 0 {
 				e.buf = append(e.buf, ',')
 			}
-			e.buf = appendString(e.buf, p.Key)
+			e.buf = javafmt.AppendJSONString(e.buf, p.Key)
 			e.buf = append(e.buf, ':')
-			e.buf = appendString(e.buf, p.Value)
+			e.buf = javafmt.AppendJSONString(e.buf, p.Value)
 		}
 		e.buf = append(e.buf, '}')
 	}
@@ -124,7 +127,7 @@ func (e *encoder) renderSchema(s *connect.Schema, field string, isField bool) er
 	}
 	if isField {
 		e.buf = append(e.buf, `,"field":`...)
-		e.buf = appendString(e.buf, field)
+		e.buf = javafmt.AppendJSONString(e.buf, field)
 	}
 	e.buf = append(e.buf, '}')
 	return nil
@@ -133,7 +136,7 @@ func (e *encoder) renderSchema(s *connect.Schema, field string, isField bool) er
 // parseSchema turns a JSON schema into a Connect schema, from the cache when the same bytes were
 // parsed before, so a stream of records with one schema parses it once.
 func (c *Converter) parseSchema(raw []byte) (*connect.Schema, error) {
-	if s, ok := lookupRaw(c.parseCache, raw); ok {
+	if s, ok := lru.GetBytes(c.parseCache, raw); ok {
 		return s, nil
 	}
 	d := decoder{c: c, data: raw}
@@ -148,8 +151,8 @@ func (c *Converter) parseSchema(raw []byte) (*connect.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.parseCache.put(string(raw), s)
-	if c.parseCache.max > 0 { // schemas.cache.size=0 turns every kind of schema caching off
+	c.parseCache.Put(string(raw), s)
+	if c.parseCache.Enabled() { // schemas.cache.size=0 turns every kind of schema caching off
 		c.lastSchema.Store(&rawSchema{raw: bytes.Clone(raw), schema: s})
 	}
 	return s, nil

@@ -31,6 +31,8 @@ const (
 	envMySQLDSN        = "KCONNECT_TEST_MYSQL_DSN"
 	envKafka           = "KCONNECT_TEST_KAFKA"
 	envBroker          = "KCONNECT_TEST_BROKER"
+	envSchemaRegistry  = "KCONNECT_TEST_SCHEMA_REGISTRY"
+	envAvroPython      = "KCONNECT_TEST_AVRO_PYTHON"
 )
 
 // Require fails the test when CI=true and the service env var is missing, and
@@ -69,24 +71,30 @@ func lookup(envVar string) (string, error) {
 	return vars[envVar], nil
 }
 
-// envFile reads the env file once per test binary; a missing file is an
-// empty environment, not an error.
+// envFile reads the env files once per test binary: scripts/testenv.sh's and, beside it, the one
+// scripts/schema-registry.sh writes. A missing file is an empty environment, not an error.
 var envFile = sync.OnceValues(func() (map[string]string, error) {
 	path, err := envFilePath()
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading test environment: %w", err)
-	}
-	defer f.Close()
-	vars, err := parseEnvFile(f)
-	if err != nil {
-		return nil, fmt.Errorf("parsing %s: %w", path, err)
+	vars := map[string]string{}
+	for _, p := range []string{filepath.Join(filepath.Dir(path), "schema-registry.env"), path} {
+		f, err := os.Open(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading test environment: %w", err)
+		}
+		more, err := parseEnvFile(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("parsing %s: %w", p, err)
+		}
+		for k, v := range more {
+			vars[k] = v
+		}
 	}
 	return vars, nil
 })

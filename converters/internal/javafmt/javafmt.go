@@ -1,6 +1,6 @@
-// Package javafmt prints numbers the way Java does, so converters write the same bytes as Kafka
-// Connect's: Double.toString and Float.toString (as Jackson uses them for JSON numbers) and
-// BigDecimal.toString.
+// Package javafmt prints numbers and JSON strings the way Java does, so converters write the same
+// bytes as Kafka Connect's and Confluent's: Double.toString and Float.toString (as Jackson uses them
+// for JSON numbers), BigDecimal.toString, and strings as Jackson escapes them in JSON.
 package javafmt
 
 import (
@@ -171,4 +171,18 @@ func AppendBigDecimal(dst []byte, unscaled *big.Int, scale int32) []byte {
 		dst = strconv.AppendInt(dst, adjusted, 10)
 	}
 	return dst
+}
+
+// ParseNonFinite reads the strings Jackson writes for the floats JSON numbers cannot express:
+// NaN, Infinity and -Infinity.
+func ParseNonFinite(s string) (float64, bool) {
+	switch s {
+	case "NaN":
+		return math.NaN(), true
+	case "Infinity":
+		return math.Inf(1), true
+	case "-Infinity":
+		return math.Inf(-1), true
+	}
+	return 0, false
 }

@@ -1,4 +1,4 @@
-package jsonconverter
+package javafmt
 
 import (
 	"math/rand/v2"
