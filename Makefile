@@ -40,8 +40,10 @@ build:
 
 testenv:
 	scripts/testenv.sh
+	scripts/schema-registry.sh
 
 testenv-stop:
+	scripts/schema-registry.sh stop
 	scripts/testenv.sh stop
 
 # Pass 1 runs everything with the in-process kfake broker; pass 2 (test-kafka)
