@@ -55,6 +55,7 @@ const (
 	cfgSlotRetryDelay     = "slot.retry.delay.ms"
 	cfgTopicTransaction   = "topic.transaction"
 	cfgIncludeUnknownType = "include.unknown.datatypes"
+	cfgExtendedHeaders    = "extended.headers.enabled"
 )
 
 // Groups shown by the validate endpoint.
@@ -210,6 +211,8 @@ func buildConfigDef() *connect.ConfigDef {
 		Doc: "Suffix of the transaction metadata topic, which is <topic.prefix>.<topic.transaction>."})
 	def(groupEvents, connect.ConfigKey{Name: cfgIncludeUnknownType, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Low,
 		Doc: "Publish columns of types without a mapping as their text representation instead of leaving them out of the events."})
+	def(groupEvents, connect.ConfigKey{Name: cfgExtendedHeaders, Type: connect.ConfigBoolean, Default: "true", Importance: connect.Low,
+		Doc: "Add Debezium's context headers (__debezium.context.connectorLogicalName, taskId, connectorName and runId) to every change event and tombstone."})
 
 	def(groupAdvanced, connect.ConfigKey{Name: cfgHeartbeatInterval, Type: connect.ConfigInt, Default: "0", Validator: connect.AtLeast(0), Importance: connect.Medium,
 		Doc: "Milliseconds between heartbeat records (0 disables them). Heartbeats carry the current replication position, so the slot can release WAL even while the captured tables see no changes."})
@@ -290,6 +293,7 @@ type config struct {
 	maxRetries                  int
 	retryDelay                  time.Duration
 	includeUnknown              bool
+	extendedHeaders             bool
 }
 
 func parseConfig(props map[string]string) (*config, error) {
@@ -317,6 +321,7 @@ func parseConfig(props map[string]string) (*config, error) {
 		placeholder: c.String(cfgPlaceholder), maxBatch: c.Int(cfgMaxBatchSize), maxQueue: c.Int(cfgMaxQueueSize),
 		pollInterval: c.Millis(cfgPollInterval), statusInterval: c.Millis(cfgStatusInterval),
 		maxRetries: c.Int(cfgSlotMaxRetries), retryDelay: c.Millis(cfgSlotRetryDelay), includeUnknown: c.Bool(cfgIncludeUnknownType),
+		extendedHeaders: c.Bool(cfgExtendedHeaders),
 	}
 	if cfg.snapshotMode == snapshotNever {
 		cfg.snapshotMode = snapshotNoData

@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -240,7 +242,7 @@ type sourceInfo struct {
 	commitTime time.Time
 	txID       int64
 	lsn        pglogrepl.LSN
-	lastCommit pglogrepl.LSN // 0 when unknown
+	lastCommit pglogrepl.LSN // end of the last commit seen; 0 (null in sequence) before the first
 }
 
 func lsnString(l pglogrepl.LSN) string { return strconv.FormatUint(uint64(l), 10) }
@@ -250,7 +252,9 @@ func (t *tableSchema) source(cfg *config, s *sourceInfo) *connect.Struct {
 	st.SetAt(srcVersion, debeziumVersion)
 	st.SetAt(srcConnector, "postgresql")
 	st.SetAt(srcName, cfg.prefix)
-	ns := s.commitTime.UnixNano()
+	// Debezium's timestamps are Java Instants of microsecond precision (PostgreSQL's commit time,
+	// or Instant.now() during a snapshot), so ts_ns always ends in 000.
+	ns := s.commitTime.UnixMicro() * 1e3
 	st.SetAt(srcTsMs, ns/1e6)
 	if s.snapshot != "" {
 		st.SetAt(srcSnapshot, s.snapshot)
@@ -332,4 +336,55 @@ func keysEqual(a, b *connect.Struct) bool {
 		}
 	}
 	return true
+}
+
+// Debezium's context headers (DebeziumHeaders, DebeziumHeaderProducer), added to every data change
+// event and its tombstone unless extended.headers.enabled is false.
+const (
+	hdrLogicalName = "__debezium.context.connectorLogicalName"
+	hdrTaskID      = "__debezium.context.taskId"
+	hdrConnector   = "__debezium.context.connectorName"
+	hdrRunID       = "__debezium.context.runId"
+	// debeziumTaskID is what Debezium's PostgreSQL task context reports: it is always built with
+	// task id "0", as the connector runs a single task.
+	debeziumTaskID = "0"
+)
+
+// contextHeaders returns the context headers of one task run, with a new run id, or nil when
+// they are turned off.
+func contextHeaders(cfg *config) connect.Headers {
+	if !cfg.extendedHeaders {
+		return nil
+	}
+	return connect.Headers{
+		{Key: hdrLogicalName, Schema: connect.StringSchema, Value: cfg.prefix},
+		{Key: hdrTaskID, Schema: connect.StringSchema, Value: debeziumTaskID},
+		{Key: hdrConnector, Schema: connect.StringSchema, Value: "postgresql"},
+		{Key: hdrRunID, Schema: connect.StringSchema, Value: newRunID()},
+	}
+}
+
+// newRunID returns a UUID version 7 (RFC 9562) in its text form, the kind Debezium generates for
+// a run: time-ordered, so later runs sort after earlier ones.
+func newRunID() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:]) // crypto/rand.Read never fails since Go 1.24
+	var ms [8]byte
+	binary.BigEndian.PutUint64(ms[:], uint64(time.Now().UnixMilli()))
+	copy(u[:6], ms[2:])
+	u[6] = 0x70 | u[6]&0x0f
+	u[8] = 0x80 | u[8]&0x3f
+	s, _ := binUUID(u[:]) // fails only on a length other than 16
+	return s.(string)
+}
+
+// eventHeaders returns a change event's own headers followed by the run's context headers, in a
+// slice of its own: transforms may edit a record's headers in place.
+func eventHeaders(run connect.Headers, own ...connect.Header) connect.Headers {
+	if len(own)+len(run) == 0 {
+		return nil
+	}
+	h := make(connect.Headers, 0, len(own)+len(run))
+	h = append(h, own...)
+	return append(h, run...)
 }

@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"regexp"
 	"testing"
 	"time"
 
@@ -92,6 +94,15 @@ func TestDocumentedEventsSnapshotAndStreaming(t *testing.T) {
 	if !reflect.DeepEqual(r.SourcePartition, map[string]any{"server": "PostgreSQL_server"}) {
 		t.Errorf("partition = %v", r.SourcePartition)
 	}
+	// Debezium's snapshot timestamp is an Instant of microsecond precision.
+	if ns, us, ms := field(t, e, "source", "ts_ns").(int64), field(t, e, "source", "ts_us").(int64), field(t, e, "source", "ts_ms").(int64); ns != us*1000 || us/1000 != ms {
+		t.Errorf("snapshot source ts_ns/us/ms = %d/%d/%d, want ts_ns = ts_us × 1000", ns, us, ms)
+	}
+	// The snapshot's sequence: no commit seen yet, the slot's consistent point.
+	if seq := sequence(t, e); seq[0] != nil || seq[1] == nil || *seq[1] != lsnString(pglogrepl.LSN(field(t, e, "source", "lsn").(int64))) {
+		t.Errorf("snapshot source.sequence = %v", field(t, e, "source", "sequence"))
+	}
+	runID := checkContextHeaders(t, r, "PostgreSQL_server")
 
 	pg.exec(`INSERT INTO customers (first_name, last_name, email) VALUES ('Bob', 'Smith', 'bob@example.org')`)
 	pg.exec(`UPDATE customers SET first_name = 'Anne Marie' WHERE id = 1`)
@@ -105,6 +116,19 @@ func TestDocumentedEventsSnapshotAndStreaming(t *testing.T) {
 		t.Fatalf("ops = %v, want %v", ops, want)
 	}
 	c, u, d, tomb := env(t, recs[0]), env(t, recs[1]), env(t, recs[2]), recs[3]
+	for _, r := range recs {
+		if id := checkContextHeaders(t, r, "PostgreSQL_server"); id != runID {
+			t.Errorf("%s event runId %s, the snapshot's %s: one run, one id", op(t, r), id, runID)
+		}
+	}
+	// Debezium: the first event streamed after a start knows no commit yet; later ones carry the
+	// end of the previous transaction.
+	if seq := sequence(t, c); seq[0] != nil {
+		t.Errorf("first streamed event's source.sequence = %v, want [null,\"<lsn>\"]", field(t, c, "source", "sequence"))
+	}
+	if seq := sequence(t, u); seq[0] == nil || *seq[0] != fmt.Sprint(recs[0].SourceOffset["lsn_commit"]) {
+		t.Errorf("second transaction's source.sequence = %v, want the first one's end %v first", field(t, u, "source", "sequence"), recs[0].SourceOffset["lsn_commit"])
+	}
 	for _, ev := range []*connect.Struct{c, u, d} {
 		if err := ev.Validate(); err != nil {
 			t.Errorf("event does not match its schema: %v", err)
@@ -191,12 +215,21 @@ func TestReplicaIdentityFullAndPrimaryKeyChange(t *testing.T) {
 	if field(t, u, "before", "qty") != int32(3) || field(t, u, "before", "name") != "apple" || field(t, u, "after", "qty") != int32(4) {
 		t.Errorf("FULL update before=%v after=%v", field(t, u, "before"), field(t, u, "after"))
 	}
-	del := recs[2]
-	if h, ok := del.Headers.Last("__debezium.newkey"); !ok || h.Value.(*connect.Struct).Get("id") != int32(2) {
-		t.Errorf("key-change delete lacks __debezium.newkey header: %v", del.Headers)
+	// Debezium's tombstone copies the delete's headers: the new key, then the context headers.
+	for _, r := range recs[2:4] {
+		if h, ok := r.Headers.Last("__debezium.newkey"); !ok || h.Value.(*connect.Struct).Get("id") != int32(2) {
+			t.Errorf("key-change %s lacks __debezium.newkey header: %v", op(t, r), r.Headers)
+		}
 	}
 	if h, ok := recs[4].Headers.Last("__debezium.oldkey"); !ok || h.Value.(*connect.Struct).Get("id") != int32(1) {
 		t.Errorf("key-change create lacks __debezium.oldkey header: %v", recs[4].Headers)
+	}
+	ctxKeys := []string{"__debezium.context.connectorLogicalName", "__debezium.context.taskId", "__debezium.context.connectorName", "__debezium.context.runId"}
+	for i, want := range [][]string{ctxKeys, ctxKeys, append([]string{"__debezium.newkey"}, ctxKeys...), append([]string{"__debezium.newkey"}, ctxKeys...),
+		append([]string{"__debezium.oldkey"}, ctxKeys...), ctxKeys, ctxKeys} {
+		if got := headerKeys(recs[i]); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s record %d headers = %v, want %v", op(t, recs[i]), i, got, want)
+		}
 	}
 	d := env(t, recs[5])
 	if field(t, d, "before", "name") != "apple" || field(t, d, "before", "qty") != int32(4) {
@@ -214,4 +247,91 @@ func waitForSlot(t *testing.T, pg *pgEnv, slot string) {
 		_ = pg.conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active AND confirmed_flush_lsn IS NOT NULL", slot).Scan(&n)
 		return n == 1
 	})
+}
+
+func TestExtendedHeadersDisabled(t *testing.T) {
+	pg := newPG(t)
+	pg.exec(`CREATE TABLE items (id int PRIMARY KEY, name text)`)
+	pg.exec(`INSERT INTO items VALUES (1, 'apple')`)
+	task := startTask(t, connecttest.New(t), props(t, pg.dsn, "extended.headers.enabled", "false"))
+	recs := pollFor(t, task, 1, isData, 30*time.Second)
+	pg.exec(`UPDATE items SET id = 2 WHERE id = 1`)
+	recs = append(recs, pollFor(t, task, 3, isData, 30*time.Second)...)
+	var got [][]string
+	for _, r := range recs {
+		got = append(got, headerKeys(r))
+	}
+	// The key-change headers are part of the events, not of the context, so they stay.
+	if want := [][]string{nil, {"__debezium.newkey"}, {"__debezium.newkey"}, {"__debezium.oldkey"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("headers with extended.headers.enabled=false = %v, want %v", got, want)
+	}
+}
+
+func TestSequenceAfterRestartStartsFromStoredCommit(t *testing.T) {
+	pg := newPG(t)
+	pg.exec(`CREATE TABLE items (id int PRIMARY KEY)`)
+	p := props(t, pg.dsn, "snapshot.mode", "no_data")
+	tctx := connecttest.New(t)
+	task := startTask(t, tctx, p)
+	waitForSlot(t, pg, p["slot.name"])
+	pg.exec(`INSERT INTO items VALUES (1)`)
+	pg.exec(`INSERT INTO items VALUES (2)`)
+	first := pollFor(t, task, 2, isData, 30*time.Second)
+	if err := task.Commit(context.Background(), tctx.Commit(first[:1])); err != nil {
+		t.Fatal(err)
+	}
+	if err := task.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	task2 := startTask(t, tctx, p)
+	again := pollFor(t, task2, 1, isData, 30*time.Second)
+	// Debezium's offset loader restores the last commit from lsn_commit, so a restarted task's first
+	// event does not report null.
+	r := again[0]
+	if got, want := sequence(t, env(t, r))[0], fmt.Sprint(first[0].SourceOffset["lsn_commit"]); got == nil || *got != want {
+		t.Errorf("first event after a restart: source.sequence = %v, want %s first", field(t, env(t, r), "source", "sequence"), want)
+	}
+	if checkContextHeaders(t, r, p["topic.prefix"]) == checkContextHeaders(t, first[1], p["topic.prefix"]) {
+		t.Errorf("a restarted task kept the previous run's runId")
+	}
+}
+
+// runIDPattern is the text form of a UUID version 7, what Debezium's UUIDUtils generates.
+var runIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+// checkContextHeaders checks Debezium's context headers (DebeziumHeaderProducer) on a change
+// event and returns its run id.
+func checkContextHeaders(t *testing.T, r connect.SourceRecord, prefix string) string {
+	t.Helper()
+	for k, want := range map[string]string{"connectorLogicalName": prefix, "taskId": "0", "connectorName": "postgresql"} {
+		h, ok := r.Headers.Last("__debezium.context." + k)
+		if !ok || h.Value != want || h.Schema != connect.StringSchema {
+			t.Errorf("header __debezium.context.%s = %+v (present %v), want string %q", k, h, ok, want)
+		}
+	}
+	h, _ := r.Headers.Last("__debezium.context.runId")
+	id, _ := h.Value.(string)
+	if !runIDPattern.MatchString(id) || h.Schema != connect.StringSchema {
+		t.Errorf("header __debezium.context.runId = %+v, want a UUIDv7 string", h)
+	}
+	return id
+}
+
+func headerKeys(r connect.SourceRecord) []string {
+	var keys []string
+	for _, h := range r.Headers {
+		keys = append(keys, h.Key)
+	}
+	return keys
+}
+
+// sequence decodes source.sequence, a JSON array of [last commit LSN or null, event LSN].
+func sequence(t *testing.T, ev *connect.Struct) []*string {
+	t.Helper()
+	var seq []*string
+	raw, _ := field(t, ev, "source", "sequence").(string)
+	if err := json.Unmarshal([]byte(raw), &seq); err != nil || len(seq) != 2 {
+		t.Fatalf("source.sequence = %q (%v), want a two-element array", raw, err)
+	}
+	return seq
 }

@@ -25,8 +25,9 @@ type snapshotter struct {
 	tm        *typeMapper
 	out       *recordQueue
 	partition map[string]any
-	name      string        // exported snapshot
-	lsn       pglogrepl.LSN // slot's consistent point
+	headers   connect.Headers // the run's context headers
+	name      string          // exported snapshot
+	lsn       pglogrepl.LSN   // slot's consistent point
 	pgVersion int
 	// imported is called once every worker has imported the snapshot, after which the exporting
 	// replication connection may be closed.
@@ -182,6 +183,7 @@ func (sn *snapshotter) worker(ctx context.Context, tables []*tableSchema, work <
 				return err
 			}
 			rec := connect.NewSourceRecord(sn.partition, offset, t.topic, nil, nil, t.envelope, t.envelopeValue(opRead, nil, after, src, nil, ts))
+			rec.Headers = eventHeaders(sn.headers)
 			if key != nil {
 				rec.KeySchema, rec.Key = t.keySchema, key
 			}

@@ -32,6 +32,7 @@ type streamer struct {
 	tm        *typeMapper
 	out       *recordQueue
 	partition map[string]any
+	headers   connect.Headers // the run's context headers, added to every change event
 
 	confirmed atomic.Uint64 // highest LSN the runtime's stored offsets allow to confirm
 	// A blocked receive is interrupted by moving the connection's read deadline to now, the way
@@ -46,6 +47,7 @@ type streamer struct {
 	resumeProc   pglogrepl.LSN
 	resumeActive bool
 	lastXid      uint32
+	lastCommit   pglogrepl.LSN // end of the last transaction committed, Debezium's lastCommitLsn; 0 until known
 
 	rels       map[uint32]*tableSchema // nil entry: relation not captured
 	inTx       bool
@@ -68,7 +70,8 @@ type txCollection struct {
 }
 
 func newStreamer(cfg *config, log *slog.Logger, cat *catalog, tm *typeMapper, out *recordQueue) *streamer {
-	return &streamer{cfg: cfg, log: log, cat: cat, tm: tm, out: out, partition: map[string]any{"server": cfg.prefix}}
+	return &streamer{cfg: cfg, log: log, cat: cat, tm: tm, out: out, partition: map[string]any{"server": cfg.prefix},
+		headers: contextHeaders(cfg)}
 }
 
 // resumeFrom sets the starting position from a stored streaming offset.
@@ -76,6 +79,12 @@ func (s *streamer) resumeFrom(o *storedOffset) {
 	s.processed = o.lsnCommit
 	if s.processed == 0 {
 		s.processed = o.lsn
+	}
+	// Debezium's offset loader takes the last commit from lsn_commit, else from lsn_proc; it is
+	// what the first event's source.sequence reports.
+	s.lastCommit = o.lsnCommit
+	if s.lastCommit == 0 {
+		s.lastCommit = o.lsnProc
 	}
 	if o.txID != 0 && o.lsnProc != 0 {
 		s.resumeXid, s.resumeProc, s.resumeActive = uint32(o.txID), o.lsnProc, true
@@ -393,7 +402,7 @@ func (s *streamer) handle(ctx context.Context, xld pglogrepl.XLogData) error {
 			return s.emit(ctx, s.txEvent("BEGIN", xld.WALStart))
 		}
 	case *pglogrepl.CommitMessage:
-		s.processed = m.TransactionEndLSN
+		s.processed, s.lastCommit = m.TransactionEndLSN, m.TransactionEndLSN
 		for _, r := range s.pending {
 			r.SourceOffset["lsn_commit"] = int64(m.TransactionEndLSN)
 		}
@@ -432,7 +441,7 @@ func (s *streamer) handle(ctx context.Context, xld pglogrepl.XLogData) error {
 			if t == nil {
 				continue
 			}
-			src := t.source(s.cfg, &sourceInfo{commitTime: s.commitTime, txID: int64(s.xid), lsn: xld.WALStart, lastCommit: s.processed})
+			src := t.source(s.cfg, &sourceInfo{commitTime: s.commitTime, txID: int64(s.xid), lsn: xld.WALStart, lastCommit: s.lastCommit})
 			rec := s.record(t, nil, t.envelopeValue(opTruncate, nil, nil, src, s.txBlock(t), stampsAt(time.Now())), s.offset(xld.WALStart, s.prevLSN, "TRUNCATE"))
 			s.pending = append(s.pending, rec)
 		}
@@ -523,7 +532,9 @@ func cells(td *pglogrepl.TupleData, buf []cell) []cell {
 	return buf
 }
 
-func (s *streamer) record(t *tableSchema, key *connect.Struct, value *connect.Struct, offset map[string]any) connect.SourceRecord {
+// record builds a change event or, with a nil value, a tombstone; own are the event's headers
+// before the context headers.
+func (s *streamer) record(t *tableSchema, key *connect.Struct, value *connect.Struct, offset map[string]any, own ...connect.Header) connect.SourceRecord {
 	var ks *connect.Schema
 	var k any
 	if key != nil {
@@ -534,6 +545,7 @@ func (s *streamer) record(t *tableSchema, key *connect.Struct, value *connect.St
 		v = value
 	}
 	rec := connect.NewSourceRecord(s.partition, offset, t.topic, ks, k, t.envelope, v)
+	rec.Headers = eventHeaders(s.headers, own...)
 	if value == nil {
 		rec.ValueSchema = nil
 	}
@@ -575,7 +587,7 @@ func (s *streamer) txEvent(status string, lsn pglogrepl.LSN) connect.SourceRecor
 }
 
 func (s *streamer) src(t *tableSchema, lsn pglogrepl.LSN) *connect.Struct {
-	return t.source(s.cfg, &sourceInfo{commitTime: s.commitTime, txID: int64(s.xid), lsn: lsn, lastCommit: s.processed})
+	return t.source(s.cfg, &sourceInfo{commitTime: s.commitTime, txID: int64(s.xid), lsn: lsn, lastCommit: s.lastCommit})
 }
 
 func (s *streamer) insert(t *tableSchema, lsn pglogrepl.LSN, m *pglogrepl.InsertMessage) ([]connect.SourceRecord, error) {
@@ -607,17 +619,16 @@ func (s *streamer) update(t *tableSchema, lsn pglogrepl.LSN, m *pglogrepl.Update
 		// A primary key change is a delete of the old key and a create of the new one.
 		var recs []connect.SourceRecord
 		if !s.cfg.skip[opDelete] {
-			del := s.record(t, oldKey, t.envelopeValue(opDelete, before, nil, s.src(t, lsn), s.txBlock(t), now), s.offset(lsn, s.prevLSN, "UPDATE"))
-			del.Headers = connect.Headers{{Key: "__debezium.newkey", Schema: t.keySchema, Value: key}}
-			recs = append(recs, del)
+			// Debezium's tombstone is a copy of the delete with its headers.
+			newKey := connect.Header{Key: "__debezium.newkey", Schema: t.keySchema, Value: key}
+			recs = append(recs, s.record(t, oldKey, t.envelopeValue(opDelete, before, nil, s.src(t, lsn), s.txBlock(t), now), s.offset(lsn, s.prevLSN, "UPDATE"), newKey))
 			if s.cfg.tombstones {
-				recs = append(recs, s.record(t, oldKey, nil, s.offset(lsn, s.prevLSN, "UPDATE")))
+				recs = append(recs, s.record(t, oldKey, nil, s.offset(lsn, s.prevLSN, "UPDATE"), newKey))
 			}
 		}
 		if !s.cfg.skip[opCreate] {
-			cr := s.record(t, key, t.envelopeValue(opCreate, nil, after, s.src(t, lsn), s.txBlock(t), now), s.offset(lsn, s.prevLSN, "UPDATE"))
-			cr.Headers = connect.Headers{{Key: "__debezium.oldkey", Schema: t.keySchema, Value: oldKey}}
-			recs = append(recs, cr)
+			oldKeyHdr := connect.Header{Key: "__debezium.oldkey", Schema: t.keySchema, Value: oldKey}
+			recs = append(recs, s.record(t, key, t.envelopeValue(opCreate, nil, after, s.src(t, lsn), s.txBlock(t), now), s.offset(lsn, s.prevLSN, "UPDATE"), oldKeyHdr))
 		}
 		return recs, nil
 	}

@@ -237,7 +237,7 @@ func (t *Task) snapshot(ctx context.Context, slot slotState) error {
 	if err := t.cat.queryRow(ctx, "SELECT current_setting('server_version_num')::int", nil, &version); err != nil {
 		return fmt.Errorf("read server version: %w", err)
 	}
-	sn := &snapshotter{cfg: t.cfg, log: t.log, cat: t.cat, tm: t.tm, out: t.queue, partition: t.partition,
+	sn := &snapshotter{cfg: t.cfg, log: t.log, cat: t.cat, tm: t.tm, out: t.queue, partition: t.partition, headers: t.streamer.headers,
 		name: exp.name, lsn: exp.lsn, pgVersion: version, imported: exp.release}
 	if err := sn.run(ctx); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
