@@ -5,12 +5,18 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -183,5 +189,82 @@ func TestJavaTools(t *testing.T) {
 	}
 	if lines != 2 {
 		t.Fatalf("describe listed %d partitions of jt, want 2:\n%s", lines, out)
+	}
+}
+
+// TestKafkaConnectDistributed runs Apache Kafka Connect's distributed
+// worker on the embedded broker: it must create its compacted internal
+// topics and run a file source connector.
+func TestKafkaConnectDistributed(t *testing.T) {
+	classpath := testenv.JavaClients(t)
+	b := start(t, Options{})
+	dir := t.TempDir()
+	input := filepath.Join(dir, "input.txt")
+	if err := os.WriteFile(input, []byte("one\ntwo\nthree\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest := "http://" + ln.Addr().String()
+	ln.Close()
+	props := strings.Join([]string{
+		"bootstrap.servers=" + b.Addr(),
+		"group.id=connect",
+		"key.converter=org.apache.kafka.connect.storage.StringConverter",
+		"value.converter=org.apache.kafka.connect.storage.StringConverter",
+		"config.storage.topic=connect-configs",
+		"offset.storage.topic=connect-offsets",
+		"status.storage.topic=connect-status",
+		"config.storage.replication.factor=1",
+		"offset.storage.replication.factor=1",
+		"status.storage.replication.factor=1",
+		"listeners=" + rest,
+	}, "\n")
+	worker := filepath.Join(dir, "worker.properties")
+	if err := os.WriteFile(worker, []byte(props), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	connect := testenv.StartJava(t, classpath, "org.apache.kafka.connect.cli.ConnectDistributed", worker)
+
+	// The worker answers REST only once it joined its group, which needs
+	// the internal topics.
+	connector := `{"name":"fs","config":{"connector.class":"FileStreamSource","file":` + strconv.Quote(input) + `,"topic":"lines"}}`
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		select {
+		case <-connect.Exited():
+			t.Fatalf("Kafka Connect exited: %v\n%s", connect.Err(), connect.Output())
+		default:
+		}
+		resp, err := http.Post(rest+"/connectors", "application/json", strings.NewReader(connector))
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusCreated {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("POST /connectors: %d %s\n%s", resp.StatusCode, body, connect.Output())
+			}
+		} else if time.Now().After(deadline) {
+			t.Fatalf("Kafka Connect REST not up after 90s: %v\n%s", err, connect.Output())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	cl := newClient(t, b, kgo.ConsumeTopics("lines"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if got := consume(t, cl, 3); !equal(got, []string{"one", "two", "three"}) {
+		t.Fatalf("topic lines = %q, want the file's lines", got)
+	}
+	rcs, err := kadm.NewClient(newClient(t, b)).DescribeTopicConfigs(testContext(t), "connect-configs", "connect-offsets", "connect-status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rc := range rcs {
+		if !hasConfig(rc, "cleanup.policy", "compact") {
+			t.Errorf("internal topic %s is not compacted: %+v", rc.Name, rc.Configs)
+		}
 	}
 }

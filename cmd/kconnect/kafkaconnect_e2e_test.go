@@ -1,13 +1,10 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -50,24 +47,13 @@ func TestSwapWithKafkaConnectOnOneOffsetsFile(t *testing.T) {
 	runKafkaConnect := func(upTo int) {
 		t.Helper()
 		w := withListener(t, worker)
-		cmd := exec.Command("java", "-cp", classpath, "org.apache.kafka.connect.cli.ConnectStandalone",
+		connect := testenv.StartJava(t, classpath, "org.apache.kafka.connect.cli.ConnectStandalone",
 			workertest.WriteProperties(t, dir, "java-worker.properties", w),
 			workertest.WriteProperties(t, dir, "java-source.properties", source))
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		waitPosition(t, offsetsFile, int64(upTo)*lineLen, exited, &out)
+		waitPosition(t, offsetsFile, int64(upTo)*lineLen, connect)
 		// A graceful stop, as a user switching binaries would do it.
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(60 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Fatalf("Kafka Connect did not stop within 60s\n%s", out.String())
+		if err := connect.Stop(); err != nil {
+			t.Fatalf("Kafka Connect: %v\n%s", err, connect.Output())
 		}
 	}
 
@@ -76,7 +62,7 @@ func TestSwapWithKafkaConnectOnOneOffsetsFile(t *testing.T) {
 
 	appendLines(t, input, 100, 200)
 	kc := workertest.Start(t, dir, withListener(t, worker), source)
-	waitPosition(t, offsetsFile, 200*lineLen, nil, nil)
+	waitPosition(t, offsetsFile, 200*lineLen, nil)
 	if err := kc.Stop(); err != nil {
 		t.Fatalf("kconnect stop: %v\n%s", err, kc.Log())
 	}
@@ -109,16 +95,20 @@ func TestSwapWithKafkaConnectOnOneOffsetsFile(t *testing.T) {
 	}
 }
 
-// waitPosition waits until the offsets file holds position want for the source's file, or the
-// process reports on exited that it ended.
-func waitPosition(t *testing.T, path string, want int64, exited <-chan error, log *bytes.Buffer) {
+// waitPosition waits until the offsets file holds position want for the source's file, failing
+// if the Kafka Connect process (nil while kconnect runs) ends first.
+func waitPosition(t *testing.T, path string, want int64, connect *testenv.JavaProcess) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	var last any
+	var exited <-chan struct{}
+	if connect != nil {
+		exited = connect.Exited()
+	}
 	for time.Now().Before(deadline) {
 		select {
-		case err := <-exited:
-			t.Fatalf("Kafka Connect exited: %v\n%s", err, log.String())
+		case <-exited:
+			t.Fatalf("Kafka Connect exited: %v\n%s", connect.Err(), connect.Output())
 		default:
 		}
 		// Kafka Connect rewrites the file in place; a half-written file is read again later.
@@ -133,8 +123,8 @@ func waitPosition(t *testing.T, path string, want int64, exited <-chan error, lo
 		time.Sleep(200 * time.Millisecond)
 	}
 	msg := ""
-	if log != nil {
-		msg = log.String()
+	if connect != nil {
+		msg = connect.Output()
 	}
 	t.Fatalf("offsets file position %v, want %d after 90s\n%s", last, want, msg)
 }
