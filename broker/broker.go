@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,9 +65,6 @@ type Broker struct {
 	unlock  func() error
 	dataDir string
 	gate    *gate
-
-	// metadataRequests counts autoCreateTopics calls.
-	metadataRequests atomic.Uint64
 
 	stopCleaner chan struct{}
 	cleanerDone chan struct{}
@@ -131,7 +129,8 @@ func Start(opts Options) (*Broker, error) {
 	}
 	b.cluster = cluster
 	b.addr = cluster.ListenAddrs()[0]
-	cluster.ControlKey(int16(kmsg.Metadata), b.autoCreateTopics)
+	b.observe(kmsg.Metadata, b.autoCreateTopics)
+	b.observe(kmsg.ListGroups, lowerGroupTypes)
 	if err := b.abortTxns(openTxns); err != nil {
 		// The running marker stays, so the next start recovers again.
 		cluster.Close()
@@ -169,9 +168,29 @@ func (b *Broker) listenOn(host string) func(network, address string) (net.Listen
 	}
 }
 
-// controlRenewal is how many Metadata requests autoCreateTopics serves
+// controlRenewal is how many requests an observe control function sees
 // before it replaces itself; see there.
 const controlRenewal = 1024
+
+// observe has fn see, and possibly amend, every request with the key
+// before kfake handles it.
+func (b *Broker) observe(key kmsg.Key, fn func(kmsg.Request)) {
+	var seen atomic.Uint64
+	var control func(kmsg.Request) (kmsg.Response, error, bool)
+	control = func(req kmsg.Request) (kmsg.Response, error, bool) {
+		fn(req)
+		// kfake remembers, per control function, the last request of
+		// every connection that ever reached it, and never forgets a
+		// closed connection. Replacing the function now and then bounds
+		// that memory; the new one sees the next request.
+		if seen.Add(1)%controlRenewal == 0 {
+			b.cluster.DropControl()
+			b.cluster.ControlKey(int16(key), control)
+		}
+		return nil, nil, false
+	}
+	b.cluster.ControlKey(int16(key), control)
+}
 
 // autoCreateTopics creates the topics a Metadata request asks to create, as
 // Kafka does with auto.create.topics.enable=true. kfake's own auto-creation
@@ -184,7 +203,7 @@ const controlRenewal = 1024
 // it: a Produce to an unknown topic fails. A control function may call
 // CreateTopic because kfake serves admin calls while one runs. Produce
 // requests are not intercepted, so they cost nothing extra.
-func (b *Broker) autoCreateTopics(kreq kmsg.Request) (kmsg.Response, error, bool) {
+func (b *Broker) autoCreateTopics(kreq kmsg.Request) {
 	if req := kreq.(*kmsg.MetadataRequest); req.AllowAutoTopicCreation {
 		for _, rt := range req.Topics {
 			// As in kfake, a topic ID takes precedence over a name.
@@ -207,15 +226,17 @@ func (b *Broker) autoCreateTopics(kreq kmsg.Request) (kmsg.Response, error, bool
 			}
 		}
 	}
-	// kfake remembers, per control function, the last request of every
-	// connection that ever reached it, and never forgets a closed
-	// connection. Replacing the function now and then bounds that memory;
-	// the new one sees the next request.
-	if b.metadataRequests.Add(1)%controlRenewal == 0 {
-		b.cluster.DropControl()
-		b.cluster.ControlKey(int16(kmsg.Metadata), b.autoCreateTopics)
+}
+
+// lowerGroupTypes lowercases a ListGroups request's group types filter.
+// Kafka matches the types without regard to case, and Java clients send
+// them capitalized ("Classic", "Consumer"); kfake compares them exactly
+// with its lowercase types, so kafka-consumer-groups --list listed nothing.
+func lowerGroupTypes(kreq kmsg.Request) {
+	req := kreq.(*kmsg.ListGroupsRequest)
+	for i, t := range req.TypesFilter {
+		req.TypesFilter[i] = strings.ToLower(t)
 	}
-	return nil, nil, false
 }
 
 // validTopicName reports whether Kafka accepts name as a topic name.

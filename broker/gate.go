@@ -72,7 +72,7 @@ func (g *gate) Accept() (net.Conn, error) {
 		c, err := g.Listener.Accept()
 		if err == nil {
 			g.recovered()
-			return c, nil
+			return newJavaCompatConn(c), nil
 		}
 		select {
 		case <-g.closed:

@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/internal/workertest"
+	"github.com/kconnect/kconnect/runtime/offsets"
 )
 
 // pipeline returns file source and sink configs that move input to output through topic.
@@ -132,22 +132,22 @@ func TestKill9MidStreamLosesNothing(t *testing.T) {
 // committedPosition reads the file source's committed byte position from the offsets file.
 func committedPosition(t *testing.T, path string) int64 {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
+	if _, err := os.Stat(path); os.IsNotExist(err) {
 		return 0 // killed before the first commit: the source replays from the start
 	}
+	store, err := offsets.OpenFile(path)
 	if err != nil {
 		t.Fatalf("offsets file after kill -9: %v", err)
 	}
-	var entries []struct {
-		Value struct {
-			Position int64 `json:"position"`
-		} `json:"value"`
+	list, err := store.List("source")
+	if err != nil || len(list) != 1 {
+		t.Fatalf("offsets file %s: %v (%d entries of the source)", path, err, len(list))
 	}
-	if err := json.Unmarshal(b, &entries); err != nil || len(entries) != 1 {
-		t.Fatalf("offsets file %s: %v (%d entries)", path, err, len(entries))
+	pos, ok := list[0].Offset["position"].(int64)
+	if !ok {
+		t.Fatalf("offsets file %s: position %#v is not an integer", path, list[0].Offset["position"])
 	}
-	return entries[0].Value.Position
+	return pos
 }
 
 func distinct(lines []string) map[string]bool {

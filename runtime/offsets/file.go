@@ -3,33 +3,46 @@ package offsets
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/javaser"
 )
 
-// FileStore keeps offsets in a local JSON file (offset.storage.file.filename), for standalone
-// mode. Every Put rewrites the file atomically: write a temporary file, fsync it, rename it over
-// the old one and fsync the directory, so a crash leaves either the old or the new offsets.
+// FileStore keeps offsets in a local file (offset.storage.file.filename), for standalone mode,
+// in Kafka Connect's own format: its FileOffsetBackingStore's Java-serialized HashMap of key and
+// value JSON bytes, so a user can swap kconnect and Kafka Connect on the same file either way.
+// kconnect's earlier JSON file format is still read, and rewritten in Kafka Connect's at open.
+// Every Put rewrites the file atomically: write a temporary file, fsync it, rename it over the old
+// one and fsync the directory, so a crash leaves either the old or the new offsets.
 type FileStore struct {
 	path string
 
 	mu      sync.Mutex
-	entries map[string]json.RawMessage // key bytes → offset value
+	entries map[string]fileValue // canonical key (Key) → stored key and value
 }
 
-type fileEntry struct {
+// fileValue is one stored offset with the key bytes it is written under: those read from the
+// file, as Kafka Connect looks its offsets up by exact bytes, or else KafkaConnectKey's.
+type fileValue struct {
+	key   []byte
+	value json.RawMessage
+}
+
+// jsonFileEntry is an entry of kconnect's earlier JSON file format.
+type jsonFileEntry struct {
 	Key   json.RawMessage `json:"key"`
 	Value json.RawMessage `json:"value"`
 }
 
-// OpenFile loads the offsets in path, which need not exist yet.
+// OpenFile loads the offsets in path, which need not exist yet. A file in kconnect's earlier JSON
+// format is rewritten in Kafka Connect's format before OpenFile returns.
 func OpenFile(path string) (*FileStore, error) {
-	s := &FileStore{path: path, entries: map[string]json.RawMessage{}}
+	s := &FileStore{path: path, entries: map[string]fileValue{}}
 	data, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
 		return s, nil
@@ -37,24 +50,80 @@ func OpenFile(path string) (*FileStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load offsets %s: %w", path, err)
 	}
-	var entries []fileEntry
-	if err := json.Unmarshal(data, &entries); err != nil {
-		return nil, fmt.Errorf("load offsets %s: %w", path, err)
+	switch {
+	case len(data) == 0:
+		// Kafka Connect truncates the file before writing it, and reads an empty file as no
+		// offsets; refusing it would keep the worker from ever starting again.
+		return s, nil
+	case javaser.IsStream(data):
+		if err := s.loadJava(data); err != nil {
+			return nil, fmt.Errorf("load offsets %s (Kafka Connect format): %w", path, err)
+		}
+		return s, nil
 	}
-	for _, e := range entries {
-		// Re-encode keys: the file may be indented or written by another tool, and lookups
-		// compare the canonical encoding.
-		name, partition, err := ParseKey(e.Key)
-		if err != nil {
-			return nil, fmt.Errorf("load offsets %s: %w", path, err)
-		}
-		k, err := Key(name, partition)
-		if err != nil {
-			return nil, fmt.Errorf("load offsets %s: %w", path, err)
-		}
-		s.entries[string(k)] = e.Value
+	if err := s.loadJSON(data); err != nil {
+		return nil, fmt.Errorf("load offsets %s (kconnect JSON format): %w", path, err)
+	}
+	if err := s.write(s.entries); err != nil {
+		return nil, fmt.Errorf("migrate offsets %s to Kafka Connect's format: %w", path, err)
 	}
 	return s, nil
+}
+
+func (s *FileStore) loadJava(data []byte) error {
+	entries, err := javaser.DecodeByteArrayMap(data)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Key == nil {
+			return errors.New("an entry has a null key")
+		}
+		if e.Value == nil {
+			continue // Kafka Connect keeps deleted partitions as null values
+		}
+		if err := s.add(e.Key, e.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *FileStore) loadJSON(data []byte) error {
+	var entries []jsonFileEntry
+	if err := json.Unmarshal(data, &entries); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		// The file may be indented or written by another tool: re-encode the key so that
+		// Kafka Connect finds it.
+		name, partition, err := ParseKey(e.Key)
+		if err != nil {
+			return err
+		}
+		k, err := KafkaConnectKey(name, partition)
+		if err != nil {
+			return err
+		}
+		if err := s.add(k, e.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// add stores value under key, indexed by key's canonical form.
+func (s *FileStore) add(key, value []byte) error {
+	name, partition, err := ParseKey(key)
+	if err != nil {
+		return err
+	}
+	k, err := Key(name, partition)
+	if err != nil {
+		return err
+	}
+	s.entries[string(k)] = fileValue{key: key, value: value}
+	return nil
 }
 
 // Get implements Store.
@@ -69,7 +138,7 @@ func (s *FileStore) Get(connector string, partition map[string]any) (map[string]
 	if !ok {
 		return nil, nil
 	}
-	return DecodeValue(v)
+	return DecodeValue(v.value)
 }
 
 // List implements Store.
@@ -85,7 +154,7 @@ func (s *FileStore) List(connector string) ([]connect.SourceOffset, error) {
 		if name != connector {
 			continue
 		}
-		off, err := DecodeValue(s.entries[k])
+		off, err := DecodeValue(s.entries[k].value)
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +170,7 @@ func (s *FileStore) Put(_ context.Context, connector string, offsets []connect.S
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	next := make(map[string]json.RawMessage, len(s.entries)+len(offsets))
+	next := make(map[string]fileValue, len(s.entries)+len(offsets))
 	for k, v := range s.entries {
 		next[k] = v
 	}
@@ -118,7 +187,13 @@ func (s *FileStore) Put(_ context.Context, connector string, offsets []connect.S
 		if err != nil {
 			return fmt.Errorf("encode offset of %s %s: %w", connector, k, err)
 		}
-		next[string(k)] = v
+		stored := next[string(k)].key
+		if stored == nil {
+			if stored, err = KafkaConnectKey(connector, o.Partition); err != nil {
+				return err
+			}
+		}
+		next[string(k)] = fileValue{key: stored, value: v}
 	}
 	if err := s.write(next); err != nil {
 		return err
@@ -127,13 +202,12 @@ func (s *FileStore) Put(_ context.Context, connector string, offsets []connect.S
 	return nil
 }
 
-func (s *FileStore) write(entries map[string]json.RawMessage) error {
-	list := make([]fileEntry, 0, len(entries))
-	for k, v := range entries {
-		list = append(list, fileEntry{Key: json.RawMessage(k), Value: v})
+func (s *FileStore) write(entries map[string]fileValue) error {
+	list := make([]javaser.Entry, 0, len(entries))
+	for _, k := range connect.SortedKeys(entries) {
+		list = append(list, javaser.Entry{Key: entries[k].key, Value: entries[k].value})
 	}
-	sort.Slice(list, func(i, j int) bool { return string(list[i].Key) < string(list[j].Key) })
-	data, err := json.MarshalIndent(list, "", "  ")
+	data, err := javaser.EncodeByteArrayMap(list)
 	if err != nil {
 		return fmt.Errorf("encode offsets %s: %w", s.path, err)
 	}

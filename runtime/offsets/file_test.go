@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -89,6 +90,16 @@ func TestOpenFileRejectsCorruptFile(t *testing.T) {
 	}
 	if _, err := OpenFile(path); err == nil {
 		t.Fatal("a truncated offsets file must be an error, not silently empty offsets")
+	}
+	java, err := os.ReadFile(filepath.Join("testdata", "kafkaconnect", "many.offsets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, java[:len(java)-1], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenFile(path); err == nil || !strings.Contains(err.Error(), "Kafka Connect format") {
+		t.Fatalf("a truncated Kafka Connect file: err = %v, want an error naming the format", err)
 	}
 }
 

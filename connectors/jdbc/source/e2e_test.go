@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/internal/workertest"
+	"github.com/kconnect/kconnect/runtime/offsets"
 )
 
 // These tests run the JDBC source inside the real kconnect binary (internal/workertest) against
@@ -351,26 +351,20 @@ func firstFew(ids []int64) []int64 { return ids[:min(10, len(ids))] }
 // file (upstream's standalone format: key [connector, partition], value the offset).
 func storedIncrementing(t *testing.T, path, connector string) int64 {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	store, err := offsets.OpenFile(path)
 	if err != nil {
 		t.Fatalf("offsets file: %v", err)
 	}
-	var entries []struct {
-		Key   []json.RawMessage `json:"key"`
-		Value map[string]any    `json:"value"`
+	list, err := store.List(connector)
+	if err != nil {
+		t.Fatalf("offsets file %s: %v", path, err)
 	}
-	if err := json.Unmarshal(b, &entries); err != nil {
-		t.Fatalf("offsets file %s: %v\n%s", path, err, b)
-	}
-	for _, e := range entries {
-		var name string
-		if len(e.Key) == 2 && json.Unmarshal(e.Key[0], &name) == nil && name == connector {
-			if n, ok := e.Value["incrementing"].(float64); ok {
-				return int64(n)
-			}
+	for _, o := range list {
+		if n, ok := o.Offset["incrementing"].(int64); ok {
+			return n
 		}
 	}
-	t.Fatalf("no incrementing offset for %s in %s", connector, b)
+	t.Fatalf("no incrementing offset for %s in %s: %v", connector, path, list)
 	return 0
 }
 
