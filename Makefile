@@ -41,6 +41,7 @@ build:
 testenv:
 	scripts/testenv.sh
 	scripts/schema-registry.sh
+	scripts/javaclients.sh >/dev/null
 
 testenv-stop:
 	scripts/schema-registry.sh stop
