@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/lru"
 )
 
 // Class is the upstream class name this converter is compatible with.
@@ -88,8 +89,8 @@ type Converter struct {
 	cfg          settings
 	fixedSchema  *connect.Schema
 	hasFixedSpec bool
-	renderCache  *lru[*connect.Schema, []byte]
-	parseCache   *lru[string, *connect.Schema]
+	renderCache  *lru.Cache[*connect.Schema, []byte]
+	parseCache   *lru.Cache[string, *connect.Schema]
 	// lastSchema is the schema parsed most recently, with its JSON. Consecutive messages of a
 	// topic nearly always repeat their schema byte for byte, and comparing bytes costs far less
 	// than finding where the schema ends and hashing it for parseCache.
@@ -133,8 +134,8 @@ func (c *Converter) Configure(props map[string]string, isKey bool) error {
 		replaceNull:    cfg.Bool(ReplaceNullWithDefaultConfig),
 	}
 	size := cfg.Int(SchemasCacheSizeConfig)
-	c.renderCache = newLRU[*connect.Schema, []byte](size)
-	c.parseCache = newLRU[string, *connect.Schema](size)
+	c.renderCache = lru.New[*connect.Schema, []byte](size)
+	c.parseCache = lru.New[string, *connect.Schema](size)
 	c.fixedSchema, c.hasFixedSpec = nil, false
 	if spec := cfg.String(SchemaContentConfig); spec != "" {
 		s, err := c.parseSchema([]byte(spec))

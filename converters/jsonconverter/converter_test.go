@@ -50,7 +50,7 @@ func TestParsedSchemasAreCached(t *testing.T) {
 	if v2.(*connect.Struct).Schema() != s1 {
 		t.Error("decoded struct does not carry the cached schema")
 	}
-	if n := c.parseCache.len(); n != 1 {
+	if n := c.parseCache.Len(); n != 1 {
 		t.Errorf("parse cache holds %d schemas, want 1", n)
 	}
 }
@@ -109,7 +109,7 @@ func TestSchemaCacheIsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, m := c.parseCache.len(), c.renderCache.len(); n != 2 || m != 2 {
+	if n, m := c.parseCache.Len(), c.renderCache.Len(); n != 2 || m != 2 {
 		t.Errorf("caches hold %d and %d schemas, want 2 each", n, m)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/lru"
 )
 
 // jsonTypeNames are the type names of the JSON schema, which differ from Connect's for floats.
@@ -33,7 +34,7 @@ func (e *encoder) schema(s *connect.Schema) error {
 		e.buf = append(e.buf, last.raw...)
 		return nil
 	}
-	if cached, ok := e.c.renderCache.get(s); ok {
+	if cached, ok := e.c.renderCache.Get(s); ok {
 		e.buf = append(e.buf, cached...)
 		e.c.lastRendered.Store(&rawSchema{raw: cached, schema: s})
 		return nil
@@ -42,9 +43,9 @@ func (e *encoder) schema(s *connect.Schema) error {
 	if err := e.renderSchema(s, "", false); err != nil {
 		return err
 	}
-	if e.c.renderCache.max > 0 { // schemas.cache.size=0 turns every kind of schema caching off
+	if e.c.renderCache.Cap() > 0 { // schemas.cache.size=0 turns every kind of schema caching off
 		rendered := append([]byte(nil), e.buf[start:]...)
-		e.c.renderCache.put(s, rendered)
+		e.c.renderCache.Put(s, rendered)
 		e.c.lastRendered.Store(&rawSchema{raw: rendered, schema: s})
 	}
 	return nil
@@ -133,7 +134,7 @@ func (e *encoder) renderSchema(s *connect.Schema, field string, isField bool) er
 // parseSchema turns a JSON schema into a Connect schema, from the cache when the same bytes were
 // parsed before, so a stream of records with one schema parses it once.
 func (c *Converter) parseSchema(raw []byte) (*connect.Schema, error) {
-	if s, ok := lookupRaw(c.parseCache, raw); ok {
+	if s, ok := lru.GetBytes(c.parseCache, raw); ok {
 		return s, nil
 	}
 	d := decoder{c: c, data: raw}
@@ -148,8 +149,8 @@ func (c *Converter) parseSchema(raw []byte) (*connect.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.parseCache.put(string(raw), s)
-	if c.parseCache.max > 0 { // schemas.cache.size=0 turns every kind of schema caching off
+	c.parseCache.Put(string(raw), s)
+	if c.parseCache.Cap() > 0 { // schemas.cache.size=0 turns every kind of schema caching off
 		c.lastSchema.Store(&rawSchema{raw: bytes.Clone(raw), schema: s})
 	}
 	return s, nil
