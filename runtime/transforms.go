@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/kconnect/kconnect/connect"
@@ -16,11 +17,14 @@ type transformStage struct {
 }
 
 // chain applies transforms in order; an empty chain costs nothing per record.
-type chain []transformStage
+type chain struct {
+	stages     []transformStage
+	predicates []connect.Predicate // each once, though several stages may share one
+}
 
 // apply runs rec through the chain; nil means a transform dropped the record.
-func (c chain) apply(rec *connect.Record) (*connect.Record, error) {
-	for _, st := range c {
+func (c *chain) apply(rec *connect.Record) (*connect.Record, error) {
+	for _, st := range c.stages {
 		if st.predicate != nil && st.predicate.Test(rec) == st.negate {
 			continue
 		}
@@ -36,9 +40,32 @@ func (c chain) apply(rec *connect.Record) (*connect.Record, error) {
 	return rec, nil
 }
 
+// close closes every transform and predicate, logging failures: a task that stops goes on stopping.
+func (c *chain) close(log *slog.Logger) {
+	for _, st := range c.stages {
+		if err := st.transform.Close(); err != nil {
+			log.Warn("close transform", "transform", st.alias, "err", err)
+		}
+	}
+	for _, p := range c.predicates {
+		if err := p.Close(); err != nil {
+			log.Warn("close predicate", "err", err)
+		}
+	}
+	c.stages, c.predicates = nil, nil
+}
+
 // buildChain instantiates the transforms and predicates a connector config declares
-// (transforms=a,b with transforms.a.type=…, predicates=p with predicates.p.type=…).
-func buildChain(reg *connect.Registry, props map[string]string) (chain, error) {
+// (transforms=a,b with transforms.a.type=…, predicates=p with predicates.p.type=…). On failure
+// what was already configured is closed again.
+func buildChain(reg *connect.Registry, props map[string]string) (c *chain, err error) {
+	c = &chain{}
+	defer func() {
+		if err != nil {
+			c.close(slog.Default())
+			c = nil
+		}
+	}()
 	predicates := map[string]connect.Predicate{}
 	for _, alias := range splitList(props[Predicates]) {
 		prefix := "predicates." + alias + "."
@@ -55,8 +82,8 @@ func buildChain(reg *connect.Registry, props map[string]string) (chain, error) {
 			return nil, fmt.Errorf("predicate %s: %w", alias, err)
 		}
 		predicates[alias] = pred
+		c.predicates = append(c.predicates, pred)
 	}
-	var c chain
 	for _, alias := range splitList(props[Transforms]) {
 		prefix := "transforms." + alias + "."
 		cls := props[prefix+"type"]
@@ -82,7 +109,7 @@ func buildChain(reg *connect.Registry, props map[string]string) (chain, error) {
 		if err := tr.Configure(sub); err != nil {
 			return nil, fmt.Errorf("transform %s: %w", alias, err)
 		}
-		c = append(c, st)
+		c.stages = append(c.stages, st)
 	}
 	return c, nil
 }

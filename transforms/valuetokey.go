@@ -1,0 +1,84 @@
+package transforms
+
+import (
+	"fmt"
+
+	"github.com/kconnect/kconnect/connect"
+)
+
+const valueToKeyPurpose = "copying fields from value to key"
+
+var valueToKeyConfigDef = connect.NewConfigDef().
+	Define(connect.ConfigKey{Name: "fields", Type: connect.ConfigList, Required: true, Validator: nonEmptyList(), Importance: connect.High,
+		Doc: "Fields of the value that form the new key."}).
+	Define(replaceNullKey)
+
+// ValueToKey replaces the key with a struct (or map) of fields taken from the value
+// (org.apache.kafka.connect.transforms.ValueToKey).
+type ValueToKey struct {
+	fields      []string
+	withDefault bool
+	schemas     *schemaCache
+}
+
+// ConfigDef returns ValueToKey's configuration keys.
+func (*ValueToKey) ConfigDef() *connect.ConfigDef { return valueToKeyConfigDef }
+
+// Configure reads the fields.
+func (t *ValueToKey) Configure(props map[string]string) error {
+	cfg, err := valueToKeyConfigDef.Parse(props)
+	if err != nil {
+		return err
+	}
+	t.fields = cfg.List("fields")
+	t.withDefault = cfg.Bool("replace.null.with.default")
+	t.schemas = newSchemaCache()
+	return nil
+}
+
+// Apply sets the new key.
+func (t *ValueToKey) Apply(rec *connect.Record) (*connect.Record, error) {
+	if rec.ValueSchema == nil {
+		m, err := requireMap(rec.Value, valueToKeyPurpose)
+		if err != nil {
+			return nil, err
+		}
+		key := make(map[string]any, len(t.fields))
+		for _, f := range t.fields {
+			key[f] = m[f]
+		}
+		return keySide.with(rec, nil, key), nil
+	}
+	st, err := requireStruct(rec.Value, valueToKeyPurpose)
+	if err != nil {
+		return nil, err
+	}
+	keySchema, ok := t.schemas.Get(st.Schema())
+	if !ok {
+		b := connect.StructBuilder()
+		for _, name := range t.fields {
+			f := st.Schema().Field(name)
+			if f == nil {
+				return nil, dataErr("Field does not exist: %s", name)
+			}
+			b.Field(name, f.Schema)
+		}
+		if keySchema, err = b.Build(); err != nil {
+			return nil, fmt.Errorf("key schema: %w", err)
+		}
+		t.schemas.Put(st.Schema(), keySchema)
+	}
+	key := connect.NewStruct(keySchema)
+	for i, name := range t.fields {
+		f := st.Schema().Field(name)
+		if err := key.PutAt(i, fieldValue(st, f.Index, t.withDefault)); err != nil {
+			return nil, err
+		}
+	}
+	out := keySide.with(rec, keySchema, key)
+	out.ValueSchema = st.Schema()
+	return out, nil
+}
+
+// Close releases nothing.
+func (*ValueToKey) Close() error { return nil }
