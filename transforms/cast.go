@@ -88,7 +88,8 @@ func castOutputType(name string) (connect.Type, error) {
 	name = strings.TrimSpace(name)
 	t, err := connect.ParseType(name)
 	if err != nil {
-		return 0, &connect.FieldError{Name: "spec", Msg: "Invalid type found in casting spec: " + name}
+		// Upstream's message, garbled as it is, so it reads the same on both.
+		return 0, &connect.FieldError{Name: "spec", Msg: fmt.Sprintf("Invalid value java.lang.IllegalArgumentException: No enum constant org.apache.kafka.connect.data.Schema.Type.%s for configuration Invalid type found in casting spec: %s", strings.ToUpper(name), name)}
 	}
 	for _, ok := range castOutputs {
 		if t == ok {

@@ -1,9 +1,12 @@
 package transforms
 
-import "github.com/kconnect/kconnect/connect"
+import (
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/transforms/internal/validators"
+)
 
 var dropHeadersConfigDef = connect.NewConfigDef().
-	Define(connect.ConfigKey{Name: "headers", Type: connect.ConfigList, Required: true, Validator: nonEmptyList(), Importance: connect.High,
+	Define(connect.ConfigKey{Name: "headers", Type: connect.ConfigList, Required: true, Validator: validators.NonEmptyList(), Importance: connect.High,
 		Doc: "Names of the headers to remove."})
 
 // DropHeaders removes headers by name (org.apache.kafka.connect.transforms.DropHeaders).

@@ -5,14 +5,15 @@ import (
 	"slices"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/transforms/internal/validators"
 )
 
 var headerFromConfigDef = connect.NewConfigDef().
-	Define(connect.ConfigKey{Name: "fields", Type: connect.ConfigList, Required: true, Validator: nonEmptyList(), Importance: connect.High,
+	Define(connect.ConfigKey{Name: "fields", Type: connect.ConfigList, Required: true, Validator: validators.NonEmptyList(), Importance: connect.High,
 		Doc: "Fields whose values are copied or moved to headers."}).
-	Define(connect.ConfigKey{Name: "headers", Type: connect.ConfigList, Required: true, Validator: nonEmptyList(), Importance: connect.High,
+	Define(connect.ConfigKey{Name: "headers", Type: connect.ConfigList, Required: true, Validator: validators.NonEmptyList(), Importance: connect.High,
 		Doc: "Header names, one for each field in the same order."}).
-	Define(connect.ConfigKey{Name: "operation", Type: connect.ConfigString, Required: true, Validator: validString("move", "copy"), Importance: connect.High,
+	Define(connect.ConfigKey{Name: "operation", Type: connect.ConfigString, Required: true, Validator: validators.ValidString("move", "copy"), Importance: connect.High,
 		Doc: "move removes the fields from the key or value; copy keeps them."}).
 	Define(replaceNullKey)
 

@@ -4,14 +4,15 @@ import (
 	"time"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/transforms/internal/validators"
 )
 
 const maskPurpose = "mask fields"
 
 var maskFieldConfigDef = connect.NewConfigDef().
-	Define(connect.ConfigKey{Name: "fields", Type: connect.ConfigList, Required: true, Validator: nonEmptyList(), Importance: connect.High,
+	Define(connect.ConfigKey{Name: "fields", Type: connect.ConfigList, Required: true, Validator: validators.NonEmptyList(), Importance: connect.High,
 		Doc: "Names of the fields to mask."}).
-	Define(connect.ConfigKey{Name: "replacement", Type: connect.ConfigString, Validator: nonEmptyOrNull(), Importance: connect.Low,
+	Define(connect.ConfigKey{Name: "replacement", Type: connect.ConfigString, Validator: validators.NonEmptyString(), Importance: connect.Low,
 		Doc: "Replacement for every masked value, converted to the field's type (numbers and strings only); without it a value becomes its type's empty value (0, false, \"\", an empty array or map)."}).
 	Define(replaceNullKey)
 

@@ -188,3 +188,11 @@ var (
 	timeSchema              = connect.TimeSchema().MustBuild()
 	optionalTimeSchema      = connect.TimeSchema().Optional().MustBuild()
 )
+
+// javaSchemaString renders a schema as ConnectSchema.toString does: Schema{name:TYPE}.
+func javaSchemaString(s *connect.Schema) string {
+	if s.Name != "" {
+		return "Schema{" + s.Name + ":" + upperType(s.Type) + "}"
+	}
+	return "Schema{" + upperType(s.Type) + "}"
+}

@@ -5,10 +5,11 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/transforms/internal/javaregex"
+	"github.com/kconnect/kconnect/transforms/internal/validators"
 )
 
 var regexRouterConfigDef = connect.NewConfigDef().
-	Define(connect.ConfigKey{Name: "regex", Type: connect.ConfigString, Required: true, Validator: validRegex(), Importance: connect.High,
+	Define(connect.ConfigKey{Name: "regex", Type: connect.ConfigString, Required: true, Validator: validators.Regex(), Importance: connect.High,
 		Doc: "Regular expression the whole topic name must match."}).
 	Define(connect.ConfigKey{Name: "replacement", Type: connect.ConfigString, Required: true, Importance: connect.High,
 		Doc: "Replacement for the first match, with $1 or ${name} for groups, as Java's Matcher.replaceFirst takes it."})

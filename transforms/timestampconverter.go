@@ -8,6 +8,7 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/transforms/internal/simpledate"
+	"github.com/kconnect/kconnect/transforms/internal/validators"
 )
 
 const tsPurpose = "converting timestamp formats"
@@ -25,12 +26,12 @@ var timestampConverterConfigDef = connect.NewConfigDef().
 	Define(connect.ConfigKey{Name: "field", Type: connect.ConfigString, Default: "", Importance: connect.High,
 		Doc: "The field holding the timestamp, or empty when the whole key or value is the timestamp."}).
 	Define(connect.ConfigKey{Name: "target.type", Type: connect.ConfigString, Required: true, Importance: connect.High,
-		Validator: validString(tsString, tsUnix, tsDate, tsTime, tsTimestamp),
+		Validator: validators.ValidString(tsString, tsUnix, tsDate, tsTime, tsTimestamp),
 		Doc:       "The representation to convert to: string, unix, Date, Time or Timestamp."}).
 	Define(connect.ConfigKey{Name: "format", Type: connect.ConfigString, Default: "", Importance: connect.Medium,
 		Doc: "java.text.SimpleDateFormat pattern (in UTC) to write timestamps with when target.type=string, and to read string timestamps with."}).
 	Define(connect.ConfigKey{Name: "unix.precision", Type: connect.ConfigString, Default: "milliseconds", Importance: connect.Low,
-		Validator: validString("nanoseconds", "microseconds", "milliseconds", "seconds"),
+		Validator: validators.ValidString("nanoseconds", "microseconds", "milliseconds", "seconds"),
 		Doc:       "Unit of unix timestamps, written when target.type=unix and read from int64 values: seconds, milliseconds, microseconds or nanoseconds. Precision below a millisecond is lost."}).
 	Define(replaceNullKey)
 
@@ -193,7 +194,7 @@ func typeOfSchema(s *connect.Schema) (string, error) {
 	case s.Type == connect.TypeInt64:
 		return tsUnix, nil
 	}
-	return "", fmt.Errorf("Schema %s does not correspond to a known timestamp type format", s)
+	return "", fmt.Errorf("Schema %s does not correspond to a known timestamp type format", javaSchemaString(s))
 }
 
 // convert converts ts from representation from ("" to infer it from the Go type) to the target.

@@ -5,12 +5,13 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/transforms/internal/simpledate"
+	"github.com/kconnect/kconnect/transforms/internal/validators"
 )
 
 var timestampRouterConfigDef = connect.NewConfigDef().
 	Define(connect.ConfigKey{Name: "topic.format", Type: connect.ConfigString, Default: "${topic}-${timestamp}", Importance: connect.High,
 		Doc: "Format of the new topic name; ${topic} and ${timestamp} stand for the topic and the formatted timestamp."}).
-	Define(connect.ConfigKey{Name: "timestamp.format", Type: connect.ConfigString, Default: "yyyyMMdd", Validator: validDateFormat(), Importance: connect.High,
+	Define(connect.ConfigKey{Name: "timestamp.format", Type: connect.ConfigString, Default: "yyyyMMdd", Validator: validators.DateFormat(), Importance: connect.High,
 		Doc: "java.text.SimpleDateFormat pattern of the timestamp, in UTC."})
 
 // TimestampRouter renames the topic after the original topic and the record's timestamp

@@ -4,12 +4,13 @@ import (
 	"fmt"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/transforms/internal/validators"
 )
 
 const valueToKeyPurpose = "copying fields from value to key"
 
 var valueToKeyConfigDef = connect.NewConfigDef().
-	Define(connect.ConfigKey{Name: "fields", Type: connect.ConfigList, Required: true, Validator: nonEmptyList(), Importance: connect.High,
+	Define(connect.ConfigKey{Name: "fields", Type: connect.ConfigList, Required: true, Validator: validators.NonEmptyList(), Importance: connect.High,
 		Doc: "Fields of the value that form the new key."}).
 	Define(replaceNullKey)
 

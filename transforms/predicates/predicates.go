@@ -4,10 +4,9 @@
 package predicates
 
 import (
-	"fmt"
-
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/transforms/internal/javaregex"
+	"github.com/kconnect/kconnect/transforms/internal/validators"
 )
 
 // Version is reported by GET /connector-plugins for the predicates.
@@ -30,17 +29,8 @@ func Plugins() []connect.Plugin {
 
 var topicNameMatchesConfigDef = connect.NewConfigDef().
 	Define(connect.ConfigKey{Name: "pattern", Type: connect.ConfigString, Required: true, Importance: connect.Medium,
-		Validator: connect.ValidatorFunc("non-empty string, valid regex", func(name string, v any) error {
-			s, _ := v.(string)
-			if s == "" {
-				return fmt.Errorf("Invalid value  for configuration %s: String may not be empty", name)
-			}
-			if _, err := javaregex.Compile(s); err != nil {
-				return fmt.Errorf("Invalid value %s for configuration %s: Invalid regex: %v", s, name, err)
-			}
-			return nil
-		}),
-		Doc: "Regular expression the whole topic name must match."})
+		Validator: validators.All(validators.NonEmptyString(), validators.Regex()),
+		Doc:       "Regular expression the whole topic name must match."})
 
 // TopicNameMatches holds for records whose whole topic name matches a regular expression.
 type TopicNameMatches struct {
@@ -70,7 +60,7 @@ func (*TopicNameMatches) Close() error { return nil }
 
 var hasHeaderKeyConfigDef = connect.NewConfigDef().
 	Define(connect.ConfigKey{Name: "name", Type: connect.ConfigString, Required: true, Importance: connect.Medium,
-		Validator: connect.NonEmptyString(), Doc: "The header name."})
+		Validator: validators.NonEmptyString(), Doc: "The header name."})
 
 // HasHeaderKey holds for records with at least one header of a given name.
 type HasHeaderKey struct {
