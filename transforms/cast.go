@@ -182,9 +182,9 @@ func (t *Cast) updatedSchema(schema *connect.Schema) (*connect.Schema, error) {
 	}
 	var b *connect.SchemaBuilder
 	if t.whole != 0 {
-		b = copySchemaBasics(schema, connect.NewSchemaBuilder(t.whole))
+		b = CopySchemaBasics(schema, connect.NewSchemaBuilder(t.whole))
 	} else {
-		b = copySchemaBasics(schema, connect.StructBuilder())
+		b = CopySchemaBasics(schema, connect.StructBuilder())
 		for _, f := range schema.Fields {
 			target, ok := t.casts[f.Name]
 			if !ok {

@@ -60,7 +60,7 @@ func (t *Flatten) Apply(rec *connect.Record) (*connect.Record, error) {
 	}
 	updated, ok := t.schemas.Get(schema)
 	if !ok {
-		b := copySchemaBasics(schema, connect.StructBuilder())
+		b := CopySchemaBasics(schema, connect.StructBuilder())
 		def, _ := schema.Default.(*connect.Struct)
 		if err := t.flattenSchema(schema, "", b, schema.Optional, def); err != nil {
 			return nil, err
@@ -128,7 +128,7 @@ func (t *Flatten) flattenSchema(s *connect.Schema, prefix string, b *connect.Sch
 		case connect.TypeMap:
 			return dataErr("Flatten transformation does not support MAP for record with schemas (for field %s).", name)
 		default:
-			fb := copySchemaBasics(f.Schema, nil)
+			fb := CopySchemaBasics(f.Schema, nil)
 			if fieldOptional {
 				fb.Optional()
 			}

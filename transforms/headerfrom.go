@@ -108,7 +108,7 @@ func (t *HeaderFrom) moveSchema(schema *connect.Schema) (*connect.Schema, error)
 	if s, ok := t.schemas.Get(schema); ok {
 		return s, nil
 	}
-	b := copySchemaBasics(schema, connect.StructBuilder())
+	b := CopySchemaBasics(schema, connect.StructBuilder())
 	for _, f := range schema.Fields {
 		if !slices.Contains(t.fields, f.Name) {
 			b.Field(f.Name, f.Schema)

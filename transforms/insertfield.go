@@ -150,7 +150,7 @@ func (t *InsertField) insert(rec *connect.Record, put func(string, any) error, t
 }
 
 func (t *InsertField) updatedSchema(s *connect.Schema) (*connect.Schema, error) {
-	b := copySchemaBasics(s, connect.StructBuilder())
+	b := CopySchemaBasics(s, connect.StructBuilder())
 	for _, f := range s.Fields {
 		b.Field(f.Name, f.Schema)
 	}

@@ -1,6 +1,10 @@
 package transforms
 
-import "github.com/kconnect/kconnect/connect"
+import (
+	"fmt"
+
+	"github.com/kconnect/kconnect/connect"
+)
 
 // Version is reported by GET /connector-plugins for these transforms.
 const Version = "0.1.0"
@@ -36,4 +40,20 @@ func Plugins() []connect.Plugin {
 	add("TimestampRouter", func() connect.Transformation { return &TimestampRouter{} })
 	add("ValueToKey", func() connect.Transformation { return &ValueToKey{} })
 	return ps
+}
+
+// Configured returns the transform named name (an upstream class name or the name without the
+// package, such as ExtractField$Value), configured with props; transforms built from other
+// transforms, as Debezium's are, use it.
+func Configured(name string, props map[string]string) (connect.Transformation, error) {
+	for _, p := range Plugins() {
+		if p.Class == name || p.Aliases[0] == name {
+			t := p.New().(connect.Transformation)
+			if err := t.Configure(props); err != nil {
+				return nil, fmt.Errorf("configure %s: %w", name, err)
+			}
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("no transform %s", name)
 }

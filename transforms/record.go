@@ -146,9 +146,9 @@ func fieldValue(st *connect.Struct, i int, withDefault bool) any {
 	return st.Raw(i)
 }
 
-// copySchemaBasics starts a builder of s's type (of t when given) with s's name, version, doc and
+// CopySchemaBasics fills b (a new builder of s's type when nil) with s's name, version, doc and
 // parameters, as upstream's SchemaUtil.copySchemaBasics; optionality and defaults are not copied.
-func copySchemaBasics(s *connect.Schema, b *connect.SchemaBuilder) *connect.SchemaBuilder {
+func CopySchemaBasics(s *connect.Schema, b *connect.SchemaBuilder) *connect.SchemaBuilder {
 	if b == nil {
 		switch s.Type {
 		case connect.TypeArray:

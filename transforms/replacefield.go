@@ -129,7 +129,7 @@ func (t *ReplaceField) Apply(rec *connect.Record) (*connect.Record, error) {
 	in := st.Schema()
 	updated, ok := t.schemas.Get(in)
 	if !ok {
-		b := copySchemaBasics(in, connect.StructBuilder())
+		b := CopySchemaBasics(in, connect.StructBuilder())
 		for _, f := range in.Fields {
 			if t.keep(f.Name) {
 				b.Field(t.renamed(f.Name), f.Schema)

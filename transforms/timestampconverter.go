@@ -141,7 +141,7 @@ func (t *TimestampConverter) updatedSchema(schema *connect.Schema) (*connect.Sch
 	if s, ok := t.schemas.Get(schema); ok {
 		return s, nil
 	}
-	b := copySchemaBasics(schema, connect.StructBuilder())
+	b := CopySchemaBasics(schema, connect.StructBuilder())
 	for _, f := range schema.Fields {
 		if f.Name == t.field {
 			b.Field(f.Name, targetSchema(t.target, f.Schema.Optional))

@@ -7,6 +7,11 @@
 //   javac --release 17 -cp "$(cat /tmp/tgolden-cp.txt)" -d /tmp/tgolden-classes Gen.java
 //   java -cp "/tmp/tgolden-classes:$(cat /tmp/tgolden-cp.txt)" Gen .
 //
+// and with Debezium 2.7 for the cases of its deprecated delete handling keys (unwrap/legacy-*):
+//
+//   mvn -q -f pom-debezium2.xml dependency:build-classpath -Dmdep.outputFile=/tmp/tgolden2-cp.txt
+//   java -cp "/tmp/tgolden-classes:$(cat /tmp/tgolden2-cp.txt)" Gen . golden-debezium2.json unwrap/legacy-
+//
 // cases.json is a list of cases, each with a name, the plugin's class, its config, and records.
 // A record has a topic, a partition and a timestamp (each may be null), an offset (present for a
 // sink record, absent for a source record), key and value as JsonConverter envelopes
@@ -51,17 +56,21 @@ public class Gen {
         TimeZone.setDefault(TimeZone.getTimeZone("UTC"));
         CONVERTER.configure(Map.of("schemas.enable", "true", "converter.type", "value"));
         Path dir = Path.of(args.length > 0 ? args[0] : ".");
+        String output = args.length > 1 ? args[1] : "golden.json";
+        String only = args.length > 2 ? args[2] : "";
         JsonNode cases = JSON.readTree(dir.resolve("cases.json").toFile());
         Map<String, JsonNode> out = new TreeMap<>();
         for (JsonNode c : cases) {
-            out.put(c.get("name").asText(), run(c));
+            if (c.get("name").asText().startsWith(only)) {
+                out.put(c.get("name").asText(), run(c));
+            }
         }
         ObjectNode root = NODES.objectNode();
         root.put("_generated_by", "kafka " + org.apache.kafka.common.utils.AppInfoParser.getVersion()
             + ", debezium " + io.debezium.transforms.ExtractNewRecordState.class.getPackage().getImplementationVersion()
             + ", java " + Runtime.version().feature());
         out.forEach(root::set);
-        Files.writeString(dir.resolve("golden.json"),
+        Files.writeString(dir.resolve(output),
             JSON.enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root) + "\n");
     }
 
