@@ -11,6 +11,7 @@ import (
 	"github.com/kconnect/kconnect/connectors/postgres"
 	"github.com/kconnect/kconnect/converters"
 	"github.com/kconnect/kconnect/transforms"
+	"github.com/kconnect/kconnect/transforms/debezium"
 	"github.com/kconnect/kconnect/transforms/predicates"
 )
 
@@ -26,6 +27,7 @@ func Registry() (*connect.Registry, error) {
 		postgres.Plugins(),
 		transforms.Plugins(),
 		predicates.Plugins(),
+		debezium.Plugins(),
 	} {
 		all = append(all, ps...)
 	}
