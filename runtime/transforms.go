@@ -11,6 +11,7 @@ import (
 // transformStage is one configured transform with its optional predicate.
 type transformStage struct {
 	alias     string
+	class     string // the plugin's class name, reported in dead-letter context headers
 	transform connect.Transformation
 	predicate connect.Predicate
 	negate    bool
@@ -30,7 +31,7 @@ func (c *chain) apply(rec *connect.Record) (*connect.Record, error) {
 		}
 		out, err := st.transform.Apply(rec)
 		if err != nil {
-			return nil, fmt.Errorf("transform %s: %w", st.alias, err)
+			return nil, &transformError{alias: st.alias, class: st.class, err: err}
 		}
 		if out == nil {
 			return nil, nil
@@ -39,6 +40,17 @@ func (c *chain) apply(rec *connect.Record) (*connect.Record, error) {
 	}
 	return rec, nil
 }
+
+// transformError is the failure of one transform, naming it and its class.
+type transformError struct {
+	alias, class string
+	err          error
+}
+
+func (e *transformError) Error() string { return fmt.Sprintf("transform %s: %v", e.alias, e.err) }
+
+// Unwrap returns the transform's own error.
+func (e *transformError) Unwrap() error { return e.err }
 
 // close closes every transform and predicate, logging failures: a task that stops goes on stopping.
 func (c *chain) close(log *slog.Logger) {
@@ -96,7 +108,10 @@ func buildChain(reg *connect.Registry, props map[string]string) (c *chain, err e
 		}
 		tr := p.New().(connect.Transformation)
 		sub := subConfig(props, prefix)
-		st := transformStage{alias: alias, transform: tr, negate: strings.EqualFold(sub["negate"], "true")}
+		st := transformStage{alias: alias, class: p.Class, transform: tr, negate: strings.EqualFold(sub["negate"], "true")}
+		if _, ok := sub["negate"]; ok && sub["predicate"] == "" {
+			return nil, fmt.Errorf("Config '%snegate' was provided but there is no config '%spredicate' defining a predicate to be negated.", prefix, prefix)
+		}
 		if name := sub["predicate"]; name != "" {
 			pred, ok := predicates[name]
 			if !ok {
