@@ -17,5 +17,6 @@ func Plugins() []connect.Plugin {
 	}
 	return []connect.Plugin{
 		mk("io.debezium.transforms.ExtractNewRecordState", "ExtractNewRecordState", func() connect.Transformation { return &ExtractNewRecordState{} }),
+		mk("io.debezium.transforms.outbox.EventRouter", "EventRouter", func() connect.Transformation { return &EventRouter{} }),
 	}
 }

@@ -33,7 +33,7 @@ func requireStruct(v any, purpose string) (*connect.Struct, error) {
 func stringField(st *connect.Struct, name string) (string, error) {
 	f := st.Schema().Field(name)
 	if f == nil {
-		return "", &connect.DataError{Msg: fmt.Sprintf("%s is not a valid field name", name)}
+		return "", notAField(name)
 	}
 	s, _ := st.GetAt(f.Index).(string)
 	return s, nil
