@@ -21,7 +21,7 @@ const (
 var eventRouterConfigDef = connect.NewConfigDef().
 	Define(connect.ConfigKey{Name: "table.op.invalid.behavior", Type: connect.ConfigString, Default: "warn", Width: connect.WidthMedium,
 		Validator: connect.OneOf("warn", "error", "fatal"),
-		Doc: "What an update of an outbox row does (only inserts are events; deletes are skipped): warn or error logs and skips it, fatal fails the task."}).
+		Doc:       "What an update of an outbox row does (only inserts are events; deletes are skipped): warn or error logs and skips it, fatal fails the task."}).
 	Define(connect.ConfigKey{Name: "table.field.event.id", Type: connect.ConfigString, Default: "id", Width: connect.WidthMedium, Importance: connect.Low,
 		Doc: "The column holding the event id, sent as the id header."}).
 	Define(connect.ConfigKey{Name: "table.field.event.key", Type: connect.ConfigString, Default: "aggregateid", Width: connect.WidthMedium, Importance: connect.Low,
@@ -40,7 +40,7 @@ var eventRouterConfigDef = connect.NewConfigDef().
 		Doc: "Further columns to pass on, as column:placement[:alias] with placement header, envelope or partition, e.g. type:header:eventType."}).
 	Define(connect.ConfigKey{Name: "table.field.additional.missing", Type: connect.ConfigString, Default: "error", Width: connect.WidthMedium,
 		Validator: connect.OneOf("error", "ignore"),
-		Doc: "What a column named in table.fields.additional.placement that the row lacks does: error fails the record, ignore skips the column."}).
+		Doc:       "What a column named in table.fields.additional.placement that the row lacks does: error fails the record, ignore skips the column."}).
 	Define(connect.ConfigKey{Name: "table.field.event.schema.version", Type: connect.ConfigString, Width: connect.WidthMedium, Importance: connect.Low,
 		Doc: "A column holding the version of the value schema."}).
 	Define(connect.ConfigKey{Name: "route.by.field", Type: connect.ConfigString, Default: "aggregatetype", Width: connect.WidthMedium, Importance: connect.High,
@@ -55,7 +55,7 @@ var eventRouterConfigDef = connect.NewConfigDef().
 		Doc: "Whether a JSON text payload is expanded into a struct whose schema is inferred from the JSON."}).
 	Define(connect.ConfigKey{Name: "table.json.payload.null.behavior", Type: connect.ConfigString, Default: "ignore", Width: connect.WidthMedium,
 		Validator: connect.OneOf("ignore", "optional_bytes"),
-		Doc: "How an expanded JSON payload treats null members: ignore leaves them out, optional_bytes keeps them as optional bytes."}).
+		Doc:       "How an expanded JSON payload treats null members: ignore leaves them out, optional_bytes keeps them as optional bytes."}).
 	Define(connect.ConfigKey{Name: "tracing.span.context.field", Type: connect.ConfigString, Default: "tracingspancontext", Importance: connect.Low,
 		Doc: "Accepted for compatibility: kconnect has no OpenTelemetry tracing, as Debezium without OpenTelemetry on its class path."}).
 	Define(connect.ConfigKey{Name: "tracing.operation.name", Type: connect.ConfigString, Default: "debezium-read", Importance: connect.Low,
