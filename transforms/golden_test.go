@@ -71,6 +71,10 @@ var divergences = map[string]string{
 // messageDivergences are cases where both sides fail but word the error differently, and why.
 var messageDivergences = map[string]string{
 	"unwrap/bad-mode":                                   "Debezium logs the problem and throws a generic message; kconnect names key and value",
+	"router/missing-replacement":                        "Debezium logs the problem and throws a generic message; kconnect names the key",
+	"router/missing-regex":                              "Debezium logs the problem and throws a generic message; kconnect names the key",
+	"partitionrouting/missing-num":                      "Debezium words a missing required key its own way; kconnect as Kafka does",
+	"partitionrouting/after-of-delete":                  "kconnect adds which field was null to Debezium's message",
 	"cast/too-many-colons":                              "upstream names the renames key; kconnect names spec",
 	"insertfield/static-without-value":                  "upstream prints an object hash; kconnect names the field",
 	"regexrouter/bad-regex":                             "Go's and Java's regex engines word syntax errors differently",

@@ -18,5 +18,7 @@ func Plugins() []connect.Plugin {
 	return []connect.Plugin{
 		mk("io.debezium.transforms.ExtractNewRecordState", "ExtractNewRecordState", func() connect.Transformation { return &ExtractNewRecordState{} }),
 		mk("io.debezium.transforms.outbox.EventRouter", "EventRouter", func() connect.Transformation { return &EventRouter{} }),
+		mk("io.debezium.transforms.ByLogicalTableRouter", "ByLogicalTableRouter", func() connect.Transformation { return &ByLogicalTableRouter{} }),
+		mk("io.debezium.transforms.partitions.PartitionRouting", "PartitionRouting", func() connect.Transformation { return &PartitionRouting{} }),
 	}
 }
