@@ -418,16 +418,28 @@ func TestWorkerKill9DuringStreamingLosesNoChange(t *testing.T) {
 // cdcExampleDir is the walkthrough TestExamplePostgresCDC runs.
 const cdcExampleDir = "../../examples/postgres-cdc"
 
-// cdcReadmeBlocks returns the fenced code blocks of the example's README with the given info string.
-func cdcReadmeBlocks(t *testing.T, lang string) []string {
+// exampleBlocks returns the fenced code blocks of an example's README with the given info string
+// ("" for blocks without one).
+func exampleBlocks(t *testing.T, dir, lang string) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(cdcExampleDir, "README.md"))
+	b, err := os.ReadFile(filepath.Join(dir, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, m := range regexp.MustCompile("(?ms)^```"+lang+"\n(.*?)^```").FindAllStringSubmatch(string(b), -1) {
-		out = append(out, m[1])
+	var block []string
+	info, open := "", false
+	for _, line := range strings.Split(string(b), "\n") {
+		switch {
+		case !open && strings.HasPrefix(line, "```"):
+			info, open, block = strings.TrimPrefix(line, "```"), true, nil
+		case open && line == "```":
+			if open = false; info == lang {
+				out = append(out, strings.Join(block, "\n")+"\n")
+			}
+		case open:
+			block = append(block, line)
+		}
 	}
 	return out
 }
@@ -455,7 +467,7 @@ func sqlStatements(block string) []string {
 // runs the two files with only addresses, credentials, slot and topic prefix replaced; and the
 // events the README describes arrive.
 func TestExamplePostgresCDC(t *testing.T) {
-	blocks := cdcReadmeBlocks(t, "properties")
+	blocks := exampleBlocks(t, cdcExampleDir, "properties")
 	files := []string{"worker.properties", "postgres-cdc.properties"}
 	if len(blocks) != len(files) {
 		t.Fatalf("README has %d properties blocks, want %d (%v)", len(blocks), len(files), files)
@@ -476,7 +488,7 @@ func TestExamplePostgresCDC(t *testing.T) {
 		}
 	}
 	worker, source := cfgs[0], cfgs[1]
-	sql := cdcReadmeBlocks(t, "sql")
+	sql := exampleBlocks(t, cdcExampleDir, "sql")
 	if len(sql) != 3 {
 		t.Fatalf("README has %d SQL blocks, want 3 (table, role and publication, changes)", len(sql))
 	}
