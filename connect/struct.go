@@ -16,6 +16,17 @@ func NewStruct(s *Schema) *Struct {
 	return &Struct{schema: s, values: make([]any, len(s.Fields))}
 }
 
+// NewStructValues returns a struct of schema s holding values, one per field in field order, which
+// it takes over without validating them: for code that copies values it knows to be valid, such as
+// transforms rebuilding a struct under a derived schema.
+func NewStructValues(s *Schema, values []any) *Struct {
+	return &Struct{schema: s, values: values}
+}
+
+// RawValues returns the field values in field order without defaults applied. The slice is the
+// struct's own: callers must not modify it.
+func (st *Struct) RawValues() []any { return st.values }
+
 // Schema returns the struct's schema.
 func (st *Struct) Schema() *Schema { return st.schema }
 

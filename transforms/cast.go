@@ -34,7 +34,7 @@ type Cast struct {
 	casts       map[string]connect.Type
 	whole       connect.Type // 0 unless the spec casts the whole key or value
 	withDefault bool
-	schemas     *schemaCache
+	schemas     *derivedCache
 }
 
 // ConfigDef returns Cast's configuration keys.
@@ -50,7 +50,7 @@ func (t *Cast) Configure(props map[string]string) error {
 		return err
 	}
 	t.withDefault = cfg.Bool("replace.null.with.default")
-	t.schemas = newSchemaCache()
+	t.schemas = newDerivedCache()
 	return nil
 }
 
@@ -119,7 +119,7 @@ func (t *Cast) Apply(rec *connect.Record) (*connect.Record, error) {
 	if schema == nil {
 		return t.applySchemaless(rec, value)
 	}
-	updated, err := t.updatedSchema(schema)
+	d, err := t.updatedSchema(schema)
 	if err != nil {
 		return nil, err
 	}
@@ -128,28 +128,31 @@ func (t *Cast) Apply(rec *connect.Record) (*connect.Record, error) {
 		if err != nil {
 			return nil, err
 		}
-		return t.side.with(rec, updated, v), nil
+		return t.side.with(rec, d.schema, v), nil
 	}
 	st, err := requireStruct(value, castPurpose)
 	if err != nil {
 		return nil, err
 	}
-	out := connect.NewStruct(updated)
-	for i, f := range st.Schema().Fields {
-		v := fieldValue(st, i, t.withDefault)
-		target, ok := t.casts[f.Name]
-		if !ok {
-			out.SetAt(updated.Field(f.Name).Index, v)
+	// The updated schema has the input's fields in the input's order; d.from holds, per field,
+	// the type to cast it to (0 for none).
+	vals := make([]any, len(d.from))
+	copyValues(vals, st, t.withDefault)
+	fields := st.Schema().Fields
+	for i, target := range d.from {
+		if target == 0 {
 			continue
 		}
-		if v, err = castValue(f.Schema, v, target); err != nil {
+		v, err := castValue(fields[i].Schema, vals[i], connect.Type(target))
+		if err != nil {
 			return nil, err
 		}
-		if err := out.Put(f.Name, v); err != nil {
+		if err := connect.Validate(d.schema.Fields[i].Schema, v); err != nil {
 			return nil, err
 		}
+		vals[i] = v
 	}
-	return t.side.with(rec, updated, out), nil
+	return t.side.with(rec, d.schema, connect.NewStructValues(d.schema, vals)), nil
 }
 
 func (t *Cast) applySchemaless(rec *connect.Record, value any) (*connect.Record, error) {
@@ -176,9 +179,11 @@ func (t *Cast) applySchemaless(rec *connect.Record, value any) (*connect.Record,
 	return t.side.with(rec, nil, out), nil
 }
 
-func (t *Cast) updatedSchema(schema *connect.Schema) (*connect.Schema, error) {
-	if s, ok := t.schemas.Get(schema); ok {
-		return s, nil
+// updatedSchema returns the cast schema; its from holds each field's target type rather than a
+// source index.
+func (t *Cast) updatedSchema(schema *connect.Schema) (*derived, error) {
+	if d, ok := t.schemas.Get(schema); ok {
+		return d, nil
 	}
 	var b *connect.SchemaBuilder
 	if t.whole != 0 {
@@ -227,8 +232,12 @@ func (t *Cast) updatedSchema(schema *connect.Schema) (*connect.Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cast schema %s: %w", schema, err)
 	}
-	t.schemas.Put(schema, s)
-	return s, nil
+	d := &derived{schema: s, from: make([]int, len(schema.Fields))}
+	for i, f := range schema.Fields {
+		d.from[i] = int(t.casts[f.Name])
+	}
+	t.schemas.Put(schema, d)
+	return d, nil
 }
 
 // castValue casts one value; schema, when known, gives its type, otherwise its Go type does.

@@ -84,7 +84,7 @@ var messageDivergences = map[string]string{
 	"timestampconverter/schemaless-string-to-timestamp": "the JSON converters word the unsupported schemaless Date differently",
 }
 
-func goldenPlugins(t *testing.T) *connect.Registry {
+func goldenPlugins(t testing.TB) *connect.Registry {
 	t.Helper()
 	reg, err := connect.NewRegistry(slices.Concat(transforms.Plugins(), predicates.Plugins(), debezium.Plugins())...)
 	if err != nil {

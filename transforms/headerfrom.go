@@ -25,7 +25,7 @@ type HeaderFrom struct {
 	headers     []string
 	move        bool
 	withDefault bool
-	schemas     *schemaCache
+	schemas     *derivedCache
 }
 
 // ConfigDef returns HeaderFrom's configuration keys.
@@ -43,7 +43,7 @@ func (t *HeaderFrom) Configure(props map[string]string) error {
 	}
 	t.move = cfg.String("operation") == "move"
 	t.withDefault = cfg.Bool("replace.null.with.default")
-	t.schemas = newSchemaCache()
+	t.schemas = newDerivedCache()
 	return nil
 }
 
@@ -83,10 +83,11 @@ func (t *HeaderFrom) Apply(rec *connect.Record) (*connect.Record, error) {
 	}
 	outSchema, outValue := schema, st
 	if t.move {
-		if outSchema, err = t.moveSchema(schema); err != nil {
+		d, err := t.moveSchema(schema, st.Schema())
+		if err != nil {
 			return nil, err
 		}
-		outValue = copyStruct(st, outSchema, t.withDefault)
+		outSchema, outValue = d.schema, d.copyFrom(st, t.withDefault)
 	}
 	for i, name := range t.fields {
 		f := schema.Field(name)
@@ -104,9 +105,9 @@ func (t *HeaderFrom) Apply(rec *connect.Record) (*connect.Record, error) {
 	return r, nil
 }
 
-func (t *HeaderFrom) moveSchema(schema *connect.Schema) (*connect.Schema, error) {
-	if s, ok := t.schemas.Get(schema); ok {
-		return s, nil
+func (t *HeaderFrom) moveSchema(schema, valueSchema *connect.Schema) (*derived, error) {
+	if d, ok := t.schemas.Get(schema); ok {
+		return d, nil
 	}
 	b := CopySchemaBasics(schema, connect.StructBuilder())
 	for _, f := range schema.Fields {
@@ -118,8 +119,9 @@ func (t *HeaderFrom) moveSchema(schema *connect.Schema) (*connect.Schema, error)
 	if err != nil {
 		return nil, fmt.Errorf("header move schema: %w", err)
 	}
-	t.schemas.Put(schema, s)
-	return s, nil
+	d := newDerived(valueSchema, s, nil)
+	t.schemas.Put(schema, d)
+	return d, nil
 }
 
 // Close releases nothing.

@@ -47,7 +47,7 @@ type InsertField struct {
 	static                              *insertion
 	staticValue                         string
 	withDefault                         bool
-	schemas                             *schemaCache
+	schemas                             *derivedCache
 }
 
 // ConfigDef returns InsertField's configuration keys.
@@ -72,7 +72,7 @@ func (t *InsertField) Configure(props map[string]string) error {
 	if t.static != nil && !cfg.IsSet("static.value") {
 		return &connect.FieldError{Name: "static.value", Msg: "Invalid value null for configuration static.value: No value specified for static field: " + t.static.name}
 	}
-	t.schemas = newSchemaCache()
+	t.schemas = newDerivedCache()
 	return nil
 }
 
@@ -97,56 +97,68 @@ func (t *InsertField) Apply(rec *connect.Record) (*connect.Record, error) {
 		for k, v := range m {
 			out[k] = v
 		}
-		t.insert(rec, func(name string, v any) error { out[name] = v; return nil }, false)
+		t.insert(rec, func(_ int, name string, v any) error { out[name] = v; return nil }, false)
 		return t.side.with(rec, nil, out), nil
 	}
 	st, err := requireStruct(value, insertPurpose)
 	if err != nil {
 		return nil, err
 	}
-	updated, ok := t.schemas.Get(st.Schema())
+	d, ok := t.schemas.Get(st.Schema())
 	if !ok {
-		if updated, err = t.updatedSchema(st.Schema()); err != nil {
+		updated, err := t.updatedSchema(st.Schema())
+		if err != nil {
 			return nil, err
 		}
-		t.schemas.Put(st.Schema(), updated)
+		d = newDerived(st.Schema(), updated, nil)
+		t.schemas.Put(st.Schema(), d)
 	}
-	out := copyStruct(st, updated, t.withDefault)
-	if err := t.insert(rec, out.Put, true); err != nil {
+	out := d.copyFrom(st, t.withDefault)
+	// The inserted fields follow the input's, in the order insert visits them.
+	base := len(st.Schema().Fields)
+	if err := t.insert(rec, func(i int, _ string, v any) error { return out.PutAt(base+i, v) }, true); err != nil {
 		return nil, err
 	}
-	return t.side.with(rec, updated, out), nil
+	return t.side.with(rec, d.schema, out), nil
 }
 
-// insert calls put for each configured field; the timestamp is a time for struct values and
+// insert calls put for each configured field with its position among the configured fields
+// (topic, partition, offset, timestamp, static); the timestamp is a time for struct values and
 // epoch milliseconds for maps.
-func (t *InsertField) insert(rec *connect.Record, put func(string, any) error, typed bool) error {
-	var err error
-	set := func(name string, v any) {
-		if err == nil {
-			err = put(name, v)
+func (t *InsertField) insert(rec *connect.Record, put func(int, string, any) error, typed bool) error {
+	pos := 0
+	for _, f := range [...]struct {
+		in *insertion
+		ok bool
+	}{{t.topic, true}, {t.partition, rec.Partition >= 0}, {t.offset, true}, {t.timestamp, !rec.Timestamp.IsZero()}, {t.static, true}} {
+		if f.in == nil {
+			continue
 		}
-	}
-	if t.topic != nil {
-		set(t.topic.name, rec.Topic)
-	}
-	if t.partition != nil && rec.Partition >= 0 {
-		set(t.partition.name, rec.Partition)
-	}
-	if t.offset != nil {
-		set(t.offset.name, rec.Offset)
-	}
-	if t.timestamp != nil && !rec.Timestamp.IsZero() {
-		if typed {
-			set(t.timestamp.name, rec.Timestamp.UTC())
-		} else {
-			set(t.timestamp.name, rec.Timestamp.UnixMilli())
+		if f.ok {
+			var v any
+			switch f.in {
+			case t.topic:
+				v = rec.Topic
+			case t.partition:
+				v = rec.Partition
+			case t.offset:
+				v = rec.Offset
+			case t.timestamp:
+				if typed {
+					v = rec.Timestamp.UTC()
+				} else {
+					v = rec.Timestamp.UnixMilli()
+				}
+			default:
+				v = t.staticValue
+			}
+			if err := put(pos, f.in.name, v); err != nil {
+				return err
+			}
 		}
+		pos++
 	}
-	if t.static != nil {
-		set(t.static.name, t.staticValue)
-	}
-	return err
+	return nil
 }
 
 func (t *InsertField) updatedSchema(s *connect.Schema) (*connect.Schema, error) {

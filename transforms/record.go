@@ -166,17 +166,89 @@ func CopySchemaBasics(s *connect.Schema, b *connect.SchemaBuilder) *connect.Sche
 	return b
 }
 
-// copyStruct returns a struct of schema out whose fields take their values from st by name.
-// Unchanged values need no validation: they were valid under the same field schema.
-func copyStruct(st *connect.Struct, out *connect.Schema, withDefault bool) *connect.Struct {
-	res := connect.NewStruct(out)
-	in := st.Schema()
+// derived is a schema a transform derived from an input schema, with the input field each of its
+// fields copies (-1 for a field the transform fills itself), so records are copied by index
+// rather than by name.
+type derived struct {
+	schema *connect.Schema
+	from   []int
+	prefix int // leading fields copied from the same index, copied in bulk
+}
+
+// newDerived pairs out's fields with in's; source maps an output field name to its input name.
+func newDerived(in, out *connect.Schema, source func(string) string) *derived {
+	d := &derived{schema: out, from: make([]int, len(out.Fields))}
 	for i, f := range out.Fields {
-		if src := in.Field(f.Name); src != nil {
-			res.SetAt(i, fieldValue(st, src.Index, withDefault))
+		d.from[i] = -1
+		name := f.Name
+		if source != nil {
+			name = source(name)
+		}
+		if src := in.Field(name); src != nil {
+			d.from[i] = src.Index
+		}
+		if d.from[i] == i && d.prefix == i {
+			d.prefix++
 		}
 	}
-	return res
+	return d
+}
+
+// derivedCache holds the derived schema of each input schema, as upstream's LRU cache of 16, in
+// front of which it remembers the last one: records of a stream mostly share one schema. Like the
+// transform that owns it, it serves one goroutine.
+type derivedCache struct {
+	last        *connect.Schema
+	lastDerived *derived
+	all         *lru.Cache[*connect.Schema, *derived]
+}
+
+func newDerivedCache() *derivedCache {
+	return &derivedCache{all: lru.New[*connect.Schema, *derived](16)}
+}
+
+// Get returns what was derived from in.
+func (c *derivedCache) Get(in *connect.Schema) (*derived, bool) {
+	if in == c.last {
+		return c.lastDerived, true
+	}
+	d, ok := c.all.Get(in)
+	if ok {
+		c.last, c.lastDerived = in, d
+	}
+	return d, ok
+}
+
+// Put stores what was derived from in.
+func (c *derivedCache) Put(in *connect.Schema, d *derived) {
+	c.all.Put(in, d)
+	c.last, c.lastDerived = in, d
+}
+
+// copyFrom returns a struct of the derived schema with st's values in the copied fields. They need
+// no validation: each was valid under the same field schema.
+func (d *derived) copyFrom(st *connect.Struct, withDefault bool) *connect.Struct {
+	vals := make([]any, len(d.from))
+	copyValues(vals[:d.prefix], st, withDefault)
+	for i := d.prefix; i < len(d.from); i++ {
+		if src := d.from[i]; src >= 0 {
+			vals[i] = fieldValue(st, src, withDefault)
+		}
+	}
+	return connect.NewStructValues(d.schema, vals)
+}
+
+// copyValues copies st's leading len(dst) values, with their defaults where null if withDefault.
+func copyValues(dst []any, st *connect.Struct, withDefault bool) {
+	copy(dst, st.RawValues())
+	if withDefault {
+		fields := st.Schema().Fields
+		for i, v := range dst {
+			if v == nil {
+				dst[i] = fields[i].Schema.Default
+			}
+		}
+	}
 }
 
 // Connect's logical schemas, built once.

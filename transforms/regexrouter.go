@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/lru"
 	"github.com/kconnect/kconnect/transforms/internal/javaregex"
 	"github.com/kconnect/kconnect/transforms/internal/validators"
 )
@@ -19,6 +20,9 @@ var regexRouterConfigDef = connect.NewConfigDef().
 type RegexRouter struct {
 	regex       *javaregex.Pattern
 	replacement javaregex.Replacement
+	// routes remembers the outcome per topic: a task sees few topics, and matching is most of
+	// this transform's cost.
+	routes *lru.Cache[string, string]
 }
 
 // ConfigDef returns RegexRouter's configuration keys.
@@ -37,16 +41,25 @@ func (t *RegexRouter) Configure(props map[string]string) error {
 	if t.replacement, err = t.regex.ParseReplacement(repl); err != nil {
 		return &connect.FieldError{Name: "replacement", Msg: fmt.Sprintf("Invalid value %s for configuration replacement: %v", repl, err)}
 	}
+	t.routes = lru.New[string, string](1000)
 	return nil
 }
 
 // Apply reroutes a matching record.
 func (t *RegexRouter) Apply(rec *connect.Record) (*connect.Record, error) {
-	if !t.regex.Matches(rec.Topic) {
+	topic, ok := t.routes.Get(rec.Topic)
+	if !ok {
+		topic = rec.Topic
+		if t.regex.Matches(rec.Topic) {
+			topic = t.regex.ReplaceFirst(rec.Topic, t.replacement)
+		}
+		t.routes.Put(rec.Topic, topic)
+	}
+	if topic == rec.Topic {
 		return rec, nil
 	}
 	out := *rec
-	out.Topic = t.regex.ReplaceFirst(rec.Topic, t.replacement)
+	out.Topic = topic
 	return &out, nil
 }
 

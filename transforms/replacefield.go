@@ -36,7 +36,7 @@ type ReplaceField struct {
 	include, exclude map[string]bool
 	renames, reverse map[string]string
 	withDefault      bool
-	schemas          *schemaCache
+	schemas          *derivedCache
 }
 
 // ConfigDef returns ReplaceField's configuration keys.
@@ -64,7 +64,7 @@ func (t *ReplaceField) Configure(props map[string]string) error {
 		t.reverse[to] = from
 	}
 	t.withDefault = cfg.Bool("replace.null.with.default")
-	t.schemas = newSchemaCache()
+	t.schemas = newDerivedCache()
 	return nil
 }
 
@@ -127,7 +127,7 @@ func (t *ReplaceField) Apply(rec *connect.Record) (*connect.Record, error) {
 		return nil, err
 	}
 	in := st.Schema()
-	updated, ok := t.schemas.Get(in)
+	d, ok := t.schemas.Get(in)
 	if !ok {
 		b := CopySchemaBasics(in, connect.StructBuilder())
 		for _, f := range in.Fields {
@@ -135,22 +135,19 @@ func (t *ReplaceField) Apply(rec *connect.Record) (*connect.Record, error) {
 				b.Field(t.renamed(f.Name), f.Schema)
 			}
 		}
-		if updated, err = b.Build(); err != nil {
+		updated, err := b.Build()
+		if err != nil {
 			return nil, fmt.Errorf("replace fields of %s: %w", in, err)
 		}
-		t.schemas.Put(in, updated)
+		d = newDerived(in, updated, func(name string) string {
+			if from, ok := t.reverse[name]; ok {
+				return from
+			}
+			return name
+		})
+		t.schemas.Put(in, d)
 	}
-	out := connect.NewStruct(updated)
-	for i, f := range updated.Fields {
-		name := f.Name
-		if from, ok := t.reverse[name]; ok {
-			name = from
-		}
-		if src := in.Field(name); src != nil {
-			out.SetAt(i, fieldValue(st, src.Index, t.withDefault))
-		}
-	}
-	return t.side.with(rec, updated, out), nil
+	return t.side.with(rec, d.schema, d.copyFrom(st, t.withDefault)), nil
 }
 
 // Close releases nothing.

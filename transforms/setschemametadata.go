@@ -22,7 +22,7 @@ type SetSchemaMetadata struct {
 	withDefault bool
 	// schemas keeps one renamed schema per input schema, so a converter that caches by schema
 	// identity keeps hitting its cache (upstream builds a new schema for every record).
-	schemas *schemaCache
+	schemas *derivedCache
 }
 
 // ConfigDef returns SetSchemaMetadata's configuration keys.
@@ -43,7 +43,7 @@ func (t *SetSchemaMetadata) Configure(props map[string]string) error {
 		t.version = cfg.Int("schema.version")
 	}
 	t.withDefault = cfg.Bool("replace.null.with.default")
-	t.schemas = newSchemaCache()
+	t.schemas = newDerivedCache()
 	return nil
 }
 
@@ -56,7 +56,7 @@ func (t *SetSchemaMetadata) Apply(rec *connect.Record) (*connect.Record, error) 
 	if err := requireSchema(schema, "updating schema metadata"); err != nil {
 		return nil, err
 	}
-	updated, ok := t.schemas.Get(schema)
+	d, ok := t.schemas.Get(schema)
 	if !ok {
 		cp := *schema
 		if t.setName {
@@ -65,13 +65,13 @@ func (t *SetSchemaMetadata) Apply(rec *connect.Record) (*connect.Record, error) 
 		if t.setVersion {
 			cp.Version = t.version
 		}
-		updated = &cp
-		t.schemas.Put(schema, updated)
+		d = newDerived(schema, &cp, nil)
+		t.schemas.Put(schema, d)
 	}
 	if st, ok := value.(*connect.Struct); ok {
-		value = copyStruct(st, updated, t.withDefault)
+		value = d.copyFrom(st, t.withDefault)
 	}
-	return t.side.with(rec, updated, value), nil
+	return t.side.with(rec, d.schema, value), nil
 }
 
 // Close releases nothing.

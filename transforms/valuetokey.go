@@ -19,7 +19,7 @@ var valueToKeyConfigDef = connect.NewConfigDef().
 type ValueToKey struct {
 	fields      []string
 	withDefault bool
-	schemas     *schemaCache
+	schemas     *derivedCache
 }
 
 // ConfigDef returns ValueToKey's configuration keys.
@@ -33,7 +33,7 @@ func (t *ValueToKey) Configure(props map[string]string) error {
 	}
 	t.fields = cfg.List("fields")
 	t.withDefault = cfg.Bool("replace.null.with.default")
-	t.schemas = newSchemaCache()
+	t.schemas = newDerivedCache()
 	return nil
 }
 
@@ -54,7 +54,7 @@ func (t *ValueToKey) Apply(rec *connect.Record) (*connect.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	keySchema, ok := t.schemas.Get(st.Schema())
+	d, ok := t.schemas.Get(st.Schema())
 	if !ok {
 		b := connect.StructBuilder()
 		for _, name := range t.fields {
@@ -64,19 +64,20 @@ func (t *ValueToKey) Apply(rec *connect.Record) (*connect.Record, error) {
 			}
 			b.Field(name, f.Schema)
 		}
-		if keySchema, err = b.Build(); err != nil {
+		keySchema, err := b.Build()
+		if err != nil {
 			return nil, fmt.Errorf("key schema: %w", err)
 		}
-		t.schemas.Put(st.Schema(), keySchema)
+		d = newDerived(st.Schema(), keySchema, nil)
+		t.schemas.Put(st.Schema(), d)
 	}
-	key := connect.NewStruct(keySchema)
-	for i, name := range t.fields {
-		f := st.Schema().Field(name)
-		if err := key.PutAt(i, fieldValue(st, f.Index, t.withDefault)); err != nil {
+	key := connect.NewStruct(d.schema)
+	for i, src := range d.from {
+		if err := key.PutAt(i, fieldValue(st, src, t.withDefault)); err != nil {
 			return nil, err
 		}
 	}
-	out := keySide.with(rec, keySchema, key)
+	out := keySide.with(rec, d.schema, key)
 	out.ValueSchema = st.Schema()
 	return out, nil
 }

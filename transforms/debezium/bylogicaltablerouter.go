@@ -32,7 +32,7 @@ var byLogicalTableRouterConfigDef = connect.NewConfigDef().
 		Doc: "The physical table identifier, with groups of key.field.regex; required with key.field.regex."}).
 	Define(connect.ConfigKey{Name: "schema.name.adjustment.mode", Type: connect.ConfigString, Default: "none", Width: connect.WidthMedium, Importance: connect.Low,
 		Validator: connect.OneOf("none", "avro", "avro_unicode"),
-		Doc: "How the key and value schema names derived from the new topic are made valid: none, avro (invalid characters become _) or avro_unicode (_uXXXX)."}).
+		Doc:       "How the key and value schema names derived from the new topic are made valid: none, avro (invalid characters become _) or avro_unicode (_uXXXX)."}).
 	Define(connect.ConfigKey{Name: "logical.table.cache.size", Type: connect.ConfigInt, Default: "16", Width: connect.WidthLong, Importance: connect.Low,
 		Validator: connect.AtLeast(0), Doc: "Entries kept in each of the caches of derived schemas, topics and key identifiers."})
 

@@ -26,7 +26,7 @@ var partitionRoutingConfigDef = connect.NewConfigDef().
 		Validator: connect.AtLeast(1), Doc: "Number of partitions of the topics this transform routes (select them with a TopicNameMatches predicate)."}).
 	Define(connect.ConfigKey{Name: "partition.hash.function", Type: connect.ConfigString, Default: "java", Importance: connect.Low,
 		Validator: connect.OneOf("java"),
-		Doc: "Hash of the field values: java (Java's hashCode). Debezium's murmur is not available yet (issue 15)."})
+		Doc:       "Hash of the field values: java (Java's hashCode). Debezium's murmur is not available yet (issue 15)."})
 
 // PartitionRouting picks the Kafka partition of change events from a hash of some of their
 // fields (io.debezium.transforms.partitions.PartitionRouting), so the events of one entity keep
