@@ -70,12 +70,11 @@ func (c *chain) close(log *slog.Logger) {
 // buildChain instantiates the transforms and predicates a connector config declares
 // (transforms=a,b with transforms.a.type=…, predicates=p with predicates.p.type=…). On failure
 // what was already configured is closed again.
-func buildChain(reg *connect.Registry, props map[string]string) (c *chain, err error) {
-	c = &chain{}
+func buildChain(reg *connect.Registry, props map[string]string) (_ *chain, err error) {
+	c := &chain{}
 	defer func() {
 		if err != nil {
 			c.close(slog.Default())
-			c = nil
 		}
 	}()
 	predicates := map[string]connect.Predicate{}
