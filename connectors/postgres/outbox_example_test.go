@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kconnect/kconnect/internal/properties"
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/internal/workertest"
 )
@@ -24,26 +22,7 @@ const outboxExampleDir = "../../examples/outbox"
 // delete produces nothing. Only addresses, credentials, the slot and (so that runs on a shared
 // broker do not meet) a prefix to the routed topic are replaced.
 func TestExampleOutbox(t *testing.T) {
-	blocks := exampleBlocks(t, outboxExampleDir, "properties")
-	files := []string{"worker.properties", "outbox.properties"}
-	if len(blocks) != len(files) {
-		t.Fatalf("README has %d properties blocks, want %d (%v)", len(blocks), len(files), files)
-	}
-	cfgs := make([]map[string]string, len(files))
-	for i, f := range files {
-		p, err := properties.ParseFile(filepath.Join(outboxExampleDir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfgs[i] = p.Map()
-		shown, err := properties.Parse(strings.NewReader(blocks[i]), "README.md")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !maps.Equal(shown.Map(), cfgs[i]) {
-			t.Errorf("README shows %v for %s, but the file has %v", shown.Map(), f, cfgs[i])
-		}
-	}
+	cfgs := exampleConfigs(t, outboxExampleDir, "worker.properties", "outbox.properties")
 	worker, source := cfgs[0], cfgs[1]
 	sql := exampleBlocks(t, outboxExampleDir, "sql")
 	plain := exampleBlocks(t, outboxExampleDir, "")

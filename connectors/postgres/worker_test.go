@@ -418,6 +418,32 @@ func TestWorkerKill9DuringStreamingLosesNoChange(t *testing.T) {
 // cdcExampleDir is the walkthrough TestExamplePostgresCDC runs.
 const cdcExampleDir = "../../examples/postgres-cdc"
 
+// exampleConfigs reads an example's configuration files, checking that its README shows each of
+// them verbatim, in order, as its properties blocks.
+func exampleConfigs(t *testing.T, dir string, files ...string) []map[string]string {
+	t.Helper()
+	blocks := exampleBlocks(t, dir, "properties")
+	if len(blocks) != len(files) {
+		t.Fatalf("README has %d properties blocks, want %d (%v)", len(blocks), len(files), files)
+	}
+	cfgs := make([]map[string]string, len(files))
+	for i, f := range files {
+		p, err := properties.ParseFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfgs[i] = p.Map()
+		shown, err := properties.Parse(strings.NewReader(blocks[i]), "README.md")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(shown.Map(), cfgs[i]) {
+			t.Errorf("README shows %v for %s, but the file has %v", shown.Map(), f, cfgs[i])
+		}
+	}
+	return cfgs
+}
+
 // exampleBlocks returns the fenced code blocks of an example's README with the given info string
 // ("" for blocks without one).
 func exampleBlocks(t *testing.T, dir, lang string) []string {
@@ -467,26 +493,7 @@ func sqlStatements(block string) []string {
 // runs the two files with only addresses, credentials, slot and topic prefix replaced; and the
 // events the README describes arrive.
 func TestExamplePostgresCDC(t *testing.T) {
-	blocks := exampleBlocks(t, cdcExampleDir, "properties")
-	files := []string{"worker.properties", "postgres-cdc.properties"}
-	if len(blocks) != len(files) {
-		t.Fatalf("README has %d properties blocks, want %d (%v)", len(blocks), len(files), files)
-	}
-	cfgs := make([]map[string]string, len(files))
-	for i, f := range files {
-		p, err := properties.ParseFile(filepath.Join(cdcExampleDir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfgs[i] = p.Map()
-		shown, err := properties.Parse(strings.NewReader(blocks[i]), "README.md")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !maps.Equal(shown.Map(), cfgs[i]) {
-			t.Errorf("README shows %v for %s, but the file has %v", shown.Map(), f, cfgs[i])
-		}
-	}
+	cfgs := exampleConfigs(t, cdcExampleDir, "worker.properties", "postgres-cdc.properties")
 	worker, source := cfgs[0], cfgs[1]
 	sql := exampleBlocks(t, cdcExampleDir, "sql")
 	if len(sql) != 3 {

@@ -202,16 +202,8 @@ func (t *ExtractNewRecordState) createOrUpdate(rec *connect.Record, event *conne
 			}
 		}
 	}
-	if t.routeBy != "" {
-		st, err := requireStruct(row.Value, "Read record to set topic routing for CREATE / UPDATE")
-		if err != nil {
-			return nil, err
-		}
-		topic, err := stringField(st, t.routeBy)
-		if err != nil {
-			return nil, err
-		}
-		row = withTopic(row, topic)
+	if row, err = t.route(row, row.Value, "Read record to set topic routing for CREATE / UPDATE"); err != nil {
+		return nil, err
 	}
 	if row, err = t.addFields(event, row); err != nil {
 		return nil, err
@@ -240,16 +232,8 @@ func (t *ExtractNewRecordState) delete(rec *connect.Record, event *connect.Struc
 			}
 		}
 	}
-	if t.routeBy != "" {
-		beforeRow, err := requireStruct(event.Get(fieldBefore), "Read record to set topic routing for DELETE")
-		if err != nil {
-			return nil, err
-		}
-		topic, err := stringField(beforeRow, t.routeBy)
-		if err != nil {
-			return nil, err
-		}
-		out = withTopic(out, topic)
+	if out, err = t.route(out, event.Get(fieldBefore), "Read record to set topic routing for DELETE"); err != nil {
+		return nil, err
 	}
 	if out, err = t.dropFields(out); err != nil {
 		return nil, err
@@ -258,6 +242,22 @@ func (t *ExtractNewRecordState) delete(rec *connect.Record, event *connect.Struc
 		return t.addFields(event, out)
 	}
 	return out, nil
+}
+
+// route sends rec to the topic that row's route.by.field column names, when one is configured.
+func (t *ExtractNewRecordState) route(rec *connect.Record, row any, purpose string) (*connect.Record, error) {
+	if t.routeBy == "" {
+		return rec, nil
+	}
+	st, err := requireStruct(row, purpose)
+	if err != nil {
+		return nil, err
+	}
+	topic, err := stringField(st, t.routeBy)
+	if err != nil {
+		return nil, err
+	}
+	return withTopic(rec, topic), nil
 }
 
 // makeHeaders builds the add.headers headers; a tombstone gets only op, as "d".
