@@ -3,6 +3,7 @@ package main_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -164,4 +165,59 @@ func TestTransformConfigValidation(t *testing.T) {
 	ok := base(map[string]string{"transforms": "route", "transforms.route.type": "RegexRouter",
 		"transforms.route.regex": "(.*)", "transforms.route.replacement": "$1-copy"})
 	r.call("PUT", "/connectors/x/config", ok, 201)
+}
+
+// On a source, a record a transform rejects fails the task under errors.tolerance=none (the
+// default) with the stage in the trace, and is skipped under errors.tolerance=all.
+func TestSourceTransformErrorsFollowTolerance(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "in.txt")
+	if err := os.WriteFile(input, []byte("1\nx\n3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	strict, tolerant := testenv.Topic(t, "strict"), testenv.Topic(t, "tolerant")
+	w := workertest.Start(t, dir, workertest.WorkerProps(t, dir))
+	source := func(topic string, extra ...string) map[string]string {
+		cfg := map[string]string{"connector.class": "FileStreamSource", "file": input, "topic": topic,
+			"transforms": "toInt", "transforms.toInt.type": "Cast$Value", "transforms.toInt.spec": "int32"}
+		for i := 0; i+1 < len(extra); i += 2 {
+			cfg[extra[i]] = extra[i+1]
+		}
+		return cfg
+	}
+	if code, body := w.Do("PUT", "/connectors/strict/config", source(strict)); code != 201 {
+		t.Fatalf("create strict source: %d %s", code, body)
+	}
+	if code, body := w.Do("PUT", "/connectors/tolerant/config", source(tolerant, "errors.tolerance", "all")); code != 201 {
+		t.Fatalf("create tolerant source: %d %s", code, body)
+	}
+	var st status
+	w.WaitFor(30*time.Second, "the strict source task to fail", func() bool {
+		st = taskStatus(t, w, "strict")
+		return len(st.Tasks) == 1 && st.Tasks[0].State == "FAILED"
+	})
+	for _, want := range []string{"TRANSFORMATION", "transform toInt", "Value (x) was out of range"} {
+		if !strings.Contains(st.Tasks[0].Trace, want) {
+			t.Errorf("trace lacks %q:\n%s", want, st.Tasks[0].Trace)
+		}
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(w.Bootstrap), kgo.ConsumeTopics(tolerant), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var values []string
+	for len(values) < 2 && ctx.Err() == nil {
+		for _, r := range cl.PollFetches(ctx).Records() {
+			values = append(values, string(r.Value))
+		}
+	}
+	if strings.Join(values, ",") != "1,3" {
+		t.Errorf("tolerant source wrote %q, want the castable lines 1 and 3 only", values)
+	}
+	if st := taskStatus(t, w, "tolerant"); st.Tasks[0].State != "RUNNING" {
+		t.Errorf("tolerant task state %s, want RUNNING", st.Tasks[0].State)
+	}
 }
