@@ -1,9 +1,11 @@
 package debezium
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -25,8 +27,8 @@ var partitionRoutingConfigDef = connect.NewConfigDef().
 	Define(connect.ConfigKey{Name: "partition.topic.num", Type: connect.ConfigInt, Required: true, Importance: connect.High,
 		Validator: connect.AtLeast(1), Doc: "Number of partitions of the topics this transform routes (select them with a TopicNameMatches predicate)."}).
 	Define(connect.ConfigKey{Name: "partition.hash.function", Type: connect.ConfigString, Default: "java", Importance: connect.Low,
-		Validator: connect.OneOf("java"),
-		Doc:       "Hash of the field values: java (Java's hashCode). Debezium's murmur is not available yet (issue 15)."})
+		Validator: connect.OneOf("java", "murmur"),
+		Doc:       "Hash of the field values: java (Java's hashCode) or murmur (Debezium's MurmurHash3 of strings' UTF-8 and bytes, and of other values' hashCode)."})
 
 // PartitionRouting picks the Kafka partition of change events from a hash of some of their
 // fields (io.debezium.transforms.partitions.PartitionRouting), so the events of one entity keep
@@ -34,6 +36,7 @@ var partitionRoutingConfigDef = connect.NewConfigDef().
 type PartitionRouting struct {
 	fields     [][]string
 	partitions int32
+	murmur     bool
 }
 
 // ConfigDef returns the transform's configuration keys.
@@ -54,6 +57,7 @@ func (t *PartitionRouting) Configure(props map[string]string) error {
 		t.fields = append(t.fields, steps)
 	}
 	t.partitions = int32(cfg.Int("partition.topic.num"))
+	t.murmur = strings.EqualFold(cfg.String("partition.hash.function"), "murmur")
 	return nil
 }
 
@@ -80,7 +84,7 @@ func (t *PartitionRouting) Apply(rec *connect.Record) (*connect.Record, error) {
 		if !ok || v == nil {
 			continue
 		}
-		h, err := javaHashCode(v)
+		h, err := t.hash(v)
 		if err != nil {
 			return nil, fmt.Errorf("Unprocessable message %v: %w", event, err)
 		}
@@ -97,6 +101,24 @@ func (t *PartitionRouting) Apply(rec *connect.Record) (*connect.Record, error) {
 	out := *rec
 	out.Partition = hash % t.partitions
 	return &out, nil
+}
+
+// hash is the configured hash of one value.
+func (t *PartitionRouting) hash(v any) (int32, error) {
+	if !t.murmur {
+		return javaHashCode(v)
+	}
+	switch x := v.(type) {
+	case string:
+		return murmur32([]byte(x)), nil
+	case []byte:
+		return murmur32(x), nil
+	}
+	h, err := javaHashCode(v)
+	if err != nil {
+		return 0, err
+	}
+	return murmur32(binary.LittleEndian.AppendUint32(nil, uint32(h))), nil
 }
 
 // fieldAt reads a dotted path in the event; ok is false where a field does not exist. A null
@@ -217,6 +239,62 @@ func bigIntHashCode(n *big.Int) int32 {
 		h = 31*h + int32(word)
 	}
 	return h * int32(n.Sign())
+}
+
+// murmur32 is Debezium's MurmurHash3_x64_32 with its seed 9001: a MurmurHash3 x64 variant whose
+// mixing constants advance with each block and whose tail bytes are sign-extended, as Java's are.
+func murmur32(key []byte) int32 {
+	const seed = 9001
+	h1, h2 := uint64(0x9368e53c2f6af274)^seed, uint64(0x586dcd208f7cd3fd)^seed
+	c1, c2 := uint64(0x87c37b91114253d5), uint64(0x4cf5ad432745937f)
+	mix := func(k1, k2 uint64) {
+		k1 *= c1
+		k1 = bits.RotateLeft64(k1, 23)
+		k1 *= c2
+		h1 ^= k1
+		h1 += h2
+		h2 = bits.RotateLeft64(h2, 41)
+		k2 *= c2
+		k2 = bits.RotateLeft64(k2, 23)
+		k2 *= c1
+		h2 ^= k2
+		h2 += h1
+		h1 = h1*3 + 0x52dce729
+		h2 = h2*3 + 0x38495ab5
+		c1 = c1*5 + 0x7b7d159c
+		c2 = c2*5 + 0x6bce6396
+	}
+	n := len(key)
+	for i := 0; i+16 <= n; i += 16 {
+		mix(binary.LittleEndian.Uint64(key[i:]), binary.LittleEndian.Uint64(key[i+8:]))
+	}
+	if rest := key[n&^15:]; len(rest) > 0 {
+		var k1, k2 uint64
+		for i, b := range rest {
+			signed := uint64(int64(int8(b)))
+			if i < 8 {
+				k1 ^= signed << (8 * i)
+			} else {
+				k2 ^= signed << (8 * (i - 8))
+			}
+		}
+		mix(k1, k2)
+	}
+	h2 ^= uint64(n)
+	h1 += h2
+	h2 += h1
+	h1, h2 = fmix64(h1), fmix64(h2)
+	h1 += h2
+	return int32(h1 >> 32)
+}
+
+func fmix64(k uint64) uint64 {
+	k ^= k >> 33
+	k *= 0xff51afd7ed558ccd
+	k ^= k >> 33
+	k *= 0xc4ceb9fe1a85ec53
+	k ^= k >> 33
+	return k
 }
 
 // Close releases nothing.
