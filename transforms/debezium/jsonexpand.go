@@ -192,7 +192,8 @@ func (e *jsonExpander) elementSchema(key string, arr *jsonNode) (*connect.Schema
 		}
 		return s, err
 	}
-	// Distinct object schemas, merged in order of appearance.
+	// Distinct object schemas, merged in order of appearance. (Debezium merges them in the order
+	// of a hash set, which varies between JVM runs when elements differ in their members.)
 	var merged *connect.Schema
 	var distinct []*connect.Schema
 	for _, it := range arr.items {

@@ -12,10 +12,11 @@
 //   mvn -q -f pom-debezium2.xml dependency:build-classpath -Dmdep.outputFile=/tmp/tgolden2-cp.txt
 //   java -cp "/tmp/tgolden-classes:$(cat /tmp/tgolden2-cp.txt)" Gen . golden-debezium2.json unwrap/legacy-
 //
-// cases.json is a list of cases, each with a name, the plugin's class, its config, and records.
-// A record has a topic, a partition and a timestamp (each may be null), an offset (present for a
-// sink record, absent for a source record), key and value as JsonConverter envelopes
-// ({"schema":…,"payload":…}, absent for null) and headers as [{"key":…,"value":envelope}].
+// cases.json holds named records and a list of cases, each with a name, the plugin's class, its
+// config, and the names of the records to feed it. A record has a topic, a partition and a
+// timestamp (each may be null), an offset (present for a sink record, absent for a source record),
+// key and value as JsonConverter envelopes ({"schema":…,"payload":…}, absent for null) and headers
+// as [{"key":…,"value":envelope}].
 // golden.json holds, per case, either the configure error or one output per record: the
 // transformed record in the same shape, {"dropped":true}, a predicate's boolean, or
 // {"error":{"class":…,"message":…}}. One plugin instance serves all records of a case, so cases
@@ -23,7 +24,6 @@
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -58,24 +58,27 @@ public class Gen {
         Path dir = Path.of(args.length > 0 ? args[0] : ".");
         String output = args.length > 1 ? args[1] : "golden.json";
         String only = args.length > 2 ? args[2] : "";
-        JsonNode cases = JSON.readTree(dir.resolve("cases.json").toFile());
+        JsonNode root = JSON.readTree(dir.resolve("cases.json").toFile());
         Map<String, JsonNode> out = new TreeMap<>();
-        for (JsonNode c : cases) {
+        out.put("_generated_by", NODES.textNode("kafka " + org.apache.kafka.common.utils.AppInfoParser.getVersion()
+            + ", debezium " + io.debezium.transforms.ExtractNewRecordState.class.getPackage().getImplementationVersion()
+            + ", java " + Runtime.version().feature()));
+        for (JsonNode c : root.get("cases")) {
             if (c.get("name").asText().startsWith(only)) {
-                out.put(c.get("name").asText(), run(c));
+                out.put(c.get("name").asText(), run(c, root.get("records")));
             }
         }
-        ObjectNode root = NODES.objectNode();
-        root.put("_generated_by", "kafka " + org.apache.kafka.common.utils.AppInfoParser.getVersion()
-            + ", debezium " + io.debezium.transforms.ExtractNewRecordState.class.getPackage().getImplementationVersion()
-            + ", java " + Runtime.version().feature());
-        out.forEach(root::set);
-        Files.writeString(dir.resolve(output),
-            JSON.enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root) + "\n");
+        // One case a line, so a regenerated file diffs by case.
+        StringBuilder b = new StringBuilder("{\n");
+        for (Map.Entry<String, JsonNode> e : out.entrySet()) {
+            b.append(b.length() > 2 ? ",\n" : "").append(JSON.writeValueAsString(e.getKey())).append(": ")
+                .append(JSON.writeValueAsString(e.getValue()));
+        }
+        Files.writeString(dir.resolve(output), b.append("\n}\n").toString());
     }
 
     @SuppressWarnings({"rawtypes", "unchecked"})
-    private static JsonNode run(JsonNode c) throws Exception {
+    private static JsonNode run(JsonNode c, JsonNode records) throws Exception {
         ObjectNode result = NODES.objectNode();
         Map<String, String> config = new LinkedHashMap<>();
         c.path("config").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
@@ -91,8 +94,8 @@ public class Gen {
             return result;
         }
         ArrayNode outputs = result.putArray("outputs");
-        for (JsonNode r : c.path("records")) {
-            ConnectRecord rec = record(r);
+        for (JsonNode name : c.path("records")) {
+            ConnectRecord rec = record(records.get(name.asText()));
             try {
                 if (plugin instanceof Predicate) {
                     outputs.add(((Predicate) plugin).test(rec));
