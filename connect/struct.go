@@ -131,3 +131,33 @@ func (st *Struct) String() string {
 	b.WriteByte('}')
 	return b.String()
 }
+
+// structBlock is a Struct allocated together with room for its values.
+type structBlock[A any] struct {
+	st   Struct
+	vals A
+}
+
+// NewStructSlots returns an empty struct of schema s and its value slots for the caller to fill
+// (unvalidated), allocating both in one object when s has at most 32 fields: code that builds
+// many structs, like transforms rebuilding every record, halves its allocations.
+func NewStructSlots(s *Schema) (*Struct, []any) {
+	n := len(s.Fields)
+	switch {
+	case n <= 8:
+		return slotted(new(structBlock[[8]any]), s, func(a *[8]any) []any { return a[:n:n] })
+	case n <= 16:
+		return slotted(new(structBlock[[16]any]), s, func(a *[16]any) []any { return a[:n:n] })
+	case n <= 24:
+		return slotted(new(structBlock[[24]any]), s, func(a *[24]any) []any { return a[:n:n] })
+	case n <= 32:
+		return slotted(new(structBlock[[32]any]), s, func(a *[32]any) []any { return a[:n:n] })
+	}
+	st := NewStruct(s)
+	return st, st.values
+}
+
+func slotted[A any](b *structBlock[A], s *Schema, slots func(*A) []any) (*Struct, []any) {
+	b.st = Struct{schema: s, values: slots(&b.vals)}
+	return &b.st, b.st.values
+}

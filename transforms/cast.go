@@ -136,7 +136,7 @@ func (t *Cast) Apply(rec *connect.Record) (*connect.Record, error) {
 	}
 	// The updated schema has the input's fields in the input's order; d.from holds, per field,
 	// the type to cast it to (0 for none).
-	vals := make([]any, len(d.from))
+	out, vals := connect.NewStructSlots(d.schema)
 	copyValues(vals, st, t.withDefault)
 	fields := st.Schema().Fields
 	for i, target := range d.from {
@@ -152,7 +152,7 @@ func (t *Cast) Apply(rec *connect.Record) (*connect.Record, error) {
 		}
 		vals[i] = v
 	}
-	return t.side.with(rec, d.schema, connect.NewStructValues(d.schema, vals)), nil
+	return t.side.with(rec, d.schema, out), nil
 }
 
 func (t *Cast) applySchemaless(rec *connect.Record, value any) (*connect.Record, error) {

@@ -45,9 +45,11 @@ type InsertField struct {
 	side                                side
 	topic, partition, offset, timestamp *insertion
 	static                              *insertion
-	staticValue                         string
+	staticValue                         any // boxed once
 	withDefault                         bool
 	schemas                             *derivedCache
+	// lastTopic is the last topic inserted, boxed once: most records of a task share a topic.
+	lastTopic any
 }
 
 // ConfigDef returns InsertField's configuration keys.
@@ -138,7 +140,10 @@ func (t *InsertField) insert(rec *connect.Record, put func(int, string, any) err
 			var v any
 			switch f.in {
 			case t.topic:
-				v = rec.Topic
+				if s, _ := t.lastTopic.(string); s != rec.Topic || t.lastTopic == nil {
+					t.lastTopic = rec.Topic
+				}
+				v = t.lastTopic
 			case t.partition:
 				v = rec.Partition
 			case t.offset:

@@ -228,14 +228,14 @@ func (c *derivedCache) Put(in *connect.Schema, d *derived) {
 // copyFrom returns a struct of the derived schema with st's values in the copied fields. They need
 // no validation: each was valid under the same field schema.
 func (d *derived) copyFrom(st *connect.Struct, withDefault bool) *connect.Struct {
-	vals := make([]any, len(d.from))
+	out, vals := connect.NewStructSlots(d.schema)
 	copyValues(vals[:d.prefix], st, withDefault)
 	for i := d.prefix; i < len(d.from); i++ {
 		if src := d.from[i]; src >= 0 {
 			vals[i] = fieldValue(st, src, withDefault)
 		}
 	}
-	return connect.NewStructValues(d.schema, vals)
+	return out
 }
 
 // copyValues copies st's leading len(dst) values, with their defaults where null if withDefault.

@@ -71,11 +71,13 @@ func (t *ValueToKey) Apply(rec *connect.Record) (*connect.Record, error) {
 		d = newDerived(st.Schema(), keySchema, nil)
 		t.schemas.Put(st.Schema(), d)
 	}
-	key := connect.NewStruct(d.schema)
+	key, vals := connect.NewStructSlots(d.schema)
 	for i, src := range d.from {
-		if err := key.PutAt(i, fieldValue(st, src, t.withDefault)); err != nil {
+		v := fieldValue(st, src, t.withDefault)
+		if err := connect.Validate(d.schema.Fields[i].Schema, v); err != nil {
 			return nil, err
 		}
+		vals[i] = v
 	}
 	out := keySide.with(rec, d.schema, key)
 	out.ValueSchema = st.Schema()
