@@ -190,14 +190,18 @@ type HeaderConverter interface {
 	ToConnectHeader(topic, key string, data []byte) (*Schema, any, error)
 }
 
-// Transformation is a Single Message Transform. Apply may change the record in place and return
-// it, return a new record, or return nil to drop it.
+// Transformation is a Single Message Transform. Apply returns rec itself when it leaves the record
+// alone, a new record when it changes it (rec is never modified, so the runtime keeps the
+// original for error reports and CommitRecord), or nil to drop it. One instance serves one task,
+// whose loop calls Apply from one goroutine.
 type Transformation interface {
 	Configurable
 	// Configure configures the transform from its transforms.<alias>.* settings (prefix removed).
 	Configure(props map[string]string) error
 	// Apply transforms one record.
 	Apply(rec *Record) (*Record, error)
+	// Close releases what the transform holds; it is called once, when its task stops.
+	Close() error
 }
 
 // Predicate decides whether a transform applies to a record.
@@ -207,4 +211,6 @@ type Predicate interface {
 	Configure(props map[string]string) error
 	// Test reports whether the predicate holds for rec.
 	Test(rec *Record) bool
+	// Close releases what the predicate holds; it is called once, when its task stops.
+	Close() error
 }

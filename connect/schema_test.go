@@ -2,6 +2,7 @@ package connect
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -131,4 +132,22 @@ func mustDecimal(t *testing.T, s string) Decimal {
 		t.Fatal(err)
 	}
 	return d
+}
+
+func TestNewStructSlots(t *testing.T) {
+	for _, n := range []int{1, 8, 9, 24, 32, 33} {
+		b := StructBuilder()
+		for i := 0; i < n; i++ {
+			b.Field(fmt.Sprintf("f%d", i), OptionalInt32Schema)
+		}
+		s := b.MustBuild()
+		st, vals := NewStructSlots(s)
+		if len(vals) != n || cap(vals) != n {
+			t.Fatalf("%d fields: %d slots with capacity %d", n, len(vals), cap(vals))
+		}
+		vals[n-1] = int32(7)
+		if st.GetAt(n-1) != int32(7) || st.Schema() != s || st.Validate() != nil {
+			t.Errorf("%d fields: the struct does not hold what was put in its slots", n)
+		}
+	}
 }

@@ -16,6 +16,17 @@ func NewStruct(s *Schema) *Struct {
 	return &Struct{schema: s, values: make([]any, len(s.Fields))}
 }
 
+// NewStructValues returns a struct of schema s holding values, one per field in field order, which
+// it takes over without validating them: for code that copies values it knows to be valid, such as
+// transforms rebuilding a struct under a derived schema.
+func NewStructValues(s *Schema, values []any) *Struct {
+	return &Struct{schema: s, values: values}
+}
+
+// RawValues returns the field values in field order without defaults applied. The slice is the
+// struct's own: callers must not modify it.
+func (st *Struct) RawValues() []any { return st.values }
+
 // Schema returns the struct's schema.
 func (st *Struct) Schema() *Schema { return st.schema }
 
@@ -119,4 +130,34 @@ func (st *Struct) String() string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// structBlock is a Struct allocated together with room for its values.
+type structBlock[A any] struct {
+	st   Struct
+	vals A
+}
+
+// NewStructSlots returns an empty struct of schema s and its value slots for the caller to fill
+// (unvalidated), allocating both in one object when s has at most 32 fields: code that builds
+// many structs, like transforms rebuilding every record, halves its allocations.
+func NewStructSlots(s *Schema) (*Struct, []any) {
+	n := len(s.Fields)
+	switch {
+	case n <= 8:
+		return slotted(new(structBlock[[8]any]), s, func(a *[8]any) []any { return a[:n:n] })
+	case n <= 16:
+		return slotted(new(structBlock[[16]any]), s, func(a *[16]any) []any { return a[:n:n] })
+	case n <= 24:
+		return slotted(new(structBlock[[24]any]), s, func(a *[24]any) []any { return a[:n:n] })
+	case n <= 32:
+		return slotted(new(structBlock[[32]any]), s, func(a *[32]any) []any { return a[:n:n] })
+	}
+	st := NewStruct(s)
+	return st, st.values
+}
+
+func slotted[A any](b *structBlock[A], s *Schema, slots func(*A) []any) (*Struct, []any) {
+	b.st = Struct{schema: s, values: slots(&b.vals)}
+	return &b.st, b.st.values
 }

@@ -37,10 +37,14 @@ func validate(s *Schema, value any, path string) error {
 	}
 	switch s.Name {
 	case DecimalName:
-		if _, ok := value.(Decimal); ok {
-			return nil
+		d, ok := value.(Decimal)
+		if !ok {
+			return fieldErr(path, "decimal value must be connect.Decimal, got %T", value)
 		}
-		return fieldErr(path, "decimal value must be connect.Decimal, got %T", value)
+		if scale, err := DecimalScale(s); err == nil && scale != d.Scale {
+			return fieldErr(path, "Decimal value has mismatching scale for given Decimal schema. Schema has scale %d, value has scale %d.", scale, d.Scale)
+		}
+		return nil
 	case DateName, TimeName, TimestampName:
 		if _, ok := value.(time.Time); ok {
 			return nil

@@ -10,6 +10,9 @@ import (
 	jdbcsource "github.com/kconnect/kconnect/connectors/jdbc/source"
 	"github.com/kconnect/kconnect/connectors/postgres"
 	"github.com/kconnect/kconnect/converters"
+	"github.com/kconnect/kconnect/transforms"
+	"github.com/kconnect/kconnect/transforms/debezium"
+	"github.com/kconnect/kconnect/transforms/predicates"
 )
 
 // Registry returns a registry of every built-in plugin.
@@ -22,6 +25,9 @@ func Registry() (*connect.Registry, error) {
 		jdbcsink.Plugins(),
 		jdbcsource.Plugins(),
 		postgres.Plugins(),
+		transforms.Plugins(),
+		predicates.Plugins(),
+		debezium.Plugins(),
 	} {
 		all = append(all, ps...)
 	}

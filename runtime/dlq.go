@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -38,7 +39,12 @@ func (q *deadLetterQueue) send(ctx context.Context, orig *kgo.Record, stage stri
 		h("connector.name", q.id.Connector)
 		h("task.id", strconv.Itoa(q.id.Task))
 		h("stage", stage)
-		h("class.name", "kconnect")
+		className := "kconnect"
+		var te *transformError
+		if errors.As(cause, &te) {
+			className = te.class
+		}
+		h("class.name", className)
 		h("exception.class.name", reflect.TypeOf(cause).String())
 		h("exception.message", cause.Error())
 		h("exception.stacktrace", fmt.Sprintf("%+v", cause))

@@ -32,7 +32,7 @@ type sinkRunner struct {
 	listener  connect.PartitionListener // nil unless the task implements it
 	props     map[string]string
 	conv      converters
-	chain     chain
+	chain     *chain
 	tolerance *tolerance
 	dlq       *deadLetterQueue // nil without a DLQ topic
 	client    *kgo.Client
@@ -83,6 +83,12 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 		return nil, err
 	}
 	log := w.taskLogger(id)
+	started := false
+	defer func() {
+		if !started {
+			r.chain.close(log)
+		}
+	}()
 	r.tolerance = newTolerance(connProps, log)
 	cprops := clientProps(w.props, connProps, "consumer")
 	if _, ok := cprops["auto.offset.reset"]; !ok {
@@ -126,12 +132,15 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 	ctx, cancel := context.WithCancel(context.Background())
 	r.t.cancel = cancel
 	r.t.run(func() error { return r.loop(ctx) }, r.close)
+	started = true
 	return r.t, nil
 }
 
-// close releases the consumer. A static member does not leave the group when it closes, so a
-// task stopped on purpose leaves explicitly, letting other members take its partitions now.
+// close releases the transforms and the consumer. A static member does not leave the group when
+// it closes, so a task stopped on purpose leaves explicitly, letting other members take its
+// partitions now.
 func (r *sinkRunner) close() {
+	r.chain.close(r.t.log)
 	if r.client == nil { // the task never started
 		return
 	}

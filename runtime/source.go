@@ -27,7 +27,7 @@ type sourceRunner struct {
 	task      connect.SourceTask
 	props     map[string]string
 	conv      converters
-	chain     chain
+	chain     *chain
 	tolerance *tolerance
 	client    *kgo.Client
 	submitted *submitted
@@ -60,6 +60,13 @@ func (w *Worker) StartSourceTask(id herder.TaskID, connProps, taskProps map[stri
 	if r.chain, err = buildChain(w.registry, connProps); err != nil {
 		return nil, err
 	}
+	log := w.taskLogger(id)
+	started := false
+	defer func() {
+		if !started {
+			r.chain.close(log)
+		}
+	}()
 	r.valueAppender, _ = r.conv.value.(connect.AppendConverter)
 	opts, err := sourceProducerOpts(clientProps(w.props, connProps, "producer"))
 	if err != nil {
@@ -68,12 +75,15 @@ func (w *Worker) StartSourceTask(id herder.TaskID, connProps, taskProps map[stri
 	if r.client, err = kgo.NewClient(opts...); err != nil {
 		return nil, fmt.Errorf("create producer: %w", err)
 	}
-	log := w.taskLogger(id)
 	r.tolerance = newTolerance(connProps, log)
 	r.t = newTask(id, log, listener)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.t.cancel = cancel
-	r.t.run(func() error { return r.loop(ctx) }, r.client.Close)
+	r.t.run(func() error { return r.loop(ctx) }, func() {
+		r.client.Close()
+		r.chain.close(log)
+	})
+	started = true
 	return r.t, nil
 }
 

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -93,49 +94,114 @@ func (w *Worker) validateCommon(props map[string]string, sink bool, values []con
 	}
 }
 
-// validateTransforms checks every transforms.<alias>.type and predicates.<alias>.type and the
-// plugin's own keys, reported under their full prefixed names as upstream does.
+// transformImplicitKeys are the keys every transform has, as upstream's enriched config defines them.
+var transformImplicitKeys = []connect.ConfigKey{
+	{Name: "predicate", Type: connect.ConfigString, Importance: connect.Medium,
+		Doc: "The alias of a predicate used to determine whether to apply this transformation."},
+	{Name: "negate", Type: connect.ConfigBoolean, Default: "false", Importance: connect.Medium,
+		Doc: "Whether the configured predicate should be negated."},
+}
+
+// validateTransforms checks every transforms.<alias>.type and predicates.<alias>.type and each
+// plugin's own keys, reported under their full prefixed names as upstream does. A plugin whose
+// keys are valid one by one is also configured, so errors between keys (a predicate that is not
+// declared, HeaderFrom's fields and headers of different lengths) show at validation rather than
+// when the task starts.
 func (w *Worker) validateTransforms(props map[string]string) (*connect.ConfigDef, []connect.ConfigValue) {
 	def := connect.NewConfigDef()
 	var values []connect.ConfigValue
+	declared := map[string]bool{}
+	for _, alias := range splitList(props[Predicates]) {
+		declared[alias] = true
+	}
 	check := func(kind, listKey, group string, typ connect.PluginType) {
 		for i, alias := range splitList(props[listKey]) {
 			prefix := kind + "." + alias + "."
-			key := prefix + "type"
-			def.Define(connect.ConfigKey{Name: key, Type: connect.ConfigClass, Required: true, Importance: connect.High, Group: group + ": " + alias, OrderInGroup: i,
+			typeKey := prefix + "type"
+			groupName := group + ": " + alias
+			def.Define(connect.ConfigKey{Name: typeKey, Type: connect.ConfigClass, Required: true, Importance: connect.High, Group: groupName, OrderInGroup: i,
 				Doc: "Class of the " + kind[:len(kind)-1] + " " + alias + "."})
-			cv := connect.ConfigValue{Name: key, Value: props[key], Visible: true}
-			if props[key] == "" {
-				cv.Errors = append(cv.Errors, fmt.Sprintf("Missing required configuration %q which has no default value.", key))
-				values = append(values, cv)
-				continue
+			typeValue := connect.ConfigValue{Name: typeKey, Value: props[typeKey], Visible: true}
+			var keys []connect.ConfigKey
+			if typ == connect.PluginTransformation {
+				keys = append(keys, transformImplicitKeys...)
 			}
-			p, err := w.registry.Lookup(props[key], typ)
-			if err != nil {
-				cv.Errors = append(cv.Errors, err.Error())
-				values = append(values, cv)
-				continue
+			var plugin connect.Configurable
+			if props[typeKey] == "" {
+				typeValue.Errors = append(typeValue.Errors, fmt.Sprintf("Missing required configuration %q which has no default value.", typeKey))
+			} else if p, err := w.registry.Lookup(props[typeKey], typ); err != nil {
+				typeValue.Errors = append(typeValue.Errors, err.Error())
+			} else if plugin, _ = p.New().(connect.Configurable); plugin != nil {
+				for _, k := range plugin.ConfigDef().Keys() {
+					if typ == connect.PluginTransformation && (k.Name == "predicate" || k.Name == "negate") {
+						continue // masked by the implicit keys, as upstream does
+					}
+					keys = append(keys, k)
+				}
 			}
-			values = append(values, cv)
-			sub := connect.WithPrefix(props, prefix)
-			plugin, ok := p.New().(connect.Configurable)
-			if !ok {
-				continue
-			}
-			for _, k := range plugin.ConfigDef().Keys() {
-				k.Name = prefix + k.Name
-				k.Group = group + ": " + alias
+			pdef := connect.NewConfigDef()
+			for _, k := range keys {
+				k.Name, k.Group = prefix+k.Name, groupName
+				pdef.Define(k)
 				def.Define(k)
 			}
-			for _, v := range plugin.ConfigDef().Validate(sub) {
-				v.Name = prefix + v.Name
-				values = append(values, v)
+			pvalues := pdef.Validate(props)
+			addErr := func(key, msg string) {
+				for j := range pvalues {
+					if pvalues[j].Name == key {
+						pvalues[j].Errors = append(pvalues[j].Errors, msg)
+						return
+					}
+				}
+				typeValue.Errors = append(typeValue.Errors, msg)
 			}
+			if typ == connect.PluginTransformation {
+				pred, negate := prefix+"predicate", prefix+"negate"
+				if _, ok := props[negate]; ok && props[pred] == "" {
+					addErr(negate, fmt.Sprintf("Config '%s' was provided but there is no config '%s' defining a predicate to be negated.", negate, pred))
+				}
+				if name := strings.TrimSpace(props[pred]); name != "" && !declared[name] {
+					addErr(pred, fmt.Sprintf("Predicate alias '%s' is not declared in '%s'", name, Predicates))
+				}
+			}
+			if plugin != nil && len(typeValue.Errors) == 0 && countErrors(pvalues) == 0 {
+				if err := configureToValidate(plugin, subConfig(props, prefix)); err != nil {
+					key := typeKey
+					var fe *connect.FieldError
+					if errors.As(err, &fe) && fe.Name != "" {
+						key = prefix + fe.Name
+					}
+					addErr(key, err.Error())
+				}
+			}
+			values = append(values, typeValue)
+			values = append(values, pvalues...)
 		}
 	}
 	check("transforms", Transforms, "Transforms", connect.PluginTransformation)
 	check("predicates", Predicates, "Predicates", connect.PluginPredicate)
 	return def, values
+}
+
+// configureToValidate configures a fresh transform or predicate and closes it again.
+func configureToValidate(plugin connect.Configurable, props map[string]string) error {
+	delete(props, "predicate")
+	delete(props, "negate")
+	switch p := plugin.(type) {
+	case connect.Transformation:
+		err := p.Configure(props)
+		if err == nil {
+			err = p.Close()
+		}
+		return err
+	case connect.Predicate:
+		err := p.Configure(props)
+		if err == nil {
+			err = p.Close()
+		}
+		return err
+	}
+	return nil
 }
 
 func countErrors(values []connect.ConfigValue) int {

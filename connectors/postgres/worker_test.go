@@ -418,16 +418,54 @@ func TestWorkerKill9DuringStreamingLosesNoChange(t *testing.T) {
 // cdcExampleDir is the walkthrough TestExamplePostgresCDC runs.
 const cdcExampleDir = "../../examples/postgres-cdc"
 
-// cdcReadmeBlocks returns the fenced code blocks of the example's README with the given info string.
-func cdcReadmeBlocks(t *testing.T, lang string) []string {
+// exampleConfigs reads an example's configuration files, checking that its README shows each of
+// them verbatim, in order, as its properties blocks.
+func exampleConfigs(t *testing.T, dir string, files ...string) []map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(cdcExampleDir, "README.md"))
+	blocks := exampleBlocks(t, dir, "properties")
+	if len(blocks) != len(files) {
+		t.Fatalf("README has %d properties blocks, want %d (%v)", len(blocks), len(files), files)
+	}
+	cfgs := make([]map[string]string, len(files))
+	for i, f := range files {
+		p, err := properties.ParseFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfgs[i] = p.Map()
+		shown, err := properties.Parse(strings.NewReader(blocks[i]), "README.md")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(shown.Map(), cfgs[i]) {
+			t.Errorf("README shows %v for %s, but the file has %v", shown.Map(), f, cfgs[i])
+		}
+	}
+	return cfgs
+}
+
+// exampleBlocks returns the fenced code blocks of an example's README with the given info string
+// ("" for blocks without one).
+func exampleBlocks(t *testing.T, dir, lang string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, m := range regexp.MustCompile("(?ms)^```"+lang+"\n(.*?)^```").FindAllStringSubmatch(string(b), -1) {
-		out = append(out, m[1])
+	var block []string
+	info, open := "", false
+	for _, line := range strings.Split(string(b), "\n") {
+		switch {
+		case !open && strings.HasPrefix(line, "```"):
+			info, open, block = strings.TrimPrefix(line, "```"), true, nil
+		case open && line == "```":
+			if open = false; info == lang {
+				out = append(out, strings.Join(block, "\n")+"\n")
+			}
+		case open:
+			block = append(block, line)
+		}
 	}
 	return out
 }
@@ -455,28 +493,9 @@ func sqlStatements(block string) []string {
 // runs the two files with only addresses, credentials, slot and topic prefix replaced; and the
 // events the README describes arrive.
 func TestExamplePostgresCDC(t *testing.T) {
-	blocks := cdcReadmeBlocks(t, "properties")
-	files := []string{"worker.properties", "postgres-cdc.properties"}
-	if len(blocks) != len(files) {
-		t.Fatalf("README has %d properties blocks, want %d (%v)", len(blocks), len(files), files)
-	}
-	cfgs := make([]map[string]string, len(files))
-	for i, f := range files {
-		p, err := properties.ParseFile(filepath.Join(cdcExampleDir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfgs[i] = p.Map()
-		shown, err := properties.Parse(strings.NewReader(blocks[i]), "README.md")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !maps.Equal(shown.Map(), cfgs[i]) {
-			t.Errorf("README shows %v for %s, but the file has %v", shown.Map(), f, cfgs[i])
-		}
-	}
+	cfgs := exampleConfigs(t, cdcExampleDir, "worker.properties", "postgres-cdc.properties")
 	worker, source := cfgs[0], cfgs[1]
-	sql := cdcReadmeBlocks(t, "sql")
+	sql := exampleBlocks(t, cdcExampleDir, "sql")
 	if len(sql) != 3 {
 		t.Fatalf("README has %d SQL blocks, want 3 (table, role and publication, changes)", len(sql))
 	}

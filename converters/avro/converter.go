@@ -30,7 +30,7 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/converters/avro/avrodata"
-	"github.com/kconnect/kconnect/converters/internal/lru"
+	"github.com/kconnect/kconnect/internal/lru"
 )
 
 // Class is the upstream class name this converter is compatible with.

@@ -18,7 +18,7 @@ import (
 	"sync/atomic"
 
 	"github.com/kconnect/kconnect/connect"
-	"github.com/kconnect/kconnect/converters/internal/lru"
+	"github.com/kconnect/kconnect/internal/lru"
 )
 
 // Class is the upstream class name this converter is compatible with.

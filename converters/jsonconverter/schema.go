@@ -9,7 +9,7 @@ import (
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/converters/internal/fieldpath"
 	"github.com/kconnect/kconnect/converters/internal/javafmt"
-	"github.com/kconnect/kconnect/converters/internal/lru"
+	"github.com/kconnect/kconnect/internal/lru"
 )
 
 // jsonTypeNames are the type names of the JSON schema, which differ from Connect's for floats.
@@ -45,7 +45,7 @@ func (e *encoder) schema(s *connect.Schema) error {
 	if err := e.renderSchema(s, "", false); err != nil {
 		return err
 	}
-	if e.c.renderCache.Enabled() { // schemas.cache.size=0 turns every kind of schema caching off
+	if e.c.renderCache.Cap() > 0 { // schemas.cache.size=0 turns every kind of schema caching off
 		rendered := append([]byte(nil), e.buf[start:]...)
 		e.c.renderCache.Put(s, rendered)
 		e.c.lastRendered.Store(&rawSchema{raw: rendered, schema: s})
@@ -152,7 +152,7 @@ func (c *Converter) parseSchema(raw []byte) (*connect.Schema, error) {
 		return nil, err
 	}
 	c.parseCache.Put(string(raw), s)
-	if c.parseCache.Enabled() { // schemas.cache.size=0 turns every kind of schema caching off
+	if c.parseCache.Cap() > 0 { // schemas.cache.size=0 turns every kind of schema caching off
 		c.lastSchema.Store(&rawSchema{raw: bytes.Clone(raw), schema: s})
 	}
 	return s, nil

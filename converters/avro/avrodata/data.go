@@ -16,7 +16,7 @@ package avrodata
 
 import (
 	"github.com/kconnect/kconnect/connect"
-	"github.com/kconnect/kconnect/converters/internal/lru"
+	"github.com/kconnect/kconnect/internal/lru"
 )
 
 // Data converts between Connect and Avro with one configuration. It caches converted schemas and
