@@ -114,9 +114,9 @@ func (s *FileStore) Put(_ context.Context, connector string, offsets []connect.S
 			delete(next, string(k))
 			continue
 		}
-		v, err := json.Marshal(o.Offset)
+		v, err := EncodeValue(o.Offset)
 		if err != nil {
-			return fmt.Errorf("encode offset of %s %s: %w", connector, k, err)
+			return fmt.Errorf("%s %s: %w", connector, k, err)
 		}
 		next[string(k)] = v
 	}

@@ -6,10 +6,10 @@ package offsets
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/converters/jsonconverter"
 )
 
 // Store keeps the latest committed offset of every source partition of every connector.
@@ -24,12 +24,30 @@ type Store interface {
 	Close() error
 }
 
-// Key encodes the store key of a connector's source partition as Kafka Connect does.
-// encoding/json sorts map keys, which makes the key deterministic for equal partitions.
+// Key encodes the store key of a connector's source partition byte for byte as Kafka Connect's
+// internal JsonConverter does for a partition built as a HashMap (what connectors do): Kafka
+// Connect finds offsets by comparing key bytes, so a Java worker taking over finds these.
 func Key(connector string, partition map[string]any) ([]byte, error) {
-	b, err := json.Marshal([]any{connector, partition})
+	var p any = partition
+	if partition == nil {
+		p = nil // a nil map is JSON null, as upstream writes a null partition
+	}
+	b, err := jsonconverter.AppendHashMapOrdered(nil, []any{connector, p})
 	if err != nil {
 		return nil, fmt.Errorf("encode offset key of %s: %w", connector, err)
+	}
+	return b, nil
+}
+
+// EncodeValue encodes an offset as Kafka Connect's internal JsonConverter does; a nil offset
+// is a nil value (a tombstone).
+func EncodeValue(offset map[string]any) ([]byte, error) {
+	if offset == nil {
+		return nil, nil
+	}
+	b, err := jsonconverter.AppendHashMapOrdered(nil, offset)
+	if err != nil {
+		return nil, fmt.Errorf("encode offset: %w", err)
 	}
 	return b, nil
 }
