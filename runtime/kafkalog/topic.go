@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/backoff"
 )
 
 // Topic describes one internal topic: its name and how to create it when it is missing.
@@ -147,23 +148,7 @@ func (l *Log) ensureTopic(ctx context.Context) error {
 // (old broker, no DescribeConfigs permission) is logged and let through.
 func (l *Log) checkCompacted(ctx context.Context) error {
 	t := l.topic
-	rcs, err := l.adm.DescribeTopicConfigs(ctx, t.Name)
-	var rc []string
-	if err == nil {
-		for _, r := range rcs {
-			if r.Err != nil {
-				err = r.Err
-				continue
-			}
-			for _, c := range r.Configs {
-				if c.Key == cleanupPolicy && c.Value != nil {
-					for _, p := range strings.Split(*c.Value, ",") {
-						rc = append(rc, strings.ToLower(strings.TrimSpace(p)))
-					}
-				}
-			}
-		}
-	}
+	rc, err := l.cleanupPolicy(ctx)
 	if len(rc) == 0 {
 		l.log.Info("could not verify that the internal topic is compacted", "purpose", t.Purpose, "error", err)
 		return nil
@@ -181,4 +166,32 @@ func (l *Log) checkCompacted(ctx context.Context) error {
 		"kafka-configs.sh --alter --entity-type topics --entity-name %s --add-config %s=%s)",
 		t.Name, t.Setting, cleanupPolicy, compact, t.Purpose, cleanupPolicy, found, t.Purpose,
 		t.Setting, cleanupPolicy, compact, t.Name, cleanupPolicy, compact)
+}
+
+// cleanupPolicy returns the topic's cleanup policies, retrying while the topic is too new for
+// every broker to know it.
+func (l *Log) cleanupPolicy(ctx context.Context) ([]string, error) {
+	var retry backoff.Backoff
+	for {
+		rcs, err := l.adm.DescribeTopicConfigs(ctx, l.topic.Name)
+		var policies []string
+		if err == nil {
+			for _, r := range rcs {
+				if r.Err != nil {
+					err = r.Err
+					continue
+				}
+				for _, c := range r.Configs {
+					if c.Key == cleanupPolicy && c.Value != nil {
+						for _, p := range strings.Split(*c.Value, ",") {
+							policies = append(policies, strings.ToLower(strings.TrimSpace(p)))
+						}
+					}
+				}
+			}
+		}
+		if err == nil || !kerr.IsRetriable(err) || !backoff.Sleep(ctx, retry.Next()) {
+			return policies, err
+		}
+	}
 }

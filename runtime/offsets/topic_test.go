@@ -2,6 +2,7 @@ package offsets
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,13 +13,14 @@ import (
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/runtime/kafkalog"
+	"github.com/kconnect/kconnect/runtime/kafkalog/kafkalogtest"
 )
 
 func openTopicStore(t *testing.T, brokers string, topic kafkalog.Topic) *TopicStore {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := OpenTopic(ctx, []kgo.Opt{kgo.SeedBrokers(strings.Split(brokers, ",")...)}, topic, nil)
+	s, err := OpenTopic(ctx, kafkalogtest.Client(brokers), topic, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,57 +28,10 @@ func openTopicStore(t *testing.T, brokers string, topic kafkalog.Topic) *TopicSt
 	return s
 }
 
-func offsetTopic(t *testing.T, name string) kafkalog.Topic {
-	t.Helper()
-	topic, err := kafkalog.TopicFromWorker(map[string]string{
-		"offset.storage.topic": name, "offset.storage.replication.factor": "1",
-	}, kafkalog.OffsetTopic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return topic
-}
-
-// rawRecords reads every record of topic with a plain client, as kcat would.
-func rawRecords(t *testing.T, brokers, topic string) []*kgo.Record {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			want[o.Partition] = o.Offset
-		}
-	})
-	var out []*kgo.Record
-	for len(want) > 0 {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			t.Fatalf("reading %s: %v", topic, err)
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			out = append(out, r)
-			if r.Offset+1 >= want[r.Partition] {
-				delete(want, r.Partition)
-			}
-		})
-	}
-	return out
-}
-
 func TestTopicStoreRoundTripAcrossWorkers(t *testing.T) {
 	brokers := testenv.Kafka(t)
-	topic := offsetTopic(t, testenv.Topic(t, "offsets"))
+	topic := kafkalogtest.Topic(t, kafkalog.OffsetTopic)
+	topic.Partitions = 3 // a few, for speed on the real broker; 25 are tested below
 	a := openTopicStore(t, brokers, topic)
 	b := openTopicStore(t, brokers, topic) // another worker on the same topic
 	ctx := context.Background()
@@ -116,13 +71,17 @@ func TestTopicStoreRoundTripAcrossWorkers(t *testing.T) {
 
 	// The records are Kafka Connect's: the JSON array key, the JSON offset, a null tombstone.
 	var keys, values []string
-	for _, r := range rawRecords(t, brokers, topic.Name) {
+	for _, r := range kafkalogtest.Records(t, brokers, topic.Name) {
 		keys = append(keys, string(r.Key))
 		values = append(values, string(r.Value))
 	}
 	wantKeys := []string{`["c1",{"protocol":"1","table":"public.a"}]`, `["c1",{"filename":"/tmp/x & <y>"}]`, `["c1",{"filename":"/tmp/x & <y>"}]`}
 	wantValues := []string{`{"incrementing":1152921504606846976,"timestamp":1.5}`, `{"position":42}`, ``}
-	if !sameMultiset(keys, wantKeys) || !sameMultiset(values, wantValues) {
+	slices.Sort(keys)
+	slices.Sort(values)
+	slices.Sort(wantKeys)
+	slices.Sort(wantValues)
+	if !slices.Equal(keys, wantKeys) || !slices.Equal(values, wantValues) {
 		t.Fatalf("records in the topic:\nkeys %q\nvalues %q\nwant keys %q\nvalues %q", keys, values, wantKeys, wantValues)
 	}
 
@@ -137,34 +96,16 @@ func TestTopicStoreRoundTripAcrossWorkers(t *testing.T) {
 	}
 }
 
-func sameMultiset(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	count := map[string]int{}
-	for _, s := range a {
-		count[s]++
-	}
-	for _, s := range b {
-		count[s]--
-	}
-	for _, n := range count {
-		if n != 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // Offsets Kafka Connect wrote with another member order or spacing are the same partition:
 // found by Get, and overwritten under the very same key bytes so they stay in one Kafka
 // partition.
 func TestTopicStoreReusesForeignKeyBytes(t *testing.T) {
 	brokers := testenv.Kafka(t)
-	topic := offsetTopic(t, testenv.Topic(t, "offsets"))
+	topic := kafkalogtest.Topic(t, kafkalog.OffsetTopic)
+	topic.Partitions = 3 // a few, for speed on the real broker; 25 are tested below
 	s := openTopicStore(t, brokers, topic)
 	foreign := []byte(`["jdbc", {"table": "public.t", "protocol": "1"}]`)
-	produce(t, brokers, &kgo.Record{Topic: topic.Name, Partition: murmur2Partition(foreign, topic.Partitions), Key: foreign, Value: []byte(`{"incrementing": 7}`)})
+	kafkalogtest.Produce(t, brokers, &kgo.Record{Topic: topic.Name, Partition: kafkalogtest.JavaPartition(foreign, topic.Partitions), Key: foreign, Value: []byte(`{"incrementing": 7}`)})
 
 	part := map[string]any{"protocol": "1", "table": "public.t"}
 	got, err := s.Get("jdbc", part)
@@ -174,7 +115,7 @@ func TestTopicStoreReusesForeignKeyBytes(t *testing.T) {
 	if err := s.Put(context.Background(), "jdbc", []connect.SourceOffset{{Partition: part, Offset: map[string]any{"incrementing": int64(8)}}}); err != nil {
 		t.Fatal(err)
 	}
-	recs := rawRecords(t, brokers, topic.Name)
+	recs := kafkalogtest.Records(t, brokers, topic.Name)
 	if len(recs) != 2 || string(recs[0].Key) != string(foreign) || string(recs[1].Key) != string(foreign) || recs[0].Partition != recs[1].Partition {
 		for _, r := range recs {
 			t.Logf("partition %d key %s value %s", r.Partition, r.Key, r.Value)
@@ -190,12 +131,12 @@ func TestTopicStoreReusesForeignKeyBytes(t *testing.T) {
 // partitions, where reading order means nothing: the later write wins.
 func TestTopicStoreNewerWriteWinsAcrossKafkaPartitions(t *testing.T) {
 	brokers := testenv.Kafka(t)
-	topic := offsetTopic(t, testenv.Topic(t, "offsets"))
+	topic := kafkalogtest.Topic(t, kafkalog.OffsetTopic)
 	topic.Partitions = 2
 	s := openTopicStore(t, brokers, topic)
 	now := time.Now()
 	// The newer record goes to partition 0, which this store may well read first.
-	produce(t, brokers,
+	kafkalogtest.Produce(t, brokers,
 		&kgo.Record{Topic: topic.Name, Partition: 0, Key: []byte(`["c",{"a":1,"b":2}]`), Value: []byte(`{"n":2}`), Timestamp: now},
 		&kgo.Record{Topic: topic.Name, Partition: 1, Key: []byte(`["c",{"b":2,"a":1}]`), Value: []byte(`{"n":1}`), Timestamp: now.Add(-time.Minute)},
 	)
@@ -205,31 +146,11 @@ func TestTopicStoreNewerWriteWinsAcrossKafkaPartitions(t *testing.T) {
 	}
 }
 
-// murmur2Partition is the partition Kafka's Java producer picks for key.
-func murmur2Partition(key []byte, partitions int32) int32 {
-	return int32(kgo.StickyKeyPartitioner(nil).ForTopic("").Partition(&kgo.Record{Key: key}, int(partitions)))
-}
-
-// produce writes records with a plain manual-partitioning client, as another program would.
-func produce(t *testing.T, brokers string, recs ...*kgo.Record) {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestTopicStoreCreatesCompactedTopicWithWorkerPartitions(t *testing.T) {
 	brokers := testenv.Kafka(t)
-	topic := offsetTopic(t, testenv.Topic(t, "offsets"))
+	topic := kafkalogtest.Topic(t, kafkalog.OffsetTopic)
 	openTopicStore(t, brokers, topic)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+	cl, err := kgo.NewClient(kafkalogtest.Client(brokers)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,21 +181,13 @@ func TestTopicStoreCreatesCompactedTopicWithWorkerPartitions(t *testing.T) {
 
 func TestTopicStoreRefusesTopicThatIsNotCompacted(t *testing.T) {
 	brokers := testenv.Kafka(t)
-	name := testenv.Topic(t, "offsets")
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	policy := "delete"
-	if _, err := kadm.NewClient(cl).CreateTopic(context.Background(), 1, 1, map[string]*string{"cleanup.policy": &policy}, name); err != nil {
-		t.Fatal(err)
-	}
-	_, err = OpenTopic(context.Background(), []kgo.Opt{kgo.SeedBrokers(strings.Split(brokers, ",")...)}, offsetTopic(t, name), nil)
+	topic := kafkalogtest.Topic(t, kafkalog.OffsetTopic)
+	kafkalogtest.CreateTopic(t, brokers, topic.Name, 1, "delete")
+	_, err := OpenTopic(context.Background(), kafkalogtest.Client(brokers), topic, nil)
 	if err == nil {
 		t.Fatal("an offsets topic with cleanup.policy=delete must be refused")
 	}
-	for _, want := range []string{name, "offset.storage.topic", "cleanup.policy=compact", "cleanup.policy=delete"} {
+	for _, want := range []string{topic.Name, "offset.storage.topic", "cleanup.policy=compact", "cleanup.policy=delete"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
