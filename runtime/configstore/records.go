@@ -3,13 +3,12 @@ package configstore
 import (
 	"encoding/base64"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/converters/jsonconverter"
 	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/kafkalog"
 )
 
 // Record key prefixes of the config topic, as upstream's KafkaConfigBackingStore writes them:
@@ -27,21 +26,7 @@ const (
 )
 
 // TaskKey is the record key of a task's configuration.
-func TaskKey(id herder.TaskID) string { return TaskPrefix + id.Connector + "-" + strconv.Itoa(id.Task) }
-
-// parseTaskKey splits task-<connector>-<n> as upstream does: the number after the last dash, the
-// connector name in between (which may contain dashes).
-func parseTaskKey(key string) (herder.TaskID, bool) {
-	parts := strings.Split(key, "-")
-	if len(parts) < 3 {
-		return herder.TaskID{}, false
-	}
-	n, err := strconv.Atoi(parts[len(parts)-1])
-	if err != nil {
-		return herder.TaskID{}, false
-	}
-	return herder.TaskID{Connector: strings.Join(parts[1:len(parts)-1], "-"), Task: n}, true
-}
+func TaskKey(id herder.TaskID) string { return kafkalog.TaskKey(TaskPrefix, id) }
 
 // Value schemas of the config topic, field for field upstream's. The values are written with
 // the JSON converter configured as upstream configures the one of its internal topics

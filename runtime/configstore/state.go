@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/kafkalog"
 )
 
 // Snapshot is the cluster's configuration as read from the config topic up to Offset. Its maps
@@ -144,7 +145,7 @@ func (st *state) apply(offset int64, key string, value []byte) []Update {
 	case strings.HasPrefix(key, ConnectorPrefix):
 		return st.connectorConfig(strings.TrimPrefix(key, ConnectorPrefix), fields)
 	case strings.HasPrefix(key, TaskPrefix):
-		id, ok := parseTaskKey(key)
+		id, ok := kafkalog.ParseTaskKey(TaskPrefix, key)
 		if !ok {
 			st.log.Error("ignoring task configuration with a malformed key", "key", key)
 			return nil

@@ -154,22 +154,3 @@ func TestRestartSessionKeyAndLoggerRecords(t *testing.T) {
 		t.Fatalf("task count records = %v", s.TaskCountRecords)
 	}
 }
-
-func TestParseTaskKey(t *testing.T) {
-	for key, want := range map[string]herder.TaskID{
-		"task-c-0":          {Connector: "c", Task: 0},
-		"task-my-conn-1-12": {Connector: "my-conn-1", Task: 12},
-	} {
-		if got, ok := parseTaskKey(key); !ok || got != want {
-			t.Errorf("parseTaskKey(%q) = %v, %v", key, got, ok)
-		}
-		if TaskKey(want) != key {
-			t.Errorf("TaskKey(%v) = %q, want %q", want, TaskKey(want), key)
-		}
-	}
-	for _, bad := range []string{"task-c", "task-c-x"} {
-		if _, ok := parseTaskKey(bad); ok {
-			t.Errorf("parseTaskKey(%q) accepted a malformed key", bad)
-		}
-	}
-}

@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/runtime/herder"
 	"github.com/kconnect/kconnect/runtime/kafkalog"
@@ -17,15 +14,9 @@ import (
 )
 
 func open(t *testing.T, brokers string, topic kafkalog.Topic, onUpdate func(Update)) *TopicStore {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := OpenTopic(ctx, Options{Client: kafkalogtest.Client(brokers), Topic: topic, OnUpdate: onUpdate})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return kafkalogtest.Open(t, func(ctx context.Context) (*TopicStore, error) {
+		return OpenTopic(ctx, Options{Client: kafkalogtest.Client(brokers), Topic: topic, OnUpdate: onUpdate})
+	})
 }
 
 // updates collects what a store reports, for a test to wait on.
@@ -188,16 +179,7 @@ func TestTopicStoreCreatesOnePartitionCompactedTopic(t *testing.T) {
 	topic := kafkalogtest.Topic(t, kafkalog.ConfigTopic)
 	topic.Partitions = 7 // ignored: the config topic always has one partition
 	open(t, brokers, topic, nil)
-	cl, err := kgo.NewClient(kafkalogtest.Client(brokers)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	details, err := kadm.NewClient(cl).ListTopics(context.Background(), topic.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(details[topic.Name].Partitions); n != 1 {
+	if n := kafkalogtest.Partitions(t, brokers, topic.Name); n != 1 {
 		t.Fatalf("config topic created with %d partitions", n)
 	}
 }

@@ -17,15 +17,9 @@ import (
 )
 
 func openTopicStore(t *testing.T, brokers string, topic kafkalog.Topic) *TopicStore {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := OpenTopic(ctx, kafkalogtest.Client(brokers), topic, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return kafkalogtest.Open(t, func(ctx context.Context) (*TopicStore, error) {
+		return OpenTopic(ctx, kafkalogtest.Client(brokers), topic, nil)
+	})
 }
 
 func TestTopicStoreRoundTripAcrossWorkers(t *testing.T) {
@@ -150,21 +144,15 @@ func TestTopicStoreCreatesCompactedTopicWithWorkerPartitions(t *testing.T) {
 	brokers := testenv.Kafka(t)
 	topic := kafkalogtest.Topic(t, kafkalog.OffsetTopic)
 	openTopicStore(t, brokers, topic)
+	if n := kafkalogtest.Partitions(t, brokers, topic.Name); n != 25 {
+		t.Fatalf("offsets topic has %d partitions, want upstream's default 25", n)
+	}
 	cl, err := kgo.NewClient(kafkalogtest.Client(brokers)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	ctx := context.Background()
-	details, err := adm.ListTopics(ctx, topic.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(details[topic.Name].Partitions); n != 25 {
-		t.Fatalf("offsets topic has %d partitions, want upstream's default 25", n)
-	}
-	rcs, err := adm.DescribeTopicConfigs(ctx, topic.Name)
+	rcs, err := kadm.NewClient(cl).DescribeTopicConfigs(context.Background(), topic.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,37 @@ func Topic(t testing.TB, kind kafkalog.Kind) kafkalog.Topic {
 	return topic
 }
 
+// Open calls open with a bounded context, fails the test on an error and closes the store at
+// cleanup.
+func Open[S interface{ Close() error }](t testing.TB, open func(ctx context.Context) (S, error)) S {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	s, err := open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Partitions returns the partition count of a topic.
+func Partitions(t testing.TB, brokers, topic string) int {
+	t.Helper()
+	cl := client(t, brokers)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	details, err := kadm.NewClient(cl).ListTopics(ctx, topic)
+	if err == nil {
+		err = details.Error()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(details[topic].Partitions)
+}
+
 // CreateTopic creates a topic with the given partitions and cleanup.policy.
 func CreateTopic(t testing.TB, brokers, name string, partitions int32, policy string) {
 	t.Helper()
