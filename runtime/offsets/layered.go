@@ -11,7 +11,9 @@ import (
 // ConnectorStoreNeeded reports whether a source connector configured with offsetsTopic (its
 // offsets.storage.topic, "" when unset) needs a store of its own next to the worker's, whose
 // topic is workerTopic: when it names another topic. Upstream uses a connector store alone when
-// the two topics are the same; here the worker's store already is that store.
+// the two topics are the same; here the worker's store already is that store. The connector's
+// store is an OpenTopic of the worker's offsets topic settings with the name replaced, as
+// upstream creates it with the worker's offset.storage.* settings, wrapped in a Layered.
 func ConnectorStoreNeeded(offsetsTopic, workerTopic string) bool {
 	return offsetsTopic != "" && offsetsTopic != workerTopic
 }
