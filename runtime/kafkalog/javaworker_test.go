@@ -495,7 +495,7 @@ func startJavaWorker(t *testing.T, libs, brokers string, topics internalTopics) 
 	dir := t.TempDir()
 	port := workertest.FreePort(t)
 	props := map[string]string{
-		"bootstrap.servers": brokers, "group.id": testenv.Topic(t, "jw-group"),
+		"bootstrap.servers": brokers, "group.id": "group-" + topics.Configs,
 		"config.storage.topic": topics.Configs, "offset.storage.topic": topics.Offsets, "status.storage.topic": topics.Status,
 		"config.storage.replication.factor": "1", "offset.storage.replication.factor": "1", "status.storage.replication.factor": "1",
 		"key.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter": "org.apache.kafka.connect.json.JsonConverter",
