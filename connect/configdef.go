@@ -333,6 +333,9 @@ func (c *Config) Int(name string) int { return c.get(name).(int) }
 // Long returns a LONG value.
 func (c *Config) Long(name string) int64 { return c.get(name).(int64) }
 
+// Short returns a SHORT value.
+func (c *Config) Short(name string) int16 { return c.get(name).(int16) }
+
 // Double returns a DOUBLE value.
 func (c *Config) Double(name string) float64 { return c.get(name).(float64) }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/backoff"
 	"github.com/kconnect/kconnect/runtime/herder"
 )
 
@@ -341,7 +342,7 @@ func (r *sinkRunner) put(ctx context.Context, batch []connect.SinkRecord) error 
 	if len(batch) == 0 {
 		return nil
 	}
-	b := newBackoff()
+	var b backoff.Backoff
 	for {
 		err := r.task.Put(ctx, batch)
 		if err == nil {
@@ -350,9 +351,9 @@ func (r *sinkRunner) put(ctx context.Context, batch []connect.SinkRecord) error 
 		if !connect.IsRetriable(err) {
 			return fmt.Errorf("put: %w", err)
 		}
-		d := b.next()
+		d := b.Next()
 		r.t.log.Warn("put failed, retrying the batch", "err", err, "backoff", d, "records", len(batch))
-		if !sleepCtx(ctx, d) {
+		if !backoff.Sleep(ctx, d) {
 			return fmt.Errorf("put not retried, task stopping: %w", err)
 		}
 	}

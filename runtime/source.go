@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/backoff"
 	"github.com/kconnect/kconnect/runtime/herder"
 )
 
@@ -158,7 +159,7 @@ func (r *sourceRunner) loop(ctx context.Context) error {
 }
 
 func (r *sourceRunner) pollLoop(ctx context.Context) error {
-	backoff := newBackoff()
+	var retry backoff.Backoff
 	for {
 		if !r.t.waitResumed(ctx) {
 			return nil
@@ -173,16 +174,16 @@ func (r *sourceRunner) pollLoop(ctx context.Context) error {
 		}
 		if err != nil {
 			if connect.IsRetriable(err) {
-				d := backoff.next()
+				d := retry.Next()
 				r.t.log.Warn("poll failed, retrying", "err", err, "backoff", d)
-				if !sleepCtx(ctx, d) {
+				if !backoff.Sleep(ctx, d) {
 					return nil
 				}
 				continue
 			}
 			return fmt.Errorf("poll: %w", err)
 		}
-		backoff.reset()
+		retry.Reset()
 		if err := r.sendAll(recs); err != nil {
 			return err
 		}
@@ -323,31 +324,4 @@ func (r *sourceRunner) commit() error {
 		r.t.log.Warn("task commit hook failed", "err", err)
 	}
 	return nil
-}
-
-// backoff doubles a delay from 100 ms up to 10 s.
-type backoff struct{ d time.Duration }
-
-func newBackoff() *backoff { return &backoff{} }
-
-func (b *backoff) next() time.Duration {
-	if b.d == 0 {
-		b.d = 100 * time.Millisecond
-	} else if b.d < 10*time.Second {
-		b.d *= 2
-	}
-	return b.d
-}
-
-func (b *backoff) reset() { b.d = 0 }
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

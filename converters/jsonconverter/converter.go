@@ -166,9 +166,15 @@ func (c *Converter) AppendFromConnectData(dst []byte, topic string, schema *conn
 	if schema == nil && value == nil {
 		return nil, nil
 	}
+	return c.appendTo(dst, schema, value, false)
+}
+
+// appendTo encodes value into dst with a pooled encoder; hashMapOrder as AppendHashMapOrdered.
+func (c *Converter) appendTo(dst []byte, schema *connect.Schema, value any, hashMapOrder bool) ([]byte, error) {
 	e := getEncoder(c)
 	pooled := e.buf
 	e.buf = dst
+	e.hashMapOrder = hashMapOrder
 	err := c.encode(e, schema, value)
 	out := e.buf
 	e.buf = pooled

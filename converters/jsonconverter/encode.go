@@ -26,6 +26,8 @@ type encoder struct {
 	buf     []byte
 	strKeys [][]string
 	anyKeys [][]mapEntry
+	// hashMapOrder writes string-keyed maps in java.util.HashMap's order; see AppendHashMapOrdered.
+	hashMapOrder bool
 }
 
 type mapEntry struct {
@@ -50,6 +52,7 @@ func putEncoder(e *encoder) {
 		e.buf = make([]byte, 0, 2048)
 	}
 	e.c = nil
+	e.hashMapOrder = false
 	encoderPool.Put(e)
 }
 
@@ -263,7 +266,11 @@ func (e *encoder) stringMap(valSchema *connect.Schema, m map[string]any) error {
 // sortedMembers writes a string-keyed map as a JSON object with its members in key order, and
 // gives keys (from pushStrKeys) back.
 func (e *encoder) sortedMembers(keys []string, valSchema *connect.Schema, value func(k string) any) error {
-	slices.Sort(keys)
+	if e.hashMapOrder {
+		sortHashMapOrder(keys)
+	} else {
+		slices.Sort(keys)
+	}
 	e.buf = append(e.buf, '{')
 	var err error
 	for i, k := range keys {

@@ -27,7 +27,7 @@ type FileStore struct {
 }
 
 // fileValue is one stored offset with the key bytes it is written under: those read from the
-// file, as Kafka Connect looks its offsets up by exact bytes, or else KafkaConnectKey's.
+// file, as Kafka Connect looks its offsets up by exact bytes, or else Key's.
 type fileValue struct {
 	key   []byte
 	value json.RawMessage
@@ -101,7 +101,7 @@ func (s *FileStore) loadJSON(data []byte) error {
 		if err != nil {
 			return err
 		}
-		k, err := KafkaConnectKey(name, partition)
+		k, err := Key(name, partition)
 		if err != nil {
 			return err
 		}
@@ -183,13 +183,13 @@ func (s *FileStore) Put(_ context.Context, connector string, offsets []connect.S
 			delete(next, string(k))
 			continue
 		}
-		v, err := json.Marshal(o.Offset)
+		v, err := EncodeValue(o.Offset)
 		if err != nil {
-			return fmt.Errorf("encode offset of %s %s: %w", connector, k, err)
+			return fmt.Errorf("%s %s: %w", connector, k, err)
 		}
 		stored := next[string(k)].key
 		if stored == nil {
-			if stored, err = KafkaConnectKey(connector, o.Partition); err != nil {
+			if stored, err = Key(connector, o.Partition); err != nil {
 				return err
 			}
 		}

@@ -5,13 +5,11 @@
 package offsets
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/kconnect/kconnect/connect"
-	"github.com/kconnect/kconnect/internal/javaser"
+	"github.com/kconnect/kconnect/converters/jsonconverter"
 )
 
 // Store keeps the latest committed offset of every source partition of every connector.
@@ -26,78 +24,32 @@ type Store interface {
 	Close() error
 }
 
-// Key encodes the store key of a connector's source partition as Kafka Connect does.
-// encoding/json sorts map keys, which makes the key deterministic for equal partitions.
+// Key encodes the store key of a connector's source partition byte for byte as Kafka Connect's
+// internal JsonConverter does for a partition built as a HashMap (what connectors do): Kafka
+// Connect finds offsets by comparing key bytes, so a Java worker taking over finds these.
 func Key(connector string, partition map[string]any) ([]byte, error) {
-	b, err := json.Marshal([]any{connector, partition})
+	var p any = partition
+	if partition == nil {
+		p = nil // a nil map is JSON null, as upstream writes a null partition
+	}
+	b, err := jsonconverter.AppendHashMapOrdered(nil, []any{connector, p})
 	if err != nil {
 		return nil, fmt.Errorf("encode offset key of %s: %w", connector, err)
 	}
 	return b, nil
 }
 
-// KafkaConnectKey encodes the key of a connector's source partition byte for byte as Kafka
-// Connect's JsonConverter does for a partition held in a java.util.HashMap: object fields in
-// HashMap iteration order (nested objects too) and no HTML escaping. Kafka Connect looks offsets
-// up by their exact key bytes, and rebuilds the partitions it lists from a file as HashMaps, so
-// this is the form a key must be written in for Kafka Connect to find it again. Key stays the
-// canonical form for lookups inside kconnect.
-func KafkaConnectKey(connector string, partition map[string]any) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('[')
-	if err := appendJavaJSON(&b, connector); err != nil {
-		return nil, fmt.Errorf("encode offset key of %s: %w", connector, err)
+// EncodeValue encodes an offset as Kafka Connect's internal JsonConverter does; a nil offset
+// is a nil value (a tombstone).
+func EncodeValue(offset map[string]any) ([]byte, error) {
+	if offset == nil {
+		return nil, nil
 	}
-	b.WriteByte(',')
-	if err := appendJavaJSON(&b, partition); err != nil {
-		return nil, fmt.Errorf("encode offset key of %s: %w", connector, err)
+	b, err := jsonconverter.AppendHashMapOrdered(nil, offset)
+	if err != nil {
+		return nil, fmt.Errorf("encode offset: %w", err)
 	}
-	b.WriteByte(']')
-	return b.Bytes(), nil
-}
-
-func appendJavaJSON(b *bytes.Buffer, v any) error {
-	switch v := v.(type) {
-	case map[string]any:
-		if v == nil {
-			b.WriteString("null")
-			return nil
-		}
-		b.WriteByte('{')
-		for i, k := range javaser.HashMapOrder(connect.SortedKeys(v)) {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if err := appendJavaJSON(b, k); err != nil {
-				return err
-			}
-			b.WriteByte(':')
-			if err := appendJavaJSON(b, v[k]); err != nil {
-				return err
-			}
-		}
-		b.WriteByte('}')
-	case []any:
-		b.WriteByte('[')
-		for i, e := range v {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if err := appendJavaJSON(b, e); err != nil {
-				return err
-			}
-		}
-		b.WriteByte(']')
-	default:
-		var enc bytes.Buffer
-		e := json.NewEncoder(&enc)
-		e.SetEscapeHTML(false) // Jackson writes <, > and & as they are
-		if err := e.Encode(v); err != nil {
-			return err
-		}
-		b.Write(bytes.TrimSuffix(enc.Bytes(), []byte("\n")))
-	}
-	return nil
+	return b, nil
 }
 
 // ParseKey decodes a key written by Key (or by Kafka Connect).

@@ -1,0 +1,244 @@
+// Package kafkalog reads and writes one compacted Kafka topic as a log of key/value updates: the
+// engine under the Kafka-backed config, offset and status stores of distributed mode (upstream's
+// KafkaBasedLog). A Log consumes every partition of its topic from the start on a goroutine of
+// its own and hands each record to the store's apply function, in offset order per partition;
+// ReadToEnd waits until every record that was in the topic when it was called has been applied,
+// which is how a store makes its reads see everything written before them.
+package kafkalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kconnect/kconnect/internal/backoff"
+)
+
+// ErrClosed is returned by a Log's methods after Close.
+var ErrClosed = errors.New("kafkalog: log closed")
+
+// Log is one internal topic, consumed from the start and applied record by record.
+type Log struct {
+	topic Topic
+	cl    *kgo.Client
+	adm   *kadm.Client
+	apply func(*kgo.Record)
+	log   *slog.Logger
+
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the consume loop has returned
+
+	mu       sync.Mutex
+	next     map[int32]int64 // per partition: the offset after the last applied record
+	progress chan struct{}   // closed and replaced whenever next advances
+	fetchErr error           // the last fetch error, to explain a ReadToEnd that times out
+}
+
+// Open creates the topic if it is missing (with t's partitions, replication factor and configs,
+// always compacted), checks that an existing one is compacted as upstream does, starts
+// consuming it from the start and reads it to the end before returning. apply is called for
+// every record except transaction markers, on the Log's goroutine, one record at a time; it must
+// not call the Log's methods that wait (ReadToEnd, Send). opts are the Kafka client options
+// (brokers, security, client id); Open adds its own consume and partitioning options.
+func Open(ctx context.Context, opts []kgo.Opt, t Topic, apply func(*kgo.Record), log *slog.Logger) (*Log, error) {
+	if t.Name == "" {
+		return nil, fmt.Errorf("%s: no topic name given", t.Setting)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	own := []kgo.Opt{
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// Transaction markers count as records for the positions ReadToEnd compares with end
+		// offsets; without them a topic written transactionally (upstream's exactly-once
+		// config writer) would never look read to the end.
+		kgo.KeepControlRecords(),
+		// The Java consumer's fetch.max.wait.ms: a long poll the broker fails to wake (seen on
+		// a topic's first records) delays a read to the end by at most this.
+		kgo.FetchMaxWait(500 * time.Millisecond),
+		// Keys go to the partition Kafka's Java producer picks (murmur2), so that records of
+		// one key written by kconnect and by Kafka Connect stay ordered in one partition.
+		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+	}
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...), own...)...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka client for %s topic %s: %w", t.Purpose, t.Name, err)
+	}
+	l := &Log{topic: t, cl: cl, adm: kadm.NewClient(cl), apply: apply, log: log.With("topic", t.Name),
+		done: make(chan struct{}), next: map[int32]int64{}, progress: make(chan struct{})}
+	if err := l.ensureTopic(ctx); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	// Consuming starts only now: a client that looked the topic up before it existed would
+	// wait for its next metadata refresh to find it.
+	cl.AddConsumeTopics(t.Name)
+	var loopCtx context.Context
+	loopCtx, l.cancel = context.WithCancel(context.Background())
+	go l.consume(loopCtx)
+	if err := l.ReadToEnd(ctx); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// Topic returns the settings the log was opened with.
+func (l *Log) Topic() Topic { return l.topic }
+
+// Partitions returns the topic's current partition count.
+func (l *Log) Partitions(ctx context.Context) (int, error) {
+	details, err := l.adm.ListTopics(ctx, l.topic.Name)
+	if err != nil {
+		return 0, fmt.Errorf("describe %s topic %s: %w", l.topic.Purpose, l.topic.Name, err)
+	}
+	td, ok := details[l.topic.Name]
+	if !ok {
+		return 0, fmt.Errorf("describe %s topic %s: not in the metadata response", l.topic.Purpose, l.topic.Name)
+	}
+	if td.Err != nil {
+		return 0, fmt.Errorf("describe %s topic %s: %w", l.topic.Purpose, l.topic.Name, td.Err)
+	}
+	return len(td.Partitions), nil
+}
+
+func (l *Log) consume(ctx context.Context) {
+	defer close(l.done)
+	for {
+		fs := l.cl.PollFetches(ctx)
+		if fs.IsClientClosed() || ctx.Err() != nil {
+			return
+		}
+		fs.EachError(func(topic string, p int32, err error) {
+			l.log.Warn("fetch from internal topic failed; retrying", "partition", p, "error", err)
+			l.mu.Lock()
+			l.fetchErr = fmt.Errorf("partition %d: %w", p, err)
+			l.mu.Unlock()
+		})
+		fs.EachPartition(func(p kgo.FetchTopicPartition) {
+			if len(p.Records) == 0 {
+				return
+			}
+			for _, r := range p.Records {
+				if !r.Attrs.IsControl() {
+					l.apply(r)
+				}
+			}
+			last := p.Records[len(p.Records)-1]
+			l.mu.Lock()
+			l.next[p.Partition] = last.Offset + 1
+			l.fetchErr = nil
+			close(l.progress)
+			l.progress = make(chan struct{})
+			l.mu.Unlock()
+		})
+	}
+}
+
+// ReadToEnd returns once every record in the topic at the time of the call has been applied.
+func (l *Log) ReadToEnd(ctx context.Context) error {
+	select {
+	case <-l.done:
+		return ErrClosed
+	default:
+	}
+	ends, err := l.endOffsets(ctx)
+	if err != nil {
+		return fmt.Errorf("read %s topic %s to the end: list end offsets: %w", l.topic.Purpose, l.topic.Name, err)
+	}
+	for {
+		l.mu.Lock()
+		caught := true
+		ends.Each(func(o kadm.ListedOffset) {
+			if l.next[o.Partition] < o.Offset {
+				caught = false
+			}
+		})
+		progress, fetchErr := l.progress, l.fetchErr
+		l.mu.Unlock()
+		if caught {
+			return nil
+		}
+		select {
+		case <-progress:
+		case <-l.done:
+			return ErrClosed
+		case <-ctx.Done():
+			err := fmt.Errorf("read %s topic %s to the end: %w", l.topic.Purpose, l.topic.Name, ctx.Err())
+			if fetchErr != nil {
+				err = fmt.Errorf("%w (last fetch error: %v)", err, fetchErr)
+			}
+			return err
+		}
+	}
+}
+
+// endOffsets lists the topic's end offsets, retrying the errors of a topic whose metadata has
+// not reached every broker yet (just created) or whose leader is moving.
+func (l *Log) endOffsets(ctx context.Context) (kadm.ListedOffsets, error) {
+	var retry backoff.Backoff
+	for {
+		ends, err := l.adm.ListEndOffsets(ctx, l.topic.Name)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err == nil || !kerr.IsRetriable(err) {
+			return ends, err
+		}
+		l.log.Debug("listing end offsets failed; retrying", "error", err)
+		if !backoff.Sleep(ctx, retry.Next()) {
+			return nil, fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+		}
+	}
+}
+
+// Send writes records to the topic and returns once all are acknowledged, or the first error.
+// A record's Topic is set by Send; a nil Value is a tombstone.
+func (l *Log) Send(ctx context.Context, recs ...*kgo.Record) error {
+	for _, r := range recs {
+		r.Topic = l.topic.Name
+	}
+	if err := l.cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		return fmt.Errorf("write to %s topic %s: %w", l.topic.Purpose, l.topic.Name, err)
+	}
+	return nil
+}
+
+// SendAsync writes a record without waiting; done, if not nil, gets the outcome. Records sent
+// one after the other keep their order within a partition.
+func (l *Log) SendAsync(ctx context.Context, r *kgo.Record, done func(error)) {
+	r.Topic = l.topic.Name
+	l.cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
+		if err != nil {
+			err = fmt.Errorf("write to %s topic %s: %w", l.topic.Purpose, l.topic.Name, err)
+		}
+		if done != nil {
+			done(err)
+		}
+	})
+}
+
+// Flush waits until every record sent so far is acknowledged or failed.
+func (l *Log) Flush(ctx context.Context) error {
+	if err := l.cl.Flush(ctx); err != nil {
+		return fmt.Errorf("flush writes to %s topic %s: %w", l.topic.Purpose, l.topic.Name, err)
+	}
+	return nil
+}
+
+// Close stops consuming and releases the client; records still being sent are abandoned, so
+// callers that need them call Flush first.
+func (l *Log) Close() {
+	if l.cancel != nil {
+		l.cancel()
+	}
+	l.cl.Close()
+	<-l.done
+}
