@@ -41,10 +41,10 @@ import (
 )
 
 const (
-	envUpdate      = "KCONNECT_UPDATE_JAVA_FIXTURES"
-	fixtureDir     = "testdata/javaworker"
-	javaSource     = "java-files"   // a FileStreamSource, run, restarted, then paused
-	javaStopped    = "java-stopped" // a FileStreamSink created STOPPED
+	envUpdate   = "KCONNECT_UPDATE_JAVA_FIXTURES"
+	fixtureDir  = "testdata/javaworker"
+	javaSource  = "java-files"   // a FileStreamSource, run, restarted, then paused
+	javaStopped = "java-stopped" // a FileStreamSink created STOPPED
 )
 
 // internalTopics names a worker's three topics.
