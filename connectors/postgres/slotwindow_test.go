@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -82,6 +83,8 @@ func TestExportedSnapshotSurvivesSlotReleaseWindow(t *testing.T) {
 		t.Fatalf("the walsender never stopped inside ReplicationSlotRelease, nothing was tested (export: %v)\ngdb:\n%s", r.err, log)
 	}
 	pg.exec(`UPDATE u SET v = v + 1`)
+	var updatedAt string
+	pg.scalar(`SELECT pg_current_wal_lsn()::text`, &updatedAt)
 	pg.exec(`VACUUM u`)
 	if err := os.WriteFile(resume, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -91,6 +94,11 @@ func TestExportedSnapshotSurvivesSlotReleaseWindow(t *testing.T) {
 		t.Fatal(r.err)
 	}
 	defer r.exp.release()
+	if after, err := pglogrepl.ParseLSN(updatedAt); err != nil || after <= r.exp.lsn {
+		log, _ := os.ReadFile(filepath.Join(dir, "gdb.log"))
+		t.Fatalf("the update (WAL at %s) did not come after the slot's consistent point %s: gdb stopped the walsender before the export, nothing was tested\ngdb:\n%s",
+			updatedAt, r.exp.lsn, log)
+	}
 
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, pg.dsn)
@@ -109,7 +117,9 @@ func TestExportedSnapshotSurvivesSlotReleaseWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	if seen != rows || sum != 0 {
-		t.Fatalf("the exported snapshot sees %d of %d rows with sum(v) = %d, want every row as it was before the update", seen, rows, sum)
+		log, _ := os.ReadFile(filepath.Join(dir, "gdb.log"))
+		t.Fatalf("the exported snapshot (consistent point %s) sees %d of %d rows with sum(v) = %d, want every row as it was before the update\ngdb:\n%s",
+			r.exp.lsn, seen, rows, sum, log)
 	}
 }
 
