@@ -63,16 +63,22 @@ func (f fixtureAssigned) assignment() Assignment {
 	}
 }
 
-func loadProtocolFixtures(t *testing.T) protocolFixtures {
+// readJSON parses a fixture file into v.
+func readJSON(t *testing.T, path string, v any) {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/protocol.json")
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var f protocolFixtures
-	if err := json.Unmarshal(raw, &f); err != nil {
-		t.Fatalf("parse testdata/protocol.json: %v", err)
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("parse %s: %v", path, err)
 	}
+}
+
+func loadProtocolFixtures(t *testing.T) protocolFixtures {
+	t.Helper()
+	var f protocolFixtures
+	readJSON(t, "testdata/protocol.json", &f)
 	if len(f.Metadata) == 0 || len(f.Assignments) == 0 || len(f.JoinProtocols) == 0 {
 		t.Fatal("testdata/protocol.json holds no fixtures")
 	}

@@ -114,7 +114,7 @@ final class ProtocolFixtures {
         n.set("decoded", describe(IncrementalCooperativeConnectProtocol.deserializeAssignment(ByteBuffer.wrap(raw))));
     }
 
-    private static ObjectNode describe(ExtendedAssignment a) {
+    static ObjectNode describe(ExtendedAssignment a) {
         ObjectNode n = JSON.createObjectNode();
         n.put("version", a.version());
         n.put("error", a.error());
