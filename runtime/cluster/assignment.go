@@ -175,11 +175,15 @@ func (d *decoder) entries(field string) (connectors []string, tasks []herder.Tas
 // rebalance that ended with protocol p. Under the eager protocol a is complete. Under the
 // cooperative ones a lists only changes, so the worker keeps what it held minus a's
 // revocations, after a's own connectors and tasks, as upstream's WorkerCoordinator does. The
-// result is also the allocation the worker reports in its metadata when it next joins.
+// result, without revocations, is also the allocation the worker reports in its metadata when
+// it next joins.
 func (a Assignment) Apply(prev *Assignment, p Protocol) Assignment {
 	out := a
 	out.Connectors = slices.Clone(a.Connectors)
 	out.Tasks = slices.Clone(a.Tasks)
+	// Once carried out, revocations are history: upstream's herder clears them too, so they
+	// are not repeated in the next metadata.
+	out.RevokedConnectors, out.RevokedTasks = nil, nil
 	if p == Eager || prev == nil {
 		return out
 	}

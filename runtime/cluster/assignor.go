@@ -34,8 +34,8 @@ func (c ConfigSnapshot) work() work {
 	return w
 }
 
-// Member is one group member as the leader learns it from the JoinGroup response.
-type Member struct {
+// JoinedMember is one group member as the leader learns it from the JoinGroup response.
+type JoinedMember struct {
 	// ID is the group member ID.
 	ID string
 	// State is the member's decoded metadata for the chosen protocol.
@@ -49,7 +49,7 @@ type Round struct {
 	// Protocol is the protocol the coordinator chose for this generation.
 	Protocol Protocol
 	// Members are all members of the generation, the leader included.
-	Members []Member
+	Members []JoinedMember
 	// Config is the leader's view of the config topic, read as late as possible: if it is
 	// behind the offset some member reports, every member gets a ConfigMismatch assignment.
 	Config ConfigSnapshot
@@ -69,6 +69,8 @@ type Result struct {
 	// uses them, with the members' URLs, to forward requests as upstream's LeaderState does.
 	ConnectorOwners map[string]string
 	TaskOwners      map[herder.TaskID]string
+	// URLs maps every member ID to the member's REST URL.
+	URLs map[string]string
 }
 
 // Assignor is the leader's assignor. The eager protocol is assigned round-robin from scratch,
@@ -120,18 +122,24 @@ func (a *Assignor) Assign(r Round) (Result, error) {
 		return Result{}, err
 	}
 	header := Assignment{Version: r.Protocol.Version(), Leader: r.LeaderID, LeaderURL: leader.URL, ConfigOffset: r.Config.Offset}
-	if behind := r.maxOffset(); r.Config.Offset < behind {
+	var res Result
+	switch {
+	case r.Protocol < Eager || r.Protocol > Sessioned:
+		return Result{}, fmt.Errorf("assign: unknown protocol %d", r.Protocol)
+	case r.Config.Offset < r.maxOffset():
 		// Members that have read further than the leader must not get work it cannot see.
-		header.Error, header.ConfigOffset = ConfigMismatch, behind
-		return uniform(members, header), nil
+		header.Error, header.ConfigOffset = ConfigMismatch, r.maxOffset()
+		res = uniform(members, header)
+	case r.Protocol == Eager:
+		res = assignEager(header, members, r.Config)
+	default:
+		res = a.assignCooperative(header, r, members)
 	}
-	switch r.Protocol {
-	case Eager:
-		return assignEager(header, members, r.Config), nil
-	case Compatible, Sessioned:
-		return a.assignCooperative(header, r, members), nil
+	res.URLs = map[string]string{}
+	for _, m := range r.Members {
+		res.URLs[m.ID] = m.State.URL
 	}
-	return Result{}, fmt.Errorf("assign: unknown protocol %d", r.Protocol)
+	return res, nil
 }
 
 // leaderAndMembers checks r and returns the leader's state and the member IDs in order.

@@ -61,7 +61,7 @@ func (c *cluster) rebalance(members ...string) Result {
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		r.Members = append(r.Members, Member{ID: m, State: st})
+		r.Members = append(r.Members, JoinedMember{ID: m, State: st})
 	}
 	res, err := a.Assign(r)
 	if err != nil {
@@ -266,7 +266,7 @@ func TestConfigChangesMoveOnlyWhatChanged(t *testing.T) {
 func TestLeaderBehindConfigAnswersMismatch(t *testing.T) {
 	a := NewAssignor(time.Minute, nil)
 	res, err := a.Assign(Round{LeaderID: "w1", Protocol: Sessioned, Config: ConfigSnapshot{Offset: 4, Tasks: map[string]int{"a": 1}},
-		Members: []Member{{ID: "w1", State: WorkerState{URL: "u1", ConfigOffset: 4}}, {ID: "w2", State: WorkerState{URL: "u2", ConfigOffset: 6}}}})
+		Members: []JoinedMember{{ID: "w1", State: WorkerState{URL: "u1", ConfigOffset: 4}}, {ID: "w2", State: WorkerState{URL: "u2", ConfigOffset: 6}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,15 +278,15 @@ func TestLeaderBehindConfigAnswersMismatch(t *testing.T) {
 }
 
 func TestAssignRejectsBadRounds(t *testing.T) {
-	m := func(id string) Member { return Member{ID: id, State: WorkerState{URL: "u"}} }
+	m := func(id string) JoinedMember { return JoinedMember{ID: id, State: WorkerState{URL: "u"}} }
 	cases := []struct {
 		round Round
 		want  string
 	}{
 		{Round{LeaderID: "w1", Protocol: Sessioned}, "no members"},
-		{Round{LeaderID: "w9", Protocol: Sessioned, Members: []Member{m("w1")}}, `leader "w9" is not among the members`},
-		{Round{LeaderID: "w1", Protocol: Sessioned, Members: []Member{m("w1"), m("w1")}}, "duplicate member IDs"},
-		{Round{LeaderID: "w1", Protocol: 7, Members: []Member{m("w1")}}, "unknown protocol"},
+		{Round{LeaderID: "w9", Protocol: Sessioned, Members: []JoinedMember{m("w1")}}, `leader "w9" is not among the members`},
+		{Round{LeaderID: "w1", Protocol: Sessioned, Members: []JoinedMember{m("w1"), m("w1")}}, "duplicate member IDs"},
+		{Round{LeaderID: "w1", Protocol: 7, Members: []JoinedMember{m("w1")}}, "unknown protocol"},
 	}
 	for _, tc := range cases {
 		if _, err := NewAssignor(0, nil).Assign(tc.round); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -72,7 +72,7 @@ func TestAssignorMatchesUpstreamScenarios(t *testing.T) {
 					if err != nil {
 						t.Fatalf("generation %d: member %s: %v", r.Generation, m.ID, err)
 					}
-					round.Members = append(round.Members, Member{ID: m.ID, State: state})
+					round.Members = append(round.Members, JoinedMember{ID: m.ID, State: state})
 				}
 				res, err := a.Assign(round)
 				if err != nil {
