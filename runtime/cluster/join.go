@@ -46,8 +46,13 @@ func (m *Member) join(ctx context.Context) (Rebalance, error) {
 
 	var leader *Result
 	sync := kmsg.NewPtrSyncGroupRequest()
+	// A group falling back from a cooperative protocol to the eager one (a worker configured
+	// eager joined) has members still running their work, which eager members only stop
+	// before joining. So the leader hands out nothing this round and rejoins at once: every
+	// member stops all its work before the next round's assignment.
+	fallback := protocol == Eager && m.protocol != Eager
 	if resp.LeaderID == resp.MemberID {
-		res, err := m.assign(resp, protocol)
+		res, err := m.assign(resp, protocol, fallback)
 		if err != nil {
 			return Rebalance{}, err
 		}
@@ -77,11 +82,16 @@ func (m *Member) join(ctx context.Context) (Rebalance, error) {
 		return Rebalance{}, fmt.Errorf("sync: generation %d: %w", resp.Generation, err)
 	}
 	held := a.Apply(m.held, protocol)
+	var stop work
+	if m.held != nil {
+		stop = work{connectors: without(m.held.Connectors, held.Connectors), tasks: without(m.held.Tasks, held.Tasks)}
+	}
 	m.held, m.protocol, m.lastCompleted = &held, protocol, resp.Generation
 	log.Info("rebalance complete", "leader", a.Leader, "error", a.Error, "delay", a.Delay,
 		"connectors", len(held.Connectors), "tasks", len(held.Tasks),
 		"revoked", len(a.RevokedConnectors)+len(a.RevokedTasks))
-	return Rebalance{Generation: resp.Generation, MemberID: m.memberID, Protocol: protocol, Assignment: a, Held: held, Leader: leader}, nil
+	return Rebalance{Generation: resp.Generation, MemberID: m.memberID, Protocol: protocol, Assignment: a, Held: held, Leader: leader,
+		stop: stop, again: fallback && leader != nil}, nil
 }
 
 // outcome maps the error code of a JoinGroup or SyncGroup response to what to do next: nil to
@@ -103,10 +113,14 @@ func (m *Member) outcome(step string, code int16, memberID string) error {
 	return errRejoin
 }
 
-// assign computes every member's assignment from the JoinGroup response.
-func (m *Member) assign(resp *kmsg.JoinGroupResponse, protocol Protocol) (Result, error) {
+// assign computes every member's assignment from the JoinGroup response; with nothing to
+// assign when the group is falling back to the eager protocol.
+func (m *Member) assign(resp *kmsg.JoinGroupResponse, protocol Protocol, fallback bool) (Result, error) {
 	r := Round{LeaderID: resp.LeaderID, Protocol: protocol, Config: m.cfg.Config(),
 		Generation: resp.Generation, LastCompletedGeneration: m.lastCompleted}
+	if fallback {
+		r.Config.Tasks = nil
+	}
 	for _, jm := range resp.Members {
 		st, err := DecodeWorkerState(jm.ProtocolMetadata)
 		if err != nil {

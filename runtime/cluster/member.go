@@ -97,6 +97,10 @@ type Rebalance struct {
 	// Leader is set on the leader only: every member's assignment, who runs what and every
 	// member's URL, for forwarding requests.
 	Leader *Result
+
+	// stop is what the worker ran and no longer holds; again asks for another round at once.
+	stop  work
+	again bool
 }
 
 // Member is a worker's membership in the Connect group: it joins with protocol type "connect",
@@ -153,35 +157,46 @@ var errRejoin = errors.New("rejoin needed")
 // (for example another kind of group already using the group ID).
 func (m *Member) Run(ctx context.Context) error {
 	defer m.leave()
-	backoff := time.Duration(0)
+	var backoff time.Duration
 	for ctx.Err() == nil {
 		r, err := m.join(ctx)
 		switch {
 		case err == nil:
-			backoff = 0
 			m.hold(ctx, r)
+			if !r.Assignment.Failed() {
+				backoff = 0
+				continue
+			}
+			// A leader behind the config topic fails round after round until it catches up.
+			err = fmt.Errorf("generation %d: the leader had not read the config topic to offset %d", r.Generation, r.Assignment.ConfigOffset)
 		case errors.Is(err, errRejoin):
+			continue
 		case fatal(err):
 			return fmt.Errorf("group %s: %w", m.cfg.GroupID, err)
-		default:
-			if ctx.Err() != nil {
-				return nil
-			}
-			// One warning per outage; the retries that follow are debug noise.
-			level := slog.LevelDebug
-			if backoff == 0 {
-				level = slog.LevelWarn
-			}
-			backoff = min(max(2*backoff, m.cfg.RetryBackoff), m.cfg.RetryBackoffMax)
-			m.log.Log(ctx, level, "joining the group failed, retrying", "err", err, "backoff", backoff)
-			m.loseIfExpired()
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
+		case ctx.Err() != nil:
+			return nil
 		}
+		backoff = m.pause(ctx, backoff, err)
 	}
 	return nil
+}
+
+// pause waits before the next join after err, twice as long as the previous pause (up to
+// RetryBackoffMax), and returns how long it waited.
+func (m *Member) pause(ctx context.Context, previous time.Duration, err error) time.Duration {
+	// One warning per streak of failures; the retries that follow are debug noise.
+	level := slog.LevelDebug
+	if previous == 0 {
+		level = slog.LevelWarn
+	}
+	backoff := min(max(2*previous, m.cfg.RetryBackoff), m.cfg.RetryBackoffMax)
+	m.log.Log(ctx, level, "rebalance failed, joining again", "err", err, "backoff", backoff)
+	m.loseIfExpired()
+	select {
+	case <-ctx.Done():
+	case <-time.After(backoff):
+	}
+	return backoff
 }
 
 // fatal reports errors that joining again cannot fix.
@@ -203,8 +218,8 @@ func (m *Member) hold(ctx context.Context, r Rebalance) {
 	beat := make(chan error, 1)
 	go func() { beat <- m.heartbeat(hbCtx, r.Generation) }()
 
-	if len(r.Assignment.RevokedConnectors)+len(r.Assignment.RevokedTasks) > 0 {
-		m.cfg.Listener.Revoked(r.Assignment.RevokedConnectors, r.Assignment.RevokedTasks)
+	if !r.stop.empty() {
+		m.cfg.Listener.Revoked(r.stop.connectors, r.stop.tasks)
 	}
 	m.cfg.Listener.Assigned(r)
 
@@ -217,7 +232,7 @@ func (m *Member) hold(ctx context.Context, r Rebalance) {
 	// round at once: that is where the revoked work is handed out (upstream's herder rejoins
 	// in both cases too).
 	revoked := len(r.Assignment.RevokedConnectors)+len(r.Assignment.RevokedTasks) > 0
-	if !r.Assignment.Failed() && !revoked {
+	if !r.Assignment.Failed() && !revoked && !r.again {
 		select {
 		case <-ctx.Done():
 		case <-m.rejoin:

@@ -24,11 +24,12 @@ type ledger struct {
 	owner      map[string]string // "connector" or "connector-n" -> worker
 	protocols  map[string]Protocol
 	revoked    map[string]int // worker -> number of Revoked calls
+	failed     map[string]int // worker -> number of failed assignments
 	violations []string
 }
 
 func newLedger() *ledger {
-	return &ledger{owner: map[string]string{}, protocols: map[string]Protocol{}, revoked: map[string]int{}}
+	return &ledger{owner: map[string]string{}, protocols: map[string]Protocol{}, revoked: map[string]int{}, failed: map[string]int{}}
 }
 
 func keys(connectors []string, tasks []herder.TaskID) []string {
@@ -60,6 +61,9 @@ func (x listener) Assigned(r Rebalance) {
 	x.l.mu.Lock()
 	defer x.l.mu.Unlock()
 	x.l.protocols[x.worker] = r.Protocol
+	if r.Assignment.Failed() {
+		x.l.failed[x.worker]++
+	}
 	held := keys(r.Held.Connectors, r.Held.Tasks)
 	for _, k := range held {
 		if o, ok := x.l.owner[k]; ok && o != x.worker {
@@ -145,14 +149,25 @@ type testGroup struct {
 	group   string
 	ledger  *ledger
 
-	mu  sync.Mutex
-	cfg ConfigSnapshot
+	mu     sync.Mutex
+	cfg    ConfigSnapshot
+	behind map[string]bool // workers that have not read the last config record
 }
 
-func (g *testGroup) config() ConfigSnapshot {
+// config returns worker's view of the config topic.
+func (g *testGroup) config(worker string) ConfigSnapshot {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.behind[worker] {
+		return ConfigSnapshot{Offset: g.cfg.Offset - 1}
+	}
 	return g.cfg
+}
+
+func (g *testGroup) setBehind(worker string, behind bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.behind[worker] = behind
 }
 
 func (g *testGroup) setConfig(cfg ConfigSnapshot) {
@@ -162,7 +177,7 @@ func (g *testGroup) setConfig(cfg ConfigSnapshot) {
 }
 
 func newTestGroup(t *testing.T, cfg ConfigSnapshot) *testGroup {
-	return &testGroup{t: t, brokers: strings.Split(testenv.Kafka(t), ","), ledger: newLedger(), cfg: cfg,
+	return &testGroup{t: t, brokers: strings.Split(testenv.Kafka(t), ","), ledger: newLedger(), cfg: cfg, behind: map[string]bool{},
 		group: fmt.Sprintf("kconnect-cluster-test-%d", time.Now().UnixNano())}
 }
 
@@ -181,7 +196,7 @@ func (g *testGroup) start(worker string, p Protocol, maxDelay time.Duration, dia
 		GroupID: g.group, Protocol: p, URL: "http://" + worker + ":8083/",
 		SessionTimeout: 6 * time.Second, HeartbeatInterval: 300 * time.Millisecond, RebalanceTimeout: 20 * time.Second,
 		RetryBackoff: 50 * time.Millisecond, RetryBackoffMax: time.Second,
-		MaxDelay: maxDelay, Config: g.config, Listener: listener{l: g.ledger, worker: worker},
+		MaxDelay: maxDelay, Config: func() ConfigSnapshot { return g.config(worker) }, Listener: listener{l: g.ledger, worker: worker},
 	})
 	if err != nil {
 		g.t.Fatal(err)
@@ -239,7 +254,13 @@ func TestMixedProtocolsFallBackToEager(t *testing.T) {
 	cfg := ConfigSnapshot{Offset: 1, Tasks: map[string]int{"a": 2, "b": 2}}
 	g := newTestGroup(t, cfg)
 	g.start("w1", Sessioned, time.Second, nil)
+	g.ledger.waitFor(t, cfg, "w1")
+	g.ledger.waitUntil(t, "w1 runs the sessioned protocol", func(l *ledger) bool { return l.protocols["w1"] == Sessioned })
+
+	// w2 offers only the eager protocol: the group falls back to it while w1 runs everything,
+	// and w1 must stop its work before w2 is given any.
 	g.start("w2", Eager, time.Second, nil)
+	g.ledger.waitUntil(t, "w2 joined", func(l *ledger) bool { return l.protocols["w2"] == Eager })
 	g.ledger.waitFor(t, cfg, "w1", "w2")
 	g.ledger.mu.Lock()
 	defer g.ledger.mu.Unlock()
@@ -248,6 +269,45 @@ func TestMixedProtocolsFallBackToEager(t *testing.T) {
 			t.Errorf("%s: group protocol %s, want eager (the only one w2 offers)", w, p)
 		}
 	}
+}
+
+func TestLeaderBehindConfigTopicBacksOffUntilCaughtUp(t *testing.T) {
+	cfg := ConfigSnapshot{Offset: 8, Tasks: map[string]int{"a": 2, "b": 1}}
+	g := newTestGroup(t, cfg)
+	g.setBehind("w1", true)
+	g.start("w1", Sessioned, time.Second, nil) // first in: the leader
+	g.ledger.waitUntil(t, "w1 completed a rebalance", func(l *ledger) bool { return l.protocols["w1"] == Sessioned })
+	g.start("w2", Sessioned, time.Second, nil)
+	g.ledger.waitUntil(t, "w2 got a failed assignment", func(l *ledger) bool { return l.failed["w2"] > 0 })
+
+	// Every round fails while the leader is behind w2, and the members back off between
+	// rounds rather than spin.
+	g.ledger.mu.Lock()
+	g.ledger.failed["w2"] = 0
+	g.ledger.mu.Unlock()
+	time.Sleep(2 * time.Second)
+	g.ledger.mu.Lock()
+	failed, running := g.ledger.failed["w2"], len(g.ledger.owner)
+	g.ledger.mu.Unlock()
+	if failed == 0 || failed > 20 || running != 0 {
+		t.Fatalf("in 2s behind a lagging leader w2 saw %d failed rounds (want a few, backing off) and %d items ran", failed, running)
+	}
+	g.setBehind("w1", false)
+	g.ledger.waitFor(t, cfg, "w1", "w2")
+}
+
+// waitUntil waits until cond holds for the ledger.
+func (l *ledger) waitUntil(t *testing.T, what string, cond func(*ledger) bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		l.mu.Lock()
+		ok := cond(l)
+		l.mu.Unlock()
+		if ok {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting until %s", what)
 }
 
 func TestCutOffMemberStopsBeforeOthersTakeOver(t *testing.T) {
