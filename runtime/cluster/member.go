@@ -74,8 +74,9 @@ func (c MemberConfig) validate() error {
 type Listener interface {
 	// Revoked asks the worker to stop connectors and tasks, returning once they have stopped:
 	// nobody else is given them before this worker has rejoined (or its session has expired).
-	// It is called for the revocations of a cooperative assignment, for everything before an
-	// eager rejoin, and for everything when the member loses its membership or stops.
+	// It is called for what a new assignment takes away (a cooperative revocation, or what an
+	// eager assignment leaves out), for everything before an eager rejoin, and for everything
+	// when the member loses its membership or stops.
 	Revoked(connectors []string, tasks []herder.TaskID)
 	// Assigned reports a completed rebalance. When r.Assignment failed (ConfigMismatch), the
 	// worker should read the config topic to the end before returning: the member rejoins as
@@ -112,7 +113,8 @@ type Member struct {
 	assignor *Assignor
 	rejoin   chan struct{}
 
-	// Owned by Run (the heartbeat goroutine only reads them while Run waits for it).
+	// Owned by Run's goroutine. While a generation is held, the heartbeat goroutine reads
+	// memberID and updates lastContact, which Run reads only after that goroutine has ended.
 	memberID      string
 	protocol      Protocol
 	held          *Assignment
