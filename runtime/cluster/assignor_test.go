@@ -336,3 +336,28 @@ func TestRandomMembershipAndConfigChanges(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkAssignNewWorker measures the leader's cooperative assignment for the issue's
+// rebalance scenario: 200 connectors with 4 tasks each over 3 workers, a fourth joining.
+func BenchmarkAssignNewWorker(b *testing.B) {
+	cfg := ConfigSnapshot{Offset: 1, Tasks: map[string]int{}}
+	for i := range 200 {
+		cfg.Tasks[fmt.Sprintf("connector-%03d", i)] = 4
+	}
+	first, err := NewAssignor(time.Minute, nil).Assign(Round{LeaderID: "w1", Protocol: Sessioned, Config: cfg,
+		Members: []JoinedMember{{ID: "w1"}, {ID: "w2"}, {ID: "w3"}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// A leader that has not led before: it works from the members' allocations alone.
+	round := Round{LeaderID: "w1", Protocol: Sessioned, Config: cfg, Generation: 2, LastCompletedGeneration: -1}
+	for _, id := range []string{"w1", "w2", "w3", "w4"} {
+		a := first.Assignments[id]
+		round.Members = append(round.Members, JoinedMember{ID: id, State: WorkerState{URL: id, ConfigOffset: 1, Allocation: &a}})
+	}
+	for b.Loop() {
+		if _, err := NewAssignor(time.Minute, nil).Assign(round); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
