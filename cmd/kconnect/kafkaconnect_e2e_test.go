@@ -132,6 +132,6 @@ func waitPosition(t *testing.T, path string, want int64, connect *testenv.JavaPr
 // withListener returns a copy of worker with a REST listener on a free port.
 func withListener(t *testing.T, worker map[string]string) map[string]string {
 	out := maps.Clone(worker)
-	out["listeners"] = fmt.Sprintf("http://127.0.0.1:%d", workertest.FreePort(t))
+	out["listeners"] = fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t))
 	return out
 }

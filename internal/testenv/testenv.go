@@ -49,13 +49,19 @@ func Require(t testing.TB, envVar string) string {
 	if v != "" {
 		return v
 	}
-	msg := fmt.Sprintf("testenv: %s is not set; run `make testenv` to provision local services, "+
-		"or set %s to your own (see docs/testing.md)", envVar, envVar)
+	unavailable(t, fmt.Sprintf("testenv: %s is not set; run `make testenv` to provision local services, "+
+		"or set %s to your own (see docs/testing.md)", envVar, envVar))
+	return ""
+}
+
+// unavailable skips the test for a missing service, or fails it under CI=true so that CI cannot
+// pass vacuously.
+func unavailable(t testing.TB, msg string) {
+	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
-	return ""
 }
 
 // lookup returns envVar from the process environment, which always wins, or

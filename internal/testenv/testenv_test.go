@@ -280,6 +280,33 @@ func must[T any](v T, err error) T {
 	return v
 }
 
+func TestPostgresServerStopsAndStarts(t *testing.T) {
+	t.Parallel()
+	s := NewPostgresServer(t)
+	ctx, cancel := context.WithTimeout(t.Context(), smokeTimeout)
+	defer cancel()
+	exec := func(sql string) error {
+		conn, err := pgx.Connect(ctx, s.DSN())
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, sql)
+		return err
+	}
+	if err := exec("CREATE TABLE kept (id int)"); err != nil {
+		t.Fatalf("on the started server: %v", err)
+	}
+	s.Stop()
+	if err := exec("SELECT 1"); err == nil {
+		t.Fatal("connected to the stopped server")
+	}
+	s.Start()
+	if err := exec("INSERT INTO kept VALUES (1)"); err != nil {
+		t.Fatalf("after a restart: %v\n%s", err, s.Log())
+	}
+}
+
 func TestMySQL(t *testing.T) {
 	t.Parallel()
 	dsn := MySQLDSN(t)

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"github.com/kconnect/kconnect/internal/testenv"
+	"github.com/kconnect/kconnect/runtime/herder"
 )
 
 var (
@@ -87,25 +87,14 @@ func WorkerProps(t testing.TB, dir string) map[string]string {
 		"value.converter.schemas.enable": "false",
 		"offset.storage.file.filename":   filepath.Join(dir, "connect.offsets"),
 		"offset.flush.interval.ms":       "500",
-		"listeners":                      fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)),
+		"listeners":                      fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t)),
 		"bootstrap.servers":              "embedded",
-		"kconnect.embedded.broker.port":  fmt.Sprint(FreePort(t)),
+		"kconnect.embedded.broker.port":  fmt.Sprint(testenv.FreePort(t)),
 	}
 	if testenv.RealKafka() {
 		props["bootstrap.servers"] = testenv.Kafka(t)
 	}
 	return props
-}
-
-// FreePort returns a TCP port that was free a moment ago on 127.0.0.1.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // WriteProperties writes props as a .properties file in dir and returns its path.
@@ -266,6 +255,11 @@ func (w *Worker) Do(method, path string, body any) (int, []byte) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
+		select {
+		case <-w.exited:
+			w.t.Fatalf("%s %s: the worker exited (%v)\nworker log:\n%s", method, path, w.exitErr, w.Log())
+		default:
+		}
 		w.t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
@@ -274,6 +268,23 @@ func (w *Worker) Do(method, path string, body any) (int, []byte) {
 		w.t.Fatal(err)
 	}
 	return resp.StatusCode, b
+}
+
+// Status returns GET /connectors/{name}/status; ok is false when the worker does not know the
+// connector.
+func (w *Worker) Status(name string) (st herder.ConnectorStatus, ok bool) {
+	w.t.Helper()
+	code, body := w.Do(http.MethodGet, "/connectors/"+name+"/status", nil)
+	if code == http.StatusNotFound {
+		return st, false
+	}
+	if code != http.StatusOK {
+		w.t.Fatalf("GET /connectors/%s/status: %d %s", name, code, body)
+	}
+	if err := json.Unmarshal(body, &st); err != nil {
+		w.t.Fatalf("GET /connectors/%s/status: %v: %s", name, err, body)
+	}
+	return st, true
 }
 
 // WaitFor polls cond every 100 ms until it returns true or timeout passes, then fails the test

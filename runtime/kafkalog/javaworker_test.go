@@ -492,7 +492,7 @@ type javaWorker struct {
 func startJavaWorker(t *testing.T, classpath, brokers string, topics internalTopics) *javaWorker {
 	t.Helper()
 	dir := t.TempDir()
-	port := workertest.FreePort(t)
+	port := testenv.FreePort(t)
 	props := map[string]string{
 		"bootstrap.servers": brokers, "group.id": "group-" + topics.Configs,
 		"config.storage.topic": topics.Configs, "offset.storage.topic": topics.Offsets, "status.storage.topic": topics.Status,
