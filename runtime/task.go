@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 
+	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/runtime/herder"
 )
 
@@ -103,11 +103,7 @@ func (t *Task) run(loop func() error, cleanup func()) {
 		defer close(t.done)
 		defer cleanup()
 		err := func() (err error) {
-			defer func() {
-				if r := recover(); r != nil {
-					err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-				}
-			}()
+			defer connect.Recover(&err)
 			return loop()
 		}()
 		if err != nil {
