@@ -99,7 +99,13 @@ func (c *Connector) Start(ctx connect.ConnectorContext, props map[string]string)
 	c.log.Info("JDBC source connector found tables", "count", len(tables), "tables", fqns(tables))
 	monitorCtx, cancel := context.WithCancel(bg)
 	c.cancel, c.done = cancel, make(chan struct{})
-	go c.monitor(monitorCtx)
+	go func() {
+		defer close(c.done)
+		if err := c.monitor(monitorCtx); err != nil {
+			c.log.Error("table monitor failed; the connector fails", "error", err)
+			c.ctx.RaiseError(err)
+		}
+	}()
 	return nil
 }
 
@@ -112,19 +118,32 @@ func (c *Connector) listTables(ctx context.Context) ([]tableID, error) {
 }
 
 // monitor lists the tables every table.poll.interval.ms and asks for new task configurations
-// when the set changed, so new tables are picked up and dropped ones released.
-func (c *Connector) monitor(ctx context.Context) {
-	defer close(c.done)
+// when the set changed, so new tables are picked up and dropped ones released. As upstream's
+// table monitor, it drops the connection when listing fails, connects again at the next poll
+// with connection.attempts and connection.backoff.ms, and fails the connector when that does not
+// succeed. It returns nil once ctx ends.
+func (c *Connector) monitor(ctx context.Context) (err error) {
+	defer connect.Recover(&err)
+	connected := true
 	for sleepCtx(ctx, c.cfg.tablePoll) {
+		if !connected {
+			if err := connectWithAttempts(ctx, c.d, c.cfg, c.log); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("table monitor: %w", err)
+			}
+			connected = true
+			c.log.Info("table monitor reconnected to the database")
+		}
 		tables, err := c.listTables(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return
+				return nil
 			}
-			c.log.Warn("cannot list tables; trying again at the next table poll", "error", err)
-			if err := c.d.open(ctx); err != nil && ctx.Err() == nil {
-				c.log.Warn("cannot reconnect to list tables", "error", err)
-			}
+			c.log.Warn("cannot list tables; reconnecting at the next table poll", "error", err)
+			c.d.close()
+			connected = false
 			continue
 		}
 		c.mu.Lock()
@@ -134,8 +153,7 @@ func (c *Connector) monitor(ctx context.Context) {
 			continue
 		}
 		if err := duplicateError(tables); err != nil {
-			c.ctx.RaiseError(err)
-			return
+			return err
 		}
 		c.mu.Lock()
 		added, removed := diffTables(c.tables, tables)
@@ -144,6 +162,7 @@ func (c *Connector) monitor(ctx context.Context) {
 		c.log.Info("tables changed; reassigning tasks", "added", fqns(added), "removed", fqns(removed))
 		c.ctx.RequestTaskReconfiguration()
 	}
+	return nil
 }
 
 func diffTables(old, cur []tableID) (added, removed []tableID) {
