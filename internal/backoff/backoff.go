@@ -1,5 +1,5 @@
-// Package backoff spaces out retries: a delay that doubles from 100 ms up to 10 s, and a sleep
-// that ends early when its context does.
+// Package backoff spaces out retries: a delay that doubles from a minimum up to a maximum, and a
+// sleep that ends early when its context does.
 package backoff
 
 import (
@@ -7,24 +7,46 @@ import (
 	"time"
 )
 
-// Backoff doubles a delay from 100 ms up to 10 s. The zero value is ready to use.
-type Backoff struct{ d time.Duration }
+// Default bounds of a Backoff that leaves Min or Max zero.
+const (
+	DefaultMin = 100 * time.Millisecond
+	DefaultMax = 10 * time.Second
+)
+
+// Backoff hands out the delays before successive retries: Min, then twice the previous delay,
+// never more than Max. The zero value doubles from 100 ms up to 10 s.
+type Backoff struct {
+	Min, Max time.Duration
+	d        time.Duration
+}
 
 // Next returns the delay before the next retry.
 func (b *Backoff) Next() time.Duration {
+	lo, hi := b.Min, b.Max
+	if lo <= 0 {
+		lo = DefaultMin
+	}
+	if hi <= 0 {
+		hi = DefaultMax
+	}
 	if b.d == 0 {
-		b.d = 100 * time.Millisecond
-	} else if b.d < 10*time.Second {
+		b.d = lo
+	} else {
 		b.d *= 2
 	}
+	b.d = min(b.d, hi)
 	return b.d
 }
 
 // Reset starts over from the shortest delay, after a success.
 func (b *Backoff) Reset() { b.d = 0 }
 
-// Sleep waits d and reports true, or reports false as soon as ctx is done.
+// Sleep waits d and reports true, or reports false as soon as ctx is done (at once when d is not
+// positive and ctx is already done).
 func Sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

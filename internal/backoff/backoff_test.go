@@ -6,13 +6,18 @@ import (
 	"time"
 )
 
-func TestBackoffDoublesUpToTenSecondsAndResets(t *testing.T) {
-	var b Backoff
-	var got []time.Duration
-	for range 9 {
-		got = append(got, b.Next())
+func delays(b *Backoff, n int) []time.Duration {
+	var out []time.Duration
+	for range n {
+		out = append(out, b.Next())
 	}
-	want := []time.Duration{100, 200, 400, 800, 1600, 3200, 6400, 12800, 12800}
+	return out
+}
+
+func TestZeroBackoffDoublesUpToTenSecondsAndResets(t *testing.T) {
+	var b Backoff
+	got := delays(&b, 9)
+	want := []time.Duration{100, 200, 400, 800, 1600, 3200, 6400, 10000, 10000}
 	for i := range want {
 		if got[i] != want[i]*time.Millisecond {
 			t.Fatalf("delays = %v, want %v ms", got, want)
@@ -24,13 +29,24 @@ func TestBackoffDoublesUpToTenSecondsAndResets(t *testing.T) {
 	}
 }
 
+func TestBackoffKeepsItsBounds(t *testing.T) {
+	b := Backoff{Min: 300 * time.Millisecond, Max: time.Second}
+	got := delays(&b, 4)
+	want := []time.Duration{300, 600, 1000, 1000}
+	for i := range want {
+		if got[i] != want[i]*time.Millisecond {
+			t.Fatalf("delays = %v, want %v ms", got, want)
+		}
+	}
+}
+
 func TestSleepEndsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if Sleep(ctx, time.Hour) {
+	if Sleep(ctx, time.Hour) || Sleep(ctx, 0) {
 		t.Fatal("Sleep on a done context reported a full sleep")
 	}
-	if !Sleep(context.Background(), time.Millisecond) {
+	if !Sleep(context.Background(), time.Millisecond) || !Sleep(context.Background(), -time.Second) {
 		t.Fatal("Sleep without cancellation reported an early end")
 	}
 }
