@@ -110,10 +110,10 @@ func ConnectorConfigDef(sink bool) *connect.ConfigDef {
 			Doc: "Aliases of the transforms to apply to records, in order."}).
 		Define(connect.ConfigKey{Name: Predicates, Type: connect.ConfigList, Default: "", Importance: connect.Low, Group: predicatesGroup, OrderInGroup: 1, Width: connect.WidthLong, DisplayName: "Predicates",
 			Doc: "Aliases of the predicates transforms may refer to."}).
-		Define(connect.ConfigKey{Name: ErrorsRetryTimeout, Type: connect.ConfigLong, Default: "0", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 1, Width: connect.WidthMedium, DisplayName: "Retry Timeout for Errors",
-			Doc: "How long a failed operation is retried, in milliseconds; 0 means no retries, -1 forever."}).
-		Define(connect.ConfigKey{Name: ErrorsRetryDelayMax, Type: connect.ConfigLong, Default: "60000", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 2, Width: connect.WidthMedium, DisplayName: "Maximum Delay Between Retries for Errors",
-			Doc: "Upper bound of the backoff between retries, in milliseconds."}).
+		Define(connect.ConfigKey{Name: ErrorsRetryTimeout, Type: connect.ConfigLong, Default: "0", Validator: connect.AtLeast(-1), Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 1, Width: connect.WidthMedium, DisplayName: "Retry Timeout for Errors",
+			Doc: "How long, in milliseconds, a task keeps retrying what fails for a reason that may pass (a retriable error from the task, Kafka being unreachable) before it fails with the cause; -1 retries for ever. 0, the default, allows 120000 ms, as long as upstream's producer gives a source task (delivery.timeout.ms)."}).
+		Define(connect.ConfigKey{Name: ErrorsRetryDelayMax, Type: connect.ConfigLong, Default: "60000", Validator: connect.AtLeast(0), Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 2, Width: connect.WidthMedium, DisplayName: "Maximum Delay Between Retries for Errors",
+			Doc: "Upper bound of the backoff between retries, in milliseconds; kconnect waits at most 10000 ms between retries whatever this says."}).
 		Define(connect.ConfigKey{Name: ErrorsTolerance, Type: connect.ConfigString, Default: "none", Validator: connect.OneOf("none", "all"), Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 3, Width: connect.WidthShort, DisplayName: "Error Tolerance",
 			Doc: "none fails the task on the first conversion or transform error; all skips (or dead-letters) bad records."}).
 		Define(connect.ConfigKey{Name: ErrorsLogEnable, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 4, Width: connect.WidthShort, DisplayName: "Log Errors",

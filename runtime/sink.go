@@ -58,12 +58,18 @@ type sinkRunner struct {
 
 	commitRequested atomic.Bool
 	asyncErr        atomic.Pointer[error] // a failure raised from a rebalance callback
+
+	retry      retryPolicy
+	preCommits *retrier // guarded by mu
+	kafka      *kafkaWatch
 }
 
 // StartSinkTask starts a sink task of the connector described by connProps with its task
-// configuration taskProps. Failures after this returns are reported to listener.
-func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string]string, listener StateListener) (*Task, error) {
-	conn, typ, err := w.NewConnector(connProps)
+// configuration taskProps. Failures after this returns are reported to listener; a panic of plugin
+// code (the task's constructor, converters, transforms) while starting is returned as an error.
+func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string]string, listener StateListener) (_ *Task, err error) {
+	defer connect.Recover(&err)
+	conn, typ, err := w.newConnector(connProps)
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +89,10 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 	if r.chain, err = buildChain(w.registry, connProps); err != nil {
 		return nil, err
 	}
+	cfg, err := ConnectorConfigDef(true).Parse(connProps)
+	if err != nil {
+		return nil, fmt.Errorf("connector config: %w", err)
+	}
 	log := w.taskLogger(id)
 	started := false
 	defer func() {
@@ -90,7 +100,10 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 			r.chain.close(log)
 		}
 	}()
-	r.tolerance = newTolerance(connProps, log)
+	r.tolerance = newTolerance(cfg, log)
+	r.retry = newRetryPolicy(cfg)
+	r.preCommits = newRetrier(r.retry, "pre-commit")
+	r.kafka = newKafkaWatch(log, r.retry, r.failAsync)
 	cprops := clientProps(w.props, connProps, "consumer")
 	if _, ok := cprops["auto.offset.reset"]; !ok {
 		cprops["auto.offset.reset"] = "earliest" // Kafka Connect's default for sink consumers
@@ -123,11 +136,11 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 		kgo.OnPartitionsRevoked(r.onRevoked),
 		kgo.OnPartitionsLost(r.onLost),
 		kgo.AdjustFetchOffsetsFn(r.adjustOffsets),
+		kgo.WithHooks(r.kafka),
 	)
 	r.clientOpts = opts
-	if topic := connProps[DLQTopic]; topic != "" && r.tolerance.all {
-		r.dlq = &deadLetterQueue{topic: topic, id: id,
-			contextHeaders: strings.EqualFold(connProps[DLQContextHeaders], "true")}
+	if topic := cfg.String(DLQTopic); topic != "" && r.tolerance.all {
+		r.dlq = &deadLetterQueue{topic: topic, id: id, contextHeaders: cfg.Bool(DLQContextHeaders)}
 	}
 	r.t = newTask(id, log, listener)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -236,7 +249,11 @@ func (r *sinkRunner) consume(ctx context.Context) error {
 			if errors.Is(fe.Err, context.DeadlineExceeded) {
 				continue // the flush deadline above, not a fetch failure
 			}
-			r.t.log.Warn("fetch error", "topic", fe.Topic, "partition", fe.Partition, "err", fe.Err)
+			level := slog.LevelWarn
+			if r.kafka.failing() {
+				level = slog.LevelDebug
+			}
+			r.t.log.Log(ctx, level, "fetch error", "topic", fe.Topic, "partition", fe.Partition, "err", fe.Err)
 		}
 		if err := r.process(ctx, fetches); err != nil {
 			return err
@@ -272,9 +289,40 @@ func (r *sinkRunner) process(ctx context.Context, fetches kgo.Fetches) error {
 	}
 	if r.commitRequested.Swap(false) || time.Since(r.lastFlush) >= r.w.flushInterval() {
 		if err := r.commit(ctx, false); err != nil {
-			r.t.log.Error("offset commit failed; retrying at the next interval", "err", err)
+			return r.commitFailed(err)
 		}
 	}
+	return nil
+}
+
+// preCommitError is a commit that failed in the task's PreCommit rather than in Kafka.
+type preCommitError struct{ err error }
+
+func (e *preCommitError) Error() string { return "pre-commit: " + e.err.Error() }
+func (e *preCommitError) Unwrap() error { return e.err }
+
+// commitFailed says whether a failed commit fails the task, with r.mu held. A task whose
+// PreCommit fails for good has lost what Put gave it, and one that fails retriably for the whole
+// retry budget is stuck: both fail. Kafka refusing the commit is retried at the next interval;
+// that Kafka stays unreachable is the Kafka watch's to judge, and while it is down the failures
+// are not logged again.
+func (r *sinkRunner) commitFailed(err error) error {
+	var pe *preCommitError
+	if !errors.As(err, &pe) {
+		if r.kafka.failing() {
+			r.t.log.Debug("offset commit failed; retrying at the next interval", "err", err)
+		} else {
+			r.t.log.Warn("offset commit failed; retrying at the next interval", "err", err)
+		}
+		return nil
+	}
+	if !connect.IsRetriable(err) {
+		return err
+	}
+	if _, gerr := r.preCommits.failed(err, time.Now()); gerr != nil {
+		return gerr
+	}
+	r.t.log.Warn("pre-commit failed; retrying at the next interval", "err", err)
 	return nil
 }
 
@@ -337,12 +385,13 @@ func (r *sinkRunner) tolerate(ctx context.Context, stage string, kr *kgo.Record,
 	return nil
 }
 
-// put delivers a batch, retrying retriable failures with backoff until the task is stopped.
+// put delivers a batch, retrying retriable failures with backoff until they have lasted the retry
+// budget or the task is stopped.
 func (r *sinkRunner) put(ctx context.Context, batch []connect.SinkRecord) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	var b backoff.Backoff
+	retry := newRetrier(r.retry, "put")
 	for {
 		err := r.task.Put(ctx, batch)
 		if err == nil {
@@ -351,7 +400,10 @@ func (r *sinkRunner) put(ctx context.Context, batch []connect.SinkRecord) error 
 		if !connect.IsRetriable(err) {
 			return fmt.Errorf("put: %w", err)
 		}
-		d := b.Next()
+		d, gerr := retry.failed(err, time.Now())
+		if gerr != nil {
+			return gerr
+		}
 		r.t.log.Warn("put failed, retrying the batch", "err", err, "backoff", d, "records", len(batch))
 		if !backoff.Sleep(ctx, d) {
 			return fmt.Errorf("put not retried, task stopping: %w", err)
@@ -373,8 +425,9 @@ func (r *sinkRunner) commit(ctx context.Context, final bool) error {
 	defer cancel()
 	durable, err := r.task.PreCommit(cctx, current)
 	if err != nil {
-		return fmt.Errorf("pre-commit: %w", err)
+		return &preCommitError{err}
 	}
+	r.preCommits.succeeded()
 	toCommit := map[string]map[int32]kgo.EpochOffset{}
 	for tp, o := range durable {
 		if !r.assigned[tp] && !final {
@@ -416,6 +469,9 @@ func (r *sinkRunner) commit(ctx context.Context, final bool) error {
 	return nil
 }
 
+// The rebalance callbacks run on kgo's goroutines: a panic of the task's Open, Close or PreCommit
+// there fails the task through failAsync.
+
 func (r *sinkRunner) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -427,7 +483,7 @@ func (r *sinkRunner) onAssigned(ctx context.Context, _ *kgo.Client, assigned map
 		r.assigned[tp] = true
 	}
 	if r.listener != nil && len(tps) > 0 {
-		if err := r.listener.Open(ctx, tps); err != nil {
+		if err := call(func() error { return r.listener.Open(ctx, tps) }); err != nil {
 			r.failAsync(fmt.Errorf("open partitions %v: %w", tps, err))
 		}
 	}
@@ -439,10 +495,18 @@ func (r *sinkRunner) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[s
 	if r.stopped {
 		return
 	}
-	if err := r.commit(ctx, false); err != nil {
-		r.t.log.Warn("offset commit on revoke failed", "err", err)
+	err := call(func() error {
+		if err := r.commit(ctx, false); err != nil {
+			if err := r.commitFailed(err); err != nil {
+				return err
+			}
+		}
+		r.dropPartitions(ctx, toTopicPartitions(revoked))
+		return nil
+	})
+	if err != nil {
+		r.failAsync(fmt.Errorf("revoke partitions: %w", err))
 	}
-	r.dropPartitions(ctx, toTopicPartitions(revoked))
 }
 
 // onLost drops partitions without committing: another member may already own them.
@@ -452,7 +516,13 @@ func (r *sinkRunner) onLost(ctx context.Context, _ *kgo.Client, lost map[string]
 	if r.stopped {
 		return
 	}
-	r.dropPartitions(ctx, toTopicPartitions(lost))
+	err := call(func() error {
+		r.dropPartitions(ctx, toTopicPartitions(lost))
+		return nil
+	})
+	if err != nil {
+		r.failAsync(fmt.Errorf("drop lost partitions: %w", err))
+	}
 }
 
 func (r *sinkRunner) dropPartitions(ctx context.Context, tps []connect.TopicPartition) {

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -40,12 +41,20 @@ type sourceRunner struct {
 
 	failure atomic.Pointer[error] // first produce failure; fails the task
 	topics  topicTracker
+	retry   retryPolicy
+	kafka   *kafkaWatch
+	// produceCtx is the context of every produce: cancelled by abort when the task fails, so that
+	// a produce waiting for buffer space while Kafka is unreachable gives up.
+	produceCtx context.Context
+	abort      context.CancelFunc
 }
 
 // StartSourceTask starts a source task of the connector described by connProps with its task
-// configuration taskProps. Failures after this returns are reported to listener.
-func (w *Worker) StartSourceTask(id herder.TaskID, connProps, taskProps map[string]string, listener StateListener) (*Task, error) {
-	conn, typ, err := w.NewConnector(connProps)
+// configuration taskProps. Failures after this returns are reported to listener; a panic of plugin
+// code (the task's constructor, converters, transforms) while starting is returned as an error.
+func (w *Worker) StartSourceTask(id herder.TaskID, connProps, taskProps map[string]string, listener StateListener) (_ *Task, err error) {
+	defer connect.Recover(&err)
+	conn, typ, err := w.newConnector(connProps)
 	if err != nil {
 		return nil, err
 	}
@@ -69,23 +78,41 @@ func (w *Worker) StartSourceTask(id herder.TaskID, connProps, taskProps map[stri
 		}
 	}()
 	r.valueAppender, _ = r.conv.value.(connect.AppendConverter)
+	cfg, err := ConnectorConfigDef(false).Parse(connProps)
+	if err != nil {
+		return nil, fmt.Errorf("connector config: %w", err)
+	}
 	opts, err := sourceProducerOpts(clientProps(w.props, connProps, "producer"))
 	if err != nil {
 		return nil, err
 	}
-	if r.client, err = kgo.NewClient(opts...); err != nil {
-		return nil, fmt.Errorf("create producer: %w", err)
-	}
-	r.tolerance = newTolerance(connProps, log)
+	r.tolerance = newTolerance(cfg, log)
+	r.retry = newRetryPolicy(cfg)
 	r.t = newTask(id, log, listener)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.t.cancel = cancel
+	r.produceCtx, r.abort = context.WithCancel(context.Background())
+	r.kafka = newKafkaWatch(log, r.retry, r.fail)
+	if r.client, err = kgo.NewClient(append(opts, kgo.WithHooks(r.kafka))...); err != nil {
+		cancel()
+		r.abort()
+		return nil, fmt.Errorf("create producer: %w", err)
+	}
 	r.t.run(func() error { return r.loop(ctx) }, func() {
 		r.client.Close()
+		r.abort()
 		r.chain.close(log)
 	})
 	started = true
 	return r.t, nil
+}
+
+// fail fails the task from any goroutine: the loop stops, and what waits for Kafka is given up
+// rather than drained.
+func (r *sourceRunner) fail(err error) {
+	r.failure.CompareAndSwap(nil, &err)
+	r.abort()
+	r.t.cancel()
 }
 
 // sourceProducerOpts is the franz-go configuration of a source task's producer: the worker's and
@@ -139,13 +166,16 @@ func (r *sourceRunner) loop(ctx context.Context) error {
 	if stopErr := r.task.Stop(); stopErr != nil {
 		r.t.log.Warn("stop source task", "err", stopErr)
 	}
-	// Drain what is in flight so its offsets can be committed, within the graceful timeout.
-	drainCtx, cancel := context.WithTimeout(context.Background(), r.w.ShutdownTimeout())
-	if flushErr := r.client.Flush(drainCtx); flushErr != nil {
-		r.t.log.Warn("in-flight records not acknowledged before shutdown; their offsets stay uncommitted",
-			"in_flight", r.submitted.inFlight(), "err", flushErr)
+	// Drain what is in flight so its offsets can be committed, within the graceful timeout; unless
+	// the task failed, which gives up what waits for Kafka.
+	if r.produceCtx.Err() == nil {
+		drainCtx, cancel := context.WithTimeout(context.Background(), r.w.ShutdownTimeout())
+		if flushErr := r.client.Flush(drainCtx); flushErr != nil {
+			r.t.log.Warn("in-flight records not acknowledged before shutdown; their offsets stay uncommitted",
+				"in_flight", r.submitted.inFlight(), "err", flushErr)
+		}
+		cancel()
 	}
-	cancel()
 	// Committing the acknowledged prefix is safe even after a failure: those records are in Kafka.
 	if commitErr := r.commit(); commitErr != nil && err == nil {
 		err = commitErr
@@ -159,7 +189,7 @@ func (r *sourceRunner) loop(ctx context.Context) error {
 }
 
 func (r *sourceRunner) pollLoop(ctx context.Context) error {
-	var retry backoff.Backoff
+	retry := newRetrier(r.retry, "poll")
 	for {
 		if !r.t.waitResumed(ctx) {
 			return nil
@@ -167,23 +197,26 @@ func (r *sourceRunner) pollLoop(ctx context.Context) error {
 		recs, err := r.task.Poll(ctx)
 		if ctx.Err() != nil {
 			// Stopping: records returned by this last poll are still sent, so none is lost.
-			if err == nil {
+			if err == nil && r.failure.Load() == nil {
 				return r.sendAll(recs)
 			}
 			return nil
 		}
 		if err != nil {
-			if connect.IsRetriable(err) {
-				d := retry.Next()
-				r.t.log.Warn("poll failed, retrying", "err", err, "backoff", d)
-				if !backoff.Sleep(ctx, d) {
-					return nil
-				}
-				continue
+			if !connect.IsRetriable(err) {
+				return fmt.Errorf("poll: %w", err)
 			}
-			return fmt.Errorf("poll: %w", err)
+			d, gerr := retry.failed(err, time.Now())
+			if gerr != nil {
+				return gerr
+			}
+			r.t.log.Warn("poll failed, retrying", "err", err, "backoff", d)
+			if !backoff.Sleep(ctx, d) {
+				return nil
+			}
+			continue
 		}
-		retry.Reset()
+		retry.succeeded()
 		if err := r.sendAll(recs); err != nil {
 			return err
 		}
@@ -236,7 +269,7 @@ func (r *sourceRunner) send(src *connect.SourceRecord, entry *submittedRecord, k
 	if r.committer != nil {
 		committed = src
 	}
-	r.client.Produce(context.Background(), kr, func(kr *kgo.Record, err error) {
+	r.client.Produce(r.produceCtx, kr, func(kr *kgo.Record, err error) {
 		if r.valueAppender != nil {
 			// kgo is done with the record: its value buffer can serve another record.
 			r.buffers.put(kr.Value)
@@ -250,7 +283,12 @@ func (r *sourceRunner) send(src *connect.SourceRecord, entry *submittedRecord, k
 		r.submitted.ack(entry)
 		if committed != nil {
 			meta := connect.RecordMetadata{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset}
-			if err := r.committer.CommitRecord(committed, meta); err != nil {
+			if err := call(func() error { return r.committer.CommitRecord(committed, meta) }); err != nil {
+				var pe *connect.PanicError
+				if errors.As(err, &pe) {
+					r.fail(fmt.Errorf("commit record: %w", err))
+					return
+				}
 				r.t.log.Warn("commit record", "err", err)
 			}
 		}
@@ -320,7 +358,12 @@ func (r *sourceRunner) commit() error {
 		return fmt.Errorf("commit offsets: %w", err)
 	}
 	r.submitted.stored()
-	if err := r.task.Commit(ctx, offs); err != nil {
+	if err := call(func() error { return r.task.Commit(ctx, offs) }); err != nil {
+		var pe *connect.PanicError
+		if errors.As(err, &pe) {
+			r.fail(fmt.Errorf("task commit hook: %w", err))
+			return nil
+		}
 		r.t.log.Warn("task commit hook failed", "err", err)
 	}
 	return nil

@@ -29,11 +29,11 @@ type tolerance struct {
 	skipped     atomic.Int64
 }
 
-func newTolerance(props map[string]string, log *slog.Logger) *tolerance {
+func newTolerance(cfg *connect.Config, log *slog.Logger) *tolerance {
 	return &tolerance{
-		all:         strings.EqualFold(props[ErrorsTolerance], "all"),
-		logErrors:   strings.EqualFold(props[ErrorsLogEnable], "true"),
-		logMessages: strings.EqualFold(props[ErrorsLogMessages], "true"),
+		all:         strings.EqualFold(cfg.String(ErrorsTolerance), "all"),
+		logErrors:   cfg.Bool(ErrorsLogEnable),
+		logMessages: cfg.Bool(ErrorsLogMessages),
 		log:         log,
 	}
 }

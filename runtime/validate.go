@@ -14,7 +14,9 @@ import (
 // Validate validates a connector configuration the way upstream's validate endpoint does: the
 // common connector keys, the connector's own ConfigDef (and its ConfigValidator, which may talk to
 // the external system), the converters and the transforms. class may be a class name or alias.
-func (w *Worker) Validate(ctx context.Context, class string, props map[string]string) (herder.ConfigInfos, error) {
+// A panic of plugin code is returned as an error.
+func (w *Worker) Validate(ctx context.Context, class string, props map[string]string) (_ herder.ConfigInfos, err error) {
+	defer connect.Recover(&err)
 	plugin, err := w.registry.Lookup(class, connect.PluginSource, connect.PluginSink)
 	if err != nil {
 		return herder.ConfigInfos{}, herder.BadRequest("%s", err.Error())

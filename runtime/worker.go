@@ -71,8 +71,20 @@ func (w *Worker) flushTimeout() time.Duration  { return w.cfg.Millis(OffsetFlush
 // ShutdownTimeout is how long a task may take to stop gracefully.
 func (w *Worker) ShutdownTimeout() time.Duration { return w.cfg.Millis(TaskShutdownTimeout) }
 
-// NewConnector instantiates the connector a config names.
-func (w *Worker) NewConnector(props map[string]string) (connect.Connector, herder.ConnectorType, error) {
+// NewConnector instantiates the connector a config names. Its Start, TaskConfigs and Stop turn a
+// panic into an error (a *connect.PanicError): the herder calls them on its own goroutines, where
+// a panic would end the worker.
+func (w *Worker) NewConnector(props map[string]string) (c connect.Connector, typ herder.ConnectorType, err error) {
+	defer connect.Recover(&err)
+	c, typ, err = w.newConnector(props)
+	if err != nil {
+		return nil, typ, err
+	}
+	return guardedConnector{c}, typ, nil
+}
+
+// newConnector instantiates the connector a config names, unguarded, for its tasks to be made.
+func (w *Worker) newConnector(props map[string]string) (connect.Connector, herder.ConnectorType, error) {
 	p, err := w.registry.Lookup(props[ConnectorClass], connect.PluginSource, connect.PluginSink)
 	if err != nil {
 		return nil, herder.Unknown, err
@@ -82,6 +94,31 @@ func (w *Worker) NewConnector(props map[string]string) (connect.Connector, herde
 		return c, herder.Sink, nil
 	}
 	return c, herder.Source, nil
+}
+
+// guardedConnector recovers panics of the connector's lifecycle calls into errors.
+type guardedConnector struct{ connect.Connector }
+
+func (g guardedConnector) Start(ctx connect.ConnectorContext, props map[string]string) (err error) {
+	defer connect.Recover(&err)
+	return g.Connector.Start(ctx, props)
+}
+
+func (g guardedConnector) TaskConfigs(maxTasks int) (configs []map[string]string, err error) {
+	defer connect.Recover(&err)
+	return g.Connector.TaskConfigs(maxTasks)
+}
+
+func (g guardedConnector) Stop() (err error) {
+	defer connect.Recover(&err)
+	return g.Connector.Stop()
+}
+
+// call runs a plugin call made on a goroutine the task loop does not own (a Kafka client
+// callback, the offset committer), turning a panic into an error.
+func call(f func() error) (err error) {
+	defer connect.Recover(&err)
+	return f()
 }
 
 func (w *Worker) recordTopic(connector, topic string) {
