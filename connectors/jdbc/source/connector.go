@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/backoff"
 )
 
 // version is reported by GET /connector-plugins and the tasks.
@@ -125,7 +126,7 @@ func (c *Connector) listTables(ctx context.Context) ([]tableID, error) {
 func (c *Connector) monitor(ctx context.Context) (err error) {
 	defer connect.Recover(&err)
 	connected := true
-	for sleepCtx(ctx, c.cfg.tablePoll) {
+	for backoff.Sleep(ctx, c.cfg.tablePoll) {
 		if !connected {
 			if err := connectWithAttempts(ctx, c.d, c.cfg, c.log); err != nil {
 				if ctx.Err() != nil {

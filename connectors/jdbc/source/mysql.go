@@ -18,6 +18,7 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/connectors/jdbc/jdbcurl"
+	"github.com/kconnect/kconnect/internal/backoff"
 )
 
 // myDialect reads MySQL and MariaDB through database/sql and go-sql-driver/mysql, on one
@@ -372,7 +373,7 @@ func (d *myDialect) readTrx(ctx context.Context, marker bool) (trxs []myTrx, fre
 	gate := g.(*trxGate)
 	gate.mu.Lock()
 	defer gate.mu.Unlock()
-	if !sleepCtx(ctx, trxReadSpacing-time.Since(gate.last)) {
+	if !backoff.Sleep(ctx, trxReadSpacing-time.Since(gate.last)) {
 		return nil, false, ctx.Err()
 	}
 	defer func() { gate.last = time.Now() }()

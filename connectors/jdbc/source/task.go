@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/backoff"
 )
 
 // Task reads the tables (or the query) the connector assigned to it. A goroutine runs the
@@ -80,7 +81,7 @@ func connectWithAttempts(ctx context.Context, d dialect, cfg *config, log *slog.
 		}
 		log.Warn("cannot connect to the database", "attempt", attempt, "of", cfg.attempts, "error", err)
 		if attempt < cfg.attempts {
-			if !sleepCtx(ctx, cfg.backoff) {
+			if !backoff.Sleep(ctx, cfg.backoff) {
 				return ctx.Err()
 			}
 		}
@@ -247,9 +248,11 @@ func (e *emitter) flush(ctx context.Context) error {
 const retryBackoffMin = 100 * time.Millisecond
 
 // run steps the queriers in order of due time until ctx ends or a failure is not retriable.
-func (t *Task) run(ctx context.Context, qs []*querier) error {
+func (t *Task) run(ctx context.Context, qs []*querier) (err error) {
+	defer connect.Recover(&err)
 	e := &emitter{out: t.out, max: t.cfg.batchMaxRows}
 	failures := 0
+	pace := &backoff.Backoff{Min: retryBackoffMin, Max: max(t.cfg.backoff, 10*time.Millisecond)}
 	for ctx.Err() == nil {
 		q := earliest(qs)
 		if q == nil {
@@ -257,7 +260,7 @@ func (t *Task) run(ctx context.Context, qs []*querier) error {
 			return nil
 		}
 		if wait := time.Until(q.nextDue); wait > 0 {
-			if e.flush(ctx) != nil || !sleepCtx(ctx, wait) {
+			if e.flush(ctx) != nil || !backoff.Sleep(ctx, wait) {
 				return nil
 			}
 		}
@@ -266,6 +269,7 @@ func (t *Task) run(ctx context.Context, qs []*querier) error {
 		if err == nil || q.pos != before {
 			// Progress since the last failure: query.retry.attempts counts failures in a row.
 			failures = 0
+			pace.Reset()
 		}
 		if err == nil {
 			continue
@@ -291,7 +295,7 @@ func (t *Task) run(ctx context.Context, qs []*querier) error {
 			if e.flush(ctx) != nil {
 				return nil
 			}
-			if err := t.recover(ctx, q, err, &failures); err != nil {
+			if err := t.recover(ctx, q, err, &failures, pace); err != nil {
 				return err
 			}
 		default:
@@ -309,14 +313,14 @@ func (t *Task) run(ctx context.Context, qs []*querier) error {
 // recover reconnects after a transient failure, backing off exponentially, until it succeeds,
 // ctx ends, or query.retry.attempts is exhausted. Reading then resumes from the querier's
 // position: every row before it was handed to the runtime.
-func (t *Task) recover(ctx context.Context, q *querier, cause error, failures *int) error {
+func (t *Task) recover(ctx context.Context, q *querier, cause error, failures *int, pace *backoff.Backoff) error {
 	for {
 		if t.cfg.retryAttempts >= 0 && *failures > t.cfg.retryAttempts {
 			return fmt.Errorf("table %s: giving up after %d failed attempts (%s=%d): %w", q.name, *failures, keyQueryRetryAttempts, t.cfg.retryAttempts, cause)
 		}
-		delay := min(retryBackoffMin<<min(*failures-1, 16), max(t.cfg.backoff, 10*time.Millisecond))
+		delay := pace.Next()
 		t.log.Warn("database error; reconnecting", "table", q.name, "attempt", *failures, "backoff", delay, "error", cause)
-		if !sleepCtx(ctx, delay) {
+		if !backoff.Sleep(ctx, delay) {
 			return nil
 		}
 		err := t.d.open(ctx)
@@ -339,19 +343,4 @@ func earliest(qs []*querier) *querier {
 		}
 	}
 	return best
-}
-
-// sleepCtx sleeps for d, reporting false when ctx ended first.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
