@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/kconnect/kconnect/connect"
 )
 
 // input is where the source reads bytes from. read never blocks: it returns 0 and no error when
@@ -72,6 +74,17 @@ func newStdinInput(r io.Reader) *stdinInput {
 }
 
 func (in *stdinInput) run(r io.Reader) {
+	// A panic of the reader is reported as a read error, which fails the task.
+	var panicked error
+	defer func() {
+		if panicked != nil {
+			select {
+			case in.chunks <- chunk{err: panicked}:
+			case <-in.done:
+			}
+		}
+	}()
+	defer connect.Recover(&panicked)
 	for {
 		b := make([]byte, readBufferSize)
 		n, err := r.Read(b)

@@ -84,6 +84,13 @@ func (sn *snapshotter) run(ctx context.Context) error {
 		g.Go(func() error { return sn.worker(gctx, tables, work, &importWG, start) })
 	}
 	go func() {
+		var err error
+		defer func() {
+			if err != nil {
+				sn.log.Error("closing the exporting connection failed", "error", err)
+			}
+		}()
+		defer connect.Recover(&err)
 		importWG.Wait()
 		sn.imported()
 	}()
@@ -114,7 +121,8 @@ func (sn *snapshotter) chunks(table int, ti tableInfo) []chunk {
 	return out
 }
 
-func (sn *snapshotter) worker(ctx context.Context, tables []*tableSchema, work <-chan chunk, imported *sync.WaitGroup, start time.Time) error {
+func (sn *snapshotter) worker(ctx context.Context, tables []*tableSchema, work <-chan chunk, imported *sync.WaitGroup, start time.Time) (err error) {
+	defer connect.Recover(&err)
 	once := sync.OnceFunc(imported.Done)
 	defer once()
 	cc, err := connConfig(sn.cfg.connString(false))

@@ -183,7 +183,9 @@ func (t *Task) needSnapshot(stored *storedOffset, slot slotState) bool {
 	return !done
 }
 
-func (t *Task) capture(ctx context.Context, stored *storedOffset) error {
+// capture runs on the task's own goroutine: a panic becomes its error, which fails the task.
+func (t *Task) capture(ctx context.Context, stored *storedOffset) (err error) {
+	defer connect.Recover(&err)
 	slot, err := t.slot(ctx)
 	if err != nil {
 		return err

@@ -301,7 +301,10 @@ func (t *Task) flush() error {
 
 // writeAll writes records in one transaction. A record the database rejects fails the batch with
 // the record's coordinates, or goes to the dead-letter queue when one is configured.
-func (t *Task) writeAll(ctx context.Context, records []connect.SinkRecord) error {
+//
+// It runs on the writer goroutine: a panic becomes its error, which fails the task.
+func (t *Task) writeAll(ctx context.Context, records []connect.SinkRecord) (err error) {
+	defer connect.Recover(&err)
 	skip := map[int]bool{}
 	for {
 		err := t.withRetries(ctx, "write", func() error { return t.writeBatch(ctx, records, skip) })
