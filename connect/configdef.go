@@ -144,12 +144,15 @@ func (d *ConfigDef) Groups() []string {
 	return groups
 }
 
-// ConfigValue is the validation result of one key, shaped like upstream's ConfigValue.
+// ConfigValue is the validation result of one key, shaped like upstream's ConfigValue, plus
+// warnings: likely mistakes that do not make the configuration invalid (an include list naming no
+// existing table), which the runtime logs and shows without counting them as errors.
 type ConfigValue struct {
 	Name              string
 	Value             any
 	RecommendedValues []string
 	Errors            []string
+	Warnings          []string
 	Visible           bool
 }
 

@@ -45,6 +45,11 @@ func (w *Worker) Validate(ctx context.Context, class string, props map[string]st
 	if v, ok := conn.(connect.ConfigValidator); ok && countErrors(values) == 0 {
 		values = v.Validate(ctx, withClass, values)
 	}
+	for _, v := range values {
+		for _, warning := range v.Warnings {
+			w.log.Warn("connector configuration warning", "connector", props[ConnectorName], "key", v.Name, "warning", warning)
+		}
+	}
 	addInfos(&infos, def, values)
 	infos.Groups = groups(common, extra, def)
 	return infos, nil
@@ -274,7 +279,8 @@ func KeyInfo(k connect.ConfigKey) herder.ConfigKeyInfo {
 }
 
 func valueInfo(k connect.ConfigKey, v connect.ConfigValue) herder.ConfigValueInfo {
-	info := herder.ConfigValueInfo{Name: k.Name, RecommendedValues: v.RecommendedValues, Errors: v.Errors, Visible: v.Visible}
+	info := herder.ConfigValueInfo{Name: k.Name, RecommendedValues: v.RecommendedValues, Errors: v.Errors,
+		Warnings: v.Warnings, Visible: v.Visible}
 	if info.RecommendedValues == nil {
 		info.RecommendedValues = []string{}
 	}

@@ -88,6 +88,14 @@ func (c *Connector) Validate(ctx context.Context, props map[string]string, value
 			}
 		}
 	}
+	warn := func(key, msg string) {
+		for i := range values {
+			if values[i].Name == key {
+				values[i].Warnings = append(values[i].Warnings, msg)
+				return
+			}
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cc, err := connConfig(cfg.connString(false))
@@ -101,22 +109,26 @@ func (c *Connector) Validate(ctx context.Context, props map[string]string, value
 		return values
 	}
 	defer conn.Close(context.Background())
-	for _, p := range checkServer(ctx, conn, cfg) {
+	problems, warnings := checkServer(ctx, conn, cfg)
+	for _, p := range problems {
 		add(p.key, p.msg)
+	}
+	for _, p := range warnings {
+		warn(p.key, p.msg)
 	}
 	return values
 }
 
 type problem struct{ key, msg string }
 
-func checkServer(ctx context.Context, conn *pgx.Conn, cfg *config) []problem {
-	var out []problem
+// checkServer returns the configuration's errors and warnings that only the server can tell.
+func checkServer(ctx context.Context, conn *pgx.Conn, cfg *config) (out, warnings []problem) {
 	var walLevel string
 	var super, repl bool
 	err := conn.QueryRow(ctx, `SELECT current_setting('wal_level'), r.rolsuper, r.rolreplication
 		FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`).Scan(&walLevel, &super, &repl)
 	if err != nil {
-		return append(out, problem{cfgHostname, fmt.Sprintf("Unable to read server settings: %v", err)})
+		return append(out, problem{cfgHostname, fmt.Sprintf("Unable to read server settings: %v", err)}), nil
 	}
 	if walLevel != "logical" {
 		out = append(out, problem{cfgPluginName, fmt.Sprintf("wal_level is %q but logical decoding needs \"logical\": set wal_level = logical in postgresql.conf and restart PostgreSQL", walLevel)})
@@ -128,7 +140,7 @@ func checkServer(ctx context.Context, conn *pgx.Conn, cfg *config) []problem {
 	err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1),
 		COALESCE((SELECT puballtables FROM pg_catalog.pg_publication WHERE pubname = $1), false)`, cfg.publication).Scan(&pubExists, &allTables)
 	if err != nil {
-		return append(out, problem{cfgPublicationName, fmt.Sprintf("Unable to look up publication %q: %v", cfg.publication, err)})
+		return append(out, problem{cfgPublicationName, fmt.Sprintf("Unable to look up publication %q: %v", cfg.publication, err)}), nil
 	}
 	switch {
 	case !pubExists && cfg.publicationMode == pubDisabled:
@@ -146,13 +158,13 @@ func checkServer(ctx context.Context, conn *pgx.Conn, cfg *config) []problem {
 	} else if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		out = append(out, problem{cfgSlotName, fmt.Sprintf("Unable to look up replication slot %q: %v", cfg.slot, err)})
 	}
-	tables, err := listTablesConn(ctx, conn, cfg)
+	all, err := tablesOn(ctx, conn, &filter{}, "")
 	if err != nil {
-		return append(out, problem{cfgTableInclude, err.Error()})
+		return append(out, problem{cfgTableInclude, fmt.Sprintf("Unable to list tables: %v", err)}), nil
 	}
 	var noKey []string
-	for _, ti := range tables {
-		if !ti.hasPK && (ti.replicaIdentity == 'd' || ti.replicaIdentity == 'n') {
+	for _, ti := range all {
+		if cfg.filter.table(ti.schema, ti.name) && !ti.hasPK && (ti.replicaIdentity == 'd' || ti.replicaIdentity == 'n') {
 			noKey = append(noKey, pgQuoteIdent(ti.schema)+"."+pgQuoteIdent(ti.name))
 		}
 	}
@@ -160,31 +172,36 @@ func checkServer(ctx context.Context, conn *pgx.Conn, cfg *config) []problem {
 		out = append(out, problem{cfgTableInclude, fmt.Sprintf("tables without a primary key under REPLICA IDENTITY DEFAULT cannot publish updates or deletes: %s; add a primary key, or run ALTER TABLE <table> REPLICA IDENTITY FULL, or exclude them with %s",
 			strings.Join(noKey, ", "), cfgTableExclude)})
 	}
-	return out
+	if w := includeWarning(cfg, all); w != "" {
+		warnings = append(warnings, problem{cfgTableInclude, w})
+	}
+	return out, warnings
 }
 
-// listTablesConn runs the catalog's table listing on a single connection.
-func listTablesConn(ctx context.Context, conn *pgx.Conn, cfg *config) ([]tableInfo, error) {
-	rows, err := conn.Query(ctx, `SELECT n.nspname, c.relname, c.relreplident,
-			EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
-		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-			AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'`)
-	if err != nil {
-		return nil, fmt.Errorf("Unable to list tables: %v", err)
-	}
-	defer rows.Close()
-	var out []tableInfo
-	for rows.Next() {
-		var ti tableInfo
-		var ident string
-		if err := rows.Scan(&ti.schema, &ti.name, &ident, &ti.hasPK); err != nil {
-			return nil, fmt.Errorf("Unable to list tables: %v", err)
+// includeWarning names the table.include.list entries that match no existing table, "" when every
+// entry matches one. Debezium accepts such a list and captures nothing from the entry (a filtered
+// publication with no table at all fails its task), so a typo goes unnoticed: kconnect warns.
+func includeWarning(cfg *config, all []tableInfo) string {
+	var unmatched []string
+	for _, re := range cfg.filter.tableInc {
+		matched := false
+		for _, ti := range all {
+			if re.MatchString(ti.schema + "." + ti.name) {
+				matched = true
+				break
+			}
 		}
-		if cfg.filter.table(ti.schema, ti.name) {
-			ti.replicaIdentity = ident[0]
-			out = append(out, ti)
+		if !matched {
+			unmatched = append(unmatched, strings.TrimSuffix(strings.TrimPrefix(re.String(), "^(?:"), ")$"))
 		}
 	}
-	return out, rows.Err()
+	switch len(unmatched) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("%s entry %s matches no table of database %s, so nothing is captured for it (entries are regular expressions matched against schema.table names)",
+			cfgTableInclude, unmatched[0], cfg.dbname)
+	}
+	return fmt.Sprintf("%s entries %s match no table of database %s, so nothing is captured for them (entries are regular expressions matched against schema.table names)",
+		cfgTableInclude, strings.Join(unmatched, ", "), cfg.dbname)
 }

@@ -2,10 +2,15 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/workertest"
+	"github.com/kconnect/kconnect/runtime/herder"
 )
 
 func errorsOf(values []connect.ConfigValue) map[string]string {
@@ -106,4 +111,49 @@ func TestValidateAgainstServer(t *testing.T) {
 	if _, ok := errs["table.include.list"]; ok {
 		t.Errorf("REPLICA IDENTITY FULL table still rejected: %v", errs)
 	}
+}
+
+// TestIncludeListNamingNoTableWarns: Debezium accepts a table.include.list entry that names no
+// table and silently captures nothing for it. kconnect keeps accepting it, but says so as a
+// warning in the validate response (not an error: creating the connector still works) and in the
+// worker's log, at validation and again when the task starts.
+func TestIncludeListNamingNoTableWarns(t *testing.T) {
+	pg := newPG(t)
+	pg.exec(`CREATE TABLE orders (id int PRIMARY KEY)`)
+	p := props(t, pg.dsn, "name", "typo", "table.include.list", "public.orders,public.ordres",
+		"key.converter", "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter", "org.apache.kafka.connect.json.JsonConverter")
+	dir := t.TempDir()
+	w := workertest.Start(t, dir, workertest.WorkerProps(t, dir))
+	code, body := w.Do(http.MethodPut, "/connector-plugins/PostgresConnector/config/validate", p)
+	if code != http.StatusOK {
+		t.Fatalf("validate: %d %s", code, body)
+	}
+	var infos herder.ConfigInfos
+	if err := json.Unmarshal(body, &infos); err != nil {
+		t.Fatal(err)
+	}
+	var include *herder.ConfigValueInfo
+	for _, ci := range infos.Configs {
+		if ci.Value != nil && ci.Value.Name == "table.include.list" {
+			include = ci.Value
+		}
+	}
+	if infos.ErrorCount != 0 || include == nil || len(include.Errors) != 0 {
+		t.Fatalf("an include list naming a missing table is an error, or the key is missing: %s", body)
+	}
+	if len(include.Warnings) != 1 || !strings.Contains(include.Warnings[0], "public.ordres") ||
+		strings.Contains(include.Warnings[0], "public.orders") {
+		t.Fatalf("warnings of table.include.list: %q, want one naming public.ordres only", include.Warnings)
+	}
+	if !strings.Contains(w.Log(), "level=WARN") || !strings.Contains(w.Log(), "public.ordres") {
+		t.Fatalf("validation did not log the warning:\n%s", w.Log())
+	}
+
+	if code, body := w.Do(http.MethodPost, "/connectors", map[string]any{"name": "typo", "config": p}); code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	w.WaitFor(30*time.Second, "the task to warn at start", func() bool {
+		return strings.Count(w.Log(), "matches no table of database") >= 3 // validate, create's validation, task start
+	})
 }

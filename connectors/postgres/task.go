@@ -117,6 +117,7 @@ func (t *Task) Start(tctx connect.SourceTaskContext, props map[string]string) er
 		t.cat.close()
 		return err
 	}
+	t.warnUnmatchedIncludes(ctx)
 	t.queue = newRecordQueue(cfg.maxQueue)
 	t.streamer = newStreamer(cfg, t.log, t.cat, t.tm, t.queue)
 
@@ -330,6 +331,22 @@ func (t *Task) createSlot(ctx context.Context) error {
 	}
 	t.log.Info("created replication slot")
 	return nil
+}
+
+// warnUnmatchedIncludes logs the table.include.list entries that match no table, which validation
+// also reports: a connector created from the command line or before its tables is told here.
+func (t *Task) warnUnmatchedIncludes(ctx context.Context) {
+	if len(t.cfg.filter.tableInc) == 0 {
+		return
+	}
+	all, err := t.cat.tables(ctx, &filter{}, "")
+	if err != nil {
+		t.log.Warn("cannot check "+cfgTableInclude+" against the tables", "error", err)
+		return
+	}
+	if w := includeWarning(t.cfg, all); w != "" {
+		t.log.Warn("connector configuration warning", "key", cfgTableInclude, "warning", w)
+	}
 }
 
 // preparePublication creates or updates the publication as publication.autocreate.mode says.

@@ -118,7 +118,10 @@ type ConfigValueInfo struct {
 	Value             *string  `json:"value"`
 	RecommendedValues []string `json:"recommended_values"`
 	Errors            []string `json:"errors"`
-	Visible           bool     `json:"visible"`
+	// Warnings is kconnect's addition, present only when there are some: likely mistakes that do
+	// not count in error_count and do not block creating the connector.
+	Warnings []string `json:"warnings,omitempty"`
+	Visible  bool     `json:"visible"`
 }
 
 // ConfigInfo pairs a key's definition with its validation outcome. Either may be nil, which
