@@ -230,7 +230,7 @@ func (r *sinkRunner) consume(ctx context.Context) error {
 	for {
 		r.client.AllowRebalance()
 		if !r.t.waitResumed(ctx) {
-			return nil
+			return r.asyncFailure()
 		}
 		// Poll no longer than until the next offset flush, so an idle sink still commits on time.
 		r.mu.Lock()
@@ -240,10 +240,7 @@ func (r *sinkRunner) consume(ctx context.Context) error {
 		fetches := r.client.PollRecords(pollCtx, r.maxPoll)
 		cancel()
 		if ctx.Err() != nil {
-			if err := r.asyncErr.Load(); err != nil {
-				return *err
-			}
-			return nil
+			return r.asyncFailure()
 		}
 		for _, fe := range fetches.Errors() {
 			if errors.Is(fe.Err, context.DeadlineExceeded) {
@@ -577,6 +574,15 @@ func (r *sinkRunner) applySeeks() {
 func (r *sinkRunner) failAsync(err error) {
 	r.asyncErr.CompareAndSwap(nil, &err)
 	r.t.cancel()
+}
+
+// asyncFailure is what the cancelled loop returns: the failure failAsync raised, or nil when the
+// task was stopped.
+func (r *sinkRunner) asyncFailure() error {
+	if err := r.asyncErr.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 func toTopicPartitions(m map[string][]int32) []connect.TopicPartition {
