@@ -21,6 +21,7 @@ import (
 	"github.com/kconnect/kconnect/internal/properties"
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/internal/workertest"
+	"github.com/kconnect/kconnect/runtime/offsets"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -246,29 +247,21 @@ func (w *writer) halt(t *testing.T) {
 // flush.
 func storedOffsetOf(t *testing.T, w *workertest.Worker) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(w.Dir, "connect.offsets"))
-	if os.IsNotExist(err) {
+	path := filepath.Join(w.Dir, "connect.offsets")
+	if _, err := os.Stat(path); os.IsNotExist(err) {
 		return nil
 	}
+	store, err := offsets.OpenFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var entries []struct {
-		Key   []any           `json:"key"`
-		Value json.RawMessage `json:"value"`
+	defer store.Close()
+	stored, err := store.List("pg-cdc")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &entries); err != nil {
-		t.Fatalf("offsets file: %v\n%s", err, b)
-	}
-	for _, e := range entries {
-		if len(e.Key) == 2 && e.Key[0] == "pg-cdc" {
-			v, err := connect.DecodeJSON(e.Value)
-			if err != nil {
-				t.Fatalf("offsets file: %v\n%s", err, b)
-			}
-			o, _ := v.(map[string]any)
-			return o
-		}
+	for _, so := range stored {
+		return so.Offset
 	}
 	return nil
 }
