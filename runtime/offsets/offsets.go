@@ -32,7 +32,7 @@ func Key(connector string, partition map[string]any) ([]byte, error) {
 	if partition == nil {
 		p = nil // a nil map is JSON null, as upstream writes a null partition
 	}
-	b, err := jsonconverter.AppendHashMapOrdered(nil, []any{connector, p})
+	b, err := jsonconverter.AppendHashMapOrdered(nil, []any{connector, widen(p)})
 	if err != nil {
 		return nil, fmt.Errorf("encode offset key of %s: %w", connector, err)
 	}
@@ -45,7 +45,7 @@ func EncodeValue(offset map[string]any) ([]byte, error) {
 	if offset == nil {
 		return nil, nil
 	}
-	b, err := jsonconverter.AppendHashMapOrdered(nil, offset)
+	b, err := jsonconverter.AppendHashMapOrdered(nil, widen(offset))
 	if err != nil {
 		return nil, fmt.Errorf("encode offset: %w", err)
 	}
@@ -91,4 +91,41 @@ func DecodeValue(b []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("offset %q is not an object", b)
 	}
 	return m, nil
+}
+
+// widen returns v with Go's sized and unsized integers as int64 and float32 as float64: connectors
+// build partitions and offsets from whatever Go numbers they hold (an int position, say), which
+// Java would hold as Integer or Long, while the JSON encoder accepts only Connect's value types.
+func widen(v any) any {
+	switch x := v.(type) {
+	case int:
+		return int64(x)
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case uint8:
+		return int64(x)
+	case uint16:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = widen(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = widen(e)
+		}
+		return out
+	}
+	return v
 }
