@@ -24,15 +24,10 @@ func isNumber(v any) bool {
 
 // javaLong is Number.longValue; ok is false for a non-number.
 func javaLong(v any) (int64, bool) {
+	if n, ok := connect.IntegerValue(v); ok {
+		return n, true
+	}
 	switch x := v.(type) {
-	case int8:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case int64:
-		return x, true
 	case float32:
 		return d2l(float64(x)), true
 	case float64:
