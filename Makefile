@@ -64,6 +64,8 @@ lint: $(STATICCHECK) compose-check
 	if [[ -n $$unformatted ]]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; $(GO) run ./cmd/kconnect docs "$$tmp" && \
+	diff -r docs/reference "$$tmp" || { echo "docs/reference is stale: run go run ./cmd/kconnect docs"; exit 1; }
 
 $(STATICCHECK):
 	GOBIN='$(@D)' $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

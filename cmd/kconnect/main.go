@@ -3,6 +3,8 @@
 //	kconnect standalone worker.properties [connector.properties|connector.json ...]
 //	kconnect broker [--host H] [--port N] [--data-dir D]
 //	kconnect plugins
+//	kconnect ctl COMMAND
+//	kconnect docs [DIR]
 //	kconnect version
 package main
 
@@ -21,6 +23,9 @@ const usage = `usage:
   kconnect standalone worker.properties [connector.properties|connector.json ...]
   kconnect broker [--host H] [--port N] [--data-dir D]
   kconnect plugins
+  kconnect ctl COMMAND (kconnect ctl --help lists them)
+  kconnect docs [DIR]
+  kconnect completion bash|zsh|fish|powershell
   kconnect version`
 
 func main() {
@@ -57,6 +62,8 @@ func run(args []string) error {
 		return nil
 	case "distributed":
 		return errors.New("distributed mode is not available yet; run standalone mode")
+	case "ctl", "docs", "completion", "__complete", "__completeNoDesc":
+		return runCobra(args)
 	case "help", "--help", "-h":
 		fmt.Println(usage)
 		return nil
