@@ -1,6 +1,7 @@
 package ctl
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -56,16 +57,28 @@ func Encode(w io.Writer, f Format, v any) error {
 }
 
 // table writes a header (unless nil) and rows aligned in columns, two spaces apart, with each line
-// prefixed by indent.
+// prefixed by indent and no trailing spaces where a last cell is empty.
 func table(w io.Writer, indent string, header []string, rows [][]string) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	if header != nil {
 		rows = append([][]string{header}, rows...)
 	}
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s%s\n", indent, strings.Join(r, "\t"))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if line == "" {
+			continue
+		}
+		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PrintConnectors prints connectors in format f; the table has one line per connector with its
