@@ -281,6 +281,16 @@ func ctlLifecycle(t *testing.T, k ctlRunner, r restClient, dir, topic string) {
 	}
 }
 
+// answers reports whether GET u is answered with status.
+func answers(u string, status int) bool {
+	resp, err := http.Get(u)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == status
+}
+
 func hostPort(t *testing.T, u string) string {
 	t.Helper()
 	p, err := url.Parse(u)
@@ -350,14 +360,7 @@ func TestCtlContextWithBasicAuth(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = worker.Process.Kill(); _ = worker.Wait() })
 	r := restClient{t: t, url: url, user: "ops", apass: "s3cret"}
-	r.waitFor("the worker's REST API", func() bool {
-		resp, err := http.Get(url + "/connectors")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusUnauthorized
-	})
+	r.waitFor("the worker's REST API", func() bool { return answers(url+"/connectors", http.StatusUnauthorized) })
 
 	k := newCtl(t, "")
 	set := func(args ...string) {
@@ -380,4 +383,41 @@ func TestCtlContextWithBasicAuth(t *testing.T) {
 		t.Errorf("get connectors in context other: exit %d, stderr %q; want a failure to reach 127.0.0.1:1", code, errOut)
 	}
 	k.expectOut("NAME  TYPE  STATE  TASKS  CLASS\n", "--context", "local", "get", "connectors")
+}
+
+// TestCtlAgainstKafkaConnect runs the same ctl commands as TestCtlAgainstWorker, with the same
+// goldens, against Apache Kafka Connect's own standalone worker (Maven Central jars,
+// scripts/javaclients.sh) on the real Kafka: ctl is a client for upstream's REST API too.
+func TestCtlAgainstKafkaConnect(t *testing.T) {
+	classpath := testenv.JavaClients(t)
+	brokers := testenv.Require(t, "KCONNECT_TEST_KAFKA")
+	dir := t.TempDir()
+	port := testenv.FreePort(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	worker := workertest.WriteProperties(t, dir, "java-worker.properties", map[string]string{
+		"bootstrap.servers":            brokers,
+		"key.converter":                "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter":              "org.apache.kafka.connect.storage.StringConverter",
+		"offset.storage.file.filename": filepath.Join(dir, "connect.offsets"),
+		"offset.flush.interval.ms":     "500",
+		"listeners":                    url,
+		"rest.advertised.host.name":    "127.0.0.1",
+		"rest.advertised.port":         fmt.Sprint(port),
+		// The plugins' service manifests, not a scan of every class: seconds less to start.
+		"plugin.discovery": "service_load",
+	})
+	connect := testenv.StartJava(t, classpath, "org.apache.kafka.connect.cli.ConnectStandalone", worker)
+	r := restClient{t: t, url: url}
+	r.waitFor("Kafka Connect's REST API", func() bool {
+		select {
+		case <-connect.Exited():
+			t.Fatalf("Kafka Connect exited: %v\n%s", connect.Err(), connect.Output())
+		default:
+		}
+		return answers(url+"/connectors", http.StatusOK)
+	})
+	ctlLifecycle(t, newCtl(t, url), r, dir, testenv.Topic(t, "ctl-java"))
+	if t.Failed() {
+		t.Logf("Kafka Connect's output:\n%s", connect.Output())
+	}
 }
