@@ -2,15 +2,11 @@ package ctl
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/kconnect/kconnect/internal/properties"
 	"github.com/kconnect/kconnect/runtime"
 )
 
@@ -19,81 +15,6 @@ type ConnectorFile struct {
 	Path   string
 	Name   string
 	Config map[string]string
-}
-
-// LoadConnectorFiles reads the connector configs at path: a .properties file, a JSON file holding
-// a flat config map or a {"name","config"} body, or a directory of such files (its .properties and
-// .json files, in name order).
-func LoadConnectorFiles(path string) ([]ConnectorFile, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("read connector config: %w", err)
-	}
-	if !st.IsDir() {
-		f, err := loadConnectorFile(path)
-		if err != nil {
-			return nil, err
-		}
-		return []ConnectorFile{f}, nil
-	}
-	entries, err := os.ReadDir(path)
-	if err != nil {
-		return nil, fmt.Errorf("read connector configs: %w", err)
-	}
-	var out []ConnectorFile
-	for _, e := range entries {
-		ext := strings.ToLower(filepath.Ext(e.Name()))
-		if e.IsDir() || (ext != ".properties" && ext != ".json") {
-			continue
-		}
-		f, err := loadConnectorFile(filepath.Join(path, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no .properties or .json connector configs in the directory", path)
-	}
-	return out, nil
-}
-
-func loadConnectorFile(path string) (ConnectorFile, error) {
-	f := ConnectorFile{Path: path}
-	if strings.EqualFold(filepath.Ext(path), ".json") {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return f, fmt.Errorf("read connector config: %w", err)
-		}
-		var body struct {
-			Name   string            `json:"name"`
-			Config map[string]string `json:"config"`
-		}
-		if err := json.Unmarshal(data, &body); err == nil && body.Config != nil {
-			f.Name, f.Config = body.Name, body.Config
-		} else if err := json.Unmarshal(data, &f.Config); err != nil {
-			return f, fmt.Errorf("%s: want a JSON object of string values or a {\"name\",\"config\"} body: %w", path, err)
-		}
-	} else {
-		p, err := properties.ParseFile(path)
-		if err != nil {
-			return f, fmt.Errorf("read connector config: %w", err)
-		}
-		f.Config = p.Map()
-	}
-	if f.Name == "" {
-		f.Name = f.Config[runtime.ConnectorName]
-	}
-	if f.Name == "" {
-		return f, fmt.Errorf("%s: key %q: missing connector name", path, runtime.ConnectorName)
-	}
-	if n := f.Config[runtime.ConnectorName]; n != "" && n != f.Name {
-		return f, fmt.Errorf("%s: key %q: %q does not match the body's name %q", path, runtime.ConnectorName, n, f.Name)
-	}
-	if f.Config[runtime.ConnectorClass] == "" {
-		return f, fmt.Errorf("%s: key %q: missing connector class", path, runtime.ConnectorClass)
-	}
-	return f, nil
 }
 
 // KeyMessages are the validation errors or warnings of one config key.

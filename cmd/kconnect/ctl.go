@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/ctl"
+	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/herder"
 )
 
@@ -242,7 +245,7 @@ func newApplyCommand(o *ctlOptions) *cobra.Command {
 			}
 			var files []ctl.ConnectorFile
 			for _, p := range paths {
-				fs, err := ctl.LoadConnectorFiles(p)
+				fs, err := loadConnectorFiles(p)
 				if err != nil {
 					return err
 				}
@@ -283,6 +286,47 @@ func newApplyCommand(o *ctlOptions) *cobra.Command {
 	_ = cmd.MarkFlagRequired("filename")
 	_ = cmd.MarkFlagFilename("filename", "properties", "json")
 	return cmd
+}
+
+// loadConnectorFiles reads the connector configs at path, a file or a directory of .properties
+// and .json files (in name order), in the formats `kconnect standalone` reads.
+func loadConnectorFiles(path string) ([]ctl.ConnectorFile, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read connector config: %w", err)
+	}
+	paths := []string{path}
+	if st.IsDir() {
+		entries, err := os.ReadDir(path)
+		if err != nil {
+			return nil, fmt.Errorf("read connector configs: %w", err)
+		}
+		paths = paths[:0]
+		for _, e := range entries {
+			ext := strings.ToLower(filepath.Ext(e.Name()))
+			if !e.IsDir() && (ext == ".properties" || ext == ".json") {
+				paths = append(paths, filepath.Join(path, e.Name()))
+			}
+		}
+		if len(paths) == 0 {
+			return nil, fmt.Errorf("%s: no .properties or .json connector configs in the directory", path)
+		}
+	}
+	out := make([]ctl.ConnectorFile, 0, len(paths))
+	for _, p := range paths {
+		cf, err := loadConfigFile(p)
+		if err != nil {
+			return nil, err
+		}
+		// The worker knows the plugins, so only what the REST call needs is checked here.
+		for _, key := range []string{runtime.ConnectorName, runtime.ConnectorClass} {
+			if cf.props[key] == "" {
+				return nil, cf.errorAt(key, "missing")
+			}
+		}
+		out = append(out, ctl.ConnectorFile{Path: p, Name: cf.props[runtime.ConnectorName], Config: cf.props})
+	}
+	return out, nil
 }
 
 func newPatchCommand(o *ctlOptions) *cobra.Command {

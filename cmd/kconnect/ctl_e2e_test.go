@@ -326,6 +326,12 @@ func TestCtlAgainstWorker(t *testing.T) {
 	r.waitState("source", herder.Running, 1)
 	matchGolden(t, k.ok("get", "connectors"), "connectors-both.golden", nil)
 	k.expectOut("connector sink configured\nconnector source configured\n", "apply", "-f", conns)
+	// A file without a class fails before any request, at the line and key.
+	noClass := filepath.Join(dir, "noclass.properties")
+	writeFile(t, noClass, "# a connector\nname=x\n")
+	if _, errOut, code := k.run("apply", "-f", noClass); code == 0 || !strings.Contains(errOut, noClass+`: key "connector.class": missing`) {
+		t.Errorf("apply of a file without connector.class: exit %d, stderr %q", code, errOut)
+	}
 
 	// The plugin table lists what GET /connector-plugins answers, in its order.
 	var plugins []herder.PluginInfo
