@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,64 +148,51 @@ func newRestartCommand(o *ctlOptions) *cobra.Command {
 	return cmd
 }
 
+// show returns the RunE of a command that reads something from the cluster and prints it in the
+// chosen format.
+func show[T any](o *ctlOptions, read func(*cobra.Command, *ctl.Client, []string) (T, error), print func(io.Writer, ctl.Format, T) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		f, err := o.format()
+		if err != nil {
+			return err
+		}
+		c, err := o.client()
+		if err != nil {
+			return err
+		}
+		v, err := read(cmd, c, args)
+		if err != nil {
+			return err
+		}
+		return print(cmd.OutOrStdout(), f, v)
+	}
+}
+
 func newGetCommand(o *ctlOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "get", Short: "List connectors, plugins or a connector's offsets"}
 	var all bool
 	plugins := &cobra.Command{
 		Use: "plugins", Aliases: []string{"plugin", "connector-plugins"}, Short: "List the installed plugins",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, f, err := clientAndFormat(o)
-			if err != nil {
-				return err
-			}
-			ps, err := c.Plugins(cmd.Context(), all)
-			if err != nil {
-				return err
-			}
-			return ctl.PrintPlugins(cmd.OutOrStdout(), f, ps)
-		},
+		RunE: show(o, func(cmd *cobra.Command, c *ctl.Client, _ []string) ([]herder.PluginInfo, error) {
+			return c.Plugins(cmd.Context(), all)
+		}, ctl.PrintPlugins),
 	}
 	plugins.Flags().BoolVar(&all, "all", false, "list converters, transformations and predicates too")
 	cmd.AddCommand(&cobra.Command{
 		Use: "connectors", Aliases: []string{"connector", "conn"}, Short: "List connectors with their state",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, f, err := clientAndFormat(o)
-			if err != nil {
-				return err
-			}
-			cs, err := c.Connectors(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return ctl.PrintConnectors(cmd.OutOrStdout(), f, cs)
-		},
+		RunE: show(o, func(cmd *cobra.Command, c *ctl.Client, _ []string) ([]ctl.Connector, error) {
+			return c.Connectors(cmd.Context())
+		}, ctl.PrintConnectors),
 	}, plugins, &cobra.Command{
 		Use: "offsets NAME", Short: "Show a connector's committed offsets",
 		Args: cobra.ExactArgs(1), ValidArgsFunction: o.completeConnectors,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, f, err := clientAndFormat(o)
-			if err != nil {
-				return err
-			}
-			offs, err := c.Offsets(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return ctl.PrintOffsets(cmd.OutOrStdout(), f, offs)
-		},
+		RunE: show(o, func(cmd *cobra.Command, c *ctl.Client, args []string) ([]herder.Offset, error) {
+			return c.Offsets(cmd.Context(), args[0])
+		}, ctl.PrintOffsets),
 	})
 	return cmd
-}
-
-func clientAndFormat(o *ctlOptions) (*ctl.Client, ctl.Format, error) {
-	f, err := o.format()
-	if err != nil {
-		return nil, "", err
-	}
-	c, err := o.client()
-	return c, f, err
 }
 
 func newDescribeCommand(o *ctlOptions) *cobra.Command {
@@ -213,17 +201,9 @@ func newDescribeCommand(o *ctlOptions) *cobra.Command {
 		Use: "connector NAME", Aliases: []string{"connectors", "conn"},
 		Short: "Show a connector's state, config, tasks and the traces of its failures",
 		Args:  cobra.ExactArgs(1), ValidArgsFunction: o.completeConnectors,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, f, err := clientAndFormat(o)
-			if err != nil {
-				return err
-			}
-			d, err := c.Connector(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return ctl.PrintDescription(cmd.OutOrStdout(), f, d)
-		},
+		RunE: show(o, func(cmd *cobra.Command, c *ctl.Client, args []string) (ctl.Connector, error) {
+			return c.Connector(cmd.Context(), args[0])
+		}, ctl.PrintDescription),
 	})
 	return cmd
 }
@@ -239,7 +219,11 @@ func newApplyCommand(o *ctlOptions) *cobra.Command {
 			"and the command exits non-zero.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, f, err := clientAndFormat(o)
+			f, err := o.format()
+			if err != nil {
+				return err
+			}
+			c, err := o.client()
 			if err != nil {
 				return err
 			}
