@@ -333,6 +333,26 @@ func TestCtlAgainstWorker(t *testing.T) {
 		t.Errorf("apply of a file without connector.class: exit %d, stderr %q", code, errOut)
 	}
 
+	// A failed task's trace, as the status endpoint gives it, follows the tables, indented.
+	poison := testenv.Topic(t, "ctl-poison")
+	produce(t, w.Bootstrap, poison, `{not json`)
+	strict := workertest.WriteProperties(t, dir, "strict.properties", map[string]string{
+		"name": "strict", "connector.class": "FileStreamSink", "file": filepath.Join(dir, "strict.txt"), "topics": poison})
+	k.expectOut("connector strict created\n", "apply", "-f", strict)
+	var st herder.ConnectorStatus
+	r.waitFor("the poisoned sink task to fail", func() bool {
+		return r.get("/connectors/strict/status", &st) == http.StatusOK && len(st.Tasks) == 1 && st.Tasks[0].State == herder.Failed
+	})
+	tables, trace, found := strings.Cut(k.ok("describe", "connector", "strict"), "\nTask 0 trace:\n")
+	if !found {
+		t.Fatalf("describe of a connector with a failed task shows no trace:\n%s", tables)
+	}
+	matchGolden(t, tables, "describe-failed.golden", map[string]string{
+		"WORKER": hostPort(t, w.URL), "OUTPUT": filepath.Join(dir, "strict.txt"), "TOPIC": poison})
+	if want := "  " + strings.ReplaceAll(strings.TrimRight(st.Tasks[0].Trace, "\n"), "\n", "\n  ") + "\n"; trace != want {
+		t.Errorf("describe shows the trace\n%s\nwant\n%s", trace, want)
+	}
+
 	// The plugin table lists what GET /connector-plugins answers, in its order.
 	var plugins []herder.PluginInfo
 	r.get("/connector-plugins", &plugins)
