@@ -80,6 +80,11 @@ func writeReference(dir string) error {
 		if len(aliases[class]) > 0 {
 			intro += fmt.Sprintf(" Also found as: %s.", "`"+strings.Join(dedupe(aliases[class]), "`, `")+"`")
 		}
+		for _, t := range types[class] {
+			if t == string(connect.PluginSource) || t == string(connect.PluginSink) {
+				intro += fmt.Sprintf(" It also takes the keys of every %s connector: [connector-%s.md](connector-%s.md).", t, t, t)
+			}
+		}
 		pages = append(pages, refPage{class + ".md", class, intro, defs[class]})
 	}
 
