@@ -254,22 +254,26 @@ func ctlLifecycle(t *testing.T, k ctlRunner, r restClient, dir, topic string) {
 		t.Errorf("position after patch offsets = %v, want %d", p, lineLen)
 	}
 
-	var list []struct {
-		Info   herder.ConnectorInfo   `json:"info" yaml:"info"`
-		Status herder.ConnectorStatus `json:"status" yaml:"status"`
-	}
-	if err := json.Unmarshal([]byte(k.ok("get", "connectors", "-o", "json")), &list); err != nil {
-		t.Fatalf("get connectors -o json: %v", err)
-	}
-	if len(list) != 1 || list[0].Info.Name != "source" || list[0].Status.Connector.State != herder.Stopped || list[0].Info.Config["file"] != input {
-		t.Errorf("get connectors -o json = %+v, want the stopped source", list)
-	}
-	var yamlList []map[string]map[string]any
-	if err := yaml.Unmarshal([]byte(k.ok("get", "connectors", "-o", "yaml")), &yamlList); err != nil {
-		t.Fatalf("get connectors -o yaml: %v", err)
-	}
-	if len(yamlList) != 1 || yamlList[0]["info"]["name"] != "source" || yamlList[0]["status"]["connector"].(map[string]any)["state"] != "STOPPED" {
-		t.Errorf("get connectors -o yaml = %v, want the stopped source", yamlList)
+	// json and yaml carry the REST API's field names; the fields checked here are the ones whose
+	// names yaml's default (the lowercased Go name) also gives.
+	for _, format := range []string{"json", "yaml"} {
+		var list []struct {
+			Info   herder.ConnectorInfo   `json:"info" yaml:"info"`
+			Status herder.ConnectorStatus `json:"status" yaml:"status"`
+		}
+		out := k.ok("get", "connectors", "-o", format)
+		var err error
+		if format == "json" {
+			err = json.Unmarshal([]byte(out), &list)
+		} else {
+			err = yaml.Unmarshal([]byte(out), &list)
+		}
+		if err != nil {
+			t.Fatalf("get connectors -o %s: %v\n%s", format, err, out)
+		}
+		if len(list) != 1 || list[0].Info.Name != "source" || list[0].Status.Connector.State != herder.Stopped || list[0].Info.Config["file"] != input {
+			t.Errorf("get connectors -o %s = %+v, want the stopped source", format, list)
+		}
 	}
 
 	k.expectOut("connector source deleted\n", "delete", "source")
