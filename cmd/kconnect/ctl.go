@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -44,7 +45,12 @@ func (o *ctlOptions) client() (*ctl.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Credentials go to --url only from a context named with it: the current context's
+	// password is not for whatever host --url names.
 	if o.url != "" {
+		if o.context == "" {
+			c = ctl.Context{}
+		}
 		c.Cluster = o.url
 	}
 	return &ctl.Client{BaseURL: c.Cluster, Username: c.Username, Password: c.Password}, nil
@@ -63,17 +69,26 @@ func (o *ctlOptions) loadConfig() (*ctl.Config, error) {
 
 func (o *ctlOptions) format() (ctl.Format, error) { return ctl.ParseFormat(o.output) }
 
-// completeConnectors offers the cluster's connector names for shell completion.
+// completeConnectors offers, for shell completion, the cluster's connector names not yet given.
 func (o *ctlOptions) completeConnectors(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	c, err := o.client()
-	if err != nil || len(args) > 0 {
+	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	names, err := c.ConnectorNames(cmd.Context())
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
+	names = slices.DeleteFunc(names, func(n string) bool { return slices.Contains(args, n) })
 	return names, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeConnector is completeConnectors for commands that take one connector.
+func (o *ctlOptions) completeConnector(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return o.completeConnectors(cmd, args, toComplete)
 }
 
 func newCtlCommand() *cobra.Command {
@@ -187,7 +202,7 @@ func newGetCommand(o *ctlOptions) *cobra.Command {
 		}, ctl.PrintConnectors),
 	}, plugins, &cobra.Command{
 		Use: "offsets NAME", Short: "Show a connector's committed offsets",
-		Args: cobra.ExactArgs(1), ValidArgsFunction: o.completeConnectors,
+		Args: cobra.ExactArgs(1), ValidArgsFunction: o.completeConnector,
 		RunE: show(o, func(cmd *cobra.Command, c *ctl.Client, args []string) ([]herder.Offset, error) {
 			return c.Offsets(cmd.Context(), args[0])
 		}, ctl.PrintOffsets),
@@ -200,7 +215,7 @@ func newDescribeCommand(o *ctlOptions) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use: "connector NAME", Aliases: []string{"connectors", "conn"},
 		Short: "Show a connector's state, config, tasks and the traces of its failures",
-		Args:  cobra.ExactArgs(1), ValidArgsFunction: o.completeConnectors,
+		Args:  cobra.ExactArgs(1), ValidArgsFunction: o.completeConnector,
 		RunE: show(o, func(cmd *cobra.Command, c *ctl.Client, args []string) (ctl.Connector, error) {
 			return c.Connector(cmd.Context(), args[0])
 		}, ctl.PrintDescription),
@@ -319,7 +334,7 @@ func newPatchCommand(o *ctlOptions) *cobra.Command {
 	offsets := &cobra.Command{
 		Use:   "offsets NAME -f FILE",
 		Short: "Change a stopped connector's offsets from a JSON file ({\"offsets\":[…]} or the bare list)",
-		Args:  cobra.ExactArgs(1), ValidArgsFunction: o.completeConnectors,
+		Args:  cobra.ExactArgs(1), ValidArgsFunction: o.completeConnector,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := o.client()
 			if err != nil {

@@ -357,6 +357,23 @@ func TestCtlAgainstWorker(t *testing.T) {
 		t.Errorf("describe shows the trace\n%s\nwant\n%s", trace, want)
 	}
 
+	// Shell completion (cobra's protocol: one candidate a line, then the directive) offers the
+	// connectors, less those already named.
+	for args, want := range map[string][]string{
+		"describe connector": {"sink", "source", "strict"},
+		"pause source":       {"sink", "strict"},
+	} {
+		full := append([]string{"__complete", "ctl", "--url", w.URL}, strings.Fields(args)...)
+		out, err := exec.Command(k.bin, append(full, "")...).Output()
+		if err != nil {
+			t.Fatalf("completion of %q: %v", args, err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if got := lines[:len(lines)-1]; !slices.Equal(got, want) {
+			t.Errorf("completion of %q = %q, want %q", args, got, want)
+		}
+	}
+
 	// The plugin table lists what GET /connector-plugins answers, in its order.
 	var plugins []herder.PluginInfo
 	r.get("/connector-plugins", &plugins)
@@ -408,6 +425,11 @@ func TestCtlContextWithBasicAuth(t *testing.T) {
 	if _, errOut, code := k.run("--context", "missing", "get", "connectors"); code == 0 || !strings.Contains(errOut, `context "missing"`) {
 		t.Errorf("--context missing: exit %d, stderr %q; want non-zero naming the context", code, errOut)
 	}
+	// --url takes the credentials of a context named with --context only.
+	if _, errOut, code := k.run("--url", url, "get", "connectors"); code == 0 || !strings.Contains(errOut, "401") {
+		t.Errorf("--url without --context: exit %d, stderr %q; want the 401 of a request without credentials", code, errOut)
+	}
+	k.expectOut("NAME  TYPE  STATE  TASKS  CLASS\n", "--context", "local", "--url", url, "get", "connectors")
 	k.expectOut("switched to context other\n", "config", "use-context", "other")
 	if _, errOut, code := k.run("get", "connectors"); code == 0 || !strings.Contains(errOut, "127.0.0.1:1") {
 		t.Errorf("get connectors in context other: exit %d, stderr %q; want a failure to reach 127.0.0.1:1", code, errOut)
