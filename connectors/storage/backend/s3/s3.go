@@ -482,7 +482,7 @@ type writer struct {
 	uploadID *string
 	parts    []types.CompletedPart
 	inflight chan partResult // receives the result of the part upload in flight; nil when none
-	err      error      // the first upload failure; the writer is then broken
+	err      error           // the first upload failure; the writer is then broken
 }
 
 func newWriter(ctx context.Context, s *Store, key string) *writer {
