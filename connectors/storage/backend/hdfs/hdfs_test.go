@@ -94,3 +94,15 @@ func TestDefaultFSFromConfDir(t *testing.T) {
 		st.Close()
 	}
 }
+
+// TestWriterMemoryBounded: the heap an HDFS writer needs does not grow with the file: the library
+// sends 64 KiB packets down the datanode pipeline as they fill.
+func TestWriterMemoryBounded(t *testing.T) {
+	st := openTestStore(t)
+	size := backendtest.MemoryFileSize(t)
+	peak := backendtest.WriterHeap(t, st, "big", size)
+	t.Logf("%d MiB file: peak heap growth %.1f MiB", size>>20, float64(peak)/(1<<20))
+	if bound := uint64(16 << 20); peak > bound {
+		t.Errorf("peak heap growth %d bytes for a %d-byte file, want at most %d", peak, size, bound)
+	}
+}

@@ -230,3 +230,16 @@ func TestCannedACLAndEncryptionReachS3(t *testing.T) {
 		t.Errorf("CreateExclusive over an existing object: %v", err)
 	}
 }
+
+// TestWriterMemoryBounded: the heap a writer needs is bounded by its part size (two parts, one
+// filling and one uploading, plus the SDK's request garbage), not by the file's size.
+func TestWriterMemoryBounded(t *testing.T) {
+	props := testProps(t)
+	st := openTestStore(t, "", props)
+	size := backendtest.MemoryFileSize(t)
+	peak := backendtest.WriterHeap(t, st, "big", size)
+	t.Logf("%d MiB file in %d MiB parts: peak heap growth %.1f MiB", size>>20, MinPartSize>>20, float64(peak)/(1<<20))
+	if bound := uint64(6 * MinPartSize); peak > bound {
+		t.Errorf("peak heap growth %d bytes for a %d-byte file, want at most %d (six parts)", peak, size, bound)
+	}
+}
