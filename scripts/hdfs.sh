@@ -27,20 +27,12 @@ readonly PID_FILE="$STATE/hdfs.pid"
 readonly LOG="$STATE/hdfs.log"
 readonly READY="$STATE/ready"
 readonly URL="hdfs://127.0.0.1:$NN_PORT"
+readonly SERVICE=hdfs
+readonly PATTERN=MiniHdfs
 
-log() { printf 'hdfs: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=lib/service.sh
+. "$REPO_ROOT/scripts/lib/service.sh"
 
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds; fails when SECONDS pass.
-wait_for() {
-	local secs=$1
-	shift
-	local deadline=$((SECONDS + secs))
-	until "$@"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.2
-	done
-}
 
 # build fetches the jars and compiles the launcher; the marker holds the checksums of the pom and
 # the launcher, so changing either rebuilds.
@@ -63,51 +55,31 @@ build() {
 	mv "$tmp" "$HOME_DIR"
 }
 
-hdfs_pid() {
-	local pid
-	pid="$(cat "$PID_FILE" 2>/dev/null)" || return 1
-	[[ -n $pid ]] && grep -qs 'MiniHdfs' "/proc/$pid/cmdline" && echo "$pid"
-}
-
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$NN_PORT") 2>/dev/null; }
 
-# ready: the launcher writes READY only after the namenode left safe mode and the datanode
+# hdfs_ready: the launcher writes READY only after the namenode left safe mode and the datanode
 # registered (MiniDFSCluster.waitActive).
 hdfs_ready() { [[ -s $READY ]] && port_open; }
-
-hdfs_up_or_dead() { ! hdfs_pid >/dev/null || hdfs_ready; }
 
 start_hdfs() {
 	build
 	mkdir -p "$STATE"
-	if hdfs_pid >/dev/null && hdfs_ready; then
+	if daemon_pid "$PID_FILE" "$PATTERN" >/dev/null && hdfs_ready; then
 		return 0
 	fi
-	stop_hdfs
+	stop_daemon "$PID_FILE" "$PATTERN"
 	port_open && die "port $NN_PORT is taken by something that is not our HDFS"
 	log "starting MiniDFSCluster on 127.0.0.1:$NN_PORT"
 	rm -rf "$STATE/data" "$READY"
-	setsid java -Xmx384m -XX:+ExitOnOutOfMemoryError -cp "$HOME_DIR/libs/*:$HOME_DIR/classes" \
-		MiniHdfs "$NN_PORT" "$STATE/data" "$READY" </dev/null >"$LOG" 2>&1 &
-	echo $! >"$PID_FILE"
-	wait_for 120 hdfs_up_or_dead || true
-	if ! hdfs_ready; then
-		tail -n 30 "$LOG" >&2 || true
-		die "HDFS did not come up, see $LOG"
-	fi
+	start_daemon "$PID_FILE" "$LOG" java -Xmx384m -XX:+ExitOnOutOfMemoryError \
+		-cp "$HOME_DIR/libs/*:$HOME_DIR/classes" MiniHdfs "$NN_PORT" "$STATE/data" "$READY"
+	await_daemon "$PID_FILE" "$PATTERN" 120 "$LOG" hdfs_ready
 }
 
 stop_hdfs() {
-	local pid
-	if pid="$(hdfs_pid)"; then
-		log "stopping HDFS (pid $pid)"
-		kill -TERM "$pid"
-		wait_for 30 bash -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
-	fi
-	rm -f "$PID_FILE" "$READY"
+	stop_daemon "$PID_FILE" "$PATTERN"
+	rm -f "$READY"
 }
-
-env_line() { printf "export %s='%s'\n" "$1" "${2//\'/\'\\\'\'}"; }
 
 start() {
 	mkdir -p "$CACHE"
@@ -115,11 +87,7 @@ start() {
 	if [[ -z $url ]]; then
 		(start_hdfs) && url="$URL" || log "HDFS not provisioned; tests needing it will skip"
 	fi
-	{
-		echo "# Written by kconnect scripts/hdfs.sh; read by internal/testenv."
-		[[ -n $url ]] && env_line KCONNECT_TEST_HDFS "$url"
-	} >"$ENV_FILE.tmp"
-	if cmp -s "$ENV_FILE.tmp" "$ENV_FILE"; then rm -f "$ENV_FILE.tmp"; else mv -f "$ENV_FILE.tmp" "$ENV_FILE"; fi
+	write_env_file "$ENV_FILE" KCONNECT_TEST_HDFS "$url"
 }
 
 case "${1:-start}" in

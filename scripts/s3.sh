@@ -22,20 +22,11 @@ readonly VENV="$CACHE/s3-venv"
 readonly PY_PACKAGES=('moto[server]==5.2.6' 'boto3==1.44.18')
 readonly PID_FILE="$STATE/moto.pid"
 readonly LOG="$STATE/moto.log"
+readonly SERVICE=s3
+readonly PATTERN=moto_server
 
-log() { printf 's3: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds; fails when SECONDS pass.
-wait_for() {
-	local secs=$1
-	shift
-	local deadline=$((SECONDS + secs))
-	until "$@"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.2
-	done
-}
+# shellcheck source=lib/service.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/service.sh"
 
 provision_venv() {
 	local stamp="$VENV/.kconnect-packages"
@@ -51,45 +42,20 @@ provision_venv() {
 	echo "${PY_PACKAGES[*]}" >"$stamp"
 }
 
-moto_pid() {
-	local pid
-	pid="$(cat "$PID_FILE" 2>/dev/null)" || return 1
-	[[ -n $pid ]] && grep -qs 'moto_server' "/proc/$pid/cmdline" && echo "$pid"
-}
-
 moto_ready() { curl -sf -o /dev/null "$URL/moto-api/"; }
-
-moto_up_or_dead() { ! moto_pid >/dev/null || moto_ready; }
 
 start_moto() {
 	provision_venv
 	mkdir -p "$STATE"
-	if moto_pid >/dev/null && moto_ready; then
+	if daemon_pid "$PID_FILE" "$PATTERN" >/dev/null && moto_ready; then
 		return 0
 	fi
-	stop_moto
+	stop_daemon "$PID_FILE" "$PATTERN"
 	curl -s -o /dev/null "$URL/" && die "port $PORT is taken by something that is not our moto_server"
 	log "starting moto_server on 127.0.0.1:$PORT"
-	setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" </dev/null >"$LOG" 2>&1 &
-	echo $! >"$PID_FILE"
-	wait_for 60 moto_up_or_dead || true
-	if ! moto_ready; then
-		tail -n 30 "$LOG" >&2 || true
-		die "moto_server did not come up, see $LOG"
-	fi
+	start_daemon "$PID_FILE" "$LOG" "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT"
+	await_daemon "$PID_FILE" "$PATTERN" 60 "$LOG" moto_ready
 }
-
-stop_moto() {
-	local pid
-	if pid="$(moto_pid)"; then
-		log "stopping moto_server (pid $pid)"
-		kill -TERM "$pid"
-		wait_for 30 bash -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
-	fi
-	rm -f "$PID_FILE"
-}
-
-env_line() { printf "export %s='%s'\n" "$1" "${2//\'/\'\\\'\'}"; }
 
 start() {
 	mkdir -p "$CACHE"
@@ -97,15 +63,11 @@ start() {
 	if [[ -z $url ]]; then
 		(start_moto) && url="$URL" || log "S3 not provisioned; tests needing it will skip"
 	fi
-	{
-		echo "# Written by kconnect scripts/s3.sh; read by internal/testenv."
-		[[ -n $url ]] && env_line KCONNECT_TEST_S3 "$url"
-	} >"$ENV_FILE.tmp"
-	if cmp -s "$ENV_FILE.tmp" "$ENV_FILE"; then rm -f "$ENV_FILE.tmp"; else mv -f "$ENV_FILE.tmp" "$ENV_FILE"; fi
+	write_env_file "$ENV_FILE" KCONNECT_TEST_S3 "$url"
 }
 
 case "${1:-start}" in
 start) start ;;
-stop) stop_moto ;;
+stop) stop_daemon "$PID_FILE" "$PATTERN" ;;
 *) die "usage: $0 [start|stop]" ;;
 esac
