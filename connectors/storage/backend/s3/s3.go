@@ -394,6 +394,9 @@ func (s *Store) List(ctx context.Context, prefix string) ([]backend.FileInfo, er
 			return nil, fmt.Errorf("list s3://%s/%s: %w", s.cfg.Bucket, keyPrefix, err)
 		}
 		for _, o := range page.Contents {
+			if strings.HasSuffix(aws.ToString(o.Key), "/") {
+				continue // a "folder" marker that consoles create, not a file
+			}
 			out = append(out, backend.FileInfo{
 				Path:    strings.TrimPrefix(aws.ToString(o.Key), s.cfg.Prefix),
 				Size:    aws.ToInt64(o.Size),

@@ -76,6 +76,10 @@ func TestPrefixIsolation(t *testing.T) {
 	if err := sub.CreateExclusive(ctx, "inside", []byte("i")); err != nil {
 		t.Fatal(err)
 	}
+	// A console's folder marker is not a file.
+	if _, err := sub.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(props[BucketConfig]), Key: aws.String("tenant/folder/")}); err != nil {
+		t.Fatal(err)
+	}
 	infos, err := sub.List(ctx, "")
 	if err != nil || len(infos) != 1 || infos[0].Path != "inside" {
 		t.Errorf("prefixed List = %+v, %v; want only inside", infos, err)
