@@ -45,6 +45,9 @@ const userEnv = "HADOOP_USER_NAME"
 // defaultNamenodePort is Hadoop's namenode RPC port, used when a URL names a host without one.
 const defaultNamenodePort = "8020"
 
+// dialTimeout bounds connecting to a namenode or datanode.
+const dialTimeout = 30 * time.Second
+
 // closeRetryLimit bounds how long Close waits for the namenode to learn that the last block is
 // replicated; on a healthy cluster that takes milliseconds.
 const closeRetryLimit = time.Minute
@@ -145,6 +148,11 @@ func New(_ context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("%s %q: %w", StoreURLConfig, cfg.URL, err)
 	}
 	opts.User = cfg.User
+	// The library takes no contexts; a dial timeout at least keeps an unreachable namenode or
+	// datanode from blocking the task indefinitely.
+	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	opts.NamenodeDialFunc = dialer.DialContext
+	opts.DatanodeDialFunc = dialer.DialContext
 	client, err := hdfs.NewClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to HDFS %s: %w", cfg.URL, err)
