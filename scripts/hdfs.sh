@@ -9,7 +9,7 @@
 # to testenv.env. A KCONNECT_TEST_HDFS already set in the environment is written as given and no
 # cluster is started. Idempotent: quick when the cluster is up; the first run fetches about 90 MB
 # with Maven (scripts/hdfs/pom.xml) and compiles scripts/hdfs/MiniHdfs.java, in the cache.
-# Needs Java 17 and Maven.
+# Needs Java 17 and Maven; as root, installs openjdk-17-jdk-headless when javac is missing.
 #
 # Usage: scripts/hdfs.sh [start|stop]
 set -euo pipefail
@@ -40,8 +40,14 @@ build() {
 	local want
 	want="$(cat "$REPO_ROOT/scripts/hdfs/pom.xml" "$REPO_ROOT/scripts/hdfs/MiniHdfs.java" | sha256sum | cut -d' ' -f1)"
 	[[ "$(cat "$HOME_DIR/.complete" 2>/dev/null)" == "$want" ]] && return 0
-	command -v java >/dev/null && command -v javac >/dev/null && command -v mvn >/dev/null ||
-		die "building the HDFS launcher needs java, javac and mvn"
+	command -v java >/dev/null && command -v mvn >/dev/null || die "building the HDFS launcher needs java and mvn"
+	# scripts/testenv.sh installs Java as a JRE, which has no compiler.
+	if ! command -v javac >/dev/null; then
+		((EUID == 0)) && command -v apt-get >/dev/null || die "compiling the HDFS launcher needs javac (apt-get install openjdk-17-jdk-headless)"
+		log "installing openjdk-17-jdk-headless for javac"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jdk-headless >"$HOME_DIR.apt.log" 2>&1 ||
+			die "apt-get install openjdk-17-jdk-headless failed, see $HOME_DIR.apt.log"
+	fi
 	local tmp="$HOME_DIR.tmp"
 	rm -rf "$tmp"
 	mkdir -p "$tmp/classes"
