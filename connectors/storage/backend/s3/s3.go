@@ -68,21 +68,29 @@ const (
 
 // Config is the parsed configuration of an S3 store.
 type Config struct {
+	// Bucket holds the files (s3.bucket.name, or the store URL's host).
 	Bucket string
 	// Prefix is prepended to every path ("" or a key prefix ending in "/").
 	Prefix string
+	// Region is the bucket's AWS region (s3.region).
 	Region string
 	// Endpoint overrides AWS's endpoint, for S3-compatible stores; empty means AWS.
-	Endpoint        string
-	AccessKeyID     string
-	SecretAccessKey string
-	PartSize        int
-	PathStyle       bool
-	PartRetries     int
-	RetryBackoff    time.Duration
-	SSEAlgorithm    types.ServerSideEncryption
-	SSEKMSKeyID     string
-	CannedACL       types.ObjectCannedACL
+	Endpoint string
+	// AccessKeyID and SecretAccessKey are static credentials; empty means the SDK's default
+	// chain (environment, shared files, IAM roles), as Confluent's default provider.
+	AccessKeyID, SecretAccessKey string
+	// PartSize is the size of each multipart-upload part, which bounds a writer's memory.
+	PartSize int
+	// PathStyle addresses buckets as endpoint/bucket rather than bucket.endpoint.
+	PathStyle bool
+	// PartRetries is how often a failed request is retried; RetryBackoff the first retry's delay.
+	PartRetries  int
+	RetryBackoff time.Duration
+	// SSEAlgorithm and SSEKMSKeyID request server-side encryption of each object.
+	SSEAlgorithm types.ServerSideEncryption
+	SSEKMSKeyID  string
+	// CannedACL is applied to each object written.
+	CannedACL types.ObjectCannedACL
 }
 
 // ParseConfig reads the backend's keys from a connector configuration. rawURL, when not empty,
