@@ -309,6 +309,14 @@ func testCreateExclusive(t *testing.T, s backend.Store) {
 	if winners != 1 {
 		t.Errorf("%d of %d racing CreateExclusive calls succeeded, want exactly 1", winners, racers)
 	}
+	// The losers leave nothing behind that List would report.
+	infos, err := s.List(ctx(t), "race")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := paths(infos); len(got) != 1 || got[0] != "race/marker" {
+		t.Errorf("List(\"race\") after the race = %v, want [race/marker]", got)
+	}
 }
 
 func testNotExist(t *testing.T, s backend.Store) {

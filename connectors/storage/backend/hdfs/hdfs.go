@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -279,27 +280,44 @@ func (s *Store) Create(_ context.Context, p string) (backend.Writer, error) {
 	return &writer{s: s, f: f, path: abs}, nil
 }
 
-// CreateExclusive implements backend.Store: the namenode's create without overwrite fails when
-// the path exists, atomically. The file exists, possibly partial, only until Close returns; a
-// failed write removes it.
+// CreateExclusive implements backend.Store: data is written to a hidden temporary file beside
+// path, which the namenode's non-replacing rename then moves to path. The check is atomic, and
+// path never holds a partial file, even after a crash (which can leave only the hidden file).
 func (s *Store) CreateExclusive(_ context.Context, p string, data []byte) error {
 	abs, err := s.abs(p)
 	if err != nil {
 		return err
 	}
-	if err := s.client.MkdirAll(path.Dir(abs), 0o755); err != nil {
-		return mapErr("create directory", path.Dir(abs), err)
+	dir := path.Dir(abs)
+	if err := s.client.MkdirAll(dir, 0o755); err != nil {
+		return mapErr("create directory", dir, err)
 	}
-	f, err := s.client.Create(abs)
+	tmp := path.Join(dir, fmt.Sprintf("%s%016x", exclusivePrefix, rand.Uint64()))
+	f, err := s.client.Create(tmp)
 	if err != nil {
-		return mapErr("create", abs, err)
+		return mapErr("create", tmp, err)
 	}
-	w := &writer{s: s, f: f, path: abs}
+	w := &writer{s: s, f: f, path: tmp}
 	if _, err := w.Write(data); err != nil {
-		_ = w.Abort()
-		return err
+		return errors.Join(err, w.Abort())
 	}
-	return w.Close()
+	if err := w.Close(); err != nil {
+		return errors.Join(err, s.removeQuietly(tmp))
+	}
+	if err := s.nn.renameNoReplace(tmp, abs); err != nil {
+		return errors.Join(mapErr("create", abs, err), s.removeQuietly(tmp))
+	}
+	return nil
+}
+
+// exclusivePrefix starts the names of CreateExclusive's temporary files, which List leaves out.
+const exclusivePrefix = ".excl-"
+
+func (s *Store) removeQuietly(abs string) error {
+	if err := s.client.Remove(abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return mapErr("remove", abs, err)
+	}
+	return nil
 }
 
 // Open implements backend.Store.
@@ -352,7 +370,7 @@ func (s *Store) List(_ context.Context, prefix string) ([]backend.FileInfo, erro
 			}
 			return err
 		}
-		if !fi.IsDir() {
+		if !fi.IsDir() && !strings.HasPrefix(fi.Name(), exclusivePrefix) {
 			out = append(out, backend.FileInfo{Path: s.rel(p), Size: fi.Size(), ModTime: fi.ModTime()})
 		}
 		return nil
