@@ -41,9 +41,13 @@ build:
 testenv:
 	scripts/testenv.sh
 	scripts/schema-registry.sh
+	scripts/hdfs.sh
+	scripts/s3.sh
 	scripts/javaclients.sh >/dev/null
 
 testenv-stop:
+	scripts/s3.sh stop
+	scripts/hdfs.sh stop
 	scripts/schema-registry.sh stop
 	scripts/testenv.sh stop
 
