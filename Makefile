@@ -41,6 +41,7 @@ build:
 testenv:
 	scripts/testenv.sh
 	scripts/schema-registry.sh
+	scripts/storage-readers.sh
 	scripts/javaclients.sh >/dev/null
 
 testenv-stop:

@@ -9,11 +9,11 @@ set -euo pipefail
 
 readonly CACHE="${KCONNECT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kconnect}"
 readonly VENV="$CACHE/storage-venv"
-readonly PY_PACKAGES=('pyarrow==21.0.0' 'fastavro==1.13.1')
+readonly PY_PACKAGES=('pyarrow==21.0.0' 'fastavro==1.13.1' 'cramjam==2.11.0')
 
 log() { printf 'storage-readers: %s\n' "$*" >&2; }
 
-if [[ -x $VENV/bin/python ]] && "$VENV/bin/python" -c 'import pyarrow.parquet, fastavro' 2>/dev/null; then
+if [[ -x $VENV/bin/python ]] && "$VENV/bin/python" -c 'import pyarrow.parquet, fastavro, cramjam' 2>/dev/null; then
 	log "venv ready at $VENV"
 	exit 0
 fi
@@ -24,5 +24,5 @@ log "creating $VENV with ${PY_PACKAGES[*]}"
 python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}" >"$CACHE/storage-venv.log" 2>&1 ||
 	{ log "ERROR: pip install failed, see $CACHE/storage-venv.log"; exit 1; }
-"$VENV/bin/python" -c 'import pyarrow.parquet, fastavro'
+"$VENV/bin/python" -c 'import pyarrow.parquet, fastavro, cramjam'
 log "venv ready at $VENV"

@@ -1,0 +1,313 @@
+package format
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+
+	"github.com/kconnect/kconnect/connect"
+)
+
+// parquetRowGroupBytes bounds the (estimated, uncompressed) data a Parquet file buffers before
+// it writes a row group, which is what bounds a Parquet writer's memory.
+const parquetRowGroupBytes = 32 << 20
+
+// decimalPrecisionParam is the schema parameter AvroData reads a decimal's precision from; its
+// default precision is 64.
+const decimalPrecisionParam = "connect.decimal.precision"
+
+// parquetFormat writes Parquet files with the column types parquet-avro gives the Avro schema
+// Confluent's AvroData makes of the value schema: int8 and int16 as INT32, strings as UTF8 byte
+// arrays, Decimal as DECIMAL byte arrays, Date as DATE, Time as TIME_MILLIS and Timestamp as
+// TIMESTAMP_MILLIS. Columns of a group are ordered by name, as parquet-go orders them.
+type parquetFormat struct {
+	codec compress.Codec
+	ext   string
+}
+
+func newParquet(o Options) (Format, error) {
+	f := &parquetFormat{ext: ".parquet"}
+	var suffix string
+	switch o.ParquetCodec {
+	case "none", "":
+		f.codec = &parquet.Uncompressed
+	case "snappy":
+		f.codec, suffix = &parquet.Snappy, ".snappy"
+	case "gzip":
+		f.codec, suffix = &parquet.Gzip, ".gz"
+	case "zstd":
+		f.codec, suffix = &parquet.Zstd, ".zstd"
+	case "lz4":
+		f.codec, suffix = &parquet.Lz4Raw, ".lz4"
+	default:
+		return nil, fmt.Errorf("parquet codec %q is not one of none, snappy, gzip, zstd, lz4", o.ParquetCodec)
+	}
+	if o.S3Names {
+		f.ext = suffix + ".parquet"
+	}
+	return f, nil
+}
+
+func (f *parquetFormat) Extension() string { return f.ext }
+func (*parquetFormat) NeedsSchema() bool   { return true }
+
+// leafKind says how a Connect value becomes a Parquet value.
+type leafKind uint8
+
+const (
+	leafInt32 leafKind = iota
+	leafInt64
+	leafFloat
+	leafDouble
+	leafBool
+	leafString
+	leafBytes
+	leafDecimal
+	leafDate
+	leafTime
+	leafTimestamp
+)
+
+// step is one struct field on the way from the record value to a leaf column.
+type step struct {
+	index    int
+	optional bool
+	name     string
+}
+
+type leaf struct {
+	path []step
+	kind leafKind
+}
+
+func (f *parquetFormat) NewWriter(w io.Writer, schema *connect.Schema) (RecordWriter, error) {
+	if schema == nil || schema.Type != connect.TypeStruct {
+		return nil, fmt.Errorf("parquet files hold struct values, not %s", schemaName(schema))
+	}
+	p := &parquetWriter{}
+	root, err := p.group(schema, nil)
+	if err != nil {
+		return nil, err
+	}
+	p.w = parquet.NewWriter(w, parquet.NewSchema(recordName(schema), root), parquet.Compression(f.codec),
+		parquet.CreatedBy("kconnect", "", ""))
+	return p, nil
+}
+
+func schemaName(s *connect.Schema) string {
+	if s == nil {
+		return "values without schema"
+	}
+	return s.Type.String()
+}
+
+// recordName is the message name parquet-avro gives the file schema: the Avro record name.
+func recordName(s *connect.Schema) string {
+	if s.Name == "" {
+		return "ConnectDefault"
+	}
+	return s.Name
+}
+
+func (p *parquetWriter) group(s *connect.Schema, path []step) (parquet.Node, error) {
+	fields := make([]connect.Field, len(s.Fields))
+	copy(fields, s.Fields)
+	sort.Slice(fields, func(i, j int) bool { return fields[i].Name < fields[j].Name })
+	g := parquet.Group{}
+	for _, fl := range fields {
+		fp := append(append([]step(nil), path...), step{index: fl.Index, optional: fl.Schema.Optional, name: fl.Name})
+		var node parquet.Node
+		if fl.Schema.Type == connect.TypeStruct {
+			var err error
+			if node, err = p.group(fl.Schema, fp); err != nil {
+				return nil, err
+			}
+		} else {
+			n, kind, err := leafNode(fl.Schema)
+			if err != nil {
+				return nil, fmt.Errorf("field %s: %w", fl.Name, err)
+			}
+			node = n
+			p.leaves = append(p.leaves, leaf{path: fp, kind: kind})
+		}
+		if fl.Schema.Optional {
+			node = parquet.Optional(node)
+		}
+		g[fl.Name] = node
+	}
+	return g, nil
+}
+
+func leafNode(s *connect.Schema) (parquet.Node, leafKind, error) {
+	switch s.Name {
+	case connect.DecimalName:
+		scale, err := connect.DecimalScale(s)
+		if err != nil {
+			return nil, 0, err
+		}
+		precision := 64
+		if v, ok := s.Parameters.Get(decimalPrecisionParam); ok {
+			if precision, err = strconv.Atoi(v); err != nil {
+				return nil, 0, fmt.Errorf("decimal precision %q: %w", v, err)
+			}
+		}
+		return parquet.Decimal(int(scale), precision, parquet.ByteArrayType), leafDecimal, nil
+	case connect.DateName:
+		return parquet.Date(), leafDate, nil
+	case connect.TimeName:
+		return parquet.Time(parquet.Millisecond), leafTime, nil
+	case connect.TimestampName:
+		return parquet.Timestamp(parquet.Millisecond), leafTimestamp, nil
+	}
+	switch s.Type {
+	case connect.TypeInt8, connect.TypeInt16, connect.TypeInt32:
+		return parquet.Leaf(parquet.Int32Type), leafInt32, nil
+	case connect.TypeInt64:
+		return parquet.Leaf(parquet.Int64Type), leafInt64, nil
+	case connect.TypeFloat32:
+		return parquet.Leaf(parquet.FloatType), leafFloat, nil
+	case connect.TypeFloat64:
+		return parquet.Leaf(parquet.DoubleType), leafDouble, nil
+	case connect.TypeBoolean:
+		return parquet.Leaf(parquet.BooleanType), leafBool, nil
+	case connect.TypeString:
+		return parquet.String(), leafString, nil
+	case connect.TypeBytes:
+		return parquet.Leaf(parquet.ByteArrayType), leafBytes, nil
+	}
+	return nil, 0, fmt.Errorf("parquet format does not support %s fields yet (#16)", s.Type)
+}
+
+type parquetWriter struct {
+	w       *parquet.Writer
+	leaves  []leaf
+	row     parquet.Row
+	rows    [1]parquet.Row
+	pending int
+}
+
+func (p *parquetWriter) Write(rec *connect.SinkRecord) error {
+	st, ok := rec.Value.(*connect.Struct)
+	if !ok {
+		return fmt.Errorf("parquet format: %s record at offset %d has a %T value, want a struct", rec.Topic, rec.Offset, rec.Value)
+	}
+	row := p.row[:0]
+	for col, lf := range p.leaves {
+		v, size, err := p.value(st, lf, col)
+		if err != nil {
+			return fmt.Errorf("parquet format: %s record at offset %d: %w", rec.Topic, rec.Offset, err)
+		}
+		row = append(row, v)
+		p.pending += size
+	}
+	p.row = row
+	p.rows[0] = row
+	if _, err := p.w.WriteRows(p.rows[:]); err != nil {
+		return fmt.Errorf("write parquet row: %w", err)
+	}
+	if p.pending >= parquetRowGroupBytes {
+		p.pending = 0
+		if err := p.w.Flush(); err != nil {
+			return fmt.Errorf("write parquet row group: %w", err)
+		}
+	}
+	return nil
+}
+
+// value returns the column value of one leaf with its definition level: the number of optional
+// fields on the path that are present.
+func (p *parquetWriter) value(st *connect.Struct, lf leaf, col int) (parquet.Value, int, error) {
+	def := 0
+	var v any = st
+	for _, s := range lf.path {
+		parent, ok := v.(*connect.Struct)
+		if !ok {
+			return parquet.Value{}, 0, fmt.Errorf("field %s holds %T, want a struct", s.name, v)
+		}
+		v = parent.GetAt(s.index)
+		if v == nil {
+			if !s.optional {
+				return parquet.Value{}, 0, fmt.Errorf("required field %s is null", s.name)
+			}
+			return parquet.NullValue().Level(0, def, col), 1, nil
+		}
+		if s.optional {
+			def++
+		}
+	}
+	pv, size, err := leafValue(lf.kind, v)
+	if err != nil {
+		return parquet.Value{}, 0, fmt.Errorf("field %s: %w", lf.path[len(lf.path)-1].name, err)
+	}
+	return pv.Level(0, def, col), size, nil
+}
+
+func leafValue(kind leafKind, v any) (parquet.Value, int, error) {
+	switch kind {
+	case leafInt32:
+		switch n := v.(type) {
+		case int8:
+			return parquet.Int32Value(int32(n)), 4, nil
+		case int16:
+			return parquet.Int32Value(int32(n)), 4, nil
+		case int32:
+			return parquet.Int32Value(n), 4, nil
+		}
+	case leafInt64:
+		if n, ok := v.(int64); ok {
+			return parquet.Int64Value(n), 8, nil
+		}
+	case leafFloat:
+		if n, ok := v.(float32); ok {
+			return parquet.FloatValue(n), 4, nil
+		}
+	case leafDouble:
+		if n, ok := v.(float64); ok {
+			return parquet.DoubleValue(n), 8, nil
+		}
+	case leafBool:
+		if b, ok := v.(bool); ok {
+			return parquet.BooleanValue(b), 1, nil
+		}
+	case leafString:
+		if s, ok := v.(string); ok {
+			return parquet.ByteArrayValue([]byte(s)), len(s), nil
+		}
+	case leafBytes:
+		if b, ok := v.([]byte); ok {
+			return parquet.ByteArrayValue(b), len(b), nil
+		}
+	case leafDecimal:
+		if d, ok := v.(connect.Decimal); ok {
+			b := connect.DecimalToBytes(d)
+			return parquet.ByteArrayValue(b), len(b), nil
+		}
+	case leafDate:
+		if t, ok := v.(time.Time); ok {
+			days, err := connect.DateToDays(t)
+			return parquet.Int32Value(days), 4, err
+		}
+	case leafTime:
+		if t, ok := v.(time.Time); ok {
+			ms, err := connect.TimeToMillis(t)
+			return parquet.Int32Value(ms), 4, err
+		}
+	case leafTimestamp:
+		if t, ok := v.(time.Time); ok {
+			return parquet.Int64Value(t.UnixMilli()), 8, nil
+		}
+	}
+	return parquet.Value{}, 0, fmt.Errorf("unexpected value of Go type %T", v)
+}
+
+func (p *parquetWriter) Close() error {
+	if err := p.w.Close(); err != nil {
+		return fmt.Errorf("finish parquet file: %w", err)
+	}
+	return nil
+}
