@@ -86,7 +86,7 @@ func (v variant) configDef() *connect.ConfigDef {
 		Validator: connect.OneOf(v.storageClass), Doc: "The storage class; only the connector's own is supported."})
 	d.Define(connect.ConfigKey{Name: partitionerClassConfig, Type: connect.ConfigClass, Default: defaultPartitionerName,
 		Validator: connect.OneOf(defaultPartitionerName, fieldPartitionerName, timePartitionerName, dailyPartitionerName, hourlyPartitionerName),
-		Doc: "Partitioner deciding the directory of each record below topics.dir/<topic>."})
+		Doc:       "Partitioner deciding the directory of each record below topics.dir/<topic>."})
 	d.Define(connect.ConfigKey{Name: partitionFieldNameConfig, Type: connect.ConfigList, Default: "",
 		Doc: "FieldPartitioner: the value fields (nested with dots) whose values name the directories."})
 	long(partitionDurationConfig, "-1", "TimeBasedPartitioner: the length of a time bucket in milliseconds.")

@@ -277,7 +277,9 @@ func TestSchemaCompatibility(t *testing.T) {
 	v1 := connect.StructBuilder().Name("user").Version(1).Field("id", connect.Int32Schema).MustBuild()
 	v2 := connect.StructBuilder().Name("user").Version(2).Field("id", connect.Int32Schema).
 		Field("email", connect.NewSchemaBuilder(connect.TypeString).Optional().Default("none").MustBuild()).MustBuild()
-	r1 := func(off int64, id int32) connect.SinkRecord { return rec("u", 0, off, v1, connect.NewStruct(v1).Set("id", id)) }
+	r1 := func(off int64, id int32) connect.SinkRecord {
+		return rec("u", 0, off, v1, connect.NewStruct(v1).Set("id", id))
+	}
 	r2 := func(off int64, id int32, email string) connect.SinkRecord {
 		return rec("u", 0, off, v2, connect.NewStruct(v2).Set("id", id).Set("email", email))
 	}
