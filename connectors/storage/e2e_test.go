@@ -99,7 +99,7 @@ func produce(t *testing.T, bootstrap, topic string, partitions int32, n int) {
 }
 
 // groupOffsets returns the sum of the consumer group's committed offsets on topic.
-func groupOffsets(t *testing.T, bootstrap, group, topic string) int64 {
+func groupOffsets(t testing.TB, bootstrap, group, topic string) int64 {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
 	if err != nil {
@@ -121,7 +121,7 @@ func groupOffsets(t *testing.T, bootstrap, group, topic string) int64 {
 	return sum
 }
 
-func startWorker(t *testing.T) *workertest.Worker {
+func startWorker(t testing.TB) *workertest.Worker {
 	t.Helper()
 	dir := t.TempDir()
 	props := workertest.WorkerProps(t, dir)

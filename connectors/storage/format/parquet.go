@@ -94,7 +94,7 @@ func (f *parquetFormat) NewWriter(w io.Writer, schema *connect.Schema) (RecordWr
 	if err != nil {
 		return nil, err
 	}
-	p.w = parquet.NewWriter(w, parquet.NewSchema(recordName(schema), root), parquet.Compression(f.codec),
+	p.w = parquet.NewGenericWriter[any](w, parquet.NewSchema(recordName(schema), root), parquet.Compression(f.codec),
 		parquet.CreatedBy("kconnect", "", ""))
 	return p, nil
 }
@@ -184,7 +184,7 @@ func leafNode(s *connect.Schema) (parquet.Node, leafKind, error) {
 }
 
 type parquetWriter struct {
-	w       *parquet.Writer
+	w       *parquet.GenericWriter[any]
 	leaves  []leaf
 	row     parquet.Row
 	rows    [1]parquet.Row
