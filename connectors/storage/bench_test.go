@@ -74,7 +74,7 @@ func produceBench(b *testing.B, bootstrap, topic string, n int) {
 // with parquet-go (snappy, temp file, fsync, rename): the baseline the sink is compared with.
 func bareLoad(b *testing.B, bootstrap, topic, dir string, n, flushSize int) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(64<<20), kgo.FetchMaxPartitionBytes(32<<20))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -154,8 +154,8 @@ func bareLoad(b *testing.B, bootstrap, topic, dir string, n, flushSize int) {
 // BenchmarkParquetLocalVsBare loads one topic of 8-column JSON records (KCONNECT_STORAGE_BENCH_RECORDS,
 // 200000 by default) into snappy Parquet files on local disk twice: with the local storage sink in
 // a kconnect worker process (from connector creation until the consumer group committed the last
-// offset) and with a bare franz-go + parquet-go program in this process; it reports both rates and
-// their ratio. One op is the whole comparison:
+// offset) and with a bare franz-go + parquet-go program in this process (the better of two runs);
+// it reports both rates and their ratio. One op is the whole comparison:
 //
 //	go test -run '^$' -bench ParquetLocalVsBare -benchtime 1x ./connectors/storage/
 func BenchmarkParquetLocalVsBare(b *testing.B) {
@@ -172,10 +172,14 @@ func BenchmarkParquetLocalVsBare(b *testing.B) {
 		topic := testenv.Topic(b, "st-bench")
 		produceBench(b, w.Bootstrap, topic, n)
 
-		bareDir := b.TempDir()
-		bareStart := time.Now()
-		bareLoad(b, w.Bootstrap, topic, bareDir, n, flushSize)
-		bare := float64(n) / time.Since(bareStart).Seconds()
+		// The bare program runs twice and counts its better run, so that reading the topic cold
+		// the first time does not count against it.
+		var bare float64
+		for range 2 {
+			bareStart := time.Now()
+			bareLoad(b, w.Bootstrap, topic, b.TempDir(), n, flushSize)
+			bare = max(bare, float64(n)/time.Since(bareStart).Seconds())
+		}
 
 		out := b.TempDir()
 		name := "bench-" + topic[len(topic)-8:]
