@@ -204,8 +204,37 @@ func BenchmarkParquetLocalVsBare(b *testing.B) {
 			}
 		}
 		sink := float64(n) / time.Since(sinkStart).Seconds()
+		if rss := workerPeakRSS(b, w.Dir); rss > 0 {
+			b.ReportMetric(float64(rss)/(1<<20), "worker-peak-rss-MiB")
+		}
 		b.ReportMetric(sink, "sink-records/s")
 		b.ReportMetric(bare, "bare-records/s")
 		b.ReportMetric(sink/bare, "ratio")
 	}
+}
+
+// workerPeakRSS returns the peak resident set (VmHWM, bytes) of the worker process whose
+// command line names a file in dir, or 0 when /proc does not show it.
+func workerPeakRSS(b *testing.B, dir string) int64 {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		cmdline, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(cmdline), filepath.Join(dir, "worker.properties")) {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join(filepath.Dir(p), "status"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				if err != nil {
+					b.Fatalf("VmHWM %q: %v", v, err)
+				}
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
