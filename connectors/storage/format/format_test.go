@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,5 +171,36 @@ func TestLineFormats(t *testing.T) {
 	}
 	if _, err := format.New("io.confluent.connect.hdfs.avro.Nope", format.Options{}); err == nil {
 		t.Error("unknown class accepted")
+	}
+}
+
+func TestParquetArraysAndMapsReadByPyarrow(t *testing.T) {
+	s := connect.StructBuilder().Name("Doc").
+		Field("id", connect.Int32Schema).
+		Field("tags", connect.ArrayBuilder(connect.OptionalStringSchema).Optional().MustBuild()).
+		Field("attrs", connect.MapBuilder(connect.StringSchema, connect.Int64Schema).MustBuild()).
+		MustBuild()
+	values := []*connect.Struct{
+		connect.NewStruct(s).Set("id", int32(1)).Set("tags", []any{"a", nil, "c"}).Set("attrs", map[string]any{"y": int64(2), "x": int64(1)}),
+		connect.NewStruct(s).Set("id", int32(2)).Set("tags", []any{}).Set("attrs", map[string]any{}),
+		connect.NewStruct(s).Set("id", int32(3)).Set("attrs", map[string]any{"z": int64(-5)}),
+	}
+	var recs []connect.SinkRecord
+	for i, v := range values {
+		recs = append(recs, connect.SinkRecord{Record: connect.Record{Topic: "docs", Offset: int64(i), ValueSchema: s, Value: v}})
+	}
+	f := newFormat(t, "io.confluent.connect.hdfs3.parquet.ParquetFormat", format.Options{ParquetCodec: "snappy"})
+	d := dump(t, writeFile(t, f, recs))
+	// pyarrow prints a map as a list of [key, value] pairs; keys come sorted.
+	want := []map[string]any{
+		{"id": 1.0, "tags": []any{"a", nil, "c"}, "attrs": []any{[]any{"x", 1.0}, []any{"y", 2.0}}},
+		{"id": 2.0, "tags": []any{}, "attrs": []any{}},
+		{"id": 3.0, "tags": nil, "attrs": []any{[]any{"z", -5.0}}},
+	}
+	if !reflect.DeepEqual(d.Rows, want) {
+		t.Errorf("pyarrow read\n%v\nwant\n%v", d.Rows, want)
+	}
+	if ty := d.Meta["types"].(map[string]any); ty["tags"] != "list<element: string>" || !strings.HasPrefix(ty["attrs"].(string), "map<string, int64") {
+		t.Errorf("column types %v", ty)
 	}
 }

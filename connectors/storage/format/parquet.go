@@ -3,6 +3,7 @@ package format
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -24,7 +25,8 @@ const decimalPrecisionParam = "connect.decimal.precision"
 // parquetFormat writes Parquet files with the column types parquet-avro gives the Avro schema
 // Confluent's AvroData makes of the value schema: int8 and int16 as INT32, strings as UTF8 byte
 // arrays, Decimal as DECIMAL byte arrays, Date as DATE, Time as TIME_MILLIS and Timestamp as
-// TIMESTAMP_MILLIS. Columns of a group are ordered by name, as parquet-go orders them.
+// TIMESTAMP_MILLIS, structs as groups, arrays as LIST and maps with string keys as MAP (of
+// primitives). Columns of a group are ordered by name, as parquet-go orders them.
 type parquetFormat struct {
 	codec compress.Codec
 	ext   string
@@ -73,12 +75,23 @@ const (
 	leafTimestamp
 )
 
-// step is one struct field on the way from the record value to a leaf column.
+// step is one struct field on the way from the record value to a leaf column, or the repetition
+// of an array's elements or a map's keys or values (at most one per path).
 type step struct {
-	index    int
+	index    int // struct field index
 	optional bool
 	name     string
+	repeat   repeatKind
 }
+
+type repeatKind uint8
+
+const (
+	notRepeated repeatKind = iota
+	arrayElements
+	mapKeys
+	mapValues
+)
 
 type leaf struct {
 	path []step
@@ -122,12 +135,18 @@ func (p *parquetWriter) group(s *connect.Schema, path []step) (parquet.Node, err
 	for _, fl := range fields {
 		fp := append(append([]step(nil), path...), step{index: fl.Index, optional: fl.Schema.Optional, name: fl.Name})
 		var node parquet.Node
-		if fl.Schema.Type == connect.TypeStruct {
+		switch {
+		case fl.Schema.Type == connect.TypeStruct:
 			var err error
 			if node, err = p.group(fl.Schema, fp); err != nil {
 				return nil, err
 			}
-		} else {
+		case fl.Schema.Type == connect.TypeArray || fl.Schema.Type == connect.TypeMap:
+			var err error
+			if node, err = p.repeated(fl.Schema, fp); err != nil {
+				return nil, fmt.Errorf("field %s: %w", fl.Name, err)
+			}
+		default:
 			n, kind, err := leafNode(fl.Schema)
 			if err != nil {
 				return nil, fmt.Errorf("field %s: %w", fl.Name, err)
@@ -141,6 +160,44 @@ func (p *parquetWriter) group(s *connect.Schema, path []step) (parquet.Node, err
 		g[fl.Name] = node
 	}
 	return g, nil
+}
+
+// repeated maps an array of primitives to a three-level LIST and a map with string keys and
+// primitive values to a MAP; nested repetition and structs inside them are not supported.
+func (p *parquetWriter) repeated(s *connect.Schema, path []step) (parquet.Node, error) {
+	if slices.ContainsFunc(path[:len(path)-1], func(st step) bool { return st.repeat != notRepeated }) {
+		return nil, fmt.Errorf("parquet format does not support arrays or maps inside arrays or maps")
+	}
+	elem := func(es *connect.Schema, rk repeatKind, name string) (parquet.Node, error) {
+		n, kind, err := leafNode(es)
+		if err != nil {
+			return nil, err
+		}
+		p.leaves = append(p.leaves, leaf{path: append(append([]step(nil), path...), step{repeat: rk, optional: es.Optional, name: name}), kind: kind})
+		if es.Optional {
+			n = parquet.Optional(n)
+		}
+		return n, nil
+	}
+	if s.Type == connect.TypeArray {
+		n, err := elem(s.ValSchema, arrayElements, "element")
+		if err != nil {
+			return nil, err
+		}
+		return parquet.List(n), nil
+	}
+	if s.KeySchema.Type != connect.TypeString || s.KeySchema.Optional {
+		return nil, fmt.Errorf("parquet format supports maps with required string keys only")
+	}
+	k, err := elem(s.KeySchema, mapKeys, "key")
+	if err != nil {
+		return nil, err
+	}
+	v, err := elem(s.ValSchema, mapValues, "value")
+	if err != nil {
+		return nil, err
+	}
+	return parquet.Map(k, v), nil
 }
 
 func leafNode(s *connect.Schema) (parquet.Node, leafKind, error) {
@@ -180,7 +237,7 @@ func leafNode(s *connect.Schema) (parquet.Node, leafKind, error) {
 	case connect.TypeBytes:
 		return parquet.Leaf(parquet.ByteArrayType), leafBytes, nil
 	}
-	return nil, 0, fmt.Errorf("parquet format does not support %s fields yet (#16)", s.Type)
+	return nil, 0, fmt.Errorf("parquet format does not support %s values here", s.Type)
 }
 
 type parquetWriter struct {
@@ -198,12 +255,10 @@ func (p *parquetWriter) Write(rec *connect.SinkRecord) error {
 	}
 	row := p.row[:0]
 	for col, lf := range p.leaves {
-		v, size, err := p.value(st, lf, col)
-		if err != nil {
+		var err error
+		if row, err = p.appendLeaf(row, st, lf, col); err != nil {
 			return fmt.Errorf("parquet format: %s record at offset %d: %w", rec.Topic, rec.Offset, err)
 		}
-		row = append(row, v)
-		p.pending += size
 	}
 	p.row = row
 	p.rows[0] = row
@@ -219,22 +274,27 @@ func (p *parquetWriter) Write(rec *connect.SinkRecord) error {
 	return nil
 }
 
-// value returns the column value of one leaf with its definition level: the number of optional
-// fields on the path that are present.
-func (p *parquetWriter) value(st *connect.Struct, lf leaf, col int) (parquet.Value, int, error) {
+// appendLeaf appends the values of one leaf column with their levels: the definition level
+// counts the optional fields (and, for elements, the repetition) present on the path; the
+// repetition level is 1 for the second and later elements of an array or map.
+func (p *parquetWriter) appendLeaf(row parquet.Row, st *connect.Struct, lf leaf, col int) (parquet.Row, error) {
 	def := 0
 	var v any = st
-	for _, s := range lf.path {
+	for i, s := range lf.path {
+		if s.repeat != notRepeated {
+			return p.appendRepeated(row, v, lf, i, def, col)
+		}
 		parent, ok := v.(*connect.Struct)
 		if !ok {
-			return parquet.Value{}, 0, fmt.Errorf("field %s holds %T, want a struct", s.name, v)
+			return nil, fmt.Errorf("field %s holds %T, want a struct", s.name, v)
 		}
 		v = parent.GetAt(s.index)
 		if v == nil {
 			if !s.optional {
-				return parquet.Value{}, 0, fmt.Errorf("required field %s is null", s.name)
+				return nil, fmt.Errorf("required field %s is null", s.name)
 			}
-			return parquet.NullValue().Level(0, def, col), 1, nil
+			p.pending++
+			return append(row, parquet.NullValue().Level(0, def, col)), nil
 		}
 		if s.optional {
 			def++
@@ -242,9 +302,65 @@ func (p *parquetWriter) value(st *connect.Struct, lf leaf, col int) (parquet.Val
 	}
 	pv, size, err := leafValue(lf.kind, v)
 	if err != nil {
-		return parquet.Value{}, 0, fmt.Errorf("field %s: %w", lf.path[len(lf.path)-1].name, err)
+		return nil, fmt.Errorf("field %s: %w", lf.path[len(lf.path)-1].name, err)
 	}
-	return pv.Level(0, def, col), size, nil
+	p.pending += size
+	return append(row, pv.Level(0, def, col)), nil
+}
+
+// appendRepeated appends the elements of the array or map container (the value of the field
+// before path[at]), def being the definition level of the container itself.
+func (p *parquetWriter) appendRepeated(row parquet.Row, container any, lf leaf, at, def, col int) (parquet.Row, error) {
+	s := lf.path[at]
+	var elems []any
+	switch c := container.(type) {
+	case []any:
+		if s.repeat != arrayElements {
+			return nil, fmt.Errorf("field %s holds an array, want a map", lf.path[at-1].name)
+		}
+		elems = c
+	case map[string]any:
+		keys := make([]string, 0, len(c))
+		for k := range c {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if s.repeat == mapKeys {
+				elems = append(elems, k)
+			} else {
+				elems = append(elems, c[k])
+			}
+		}
+	default:
+		return nil, fmt.Errorf("field %s holds %T, want an array or a map with string keys", lf.path[at-1].name, container)
+	}
+	if len(elems) == 0 {
+		p.pending++
+		return append(row, parquet.NullValue().Level(0, def, col)), nil
+	}
+	for j, e := range elems {
+		rep := min(j, 1)
+		if e == nil {
+			if !s.optional {
+				return nil, fmt.Errorf("field %s: null %s in a required position", lf.path[at-1].name, s.name)
+			}
+			p.pending++
+			row = append(row, parquet.NullValue().Level(rep, def+1, col))
+			continue
+		}
+		d := def + 1
+		if s.optional {
+			d++
+		}
+		pv, size, err := leafValue(lf.kind, e)
+		if err != nil {
+			return nil, fmt.Errorf("field %s %s: %w", lf.path[at-1].name, s.name, err)
+		}
+		p.pending += size
+		row = append(row, pv.Level(rep, d, col))
+	}
+	return row, nil
 }
 
 func leafValue(kind leafKind, v any) (parquet.Value, int, error) {
