@@ -14,6 +14,8 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/connect/connecttest"
+	"github.com/kconnect/kconnect/connectors/storage/backend"
+	"github.com/kconnect/kconnect/connectors/storage/backend/local"
 	"github.com/kconnect/kconnect/internal/testenv"
 )
 
@@ -320,5 +322,58 @@ func TestSchemaCompatibility(t *testing.T) {
 	err := task.Put(context.Background(), []connect.SinkRecord{r1(0, 1), rec("u", 0, 1, unversioned, connect.NewStruct(unversioned).Set("id", int32(2)))})
 	if err == nil || !strings.Contains(err.Error(), "schema version required") {
 		t.Errorf("unversioned schema under BACKWARD: %v", err)
+	}
+}
+
+// nonAtomicStore is the local store with AtomicRename turned off, so the core takes the path it
+// takes on S3: every file written once under its final name.
+type nonAtomicStore struct{ *local.Store }
+
+func (nonAtomicStore) Capabilities() backend.Capabilities { return backend.Capabilities{} }
+
+func init() {
+	backend.Register("test-nonatomic", func(_ context.Context, rawURL string, _ map[string]string) (backend.Store, error) {
+		s, err := local.New(strings.TrimPrefix(rawURL, "test-nonatomic://"))
+		return nonAtomicStore{s}, err
+	})
+}
+
+func TestWithoutAtomicRenameNamesAreDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	tp := connect.TopicPartition{Topic: "s", Partition: 1}
+	start := func() *Task {
+		task := &Task{v: localVariant, now: time.Now}
+		if err := task.Start(connecttest.New(t), map[string]string{"store.url": "test-nonatomic://" + dir,
+			"format.class": "io.confluent.connect.s3.format.json.JsonFormat", "flush.size": "3"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := task.Open(context.Background(), []connect.TopicPartition{tp}); err != nil {
+			t.Fatal(err)
+		}
+		return task
+	}
+	task := start()
+	for i := range 7 {
+		put(t, task, rec("s", 1, int64(i), nil, int64(i)))
+	}
+	if off := preCommit(t, task); off[tp] != 6 {
+		t.Fatalf("PreCommit = %v, want 6", off)
+	}
+	_ = task.Stop()
+	want := []string{"topics/s/partition=1/s+1+0000000000.json", "topics/s/partition=1/s+1+0000000003.json"}
+	if got := files(t, dir); !reflect.DeepEqual(got, want) {
+		t.Fatalf("files %v, want %v (the open file of offset 6 aborted)", got, want)
+	}
+	// A crash before the consumer committed offset 6: the group resumes at 3 and the task writes
+	// the same file again, replacing it.
+	task = start()
+	for i := 3; i < 6; i++ {
+		put(t, task, rec("s", 1, int64(i), nil, int64(i)))
+	}
+	if got := files(t, dir); !reflect.DeepEqual(got, want) {
+		t.Fatalf("files after the replay %v, want %v", got, want)
+	}
+	if c := readFile(t, filepath.Join(dir, want[1])); c != "3\n4\n5\n" {
+		t.Errorf("replayed file holds %q", c)
 	}
 }
