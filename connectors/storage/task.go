@@ -70,6 +70,12 @@ func (t *Task) Start(ctx connect.SinkTaskContext, props map[string]string) error
 func (t *Task) Open(ctx context.Context, partitions []connect.TopicPartition) error {
 	seek := map[connect.TopicPartition]int64{}
 	for _, tp := range partitions {
+		if old, ok := t.tps[tp]; ok {
+			// Assigned again without a Close: what it had open was never committed.
+			if err := old.abort(); err != nil {
+				return err
+			}
+		}
 		w := &tpWriter{t: t, tp: tp, files: map[string]*openFile{}, committed: -1}
 		if t.store.Capabilities().AtomicRename {
 			next, err := w.recover(ctx)
