@@ -43,6 +43,8 @@ const (
 	s3BucketConfig               = "s3.bucket.name"
 	s3RegionConfig               = "s3.region"
 	s3PartSizeConfig             = "s3.part.size"
+	storeKafkaKeysConfig         = "store.kafka.keys"
+	storeKafkaHeadersConfig      = "store.kafka.headers"
 )
 
 // variant is one of the connectors sharing the core: they differ in class names, defaults and
@@ -107,6 +109,16 @@ func (v variant) configDef() *connect.ConfigDef {
 	str(byteArrayExtensionConfig, ".bin", "ByteArrayFormat: file name extension.", nil)
 	str(nullValuesConfig, "fail", "What a record with a null value (a tombstone) does: fail the task or be ignored.",
 		connect.OneOf("fail", "ignore"))
+	for _, k := range []string{storeKafkaKeysConfig, storeKafkaHeadersConfig} {
+		d.Define(connect.ConfigKey{Name: k, Type: connect.ConfigBoolean, Default: "false",
+			Validator: connect.ValidatorFunc("false", func(name string, v any) error {
+				if v.(bool) {
+					return fmt.Errorf("Invalid value true for configuration %s: kconnect writes record values only; keys and headers files are not supported", name)
+				}
+				return nil
+			}),
+			Doc: "Upstream writes record keys or headers to files beside the values; kconnect does not, so it must be false."})
+	}
 	switch {
 	case v.s3:
 		d.Define(connect.ConfigKey{Name: s3BucketConfig, Type: connect.ConfigString, Required: true, Importance: connect.High,
@@ -237,6 +249,10 @@ func (v variant) parse(props map[string]string, now func() time.Time) (*config, 
 		parts, err := parseJodaPattern(pattern)
 		if err != nil {
 			return nil, fieldErr(pathFormatConfig, "%v", err)
+		}
+		lang, _, _ := strings.Cut(strings.ReplaceAll(strings.ToLower(c.String(localeConfig)), "_", "-"), "-")
+		if lang != "en" && hasTextField(parts) {
+			return nil, fieldErr(localeConfig, "month, day and AM/PM names are available in English only, not for locale %q", c.String(localeConfig))
 		}
 		if cfg.delim != "/" {
 			for i := range parts {

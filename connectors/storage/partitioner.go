@@ -223,6 +223,17 @@ func parseJodaPattern(p string) ([]patternPart, error) {
 	return parts, nil
 }
 
+// hasTextField reports whether a pattern prints names (months, days, AM/PM), which depend on
+// the locale.
+func hasTextField(parts []patternPart) bool {
+	for _, p := range parts {
+		if p.letter == 'E' || p.letter == 'a' || (p.letter == 'M' && p.width >= 3) {
+			return true
+		}
+	}
+	return false
+}
+
 func pad(n, width int) string {
 	s := strconv.Itoa(n)
 	for len(s) < width {

@@ -214,6 +214,9 @@ func TestConfigErrors(t *testing.T) {
 		{map[string]string{"format.class": "io.confluent.connect.s3.format.orc.OrcFormat"}, "format.class"},
 		{map[string]string{"schema.compatibility": "SOMETIMES"}, "schema.compatibility"},
 		{map[string]string{"flush.size": "0"}, "flush.size"},
+		{map[string]string{"store.kafka.keys": "true"}, "store.kafka.keys"},
+		{map[string]string{"partitioner.class": timePartitionerName, "locale": "de-DE", "timezone": "UTC",
+			"partition.duration.ms": "1000", "path.format": "'m'=MMM"}, "locale"},
 	} {
 		props := map[string]string{"store.url": "file:///tmp/x", "format.class": "io.confluent.connect.s3.format.json.JsonFormat", "flush.size": "3"}
 		for k, v := range c.kv {
