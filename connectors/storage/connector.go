@@ -5,8 +5,11 @@
 package storage
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"time"
 
 	"github.com/kconnect/kconnect/connect"
 	_ "github.com/kconnect/kconnect/connectors/storage/backend/local" // file:// URLs
@@ -46,7 +49,26 @@ type Connector struct {
 	props map[string]string
 }
 
-var _ connect.SinkConnector = (*Connector)(nil)
+var (
+	_ connect.SinkConnector   = (*Connector)(nil)
+	_ connect.ConfigValidator = (*Connector)(nil)
+)
+
+// Validate adds the errors only the whole configuration shows (a FieldPartitioner without
+// partition.field.name, a time zone that does not exist) to the key they concern.
+func (c *Connector) Validate(_ context.Context, props map[string]string, values []connect.ConfigValue) []connect.ConfigValue {
+	_, err := c.v.parse(props, time.Now)
+	var fe *connect.FieldError
+	if !errors.As(err, &fe) {
+		return values
+	}
+	for i := range values {
+		if values[i].Name == fe.Name && len(values[i].Errors) == 0 {
+			values[i].Errors = append(values[i].Errors, fe.Msg)
+		}
+	}
+	return values
+}
 
 // Version implements connect.Versioned.
 func (c *Connector) Version() string { return version }

@@ -380,3 +380,19 @@ func TestWithoutAtomicRenameNamesAreDeterministic(t *testing.T) {
 		t.Errorf("replayed file holds %q", c)
 	}
 }
+
+func TestValidateReportsWholeConfigErrors(t *testing.T) {
+	c := &Connector{v: localVariant}
+	props := map[string]string{"store.url": "file:///tmp/x", "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+		"flush.size": "3", "partitioner.class": fieldPartitionerName}
+	values := c.Validate(context.Background(), props, c.ConfigDef().Validate(props))
+	for _, v := range values {
+		if v.Name == partitionFieldNameConfig {
+			if len(v.Errors) != 1 || !strings.Contains(v.Errors[0], "at least one field") {
+				t.Errorf("partition.field.name errors %v", v.Errors)
+			}
+			return
+		}
+	}
+	t.Fatal("no partition.field.name in the validation result")
+}
