@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -407,6 +408,8 @@ func TestE2EKill9DuringLoad(t *testing.T) {
 			failIfTaskFailed(t, w, name)
 			return len(committedFiles(t, out)) > files
 		})
+		// A random pause moves the kill away from the moment a commit finished.
+		time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
 		files = len(committedFiles(t, out))
 		w.Kill9()
 		t.Logf("kill %d with %d committed files", k+1, files)
