@@ -249,26 +249,35 @@ func waitCommitted(t *testing.T, w *workertest.Worker, name, topic string, n int
 	})
 }
 
+// load produces n records to a new topic of the given partitions, runs a sink with config (the
+// URL key gets file://<out>; topics is set) in a fresh worker until the consumer group committed
+// every record, and returns the output directory and the topic.
+func load(t *testing.T, prefix string, partitions int32, n int, urlKey string, config map[string]string) (out, topic string) {
+	t.Helper()
+	w := startWorker(t)
+	out = t.TempDir()
+	topic = testenv.Topic(t, prefix)
+	produce(t, w.Bootstrap, topic, partitions, n)
+	name := prefix + "-" + topic[len(topic)-8:]
+	config["topics"] = topic
+	config[urlKey] = "file://" + out
+	createConnector(t, w, name, config)
+	waitCommitted(t, w, name, topic, n)
+	return out, topic
+}
+
 // TestE2EAvroDefaultPartitioner runs Confluent's HDFS 3 sink class on a file:// URL: Avro files
 // per Kafka partition, read back with fastavro.
 func TestE2EAvroDefaultPartitioner(t *testing.T) {
 	const n = 1000
-	w := startWorker(t)
-	out := t.TempDir()
-	topic := testenv.Topic(t, "st-avro")
-	produce(t, w.Bootstrap, topic, 2, n)
-	name := "avro-" + topic[len(topic)-8:]
-	createConnector(t, w, name, map[string]string{
+	out, topic := load(t, "st-avro", 2, n, "store.url", map[string]string{
 		"connector.class":             "io.confluent.connect.hdfs3.Hdfs3SinkConnector",
-		"topics":                      topic,
-		"store.url":                   "file://" + out,
 		"format.class":                "io.confluent.connect.hdfs3.avro.AvroFormat",
 		"avro.codec":                  "snappy",
 		"flush.size":                  "100",
 		"rotate.schedule.interval.ms": "1000",
 		"timezone":                    "UTC",
 	})
-	waitCommitted(t, w, name, topic, n)
 	files := committedFiles(t, out)
 	var rows []map[string]any
 	for path, rs := range dumpFiles(t, files) {
@@ -291,15 +300,8 @@ func TestE2EAvroDefaultPartitioner(t *testing.T) {
 // TestE2EParquetDaily writes Parquet files in daily directories from a record field's time.
 func TestE2EParquetDaily(t *testing.T) {
 	const n = 900
-	w := startWorker(t)
-	out := t.TempDir()
-	topic := testenv.Topic(t, "st-parquet")
-	produce(t, w.Bootstrap, topic, 1, n)
-	name := "pq-" + topic[len(topic)-8:]
-	createConnector(t, w, name, map[string]string{
+	out, topic := load(t, "st-parquet", 1, n, "store.url", map[string]string{
 		"connector.class":             "LocalStorageSink",
-		"topics":                      topic,
-		"store.url":                   "file://" + out,
 		"format.class":                "io.confluent.connect.s3.format.parquet.ParquetFormat",
 		"parquet.codec":               "zstd",
 		"partitioner.class":           "io.confluent.connect.storage.partitioner.DailyPartitioner",
@@ -310,7 +312,6 @@ func TestE2EParquetDaily(t *testing.T) {
 		"flush.size":                  "250",
 		"rotate.schedule.interval.ms": "1000",
 	})
-	waitCommitted(t, w, name, topic, n)
 	var rows []map[string]any
 	for path, rs := range dumpFiles(t, committedFiles(t, out)) {
 		dir, _ := filepath.Rel(out, filepath.Dir(path))
@@ -328,15 +329,8 @@ func TestE2EParquetDaily(t *testing.T) {
 // TestE2EJSONField writes JSON lines in directories named by a field's value.
 func TestE2EJSONField(t *testing.T) {
 	const n = 600
-	w := startWorker(t)
-	out := t.TempDir()
-	topic := testenv.Topic(t, "st-json")
-	produce(t, w.Bootstrap, topic, 1, n)
-	name := "json-" + topic[len(topic)-8:]
-	createConnector(t, w, name, map[string]string{
+	out, topic := load(t, "st-json", 1, n, "hdfs.url", map[string]string{
 		"connector.class":             "io.confluent.connect.hdfs.HdfsSinkConnector",
-		"topics":                      topic,
-		"hdfs.url":                    "file://" + out,
 		"format.class":                "io.confluent.connect.hdfs.json.JsonFormat",
 		"partitioner.class":           "io.confluent.connect.storage.partitioner.FieldPartitioner",
 		"partition.field.name":        "region",
@@ -344,7 +338,6 @@ func TestE2EJSONField(t *testing.T) {
 		"rotate.schedule.interval.ms": "1000",
 		"timezone":                    "UTC",
 	})
-	waitCommitted(t, w, name, topic, n)
 	seen := map[int]int{}
 	for _, path := range committedFiles(t, out) {
 		dir, _ := filepath.Rel(out, filepath.Dir(path))
