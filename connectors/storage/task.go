@@ -10,6 +10,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/kconnect/kconnect/connect"
@@ -36,6 +37,11 @@ type Task struct {
 	log   *slog.Logger
 	now   func() time.Time
 	tps   map[connect.TopicPartition]*tpWriter
+	// The runtime calls PreCommit only every offset.flush.interval.ms and Put only with records,
+	// so a timer asks for a commit when the next scheduled rotation is due.
+	schedTimer *time.Timer
+	schedAt    time.Time
+	schedFired atomic.Bool
 }
 
 var (
@@ -147,17 +153,43 @@ func (t *Task) rotateScheduled(ctx context.Context) error {
 	}
 	now := t.now()
 	for _, w := range t.tps {
-		if w.count > 0 && !w.scheduled.IsZero() && !now.Before(w.scheduled) {
-			if err := w.commit(ctx); err != nil {
-				return err
-			}
+		if w.count == 0 || w.scheduled.IsZero() {
+			continue
+		}
+		if now.Before(w.scheduled) {
+			t.armSchedule(w.scheduled)
+			continue
+		}
+		if err := w.commit(ctx); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+// armSchedule makes sure the runtime calls PreCommit soon after at.
+func (t *Task) armSchedule(at time.Time) {
+	now := t.now()
+	if t.schedTimer != nil && !t.schedFired.Load() && !at.Before(t.schedAt) {
+		return
+	}
+	if t.schedTimer != nil {
+		t.schedTimer.Stop()
+	}
+	t.schedAt = at
+	t.schedFired.Store(false)
+	// A millisecond late, so that PreCommit finds the rotation due.
+	t.schedTimer = time.AfterFunc(max(at.Sub(now), 0)+time.Millisecond, func() {
+		t.schedFired.Store(true)
+		t.ctx.RequestCommit()
+	})
+}
+
 // Stop discards open files and closes the store.
 func (t *Task) Stop() error {
+	if t.schedTimer != nil {
+		t.schedTimer.Stop()
+	}
 	var errs []error
 	for _, w := range t.tps {
 		errs = append(errs, w.abort())
@@ -243,6 +275,7 @@ func (w *tpWriter) write(ctx context.Context, rec *connect.SinkRecord) error {
 		w.schema = rec.ValueSchema
 		if cfg.rotateSchedule > 0 {
 			w.scheduled = nextSchedule(w.t.now(), cfg.rotateSchedule, cfg.loc)
+			w.t.armSchedule(w.scheduled)
 		}
 	}
 	enc, err := cfg.partitioner.encode(rec)

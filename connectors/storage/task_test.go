@@ -396,3 +396,40 @@ func TestValidateReportsWholeConfigErrors(t *testing.T) {
 	}
 	t.Fatal("no partition.field.name in the validation result")
 }
+
+// commitSignal is a task context that reports RequestCommit calls on a channel.
+type commitSignal struct {
+	*connecttest.Context
+	requested chan struct{}
+}
+
+func (c commitSignal) RequestCommit() {
+	select {
+	case c.requested <- struct{}{}:
+	default:
+	}
+}
+
+func TestRotateScheduleRequestsCommitWhenIdle(t *testing.T) {
+	dir := t.TempDir()
+	tp := connect.TopicPartition{Topic: "t"}
+	ctx := commitSignal{Context: connecttest.New(t), requested: make(chan struct{}, 1)}
+	task := &Task{v: localVariant}
+	if err := task.Start(ctx, map[string]string{"store.url": "file://" + dir, "flush.size": "100",
+		"format.class": "io.confluent.connect.s3.format.json.JsonFormat", "rotate.schedule.interval.ms": "200"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = task.Stop() })
+	if err := task.Open(context.Background(), []connect.TopicPartition{tp}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, task, rec("t", 0, 0, nil, "a"))
+	select {
+	case <-ctx.requested:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no commit requested for the scheduled rotation of an idle file")
+	}
+	if off := preCommit(t, task); off[tp] != 1 {
+		t.Fatalf("PreCommit after the requested commit = %v, want offset 1", off)
+	}
+}
