@@ -10,7 +10,9 @@ import (
 )
 
 // Opener opens a Store for a URL of its scheme; props are the connector's configuration, from
-// which a backend reads its own keys (credentials, part sizes, Hadoop settings).
+// which a backend reads its own keys (credentials, part sizes, Hadoop settings). The sinks pass
+// store.url (or hdfs.url) as given, and s3://<s3.bucket.name> for the S3 sink, whose props then
+// hold the endpoint as store.url.
 type Opener func(ctx context.Context, url string, props map[string]string) (Store, error)
 
 var (
