@@ -33,7 +33,7 @@ FUZZTIME ?= 15s
 # any KCONNECT_TEST_* set by the caller).
 LOAD_TESTENV := set -a; . '$(TESTENV_FILE)'; set +a
 
-.PHONY: build test test-kafka testenv testenv-stop lint compose-check fuzz bench stress-cdc
+.PHONY: build test test-kafka testenv testenv-stop lint compose-check fuzz bench stress-cdc stress-storage
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/kconnect ./cmd/kconnect
@@ -43,6 +43,7 @@ testenv:
 	scripts/schema-registry.sh
 	scripts/hdfs.sh
 	scripts/s3.sh
+	scripts/storage-readers.sh
 	scripts/javaclients.sh >/dev/null
 
 testenv-stop:
@@ -98,3 +99,10 @@ stress-cdc: testenv
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(GOTESTFLAGS) ./...
+
+# The storage sink's kill -9 loop with STORAGE_KILLS kills of the worker during one load (make test
+# runs 2): the committed files must hold every record exactly once, counted by fastavro.
+STORAGE_KILLS ?= 20
+stress-storage: testenv
+	$(LOAD_TESTENV); KCONNECT_STORAGE_KILLS=$(STORAGE_KILLS) $(GO) test -count=1 -timeout 60m \
+		-run '^TestE2EKill9DuringLoad$$' ./connectors/storage/

@@ -1,6 +1,10 @@
 package testenv
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 // HDFS returns the hdfs:// URL of a namenode that accepts writes from any user
 // (KCONNECT_TEST_HDFS; scripts/hdfs.sh runs a MiniDFSCluster). Tests share it: write under a
@@ -15,4 +19,30 @@ func HDFS(t testing.TB) string {
 func S3(t testing.TB) string {
 	t.Helper()
 	return Require(t, envS3)
+}
+
+const envStoragePython = "KCONNECT_TEST_STORAGE_PYTHON"
+
+// StoragePython returns a Python interpreter that has pyarrow and fastavro, readers nobody here
+// wrote for checking the Parquet and Avro files the storage sinks write: KCONNECT_TEST_STORAGE_PYTHON,
+// or the venv scripts/storage-readers.sh provisions at $KCONNECT_CACHE/storage-venv.
+func StoragePython(t testing.TB) string {
+	t.Helper()
+	v, err := lookup(envStoragePython)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	if v != "" {
+		return v
+	}
+	path, err := envFilePath()
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	py := filepath.Join(filepath.Dir(path), "storage-venv", "bin", "python")
+	if _, err := os.Stat(py); err == nil {
+		return py
+	}
+	unavailable(t, "testenv: no Python with pyarrow and fastavro; run scripts/storage-readers.sh or set "+envStoragePython)
+	return ""
 }

@@ -117,6 +117,9 @@ type Store struct {
 
 var _ backend.Store = (*Store)(nil)
 
+// The storage sinks find this backend by its URL scheme.
+func init() { backend.Register("hdfs", Open) }
+
 // Open connects to the HDFS that url (or, when url is empty, the store.url or hdfs.url key of
 // props) names; its signature is the one the backend registry expects.
 func Open(ctx context.Context, rawURL string, props map[string]string) (backend.Store, error) {

@@ -208,6 +208,9 @@ type Store struct {
 
 var _ backend.Store = (*Store)(nil)
 
+// The storage sinks find this backend by its URL scheme.
+func init() { backend.Register("s3", Open) }
+
 // Open opens the bucket that url (s3://bucket[/prefix]) or, when url is empty, s3.bucket.name
 // names; its signature is the one the backend registry expects.
 func Open(ctx context.Context, rawURL string, props map[string]string) (backend.Store, error) {
