@@ -1,0 +1,463 @@
+package runtime_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kconnect/kconnect/broker"
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/testenv"
+	"github.com/kconnect/kconnect/plugins"
+	"github.com/kconnect/kconnect/runtime"
+	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/offsets"
+)
+
+// instances counts the live instances of a test task: from its Start until its Stop returned.
+// Two at once is a task running twice on one worker.
+type instances struct {
+	polled atomic.Int64 // records polled by every instance
+
+	mu      sync.Mutex
+	live    int
+	maxLive int
+	starts  int
+}
+
+func (n *instances) start() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.live++
+	n.starts++
+	n.maxLive = max(n.maxLive, n.live)
+	return n.starts
+}
+
+func (n *instances) stop() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.live--
+}
+
+func (n *instances) most() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.maxLive
+}
+
+// seqPartition is the one source partition of seqSource; its offset is the next number to send.
+var seqPartition = map[string]any{"source": "seq"}
+
+// seqSource is a source connector whose task sends the numbers 0, 1, 2, ... as fast as Kafka
+// takes them, resuming after its committed offset.
+type seqSource struct {
+	n     *instances
+	props map[string]string
+}
+
+func (c *seqSource) Version() string { return "1" }
+func (c *seqSource) ConfigDef() *connect.ConfigDef {
+	return connect.NewConfigDef().Define(connect.ConfigKey{Name: "topic", Type: connect.ConfigString,
+		Importance: connect.High, Doc: "The topic of the numbers."})
+}
+func (c *seqSource) Start(_ connect.ConnectorContext, props map[string]string) error {
+	c.props = props
+	return nil
+}
+func (c *seqSource) TaskConfigs(int) ([]map[string]string, error) {
+	return []map[string]string{c.props}, nil
+}
+func (c *seqSource) Stop() error                 { return nil }
+func (c *seqSource) NewTask() connect.SourceTask { return &seqTask{n: c.n} }
+
+type seqTask struct {
+	n     *instances
+	topic string
+	next  int64
+}
+
+func (t *seqTask) Version() string { return "1" }
+
+func (t *seqTask) Start(ctx connect.SourceTaskContext, props map[string]string) error {
+	t.n.start()
+	t.topic = props["topic"]
+	off, err := ctx.Offsets().Offset(seqPartition)
+	if err != nil {
+		return err
+	}
+	if off != nil {
+		next, err := strconv.ParseInt(fmt.Sprint(off["next"]), 10, 64)
+		if err != nil {
+			return fmt.Errorf("offset %v: %w", off, err)
+		}
+		t.next = next
+	}
+	return nil
+}
+
+func (t *seqTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
+	if ctx.Err() != nil {
+		return nil, nil
+	}
+	recs := make([]connect.SourceRecord, 500)
+	for i := range recs {
+		recs[i] = connect.SourceRecord{
+			Record:          connect.Record{Topic: t.topic, Partition: -1, ValueSchema: connect.StringSchema, Value: strconv.FormatInt(t.next, 10)},
+			SourcePartition: seqPartition, SourceOffset: map[string]any{"next": t.next + 1},
+		}
+		t.next++
+	}
+	t.n.polled.Add(int64(len(recs)))
+	return recs, nil
+}
+
+func (t *seqTask) Commit(context.Context, []connect.SourceOffset) error { return nil }
+
+func (t *seqTask) Stop() error {
+	t.n.stop()
+	return nil
+}
+
+// newLifecycleWorker returns a worker on bootstrap whose tasks have one second to stop.
+func newLifecycleWorker(t *testing.T, bootstrap string, extra ...connect.Plugin) (*runtime.Worker, *syncBuffer) {
+	t.Helper()
+	reg, err := plugins.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range extra {
+		if err := reg.Register(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store, err := offsets.OpenFile(filepath.Join(t.TempDir(), "connect.offsets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	buf := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	w, err := runtime.NewWorker("test-worker", map[string]string{
+		"bootstrap.servers":                 bootstrap,
+		"key.converter":                     "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter":                   "org.apache.kafka.connect.storage.StringConverter",
+		"offset.flush.interval.ms":          "200",
+		"offset.flush.timeout.ms":           "1000",
+		"task.shutdown.graceful.timeout.ms": "1000",
+	}, reg, store, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("worker log:\n%s", buf)
+		}
+	})
+	return w, buf
+}
+
+// onRunning is a state listener that closes ch when the task reports RUNNING.
+func onRunning(ch chan struct{}) runtime.StateListener {
+	var once sync.Once
+	return func(_ herder.TaskID, state herder.State, _ error) {
+		if state == herder.Running {
+			once.Do(func() { close(ch) })
+		}
+	}
+}
+
+func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// stopContext is what the standalone herder gives a task to stop: the graceful timeout and a second.
+func stopContext(w *runtime.Worker) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), w.ShutdownTimeout()+time.Second)
+}
+
+// readValues reads the records of topic from the start until it has want of them and no more
+// arrive for a second.
+func readValues(t *testing.T, bootstrap, topic string, want int) []string {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []string
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		if fs.NumRecords() == 0 && len(out) >= want {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("read %d records of %s, want %d", len(out), topic, want)
+		}
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, string(r.Value)) })
+	}
+}
+
+// TestSourceRestartDuringKafkaOutageDoesNotRunTwice stops a source task whose producer buffer is
+// full because Kafka is down, and starts it again: the stop cancels the blocked produce and the
+// records buffered for Kafka, so the old instance ends before the new one starts, nothing it
+// buffered reaches Kafka later (every number arrives once), and no offset Kafka did not
+// acknowledge is committed.
+func TestSourceRestartDuringKafkaOutageDoesNotRunTwice(t *testing.T) {
+	dataDir, port := t.TempDir(), testenv.FreePort(t)
+	startBroker := func() *broker.Broker {
+		b, err := broker.Start(broker.Options{Port: port, DataDir: dataDir, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.Close() })
+		return b
+	}
+	brk := startBroker()
+	addr := brk.Addr()
+	if err := brk.Close(); err != nil { // Kafka is down from the task's start
+		t.Fatal(err)
+	}
+	n := &instances{}
+	w, log := newLifecycleWorker(t, addr,
+		connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: n} }})
+	topic := "numbers"
+	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
+	id := herder.TaskID{Connector: "seq", Task: 0}
+
+	first, err := w.StartSourceTask(id, conn, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The producer buffers 10,000 records; the task blocks sending the batch after those.
+	deadline := time.Now().Add(60 * time.Second)
+	for n.polled.Load() < 10_500 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the task polled only %d records", n.polled.Load())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ctx, cancel := stopContext(w)
+	stopErr := first.Stop(ctx)
+	cancel()
+	t.Logf("stop of the first instance: %v", stopErr)
+
+	running := make(chan struct{})
+	second, err := w.StartSourceTask(id, conn, conn, onRunning(running))
+	if err != nil {
+		t.Fatalf("start again after the stop: %v", err)
+	}
+	waitClosed(t, running, "the second instance RUNNING")
+	if live := n.most(); live != 1 {
+		t.Fatalf("%d instances of the task ran at once", live)
+	}
+	if off, err := w.Offsets().Get("seq", seqPartition); err != nil || off != nil {
+		t.Fatalf("offset committed while Kafka acknowledged nothing: %v, %v", off, err)
+	}
+	if len(log.lines("level=WARN", "connector=seq", "task=0", "task.shutdown.graceful.timeout.ms")) == 0 {
+		t.Errorf("no WARN naming the task and the graceful timeout it exceeded")
+	}
+
+	startBroker()
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		off, err := w.Offsets().Get("seq", seqPartition)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next, _ := strconv.ParseInt(fmt.Sprint(off["next"]), 10, 64); next >= 10_000 { // more than a full buffer
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the second instance did not get 10,000 numbers into Kafka; offset %v", off)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ctx, cancel = stopContext(w)
+	if err := second.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	off, err := w.Offsets().Get("seq", seqPartition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := strconv.Atoi(fmt.Sprint(off["next"]))
+	if err != nil {
+		t.Fatalf("offset %v: %v", off, err)
+	}
+	values := readValues(t, addr, topic, sent)
+	seen := map[string]int{}
+	var dup []string
+	for _, v := range values {
+		if seen[v]++; seen[v] == 2 {
+			dup = append(dup, v)
+		}
+	}
+	if len(dup) > 0 {
+		t.Fatalf("%d of %d numbers are in Kafka twice (first: %s)", len(dup), len(values), strings.Join(dup[:min(5, len(dup))], ","))
+	}
+	for i := range len(values) {
+		if seen[strconv.Itoa(i)] != 1 {
+			t.Fatalf("number %d missing among the %d in Kafka", i, len(values))
+		}
+	}
+}
+
+// stuckSink is a sink connector whose first task instance blocks in its first Put until the test
+// releases it, deaf to Put's context, as a sink waiting on a hung external system would be.
+type stuckSink struct {
+	n       *instances
+	release chan struct{}
+	// putCtx is the context of the stuck Put, for the test to see whether it was cancelled.
+	putCtx chan context.Context
+	// puts receives the records of every Put after the stuck one.
+	puts chan []connect.SinkRecord
+}
+
+func (c *stuckSink) Version() string                                         { return "1" }
+func (c *stuckSink) ConfigDef() *connect.ConfigDef                           { return connect.NewConfigDef() }
+func (c *stuckSink) Start(connect.ConnectorContext, map[string]string) error { return nil }
+func (c *stuckSink) TaskConfigs(int) ([]map[string]string, error) {
+	return []map[string]string{{}}, nil
+}
+func (c *stuckSink) Stop() error               { return nil }
+func (c *stuckSink) NewTask() connect.SinkTask { return &stuckSinkTask{c: c} }
+
+type stuckSinkTask struct {
+	c        *stuckSink
+	instance int
+}
+
+func (t *stuckSinkTask) Version() string { return "1" }
+
+func (t *stuckSinkTask) Start(connect.SinkTaskContext, map[string]string) error {
+	t.instance = t.c.n.start()
+	return nil
+}
+
+func (t *stuckSinkTask) Put(ctx context.Context, recs []connect.SinkRecord) error {
+	if t.instance == 1 {
+		t.c.putCtx <- ctx
+		<-t.c.release
+		return ctx.Err()
+	}
+	t.c.puts <- recs
+	return nil
+}
+
+func (t *stuckSinkTask) PreCommit(_ context.Context, cur map[connect.TopicPartition]int64) (map[connect.TopicPartition]int64, error) {
+	return cur, nil
+}
+
+func (t *stuckSinkTask) Stop() error {
+	t.c.n.stop()
+	return nil
+}
+
+// TestSinkRestartWhilePutIsStuckDoesNotRunTwice stops a sink task stuck in Put: the stop cancels
+// Put's context once the graceful timeout passed, and as long as the task ignores that, starting
+// it again fails with an error saying why instead of running a second instance. Once the stuck
+// Put returns, the task starts again and is given the batch again: the abandoned batch's offsets
+// were not committed.
+func TestSinkRestartWhilePutIsStuckDoesNotRunTwice(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := testenv.Topic(t, "stuck")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Value: []byte("a")}, &kgo.Record{Topic: topic, Value: []byte("b")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	sink := &stuckSink{n: &instances{}, release: make(chan struct{}), putCtx: make(chan context.Context, 1), puts: make(chan []connect.SinkRecord, 10)}
+	w, log := newLifecycleWorker(t, bootstrap,
+		connect.Plugin{Class: "StuckSink", Type: connect.PluginSink, New: func() any { return sink }})
+	conn := map[string]string{"name": "stuck", "connector.class": "StuckSink", "topics": topic}
+	id := herder.TaskID{Connector: "stuck", Task: 0}
+	released := false
+	defer func() {
+		if !released {
+			close(sink.release)
+		}
+	}()
+
+	first, err := w.StartSinkTask(id, conn, map[string]string{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var putCtx context.Context
+	select {
+	case putCtx = <-sink.putCtx:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the first instance got no records")
+	}
+	ctx, cancel := stopContext(w)
+	stopErr := first.Stop(ctx)
+	cancel()
+	t.Logf("stop of the first instance: %v", stopErr)
+	if putCtx.Err() == nil {
+		t.Fatalf("Put's context is not cancelled after the stop timed out")
+	}
+	if len(log.lines("level=WARN", "connector=stuck", "task=0", "task.shutdown.graceful.timeout.ms")) == 0 {
+		t.Errorf("no WARN naming the task and the graceful timeout it exceeded")
+	}
+
+	running := make(chan struct{})
+	_, err = w.StartSinkTask(id, conn, map[string]string{}, onRunning(running))
+	if err == nil {
+		waitClosed(t, running, "the second instance RUNNING")
+		t.Fatalf("a second instance started while the first is stuck in Put (%d at once)", sink.n.most())
+	}
+	if !strings.Contains(err.Error(), "still") {
+		t.Errorf("the start fails without saying the previous instance is still running: %v", err)
+	}
+	t.Logf("start while stuck: %v", err)
+
+	close(sink.release)
+	released = true
+	select {
+	case <-first.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first instance did not finish once its Put returned")
+	}
+	second, err := w.StartSinkTask(id, conn, map[string]string{}, nil)
+	if err != nil {
+		t.Fatalf("start once the first instance finished: %v", err)
+	}
+	defer func() {
+		ctx, cancel := stopContext(w)
+		defer cancel()
+		_ = second.Stop(ctx)
+	}()
+	select {
+	case recs := <-sink.puts:
+		if recs[0].Offset != 0 {
+			t.Fatalf("the second instance resumed at offset %d: the abandoned batch was committed", recs[0].Offset)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the second instance got no records")
+	}
+	if live := sink.n.most(); live != 1 {
+		t.Fatalf("%d instances of the task ran at once", live)
+	}
+}
