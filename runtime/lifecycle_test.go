@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -459,5 +460,288 @@ func TestSinkRestartWhilePutIsStuckDoesNotRunTwice(t *testing.T) {
 	}
 	if live := sink.n.most(); live != 1 {
 		t.Fatalf("%d instances of the task ran at once", live)
+	}
+}
+
+// countingSink is a sink connector that counts its live task instances and hands every record's
+// value to the test.
+type countingSink struct {
+	n      *instances
+	values chan string
+}
+
+func (c *countingSink) Version() string                                         { return "1" }
+func (c *countingSink) ConfigDef() *connect.ConfigDef                           { return connect.NewConfigDef() }
+func (c *countingSink) Start(connect.ConnectorContext, map[string]string) error { return nil }
+func (c *countingSink) TaskConfigs(int) ([]map[string]string, error) {
+	return []map[string]string{{}}, nil
+}
+func (c *countingSink) Stop() error               { return nil }
+func (c *countingSink) NewTask() connect.SinkTask { return &countingSinkTask{c: c} }
+
+type countingSinkTask struct{ c *countingSink }
+
+func (t *countingSinkTask) Version() string { return "1" }
+
+func (t *countingSinkTask) Start(connect.SinkTaskContext, map[string]string) error {
+	t.c.n.start()
+	return nil
+}
+
+func (t *countingSinkTask) Put(_ context.Context, recs []connect.SinkRecord) error {
+	for _, r := range recs {
+		t.c.values <- fmt.Sprint(r.Value)
+	}
+	return nil
+}
+
+func (t *countingSinkTask) PreCommit(_ context.Context, cur map[connect.TopicPartition]int64) (map[connect.TopicPartition]int64, error) {
+	return cur, nil
+}
+
+func (t *countingSinkTask) Stop() error {
+	t.c.n.stop()
+	return nil
+}
+
+// TestSinkRestartDuringKafkaOutageDoesNotRunTwice stops and starts a sink task while its Kafka is
+// down: the old instance finishes (its consumer closed) before the new one starts, within the
+// stop's bounds, and once Kafka is back the new one consumes what was written meanwhile.
+func TestSinkRestartDuringKafkaOutageDoesNotRunTwice(t *testing.T) {
+	dataDir, port := t.TempDir(), testenv.FreePort(t)
+	startBroker := func() *broker.Broker {
+		b, err := broker.Start(broker.Options{Port: port, DataDir: dataDir, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.Close() })
+		return b
+	}
+	brk := startBroker()
+	produce := func(values ...string) {
+		t.Helper()
+		cl, err := kgo.NewClient(kgo.SeedBrokers(brk.Addr()), kgo.AllowAutoTopicCreation())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		for _, v := range values {
+			if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: "lines", Value: []byte(v)}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	produce("1")
+	sink := &countingSink{n: &instances{}, values: make(chan string, 100)}
+	w, _ := newLifecycleWorker(t, brk.Addr(),
+		connect.Plugin{Class: "CountingSink", Type: connect.PluginSink, New: func() any { return sink }})
+	conn := map[string]string{"name": "count", "connector.class": "CountingSink", "topics": "lines"}
+	id := herder.TaskID{Connector: "count", Task: 0}
+	next := func(want string) {
+		t.Helper()
+		select {
+		case v := <-sink.values:
+			if v != want {
+				t.Fatalf("sink got %q, want %q", v, want)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("sink did not get %q", want)
+		}
+	}
+
+	first, err := w.StartTask(context.Background(), id, conn, map[string]string{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next("1")
+	time.Sleep(500 * time.Millisecond) // so that offset 1 is committed (every 200 ms)
+	if err := brk.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StopTasks(context.Background(), []herder.TaskID{id}); err != nil {
+		t.Fatalf("stop during the outage: %v", err)
+	}
+	select {
+	case <-first.Done():
+	default:
+		t.Fatal("StopTasks returned without error before the instance finished")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	second, err := w.StartTask(ctx, id, conn, map[string]string{}, nil)
+	if err != nil {
+		t.Fatalf("start during the outage: %v", err)
+	}
+	defer func() { _ = w.StopTasks(context.Background(), []herder.TaskID{second.ID()}) }()
+	brk = startBroker()
+	produce("2")
+	next("2")
+	if live := sink.n.most(); live != 1 {
+		t.Fatalf("%d instances of the task ran at once", live)
+	}
+}
+
+// deafSource is a source connector whose first task instance blocks in Poll, deaf to its
+// context, until release is closed, and whose Stop blocks until stopRelease is closed.
+type deafSource struct {
+	n           *instances
+	release     chan struct{}
+	stopRelease chan struct{}
+}
+
+func (c *deafSource) Version() string                                         { return "1" }
+func (c *deafSource) ConfigDef() *connect.ConfigDef                           { return connect.NewConfigDef() }
+func (c *deafSource) Start(connect.ConnectorContext, map[string]string) error { return nil }
+func (c *deafSource) TaskConfigs(int) ([]map[string]string, error) {
+	return []map[string]string{{}}, nil
+}
+func (c *deafSource) NewTask() connect.SourceTask { return &deafTask{c: c} }
+
+func (c *deafSource) Stop() error {
+	<-c.stopRelease
+	return nil
+}
+
+type deafTask struct {
+	c        *deafSource
+	instance int
+}
+
+func (t *deafTask) Version() string { return "1" }
+
+func (t *deafTask) Start(connect.SourceTaskContext, map[string]string) error {
+	t.instance = t.c.n.start()
+	return nil
+}
+
+func (t *deafTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
+	if t.instance == 1 {
+		<-t.c.release
+		return nil, nil
+	}
+	<-ctx.Done()
+	return nil, nil
+}
+
+func (t *deafTask) Commit(context.Context, []connect.SourceOffset) error { return nil }
+
+func (t *deafTask) Stop() error {
+	t.c.n.stop()
+	return nil
+}
+
+// stateLog records the states a task reported.
+type stateLog struct {
+	mu     sync.Mutex
+	states []herder.State
+}
+
+func (l *stateLog) listener(_ herder.TaskID, state herder.State, _ error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.states = append(l.states, state)
+}
+
+func (l *stateLog) last() herder.State {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.states) == 0 {
+		return ""
+	}
+	return l.states[len(l.states)-1]
+}
+
+// TestStopTasksAbandonsATaskDeafToCancellation stops a source task stuck in a Poll that ignores
+// its context: StopTasks returns once the graceful timeout and the cancellation's grace passed,
+// with ErrTaskAbandoned; the instance stays registered, so starting the task again fails saying
+// why, as does starting it while it runs; once Poll returns the instance finishes as stopped,
+// not failed, and the task starts again.
+func TestStopTasksAbandonsATaskDeafToCancellation(t *testing.T) {
+	src := &deafSource{n: &instances{}, release: make(chan struct{}), stopRelease: make(chan struct{})}
+	close(src.stopRelease)
+	w, _ := newLifecycleWorker(t, testenv.Kafka(t),
+		connect.Plugin{Class: "DeafSource", Type: connect.PluginSource, New: func() any { return src }})
+	conn := map[string]string{"name": "deaf", "connector.class": "DeafSource"}
+	id := herder.TaskID{Connector: "deaf", Task: 0}
+	released := false
+	defer func() {
+		if !released {
+			close(src.release)
+		}
+	}()
+
+	states := &stateLog{}
+	running := make(chan struct{})
+	first, err := w.StartTask(context.Background(), id, conn, map[string]string{}, func(id herder.TaskID, s herder.State, err error) {
+		states.listener(id, s, err)
+		onRunning(running)(id, s, err)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, running, "the first instance RUNNING")
+	if _, err := w.StartTask(context.Background(), id, conn, map[string]string{}, nil); err == nil ||
+		!strings.Contains(err.Error(), "already running") {
+		t.Fatalf("a second start of a running task: %v, want an error saying it is already running", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = w.StopTasks(ctx, []herder.TaskID{id})
+	if !errors.Is(err, runtime.ErrTaskAbandoned) {
+		t.Fatalf("StopTasks of a task deaf to cancellation: %v, want ErrTaskAbandoned", err)
+	}
+	if got := w.Tasks(); len(got) != 1 || got[0] != id {
+		t.Fatalf("registered instances after the abandoned stop: %v, want %v", got, id)
+	}
+	short, cancelShort := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	_, err = w.StartTask(short, id, conn, map[string]string{}, nil)
+	cancelShort()
+	if !errors.Is(err, runtime.ErrTaskAbandoned) || !strings.Contains(err.Error(), "still running") {
+		t.Fatalf("start while the abandoned instance runs: %v", err)
+	}
+
+	close(src.release)
+	released = true
+	waitClosed(t, first.Done(), "the abandoned instance finished")
+	if got := w.Tasks(); len(got) != 0 {
+		t.Fatalf("registered instances once it finished: %v", got)
+	}
+	if s := states.last(); s != herder.Unassigned {
+		t.Errorf("the cancelled instance last reported %s, want UNASSIGNED", s)
+	}
+	running2 := make(chan struct{})
+	if _, err := w.StartTask(context.Background(), id, conn, map[string]string{}, onRunning(running2)); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, running2, "the task RUNNING again")
+	if err := w.StopTasks(context.Background(), []herder.TaskID{id}); err != nil {
+		t.Fatalf("stop of a task that heeds cancellation: %v", err)
+	}
+	if live := src.n.most(); live != 1 {
+		t.Fatalf("%d instances of the task ran at once", live)
+	}
+}
+
+// TestConnectorStopIsBounded checks that a connector whose Stop hangs is given up on with an
+// error after upstream's 5 s, instead of holding its herder for ever.
+func TestConnectorStopIsBounded(t *testing.T) {
+	src := &deafSource{n: &instances{}, stopRelease: make(chan struct{})}
+	defer close(src.stopRelease)
+	w, _ := newLifecycleWorker(t, testenv.Kafka(t),
+		connect.Plugin{Class: "DeafSource", Type: connect.PluginSource, New: func() any { return src }})
+	c, _, err := w.NewConnector(map[string]string{"name": "deaf", "connector.class": "DeafSource"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Stop() }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "stop connector did not return") {
+			t.Fatalf("Stop of a hung connector: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Stop of a hung connector did not return")
 	}
 }

@@ -138,14 +138,14 @@ func (g guardedConnector) Start(cctx connect.ConnectorContext, props map[string]
 	return err
 }
 
-func (g guardedConnector) TaskConfigs(maxTasks int) (configs []map[string]string, err error) {
+func (g guardedConnector) TaskConfigs(maxTasks int) ([]map[string]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), connectorCallTimeout)
 	defer cancel()
-	_, err = boundedCall(ctx, nil, "task configs", func() (err error) {
+	var configs []map[string]string // read only once the call returned in time
+	if _, err := boundedCall(ctx, nil, "task configs", func() (err error) {
 		configs, err = g.Connector.TaskConfigs(maxTasks)
 		return err
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, err
 	}
 	return configs, nil
