@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,13 +13,10 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/kconnect/kconnect/broker"
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/internal/testenv"
-	"github.com/kconnect/kconnect/plugins"
 	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/herder"
-	"github.com/kconnect/kconnect/runtime/offsets"
 )
 
 // instances counts the live instances of a test task: from its Start until its Stop returned.
@@ -129,42 +124,10 @@ func (t *seqTask) Stop() error {
 	return nil
 }
 
-// newLifecycleWorker returns a worker on bootstrap whose tasks have one second to stop.
+// newLifecycleWorker returns a test worker on bootstrap whose tasks have one second to stop.
 func newLifecycleWorker(t *testing.T, bootstrap string, extra ...connect.Plugin) (*runtime.Worker, *syncBuffer) {
 	t.Helper()
-	reg, err := plugins.Registry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range extra {
-		if err := reg.Register(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	store, err := offsets.OpenFile(filepath.Join(t.TempDir(), "connect.offsets"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	buf := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	w, err := runtime.NewWorker("test-worker", map[string]string{
-		"bootstrap.servers":                 bootstrap,
-		"key.converter":                     "org.apache.kafka.connect.storage.StringConverter",
-		"value.converter":                   "org.apache.kafka.connect.storage.StringConverter",
-		"offset.flush.interval.ms":          "200",
-		"offset.flush.timeout.ms":           "1000",
-		"task.shutdown.graceful.timeout.ms": "1000",
-	}, reg, store, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("worker log:\n%s", buf)
-		}
-	})
-	return w, buf
+	return newTestWorker(t, bootstrap, map[string]string{"task.shutdown.graceful.timeout.ms": "1000"}, extra...)
 }
 
 // onRunning is a state listener that closes ch when the task reports RUNNING.
@@ -223,15 +186,7 @@ func readValues(t *testing.T, bootstrap, topic string, want int) []string {
 // buffered reaches Kafka later (every number arrives once), and no offset Kafka did not
 // acknowledge is committed.
 func TestSourceRestartDuringKafkaOutageDoesNotRunTwice(t *testing.T) {
-	dataDir, port := t.TempDir(), testenv.FreePort(t)
-	startBroker := func() *broker.Broker {
-		b, err := broker.Start(broker.Options{Port: port, DataDir: dataDir, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = b.Close() })
-		return b
-	}
+	startBroker := stoppableBroker(t)
 	brk := startBroker()
 	addr := brk.Addr()
 	if err := brk.Close(); err != nil { // Kafka is down from the task's start
@@ -323,9 +278,10 @@ func TestSourceRestartDuringKafkaOutageDoesNotRunTwice(t *testing.T) {
 	}
 }
 
-// stuckSink is a sink connector whose first task instance blocks in its first Put until the test
-// releases it, deaf to Put's context, as a sink waiting on a hung external system would be.
-type stuckSink struct {
+// testSink is a sink connector that hands the test every batch Put gets. With release set, its
+// first task instance blocks in its first Put until the test closes release, deaf to Put's
+// context, as a sink waiting on a hung external system would be.
+type testSink struct {
 	n       *instances
 	release chan struct{}
 	// putCtx is the context of the stuck Put, for the test to see whether it was cancelled.
@@ -334,29 +290,29 @@ type stuckSink struct {
 	puts chan []connect.SinkRecord
 }
 
-func (c *stuckSink) Version() string                                         { return "1" }
-func (c *stuckSink) ConfigDef() *connect.ConfigDef                           { return connect.NewConfigDef() }
-func (c *stuckSink) Start(connect.ConnectorContext, map[string]string) error { return nil }
-func (c *stuckSink) TaskConfigs(int) ([]map[string]string, error) {
+func (c *testSink) Version() string                                         { return "1" }
+func (c *testSink) ConfigDef() *connect.ConfigDef                           { return connect.NewConfigDef() }
+func (c *testSink) Start(connect.ConnectorContext, map[string]string) error { return nil }
+func (c *testSink) TaskConfigs(int) ([]map[string]string, error) {
 	return []map[string]string{{}}, nil
 }
-func (c *stuckSink) Stop() error               { return nil }
-func (c *stuckSink) NewTask() connect.SinkTask { return &stuckSinkTask{c: c} }
+func (c *testSink) Stop() error               { return nil }
+func (c *testSink) NewTask() connect.SinkTask { return &testSinkTask{c: c} }
 
-type stuckSinkTask struct {
-	c        *stuckSink
+type testSinkTask struct {
+	c        *testSink
 	instance int
 }
 
-func (t *stuckSinkTask) Version() string { return "1" }
+func (t *testSinkTask) Version() string { return "1" }
 
-func (t *stuckSinkTask) Start(connect.SinkTaskContext, map[string]string) error {
+func (t *testSinkTask) Start(connect.SinkTaskContext, map[string]string) error {
 	t.instance = t.c.n.start()
 	return nil
 }
 
-func (t *stuckSinkTask) Put(ctx context.Context, recs []connect.SinkRecord) error {
-	if t.instance == 1 {
+func (t *testSinkTask) Put(ctx context.Context, recs []connect.SinkRecord) error {
+	if t.instance == 1 && t.c.release != nil {
 		t.c.putCtx <- ctx
 		<-t.c.release
 		return ctx.Err()
@@ -365,11 +321,11 @@ func (t *stuckSinkTask) Put(ctx context.Context, recs []connect.SinkRecord) erro
 	return nil
 }
 
-func (t *stuckSinkTask) PreCommit(_ context.Context, cur map[connect.TopicPartition]int64) (map[connect.TopicPartition]int64, error) {
+func (t *testSinkTask) PreCommit(_ context.Context, cur map[connect.TopicPartition]int64) (map[connect.TopicPartition]int64, error) {
 	return cur, nil
 }
 
-func (t *stuckSinkTask) Stop() error {
+func (t *testSinkTask) Stop() error {
 	t.c.n.stop()
 	return nil
 }
@@ -390,7 +346,7 @@ func TestSinkRestartWhilePutIsStuckDoesNotRunTwice(t *testing.T) {
 	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Value: []byte("a")}, &kgo.Record{Topic: topic, Value: []byte("b")}).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	sink := &stuckSink{n: &instances{}, release: make(chan struct{}), putCtx: make(chan context.Context, 1), puts: make(chan []connect.SinkRecord, 10)}
+	sink := &testSink{n: &instances{}, release: make(chan struct{}), putCtx: make(chan context.Context, 1), puts: make(chan []connect.SinkRecord, 10)}
 	w, log := newLifecycleWorker(t, bootstrap,
 		connect.Plugin{Class: "StuckSink", Type: connect.PluginSink, New: func() any { return sink }})
 	conn := map[string]string{"name": "stuck", "connector.class": "StuckSink", "topics": topic}
@@ -463,60 +419,11 @@ func TestSinkRestartWhilePutIsStuckDoesNotRunTwice(t *testing.T) {
 	}
 }
 
-// countingSink is a sink connector that counts its live task instances and hands every record's
-// value to the test.
-type countingSink struct {
-	n      *instances
-	values chan string
-}
-
-func (c *countingSink) Version() string                                         { return "1" }
-func (c *countingSink) ConfigDef() *connect.ConfigDef                           { return connect.NewConfigDef() }
-func (c *countingSink) Start(connect.ConnectorContext, map[string]string) error { return nil }
-func (c *countingSink) TaskConfigs(int) ([]map[string]string, error) {
-	return []map[string]string{{}}, nil
-}
-func (c *countingSink) Stop() error               { return nil }
-func (c *countingSink) NewTask() connect.SinkTask { return &countingSinkTask{c: c} }
-
-type countingSinkTask struct{ c *countingSink }
-
-func (t *countingSinkTask) Version() string { return "1" }
-
-func (t *countingSinkTask) Start(connect.SinkTaskContext, map[string]string) error {
-	t.c.n.start()
-	return nil
-}
-
-func (t *countingSinkTask) Put(_ context.Context, recs []connect.SinkRecord) error {
-	for _, r := range recs {
-		t.c.values <- fmt.Sprint(r.Value)
-	}
-	return nil
-}
-
-func (t *countingSinkTask) PreCommit(_ context.Context, cur map[connect.TopicPartition]int64) (map[connect.TopicPartition]int64, error) {
-	return cur, nil
-}
-
-func (t *countingSinkTask) Stop() error {
-	t.c.n.stop()
-	return nil
-}
-
 // TestSinkRestartDuringKafkaOutageDoesNotRunTwice stops and starts a sink task while its Kafka is
 // down: the old instance finishes (its consumer closed) before the new one starts, within the
 // stop's bounds, and once Kafka is back the new one consumes what was written meanwhile.
 func TestSinkRestartDuringKafkaOutageDoesNotRunTwice(t *testing.T) {
-	dataDir, port := t.TempDir(), testenv.FreePort(t)
-	startBroker := func() *broker.Broker {
-		b, err := broker.Start(broker.Options{Port: port, DataDir: dataDir, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = b.Close() })
-		return b
-	}
+	startBroker := stoppableBroker(t)
 	brk := startBroker()
 	produce := func(values ...string) {
 		t.Helper()
@@ -532,17 +439,17 @@ func TestSinkRestartDuringKafkaOutageDoesNotRunTwice(t *testing.T) {
 		}
 	}
 	produce("1")
-	sink := &countingSink{n: &instances{}, values: make(chan string, 100)}
+	sink := &testSink{n: &instances{}, puts: make(chan []connect.SinkRecord, 100)}
 	w, _ := newLifecycleWorker(t, brk.Addr(),
-		connect.Plugin{Class: "CountingSink", Type: connect.PluginSink, New: func() any { return sink }})
-	conn := map[string]string{"name": "count", "connector.class": "CountingSink", "topics": "lines"}
+		connect.Plugin{Class: "TestSink", Type: connect.PluginSink, New: func() any { return sink }})
+	conn := map[string]string{"name": "count", "connector.class": "TestSink", "topics": "lines"}
 	id := herder.TaskID{Connector: "count", Task: 0}
 	next := func(want string) {
 		t.Helper()
 		select {
-		case v := <-sink.values:
-			if v != want {
-				t.Fatalf("sink got %q, want %q", v, want)
+		case recs := <-sink.puts:
+			if v := fmt.Sprint(recs[0].Value); len(recs) != 1 || v != want {
+				t.Fatalf("sink got %d records, the first %q; want %q", len(recs), v, want)
 			}
 		case <-time.After(60 * time.Second):
 			t.Fatalf("sink did not get %q", want)
