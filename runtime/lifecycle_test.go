@@ -284,9 +284,12 @@ func TestSourceRestartDuringKafkaOutageDoesNotRunTwice(t *testing.T) {
 type testSink struct {
 	n       *instances
 	release chan struct{}
-	// putCtx is the context of the stuck Put, for the test to see whether it was cancelled.
+	// putDelay is how long every Put that is not stuck takes, unless its context ends first.
+	putDelay time.Duration
+	// putCtx, if set, receives the context of the first Put, for the test to see it started and
+	// whether it was cancelled.
 	putCtx chan context.Context
-	// puts receives the records of every Put after the stuck one.
+	// puts receives the records of every Put that returned nil.
 	puts chan []connect.SinkRecord
 }
 
@@ -312,9 +315,19 @@ func (t *testSinkTask) Start(connect.SinkTaskContext, map[string]string) error {
 }
 
 func (t *testSinkTask) Put(ctx context.Context, recs []connect.SinkRecord) error {
+	if t.c.putCtx != nil {
+		select {
+		case t.c.putCtx <- ctx:
+		default:
+		}
+	}
 	if t.instance == 1 && t.c.release != nil {
-		t.c.putCtx <- ctx
 		<-t.c.release
+		return ctx.Err()
+	}
+	select {
+	case <-time.After(t.c.putDelay):
+	case <-ctx.Done():
 		return ctx.Err()
 	}
 	t.c.puts <- recs
@@ -416,6 +429,78 @@ func TestSinkRestartWhilePutIsStuckDoesNotRunTwice(t *testing.T) {
 	}
 	if live := sink.n.most(); live != 1 {
 		t.Fatalf("%d instances of the task ran at once", live)
+	}
+}
+
+// TestSinkStopLetsAPutUnderWayFinish stops a sink task in the middle of a Put that takes less than
+// the graceful timeout: the Put completes with its context intact, its offsets are committed and
+// the task ends as stopped, not failed, so the next instance does not get the batch again.
+func TestSinkStopLetsAPutUnderWayFinish(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := testenv.Topic(t, "graceful")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	produce := func(v string) {
+		t.Helper()
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Value: []byte(v)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	produce("a")
+	sink := &testSink{n: &instances{}, putDelay: 500 * time.Millisecond, putCtx: make(chan context.Context, 1),
+		puts: make(chan []connect.SinkRecord, 10)}
+	w, _ := newLifecycleWorker(t, bootstrap,
+		connect.Plugin{Class: "TestSink", Type: connect.PluginSink, New: func() any { return sink }})
+	conn := map[string]string{"name": "graceful", "connector.class": "TestSink", "topics": topic}
+	id := herder.TaskID{Connector: "graceful", Task: 0}
+
+	states := &stateLog{}
+	first, err := w.StartSinkTask(id, conn, map[string]string{}, states.listener)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var putCtx context.Context
+	select {
+	case putCtx = <-sink.putCtx:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the first instance got no records")
+	}
+	ctx, cancel := stopContext(w)
+	defer cancel()
+	if err := first.Stop(ctx); err != nil {
+		t.Fatalf("stop during a Put shorter than the graceful timeout: %v", err)
+	}
+	if putCtx.Err() != nil {
+		t.Errorf("the stop cancelled the Put under way: %v", putCtx.Err())
+	}
+	if s := states.last(); s != herder.Unassigned {
+		t.Errorf("the stopped instance last reported %s, want UNASSIGNED", s)
+	}
+	select {
+	case recs := <-sink.puts:
+		if v := fmt.Sprint(recs[0].Value); v != "a" {
+			t.Fatalf("first Put got %q, want a", v)
+		}
+	default:
+		t.Fatal("the Put under way did not complete")
+	}
+
+	produce("b")
+	second, err := w.StartSinkTask(id, conn, map[string]string{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.StopTasks(context.Background(), []herder.TaskID{second.ID()}) }()
+	select {
+	case recs := <-sink.puts:
+		if v := fmt.Sprint(recs[0].Value); v != "b" {
+			t.Fatalf("the next instance got %q first, want b: the completed Put's offset was not committed", v)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the next instance got no records")
 	}
 }
 
