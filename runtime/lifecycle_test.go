@@ -462,9 +462,8 @@ func TestSinkStopLetsAPutUnderWayFinish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var putCtx context.Context
 	select {
-	case putCtx = <-sink.putCtx:
+	case <-sink.putCtx:
 	case <-time.After(60 * time.Second):
 		t.Fatal("the first instance got no records")
 	}
@@ -473,19 +472,16 @@ func TestSinkStopLetsAPutUnderWayFinish(t *testing.T) {
 	if err := first.Stop(ctx); err != nil {
 		t.Fatalf("stop during a Put shorter than the graceful timeout: %v", err)
 	}
-	if putCtx.Err() != nil {
-		t.Errorf("the stop cancelled the Put under way: %v", putCtx.Err())
-	}
 	if s := states.last(); s != herder.Unassigned {
 		t.Errorf("the stopped instance last reported %s, want UNASSIGNED", s)
 	}
 	select {
-	case recs := <-sink.puts:
+	case recs := <-sink.puts: // only a Put whose context stayed intact for its 500 ms gets here
 		if v := fmt.Sprint(recs[0].Value); v != "a" {
 			t.Fatalf("first Put got %q, want a", v)
 		}
 	default:
-		t.Fatal("the Put under way did not complete")
+		t.Fatal("the Put under way did not complete: the stop cancelled it")
 	}
 
 	produce("b")

@@ -263,7 +263,8 @@ func (r *sinkRunner) process(ctx context.Context, fetches kgo.Fetches) error {
 			}
 			var sr connect.SinkRecord
 			var keep bool
-			if keep, err = r.toSinkRecord(ctx, kr, &sr); err == nil && keep {
+			// A stop lets the batch under way finish, its dead-letter sends included.
+			if keep, err = r.toSinkRecord(r.t.work, kr, &sr); err == nil && keep {
 				batch = append(batch, sr)
 			}
 			r.current[connect.TopicPartition{Topic: kr.Topic, Partition: kr.Partition}] = kr.Offset + 1

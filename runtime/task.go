@@ -191,7 +191,7 @@ func (t *Task) abandon(grace time.Duration) {
 	if t.abandoned.Swap(true) {
 		return
 	}
-	t.log.Warn("task did not stop within "+TaskShutdownTimeout+"; cancelling its work, its records not yet acknowledged by Kafka stay uncommitted",
+	t.log.Warn("task did not stop within "+TaskShutdownTimeout+"; cancelling its work, whose offsets stay uncommitted",
 		TaskShutdownTimeout, grace.Milliseconds())
 	t.cancelWork()
 	if t.abandonWork != nil {
@@ -216,6 +216,7 @@ func (t *Task) run(loop func() error, cleanup func()) {
 		defer close(t.done)
 		defer t.w.release(t)
 		defer t.calls.Wait()
+		defer t.cancelWork()
 		defer cleanup()
 		err := func() (err error) {
 			defer connect.Recover(&err)
