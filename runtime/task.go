@@ -17,10 +17,11 @@ import (
 type StateListener func(id herder.TaskID, state herder.State, err error)
 
 // ErrTaskAbandoned is wrapped by the error of a stop whose task was cancelled after its graceful
-// timeout but has not finished yet, because plugin code does not heed its context. Its Kafka
-// clients are closed or closing and no offset it did not get acknowledged is committed; the
-// worker keeps the instance registered, so the task cannot start again on this worker until the
-// plugin code returns.
+// timeout but has not finished yet, because plugin code does not heed its context. Its work is
+// cancelled (Poll's and Put's contexts; a source's producer is closed, a sink's consumer closes
+// when the plugin returns) and no offset of records Kafka did not acknowledge, or of a cancelled
+// Put, is committed; the worker keeps the instance registered, so the task cannot start again on
+// this worker until the plugin code returns.
 var ErrTaskAbandoned = errors.New("task cancelled but not finished")
 
 // Task is one running instance of a source or sink task as the herder sees it.
@@ -89,14 +90,19 @@ func (w *Worker) startTask(ctx context.Context, want herder.ConnectorType, id he
 	if want != herder.Unknown && typ != want {
 		return nil, fmt.Errorf("connector %s is not a %s connector", connProps[ConnectorClass], want)
 	}
+	sink, isSink := conn.(connect.SinkConnector)
+	source, isSource := conn.(connect.SourceConnector)
+	if typ == herder.Sink && !isSink || typ == herder.Source && !isSource {
+		return nil, fmt.Errorf("connector %s does not implement a %s connector", connProps[ConnectorClass], typ)
+	}
 	t := newTask(w, id, w.taskLogger(id), listener)
 	if err := w.claim(ctx, t); err != nil {
 		return nil, err
 	}
 	if typ == herder.Sink {
-		err = w.startSink(t, conn.(connect.SinkConnector), connProps, taskProps)
+		err = w.startSink(t, sink, connProps, taskProps)
 	} else {
-		err = w.startSource(t, conn.(connect.SourceConnector), connProps, taskProps)
+		err = w.startSource(t, source, connProps, taskProps)
 	}
 	if err != nil {
 		w.release(t)
