@@ -1,10 +1,13 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -274,14 +277,17 @@ func (w *Worker) release(t *Task) {
 }
 
 // Tasks returns the ids of the task instances on this worker that have not finished, including
-// those stopping.
+// those stopping, ordered by connector and task.
 func (w *Worker) Tasks() []herder.TaskID {
 	w.instancesMu.Lock()
-	defer w.instancesMu.Unlock()
 	ids := make([]herder.TaskID, 0, len(w.instances))
 	for id := range w.instances {
 		ids = append(ids, id)
 	}
+	w.instancesMu.Unlock()
+	slices.SortFunc(ids, func(a, b herder.TaskID) int {
+		return cmp.Or(strings.Compare(a.Connector, b.Connector), cmp.Compare(a.Task, b.Task))
+	})
 	return ids
 }
 
