@@ -68,6 +68,7 @@ type sinkRunner struct {
 // configuration taskProps. Failures after this returns are reported to listener; a panic of plugin
 // code (the task's constructor, converters, transforms) while starting is returned as an error.
 func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string]string, listener StateListener) (_ *Task, err error) {
+	defer w.countStartFailure(&err)
 	defer connect.Recover(&err)
 	conn, typ, err := w.newConnector(connProps)
 	if err != nil {
@@ -93,7 +94,7 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 	if err != nil {
 		return nil, fmt.Errorf("connector config: %w", err)
 	}
-	log := w.taskLogger(id)
+	log := w.taskLogger(id, connProps)
 	started := false
 	defer func() {
 		if !started {
@@ -145,7 +146,12 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 	r.t = newTask(id, log, listener)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.t.cancel = cancel
-	r.t.run(func() error { return r.loop(ctx) }, r.close)
+	r.t.metrics = w.metrics.Task(id.Connector, id.Task)
+	r.tolerance.metrics = r.t.metrics
+	r.t.run(func() error { return r.loop(ctx) }, func() {
+		r.close()
+		r.t.metrics.Close()
+	})
 	started = true
 	return r.t, nil
 }
@@ -279,13 +285,17 @@ func (r *sinkRunner) process(ctx context.Context, fetches kgo.Fetches) error {
 		if err != nil {
 			return err
 		}
+		r.t.metrics.Read(n, fetchLag(fetches))
 		if err := r.put(ctx, batch); err != nil {
 			return err
 		}
 		r.applySeeks()
 	}
 	if r.commitRequested.Swap(false) || time.Since(r.lastFlush) >= r.w.flushInterval() {
-		if err := r.commit(ctx, false); err != nil {
+		start := time.Now()
+		err := r.commit(ctx, false)
+		r.t.metrics.Committed(start, err)
+		if err != nil {
 			return r.commitFailed(err)
 		}
 	}
@@ -375,7 +385,9 @@ func (r *sinkRunner) tolerate(ctx context.Context, stage string, kr *kgo.Record,
 		return ferr
 	}
 	if r.dlq != nil {
-		if derr := r.dlq.send(ctx, kr, stage, err); derr != nil {
+		derr := r.dlq.send(ctx, kr, stage, err)
+		r.t.metrics.DeadLettered(derr)
+		if derr != nil {
 			return fmt.Errorf("send record to dead letter queue %s: %w", r.dlq.topic, derr)
 		}
 	}
@@ -390,8 +402,10 @@ func (r *sinkRunner) put(ctx context.Context, batch []connect.SinkRecord) error 
 	}
 	retry := newRetrier(r.retry, "put")
 	for {
+		start := time.Now()
 		err := r.task.Put(ctx, batch)
 		if err == nil {
+			r.t.metrics.Put(len(batch), time.Since(start))
 			return nil
 		}
 		if !connect.IsRetriable(err) {

@@ -53,6 +53,7 @@ type sourceRunner struct {
 // configuration taskProps. Failures after this returns are reported to listener; a panic of plugin
 // code (the task's constructor, converters, transforms) while starting is returned as an error.
 func (w *Worker) StartSourceTask(id herder.TaskID, connProps, taskProps map[string]string, listener StateListener) (_ *Task, err error) {
+	defer w.countStartFailure(&err)
 	defer connect.Recover(&err)
 	conn, typ, err := w.newConnector(connProps)
 	if err != nil {
@@ -70,7 +71,7 @@ func (w *Worker) StartSourceTask(id herder.TaskID, connProps, taskProps map[stri
 	if r.chain, err = buildChain(w.registry, connProps); err != nil {
 		return nil, err
 	}
-	log := w.taskLogger(id)
+	log := w.taskLogger(id, connProps)
 	started := false
 	defer func() {
 		if !started {
@@ -98,10 +99,13 @@ func (w *Worker) StartSourceTask(id herder.TaskID, connProps, taskProps map[stri
 		r.abort()
 		return nil, fmt.Errorf("create producer: %w", err)
 	}
+	r.t.metrics = w.metrics.Task(id.Connector, id.Task)
+	r.tolerance.metrics = r.t.metrics
 	r.t.run(func() error { return r.loop(ctx) }, func() {
 		r.client.Close()
 		r.abort()
 		r.chain.close(log)
+		r.t.metrics.Close()
 	})
 	started = true
 	return r.t, nil
@@ -149,7 +153,7 @@ func (c sourceTaskContext) Offsets() connect.OffsetReader { return c.offsets }
 
 func (r *sourceRunner) loop(ctx context.Context) error {
 	id := r.t.id
-	tctx := sourceTaskContext{taskContext{id: id, log: r.t.log}, offsetReader{r.w.offsets, id.Connector}}
+	tctx := sourceTaskContext{taskContext{id: id, log: r.t.log, metrics: r.t.metrics}, offsetReader{r.w.offsets, id.Connector}}
 	if err := r.task.Start(tctx, r.props); err != nil {
 		return fmt.Errorf("start source task: %w", err)
 	}
@@ -194,6 +198,7 @@ func (r *sourceRunner) pollLoop(ctx context.Context) error {
 		if !r.t.waitResumed(ctx) {
 			return nil
 		}
+		pollStart := time.Now()
 		recs, err := r.task.Poll(ctx)
 		if ctx.Err() != nil {
 			// Stopping: records returned by this last poll are still sent, so none is lost.
@@ -217,6 +222,7 @@ func (r *sourceRunner) pollLoop(ctx context.Context) error {
 			continue
 		}
 		retry.succeeded()
+		r.t.metrics.Polled(len(recs), time.Since(pollStart))
 		if err := r.sendAll(recs); err != nil {
 			return err
 		}
@@ -281,6 +287,7 @@ func (r *sourceRunner) send(src *connect.SourceRecord, entry *submittedRecord, k
 			return
 		}
 		r.submitted.ack(entry)
+		r.t.metrics.Written()
 		if committed != nil {
 			meta := connect.RecordMetadata{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset}
 			if err := call(func() error { return r.committer.CommitRecord(committed, meta) }); err != nil {
@@ -354,7 +361,10 @@ func (r *sourceRunner) commit() error {
 	}
 	ctx, cancel := r.w.flushContext()
 	defer cancel()
-	if err := r.w.offsets.Put(ctx, r.t.id.Connector, offs); err != nil {
+	start := time.Now()
+	err := r.w.offsets.Put(ctx, r.t.id.Connector, offs)
+	r.t.metrics.Committed(start, err)
+	if err != nil {
 		return fmt.Errorf("commit offsets: %w", err)
 	}
 	r.submitted.stored()

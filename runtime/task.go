@@ -8,6 +8,7 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/metrics"
 )
 
 // StateListener hears about a task's state changes; err carries the failure of a FAILED task.
@@ -18,6 +19,7 @@ type Task struct {
 	id       herder.TaskID
 	log      *slog.Logger
 	listener StateListener
+	metrics  *metrics.Task
 
 	cancel context.CancelFunc // stops the task loop
 	done   chan struct{}      // closed when the loop returned and everything is released
@@ -117,8 +119,9 @@ func (t *Task) run(loop func() error, cleanup func()) {
 
 // taskContext implements connect.TaskContext.
 type taskContext struct {
-	id  herder.TaskID
-	log *slog.Logger
+	id      herder.TaskID
+	log     *slog.Logger
+	metrics *metrics.Task
 }
 
 func (c taskContext) Logger() *slog.Logger  { return c.log }

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/logging"
 	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/metrics"
 	"github.com/kconnect/kconnect/runtime/offsets"
 )
 
@@ -28,6 +30,9 @@ type Worker struct {
 	topicsGen atomic.Int64                   // bumped on reset so tasks forget their caches
 
 	adm admin
+
+	metrics *metrics.Metrics // nil: no metrics collected
+	loggers *logging.Loggers // nil: every connector logs through log
 }
 
 // NewWorker validates the worker configuration and returns a worker.
@@ -80,7 +85,7 @@ func (w *Worker) NewConnector(props map[string]string) (c connect.Connector, typ
 	if err != nil {
 		return nil, typ, err
 	}
-	return guardedConnector{c}, typ, nil
+	return &guardedConnector{Connector: c, metrics: w.metrics}, typ, nil
 }
 
 // newConnector instantiates the connector a config names, unguarded, for its tasks to be made.
@@ -96,20 +101,33 @@ func (w *Worker) newConnector(props map[string]string) (connect.Connector, herde
 	return c, herder.Source, nil
 }
 
-// guardedConnector recovers panics of the connector's lifecycle calls into errors.
-type guardedConnector struct{ connect.Connector }
+// guardedConnector recovers panics of the connector's lifecycle calls into errors, and counts
+// its starts and stops in the worker's metrics (the herder serializes the two).
+type guardedConnector struct {
+	connect.Connector
+	metrics *metrics.Metrics
+	running bool
+}
 
-func (g guardedConnector) Start(ctx connect.ConnectorContext, props map[string]string) (err error) {
+func (g *guardedConnector) Start(ctx connect.ConnectorContext, props map[string]string) (err error) {
+	defer func() {
+		g.metrics.ConnectorStarted(err)
+		g.running = err == nil
+	}()
 	defer connect.Recover(&err)
 	return g.Connector.Start(ctx, props)
 }
 
-func (g guardedConnector) TaskConfigs(maxTasks int) (configs []map[string]string, err error) {
+func (g *guardedConnector) TaskConfigs(maxTasks int) (configs []map[string]string, err error) {
 	defer connect.Recover(&err)
 	return g.Connector.TaskConfigs(maxTasks)
 }
 
-func (g guardedConnector) Stop() (err error) {
+func (g *guardedConnector) Stop() (err error) {
+	if g.running {
+		g.running = false
+		g.metrics.ConnectorStopped()
+	}
 	defer connect.Recover(&err)
 	return g.Connector.Stop()
 }
@@ -167,9 +185,15 @@ func (t *topicTracker) note(topic string) {
 	t.w.recordTopic(t.connector, topic)
 }
 
-// taskLogger returns a logger carrying the connector and task attributes.
-func (w *Worker) taskLogger(id herder.TaskID) *slog.Logger {
-	return w.log.With("connector", id.Connector, "task", id.Task)
+// taskLogger returns a logger carrying the connector and task attributes: the task's named
+// logger (see ConnectorLogger) when the worker has loggers.
+func (w *Worker) taskLogger(id herder.TaskID, connProps map[string]string) *slog.Logger {
+	log := w.log
+	if w.loggers != nil {
+		w.ConnectorLogger(id.Connector, connProps)
+		log = w.loggers.Logger(fmt.Sprintf("%s.task-%d", id.Connector, id.Task))
+	}
+	return log.With("connector", id.Connector, "task", id.Task)
 }
 
 // offsetReader reads one connector's committed source offsets.
