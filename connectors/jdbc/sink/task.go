@@ -31,6 +31,8 @@ type Task struct {
 	db        dialect
 	connector string
 	offsets   tableID
+	// rowsPerTx is the distribution of rows one committed transaction wrote.
+	rowsPerTx connect.Histogram
 
 	tables      map[string]*tableState
 	topicTables map[string]*tableState
@@ -76,6 +78,7 @@ func (t *Task) Start(ctx connect.SinkTaskContext, props map[string]string) error
 	t.ctx, t.cfg = ctx, cfg
 	t.log = ctx.Logger()
 	t.connector = ctx.ConnectorName()
+	t.rowsPerTx = connect.MetricsOf(ctx).Histogram("jdbc_sink_rows_per_transaction", "Rows one committed transaction of the SQL sink wrote.")
 	t.db = newDialect(cfg)
 	t.tables = map[string]*tableState{}
 	t.topicTables = map[string]*tableState{}
@@ -437,6 +440,7 @@ func (t *Task) writeBatch(ctx context.Context, records []connect.SinkRecord, ski
 	for tp, off := range advance {
 		t.committed[tp] = off
 	}
+	t.rowsPerTx.Observe(float64(p.rows))
 	t.log.Debug("batch written", "records", len(records), "rows", p.rows, "tables", len(p.tables))
 	return nil
 }
