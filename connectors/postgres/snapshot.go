@@ -97,7 +97,7 @@ func (sn *snapshotter) run(ctx context.Context) error {
 		var err error
 		defer func() {
 			if err != nil {
-				sn.log.Error("closing the exporting connection failed", "error", err)
+				sn.log.Error("closing the exporting connection failed", "err", err)
 			}
 		}()
 		defer connect.Recover(&err)

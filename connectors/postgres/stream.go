@@ -139,7 +139,7 @@ func (s *streamer) run(ctx context.Context) error {
 		if failures > s.cfg.maxRetries {
 			return fmt.Errorf("replication stream failed %d times in a row, giving up (raise %s to retry longer): %w", failures, cfgSlotMaxRetries, err)
 		}
-		s.log.Warn("replication stream interrupted; reconnecting", "error", err, "attempt", failures, "delay", delay)
+		s.log.Warn("replication stream interrupted; reconnecting", "err", err, "attempt", failures, "delay", delay)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -677,7 +677,7 @@ func (s *streamer) delete(t *tableSchema, lsn pglogrepl.LSN, m *pglogrepl.Delete
 func (s *streamer) heartbeat(ctx context.Context) error {
 	if s.cfg.heartbeatQuery != "" {
 		if err := s.cat.exec(ctx, s.cfg.heartbeatQuery); err != nil {
-			s.log.Warn("heartbeat action query failed", "query", s.cfg.heartbeatQuery, "error", err)
+			s.log.Warn("heartbeat action query failed", "query", s.cfg.heartbeatQuery, "err", err)
 		}
 	}
 	if s.processed == 0 {

@@ -134,7 +134,7 @@ func (t *Task) Start(tctx connect.SourceTaskContext, props map[string]string) er
 		defer close(t.done)
 		err := t.capture(runCtx, stored)
 		if err != nil && runCtx.Err() == nil {
-			t.log.Error("change capture stopped", "error", err)
+			t.log.Error("change capture stopped", "err", err)
 			t.mu.Lock()
 			t.err = err
 			t.mu.Unlock()
@@ -347,7 +347,7 @@ func (t *Task) warnUnmatchedIncludes(ctx context.Context) {
 	}
 	all, err := t.cat.tables(ctx, &filter{}, "")
 	if err != nil {
-		t.log.Warn("cannot check "+cfgTableInclude+" against the tables", "error", err)
+		t.log.Warn("cannot check "+cfgTableInclude+" against the tables", "err", err)
 		return
 	}
 	if w := includeWarning(t.cfg, all); w != "" {

@@ -120,7 +120,7 @@ func (t *Task) ensureOpen(ctx context.Context) error {
 			break
 		}
 		if attempt < t.cfg.connectionAttempts {
-			t.log.Warn("database connection failed", "attempt", attempt, "of", t.cfg.connectionAttempts, "error", err)
+			t.log.Warn("database connection failed", "attempt", attempt, "of", t.cfg.connectionAttempts, "err", err)
 			if serr := sleep(ctx, t.cfg.connectionBackoff); serr != nil {
 				return serr
 			}
@@ -180,7 +180,7 @@ func (t *Task) withRetries(ctx context.Context, what string, fn func() error) er
 			return fmt.Errorf("%s: giving up after %d retries: %w", what, attempt, err)
 		}
 		t.log.Warn("transient database failure; reconnecting and retrying", "operation", what,
-			"retry", attempt+1, "max_retries", t.cfg.maxRetries, "error", err)
+			"retry", attempt+1, "max_retries", t.cfg.maxRetries, "err", err)
 		t.resetConnection()
 		if err := sleep(ctx, t.cfg.retryBackoff); err != nil {
 			return fmt.Errorf("%s: %w", what, err)

@@ -82,7 +82,7 @@ func connectWithAttempts(ctx context.Context, d dialect, cfg *config, log *slog.
 		if err = d.open(ctx); err == nil {
 			return nil
 		}
-		log.Warn("cannot connect to the database", "attempt", attempt, "of", cfg.attempts, "error", err)
+		log.Warn("cannot connect to the database", "attempt", attempt, "of", cfg.attempts, "err", err)
 		if attempt < cfg.attempts {
 			if !backoff.Sleep(ctx, cfg.backoff) {
 				return ctx.Err()
@@ -286,7 +286,7 @@ func (t *Task) run(ctx context.Context, qs []*querier) (err error) {
 		}
 		switch t.d.classify(err) {
 		case errMissingTable:
-			q.log.Warn("table is missing; trying again at the next poll", "error", err)
+			q.log.Warn("table is missing; trying again at the next poll", "err", err)
 			q.finishPoll()
 			if e.flush(ctx) != nil {
 				return nil
@@ -326,7 +326,7 @@ func (t *Task) recover(ctx context.Context, q *querier, cause error, failures *i
 			return fmt.Errorf("table %s: giving up after %d failed attempts (%s=%d): %w", q.name, *failures, keyQueryRetryAttempts, t.cfg.retryAttempts, cause)
 		}
 		delay := pace.Next()
-		t.log.Warn("database error; reconnecting", "table", q.name, "attempt", *failures, "backoff", delay, "error", cause)
+		t.log.Warn("database error; reconnecting", "table", q.name, "attempt", *failures, "backoff", delay, "err", cause)
 		if !backoff.Sleep(ctx, delay) {
 			return nil
 		}
