@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -235,6 +236,7 @@ func TestMetricsCountTheRecordsOfAPipeline(t *testing.T) {
 			t.Errorf("%s missing: no Go runtime or process collector", name)
 		}
 	}
+	checkDashboard(t, families)
 	// A stopped task's series go, as upstream removes a stopped task's metrics.
 	if err := w.h.DeleteConnector(context.Background(), "gen"); err != nil {
 		t.Fatal(err)
@@ -392,4 +394,39 @@ func TestPerConnectorLogLevel(t *testing.T) {
 	w.waitFor(30*time.Second, "DEBUG lines of the quiet connector after its class's level changed", func() bool {
 		return len(w.log.lines("probe polled", "connector=quiet")) > 0
 	})
+}
+
+// checkDashboard fails for every kconnect metric the Grafana example dashboard queries that is
+// neither served by the worker (families) nor created by a connector.
+func checkDashboard(t *testing.T, families map[string]*dto.MetricFamily) {
+	t.Helper()
+	dashboard, err := os.ReadFile(filepath.Join("..", "examples", "monitoring", "grafana-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var connectorSources strings.Builder
+	err = filepath.WalkDir(filepath.Join("..", "connectors"), func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			b, rerr := os.ReadFile(path)
+			connectorSources.Write(b)
+			return rerr
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`\bkconnect_[a-z_]+`).FindAllString(string(dashboard), -1)
+	if len(names) < 20 {
+		t.Fatalf("only %d metric names in the dashboard", len(names))
+	}
+	for _, name := range names {
+		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_sum"), "_count")
+		_, served := families[name]
+		_, servedBase := families[base]
+		byConnector := strings.Contains(connectorSources.String(), `"`+strings.TrimPrefix(base, metrics.Prefix)+`"`)
+		if !served && !servedBase && !byConnector {
+			t.Errorf("the dashboard queries %s, which nothing exports", name)
+		}
+	}
 }
