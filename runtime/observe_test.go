@@ -41,20 +41,7 @@ type observedWorker struct {
 
 func startObservedWorker(t *testing.T, extra ...connect.Plugin) *observedWorker {
 	t.Helper()
-	reg, err := plugins.Registry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range extra {
-		if err := reg.Register(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	store, err := offsets.OpenFile(filepath.Join(t.TempDir(), "connect.offsets"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	reg, store := registryAndStore(t, extra...)
 	buf := &syncBuffer{}
 	loggers := logging.New(buf, "text", slog.LevelInfo)
 	log := loggers.Logger("kconnect")
@@ -88,6 +75,26 @@ func startObservedWorker(t *testing.T, extra ...connect.Plugin) *observedWorker 
 		}
 	})
 	return &observedWorker{testWorker: &testWorker{t: t, h: h, log: buf}, url: hs.URL}
+}
+
+// registryAndStore returns the built-in plugins plus extra, and an offsets file closed at cleanup.
+func registryAndStore(t *testing.T, extra ...connect.Plugin) (*connect.Registry, *offsets.FileStore) {
+	t.Helper()
+	reg, err := plugins.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range extra {
+		if err := reg.Register(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store, err := offsets.OpenFile(filepath.Join(t.TempDir(), "connect.offsets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	return reg, store
 }
 
 // scrape reads GET /metrics with the Prometheus text parser.

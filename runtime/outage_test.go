@@ -16,10 +16,8 @@ import (
 	"github.com/kconnect/kconnect/broker"
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/internal/testenv"
-	"github.com/kconnect/kconnect/plugins"
 	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/herder"
-	"github.com/kconnect/kconnect/runtime/offsets"
 	"github.com/kconnect/kconnect/runtime/standalone"
 )
 
@@ -67,21 +65,7 @@ type testWorker struct {
 
 func startWorker(t *testing.T, bootstrap string, extra ...connect.Plugin) *testWorker {
 	t.Helper()
-	reg, err := plugins.Registry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range extra {
-		if err := reg.Register(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dir := t.TempDir()
-	store, err := offsets.OpenFile(filepath.Join(dir, "connect.offsets"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	reg, store := registryAndStore(t, extra...)
 	buf := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	w, err := runtime.NewWorker("test-worker", map[string]string{

@@ -40,16 +40,7 @@ const recordSize = 1024
 // CPU time per record of each (process CPU, which other load on a shared machine distorts less
 // than wall time).
 func BenchmarkSourceLoop(b *testing.B) {
-	gctuning.Apply() // the kconnect binary's GC policy, for both phases
-	log := slog.New(slog.DiscardHandler)
-	// With a data directory, as `bootstrap.servers=embedded` runs it in a worker. Without one kfake
-	// keeps every segment in a growing in-memory file whose doubling copies cost more CPU than
-	// either client, which is not what users run.
-	brk, err := broker.Start(broker.Options{Logger: log, DataDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer brk.Close()
+	brk, log := setup(b)
 	n := b.N
 	var bare, loop, bareCPU, loopCPU []float64
 	b.ResetTimer()
@@ -71,13 +62,7 @@ func BenchmarkSourceLoop(b *testing.B) {
 // BenchmarkSourceLoopMetrics runs b.N records through the source loop without and with metrics,
 // six times each, and reports the median records/s of each and their ratio.
 func BenchmarkSourceLoopMetrics(b *testing.B) {
-	gctuning.Apply()
-	log := slog.New(slog.DiscardHandler)
-	brk, err := broker.Start(broker.Options{Logger: log, DataDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer brk.Close()
+	brk, log := setup(b)
 	n := b.N
 	var off, on, offCPU, onCPU []float64
 	runOff := func() {
@@ -106,6 +91,21 @@ func BenchmarkSourceLoopMetrics(b *testing.B) {
 	b.ReportMetric(median(offCPU), "off-cpu-us/rec")
 	b.ReportMetric(median(onCPU), "on-cpu-us/rec")
 	b.ReportMetric(0, "ns/op")
+}
+
+// setup applies the kconnect binary's GC policy and starts the embedded broker, closed when the
+// benchmark ends. It has a data directory, as `bootstrap.servers=embedded` runs it in a worker:
+// without one kfake keeps every segment in a growing in-memory file whose doubling copies cost
+// more CPU than either client, which is not what users run.
+func setup(b *testing.B) (*broker.Broker, *slog.Logger) {
+	gctuning.Apply()
+	log := slog.New(slog.DiscardHandler)
+	brk, err := broker.Start(broker.Options{Logger: log, DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { brk.Close() })
+	return brk, log
 }
 
 // measure runs f and returns its records/s and the process CPU microseconds per record it used.
