@@ -222,7 +222,7 @@ func (b *Broker) autoCreateTopics(kreq kmsg.Request) {
 				b.log.log.Debug("auto-created topic", "topic", *rt.Topic)
 			case errors.Is(err, kerr.TopicAlreadyExists):
 			default:
-				b.log.log.Warn("auto-create topic failed", "topic", *rt.Topic, "error", err)
+				b.log.log.Warn("auto-create topic failed", "topic", *rt.Topic, "err", err)
 			}
 		}
 	}

@@ -403,7 +403,7 @@ func (b *Broker) abortTxns(txns []openTxn) error {
 			for _, p := range t.Partitions {
 				attrs := []any{"topic", t.Topic, "partition", p.Partition, "producer_id", m.ProducerID}
 				if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-					b.log.log.Error("cannot abort a transaction left open by a crash; consumers reading committed records may skip the producer's later records there", append(attrs, "error", err)...)
+					b.log.log.Error("cannot abort a transaction left open by a crash; consumers reading committed records may skip the producer's later records there", append(attrs, "err", err)...)
 					continue
 				}
 				b.log.log.Warn("aborted a transaction left open by a crash", attrs...)

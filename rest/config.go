@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"regexp"
 	"strconv"
@@ -41,6 +42,8 @@ const (
 	KeyBasicAuthFile = "rest.basic.auth.credentials.file"
 	// KeyMaxBodyBytes limits request bodies (kconnect only).
 	KeyMaxBodyBytes = "rest.request.body.max.bytes"
+	// KeyMetricsListener is an http listener serving only GET /metrics (kconnect only).
+	KeyMetricsListener = "metrics.listener"
 )
 
 // basicAuthExtension is upstream's basic-auth REST extension, which KeyBasicAuthFile replaces.
@@ -84,6 +87,12 @@ type Config struct {
 	Commit  string
 	// Loggers backs /admin/loggers; nil answers those endpoints with 404 as if they were disabled.
 	Loggers *logging.Loggers
+	// Metrics serves GET /metrics on the main listeners and on MetricsListener; nil serves
+	// neither.
+	Metrics http.Handler
+	// MetricsListener is an http URL such as "http://:9404" for a listener serving only
+	// GET /metrics, without authentication, for a Prometheus server; empty means none.
+	MetricsListener string
 }
 
 // ConfigFromWorker reads the REST settings from a worker configuration. See the package
@@ -152,6 +161,16 @@ func ConfigFromWorker(props map[string]string) (Config, error) {
 			return c, fmt.Errorf("%s: %q is not a positive number of bytes", KeyMaxBodyBytes, v)
 		}
 		c.MaxBodyBytes = n
+	}
+	if v := strings.TrimSpace(props[KeyMetricsListener]); v != "" {
+		spec, err := parseListener(v)
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", KeyMetricsListener, err)
+		}
+		if spec.scheme != "http" {
+			return c, fmt.Errorf("%s: %q must be an http:// listener", KeyMetricsListener, v)
+		}
+		c.MetricsListener = v
 	}
 	var err error
 	if c.DisableTopicTracking, err = disabled(props, KeyTopicTracking); err != nil {

@@ -71,16 +71,18 @@ func TestConfigFromWorkerReadsUpstreamKeys(t *testing.T) {
 
 func TestConfigFromWorkerRejectsBadValues(t *testing.T) {
 	cases := map[string]map[string]string{
-		"listeners":                                 {"listeners": ""},
-		"doesn't have the right format":             {"listeners": "localhost:8083"},
-		`protocol must be either "http" or "https"`: {"listeners": "ftp://:21"},
-		"invalid port":                              {"listeners": "http://:70000"},
-		"rest.advertised.port":                      {"rest.advertised.port": "eighty"},
-		"rest.advertised.listener":                  {"rest.advertised.listener": "ftp"},
-		"topic.tracking.enable":                     {"topic.tracking.enable": "yes"},
-		"rest.request.body.max.bytes":               {"rest.request.body.max.bytes": "-1"},
-		"set rest.basic.auth.credentials.file":      {"rest.extension.classes": "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension"},
-		"com.example.Ext is not supported":          {"rest.extension.classes": "com.example.Ext"},
+		"listeners":                                                  {"listeners": ""},
+		"doesn't have the right format":                              {"listeners": "localhost:8083"},
+		`protocol must be either "http" or "https"`:                  {"listeners": "ftp://:21"},
+		"invalid port":                                               {"listeners": "http://:70000"},
+		"rest.advertised.port":                                       {"rest.advertised.port": "eighty"},
+		"rest.advertised.listener":                                   {"rest.advertised.listener": "ftp"},
+		"topic.tracking.enable":                                      {"topic.tracking.enable": "yes"},
+		"rest.request.body.max.bytes":                                {"rest.request.body.max.bytes": "-1"},
+		"set rest.basic.auth.credentials.file":                       {"rest.extension.classes": "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension"},
+		"com.example.Ext is not supported":                           {"rest.extension.classes": "com.example.Ext"},
+		"metrics.listener":                                           {"metrics.listener": "https://:9404"},
+		"metrics.listener: listener \"http://:99999\": invalid port": {"metrics.listener": "http://:99999"},
 	}
 	for want, props := range cases {
 		if _, err := ConfigFromWorker(props); err == nil || !strings.Contains(err.Error(), want) {

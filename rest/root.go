@@ -96,7 +96,7 @@ func (s *Server) setLogger(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("invalid log level '%s'.", *level))
 		return
 	}
-	s.log.Info("Logger level changed", "logger", name, "level", strings.ToUpper(*level), "affected", len(affected))
+	s.log.Info("Logger level changed", "namespace", name, "level", strings.ToUpper(*level), "affected", len(affected))
 	scope := strings.ToLower(r.URL.Query().Get("scope"))
 	if scope == "cluster" {
 		noContent(w, http.StatusNoContent)

@@ -71,6 +71,9 @@ func (s *Server) router(api, admin bool) http.Handler {
 		r.Get("/connector-plugins", s.listPlugins)
 		r.Get("/connector-plugins/{plugin}/config", s.pluginConfig)
 		r.Put("/connector-plugins/{plugin}/config/validate", s.validateConfig)
+		if s.cfg.Metrics != nil {
+			r.Get("/metrics", s.cfg.Metrics.ServeHTTP)
+		}
 	}
 	if admin && s.cfg.Loggers != nil {
 		r.Get("/admin/loggers", s.listLoggers)

@@ -26,8 +26,9 @@ type Server struct {
 	log   *slog.Logger
 	users map[string]string
 
-	main  []listenerSpec
-	admin []listenerSpec
+	main    []listenerSpec
+	admin   []listenerSpec
+	metrics []listenerSpec // at most one: Config.MetricsListener
 	// handler serves Listeners; adminHandler serves AdminListeners when they are separate.
 	handler      http.Handler
 	adminHandler http.Handler
@@ -37,7 +38,9 @@ type Server struct {
 	bound     []net.Listener
 	adminAddr []string
 	mainAddr  []string
-	serveWG   sync.WaitGroup
+	// metricsAddr is where the metrics listener is bound, "" without one.
+	metricsAddr string
+	serveWG     sync.WaitGroup
 }
 
 // New builds a server for h; it does not listen until Start. It fails on invalid listeners, an
@@ -86,6 +89,13 @@ func New(h herder.Herder, cfg Config, log *slog.Logger) (*Server, error) {
 			return nil, fmt.Errorf("%s: https listener %s needs TLS settings (admin.listeners.https.ssl.*)", KeyAdminListeners, l)
 		}
 		s.admin = append(s.admin, spec)
+	}
+	if cfg.MetricsListener != "" && cfg.Metrics != nil {
+		spec, err := parseListener(cfg.MetricsListener)
+		if err != nil || spec.scheme != "http" {
+			return nil, fmt.Errorf("%s: %q must be an http:// listener", KeyMetricsListener, cfg.MetricsListener)
+		}
+		s.metrics = append(s.metrics, spec)
 	}
 	if cfg.BasicAuthFile != "" {
 		p, err := properties.ParseFile(cfg.BasicAuthFile)
@@ -178,7 +188,7 @@ func (s *Server) Start(ctx context.Context) error {
 		for _, ln := range s.bound {
 			ln.Close()
 		}
-		s.bound, s.servers, s.mainAddr, s.adminAddr = nil, nil, nil, nil
+		s.bound, s.servers, s.mainAddr, s.adminAddr, s.metricsAddr = nil, nil, nil, nil, ""
 		return err
 	}
 	for _, spec := range s.main {
@@ -195,6 +205,17 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 		s.adminAddr = append(s.adminAddr, addr)
 	}
+	for _, spec := range s.metrics {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.cfg.Metrics)
+		srv := s.newHTTPServer(mux)
+		s.servers = append(s.servers, srv)
+		addr, err := bind(spec, srv, false)
+		if err != nil {
+			return fail(err)
+		}
+		s.metricsAddr = addr
+	}
 	for _, j := range jobs {
 		s.serveWG.Add(1)
 		go func() {
@@ -204,7 +225,8 @@ func (s *Server) Start(ctx context.Context) error {
 			}
 		}()
 	}
-	s.log.Info("REST server listening", "listeners", s.mainAddr, "admin_listeners", s.adminAddr, "advertised_url", s.advertisedURL())
+	s.log.Info("REST server listening", "listeners", s.mainAddr, "admin_listeners", s.adminAddr, "metrics_listener", s.metricsAddr,
+		"advertised_url", s.advertisedURL())
 	return nil
 }
 
@@ -235,6 +257,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.serveWG.Wait()
 	return errors.Join(errs...)
+}
+
+// MetricsAddr returns the host:port the metrics listener is bound to, "" without one.
+func (s *Server) MetricsAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.metricsAddr
 }
 
 // Addrs returns the host:port each main listener is bound to, in the order of Listeners; with

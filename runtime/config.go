@@ -58,6 +58,8 @@ func WorkerConfigDef() *connect.ConfigDef {
 			Doc: "Whether source connectors may create their topics with the topic.creation.* settings."}).
 		Define(connect.ConfigKey{Name: Listeners, Type: connect.ConfigList, Default: "http://:8083", Importance: connect.Low,
 			Doc: "REST API listeners as protocol://host:port."}).
+		Define(connect.ConfigKey{Name: "metrics.listener", Type: connect.ConfigString, Default: "", Importance: connect.Low,
+			Doc: "An http://host:port listener serving only GET /metrics (Prometheus text format), besides the REST listeners, which serve it too (kconnect only)."}).
 		Define(connect.ConfigKey{Name: StateDir, Type: connect.ConfigString, Default: "", Importance: connect.Low,
 			Doc: "Directory for kconnect's own state (standalone connector state, embedded broker data); defaults to the offsets file's directory."}).
 		Define(connect.ConfigKey{Name: TasksMaxLimit, Type: connect.ConfigInt, Default: strconv.Itoa(DefaultTasksMaxLimit), Validator: connect.AtLeast(1), Importance: connect.Medium,

@@ -70,5 +70,7 @@ func (e errantReporter) Report(ctx context.Context, rec *connect.SinkRecord, err
 		return fmt.Errorf("serialize errant record for the dead letter queue: key: %v, value: %v", kerr, verr)
 	}
 	orig := &kgo.Record{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Key: key, Value: value, Timestamp: rec.Timestamp}
-	return e.r.dlq.send(ctx, orig, "TASK_PUT", err)
+	derr := e.r.dlq.send(ctx, orig, "TASK_PUT", err)
+	e.r.t.metrics.DeadLettered(derr)
+	return derr
 }

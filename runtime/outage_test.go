@@ -17,10 +17,8 @@ import (
 	"github.com/kconnect/kconnect/broker"
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/internal/testenv"
-	"github.com/kconnect/kconnect/plugins"
 	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/herder"
-	"github.com/kconnect/kconnect/runtime/offsets"
 	"github.com/kconnect/kconnect/runtime/standalone"
 )
 
@@ -82,20 +80,7 @@ func startWorker(t *testing.T, bootstrap string, extra ...connect.Plugin) *testW
 // logs into the returned buffer (shown when the test fails).
 func newTestWorker(t *testing.T, bootstrap string, props map[string]string, extra ...connect.Plugin) (*runtime.Worker, *syncBuffer) {
 	t.Helper()
-	reg, err := plugins.Registry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range extra {
-		if err := reg.Register(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	store, err := offsets.OpenFile(filepath.Join(t.TempDir(), "connect.offsets"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	reg, store := registryAndStore(t, extra...)
 	buf := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	worker := map[string]string{

@@ -136,7 +136,12 @@ func (w *Worker) startSink(t *Task, conn connect.SinkConnector, connProps, taskP
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.cancel = cancel
-	t.run(func() error { return r.loop(ctx) }, r.close)
+	t.metrics = w.metrics.Task(id.Connector, id.Task)
+	r.tolerance.metrics = t.metrics
+	t.run(func() error { return r.loop(ctx) }, func() {
+		r.close()
+		t.metrics.Close()
+	})
 	started = true
 	return nil
 }
@@ -272,13 +277,17 @@ func (r *sinkRunner) process(ctx context.Context, fetches kgo.Fetches) error {
 		if err != nil {
 			return err
 		}
+		r.t.metrics.Read(n, fetchLag(fetches))
 		if err := r.put(ctx, batch); err != nil {
 			return err
 		}
 		r.applySeeks()
 	}
 	if r.commitRequested.Swap(false) || time.Since(r.lastFlush) >= r.w.flushInterval() {
-		if err := r.commit(ctx, false); err != nil {
+		start := time.Now()
+		err := r.commit(ctx, false)
+		r.t.metrics.Committed(start, err)
+		if err != nil {
 			return r.commitFailed(err)
 		}
 	}
@@ -368,7 +377,9 @@ func (r *sinkRunner) tolerate(ctx context.Context, stage string, kr *kgo.Record,
 		return ferr
 	}
 	if r.dlq != nil {
-		if derr := r.dlq.send(ctx, kr, stage, err); derr != nil {
+		derr := r.dlq.send(ctx, kr, stage, err)
+		r.t.metrics.DeadLettered(derr)
+		if derr != nil {
 			return fmt.Errorf("send record to dead letter queue %s: %w", r.dlq.topic, derr)
 		}
 	}
@@ -384,8 +395,10 @@ func (r *sinkRunner) put(ctx context.Context, batch []connect.SinkRecord) error 
 	}
 	retry := newRetrier(r.retry, "put")
 	for {
+		start := time.Now()
 		err := r.task.Put(r.t.work, batch)
 		if err == nil {
+			r.t.metrics.Put(len(batch), time.Since(start))
 			return nil
 		}
 		if !connect.IsRetriable(err) {

@@ -96,10 +96,13 @@ func (w *Worker) startSource(t *Task, conn connect.SourceConnector, connProps, t
 	// none of them can reach Kafka once another instance of the task runs.
 	closeClient := sync.OnceFunc(client.Close)
 	t.abandonWork = closeClient
+	t.metrics = w.metrics.Task(t.id.Connector, t.id.Task)
+	r.tolerance.metrics = t.metrics
 	t.run(func() error { return r.loop(ctx) }, func() {
 		closeClient()
 		r.abort()
 		r.chain.close(log)
+		r.t.metrics.Close()
 	})
 	started = true
 	return nil
@@ -147,7 +150,7 @@ func (c sourceTaskContext) Offsets() connect.OffsetReader { return c.offsets }
 
 func (r *sourceRunner) loop(ctx context.Context) error {
 	id := r.t.id
-	tctx := sourceTaskContext{taskContext{id: id, log: r.t.log}, offsetReader{r.w.offsets, id.Connector}}
+	tctx := sourceTaskContext{taskContext{id: id, log: r.t.log, metrics: r.t.metrics}, offsetReader{r.w.offsets, id.Connector}}
 	if err := r.t.lifecycle("start source task", func() error { return r.task.Start(tctx, r.props) }); err != nil {
 		return fmt.Errorf("start source task: %w", err)
 	}
@@ -192,6 +195,7 @@ func (r *sourceRunner) pollLoop(ctx context.Context) error {
 		if !r.t.waitResumed(ctx) {
 			return nil
 		}
+		pollStart := time.Now()
 		recs, err := r.task.Poll(ctx)
 		if ctx.Err() != nil {
 			// Stopping: records returned by this last poll are still sent, so none is lost.
@@ -215,6 +219,7 @@ func (r *sourceRunner) pollLoop(ctx context.Context) error {
 			continue
 		}
 		retry.succeeded()
+		r.t.metrics.Polled(len(recs), time.Since(pollStart))
 		if err := r.sendAll(recs); err != nil {
 			return err
 		}
@@ -279,6 +284,7 @@ func (r *sourceRunner) send(src *connect.SourceRecord, entry *submittedRecord, k
 			return
 		}
 		r.submitted.ack(entry)
+		r.t.metrics.Written()
 		if committed != nil {
 			meta := connect.RecordMetadata{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset}
 			if err := call(func() error { return r.committer.CommitRecord(committed, meta) }); err != nil {
@@ -352,7 +358,10 @@ func (r *sourceRunner) commit() error {
 	}
 	ctx, cancel := r.w.flushContext()
 	defer cancel()
-	if err := r.w.offsets.Put(ctx, r.t.id.Connector, offs); err != nil {
+	start := time.Now()
+	err := r.w.offsets.Put(ctx, r.t.id.Connector, offs)
+	r.t.metrics.Committed(start, err)
+	if err != nil {
 		return fmt.Errorf("commit offsets: %w", err)
 	}
 	r.submitted.stored()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/metrics"
 )
 
 // StateListener hears about a task's state changes; err carries the failure of a FAILED task.
@@ -30,6 +31,7 @@ type Task struct {
 	w        *Worker
 	log      *slog.Logger
 	listener StateListener
+	metrics  *metrics.Task
 
 	cancel context.CancelFunc // the stop signal: ends the task loop
 	// work is the context of the task's work (Put, produce waits, lifecycle plugin calls); it is
@@ -82,6 +84,7 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 
 // startTask starts a task whose connector must be of type want, or of either type for Unknown.
 func (w *Worker) startTask(ctx context.Context, want herder.ConnectorType, id herder.TaskID, connProps, taskProps map[string]string, listener StateListener) (_ *Task, err error) {
+	defer w.countStartFailure(&err)
 	defer connect.Recover(&err)
 	conn, typ, err := w.newConnector(connProps)
 	if err != nil {
@@ -95,7 +98,7 @@ func (w *Worker) startTask(ctx context.Context, want herder.ConnectorType, id he
 	if typ == herder.Sink && !isSink || typ == herder.Source && !isSource {
 		return nil, fmt.Errorf("connector %s does not implement a %s connector", connProps[ConnectorClass], typ)
 	}
-	t := newTask(w, id, w.taskLogger(id), listener)
+	t := newTask(w, id, w.taskLogger(id, connProps), listener)
 	if err := w.claim(ctx, t); err != nil {
 		return nil, err
 	}
@@ -253,8 +256,9 @@ func (t *Task) lifecycle(what string, f func() error) error {
 
 // taskContext implements connect.TaskContext.
 type taskContext struct {
-	id  herder.TaskID
-	log *slog.Logger
+	id      herder.TaskID
+	log     *slog.Logger
+	metrics *metrics.Task
 }
 
 func (c taskContext) Logger() *slog.Logger  { return c.log }

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync/atomic"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/runtime/metrics"
 )
 
 // Stages of the data path, named as upstream's error context reports them.
@@ -25,8 +25,7 @@ type tolerance struct {
 	logErrors   bool
 	logMessages bool
 	log         *slog.Logger
-	failures    atomic.Int64
-	skipped     atomic.Int64
+	metrics     *metrics.Task
 }
 
 func newTolerance(cfg *connect.Config, log *slog.Logger) *tolerance {
@@ -41,12 +40,11 @@ func newTolerance(cfg *connect.Config, log *slog.Logger) *tolerance {
 // handle returns nil when the failure is tolerated (the caller skips the record) and otherwise
 // the error that fails the task, naming the stage and the record.
 func (t *tolerance) handle(stage string, rec *connect.Record, err error) error {
-	t.failures.Add(1)
+	t.metrics.RecordFailed(t.all)
 	if !t.all {
 		return fmt.Errorf("tolerance exceeded in error handler: %s failed for record in topic %s partition %d offset %d: %w",
 			stage, rec.Topic, rec.Partition, rec.Offset, err)
 	}
-	t.skipped.Add(1)
 	if t.logErrors {
 		attrs := []any{"stage", stage, "err", err}
 		if t.logMessages {

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/logging"
 	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/metrics"
 	"github.com/kconnect/kconnect/runtime/offsets"
 )
 
@@ -37,6 +39,8 @@ type Worker struct {
 	// runs twice on this worker; see claim.
 	instancesMu sync.Mutex
 	instances   map[herder.TaskID]*Task
+	metrics *metrics.Metrics // nil: no metrics collected
+	loggers *logging.Loggers // nil: every connector logs through log
 }
 
 // NewWorker validates the worker configuration and returns a worker.
@@ -100,7 +104,7 @@ func (w *Worker) NewConnector(props map[string]string) (c connect.Connector, typ
 	if err != nil {
 		return nil, typ, err
 	}
-	return guardedConnector{Connector: c, log: w.log.With("connector", props[ConnectorName])}, typ, nil
+	return &guardedConnector{Connector: c, log: w.log.With("connector", props[ConnectorName]), metrics: w.metrics}, typ, nil
 }
 
 // newConnector instantiates the connector a config names, unguarded, for its tasks to be made.
@@ -116,13 +120,20 @@ func (w *Worker) newConnector(props map[string]string) (connect.Connector, herde
 	return c, herder.Source, nil
 }
 
-// guardedConnector bounds the connector's lifecycle calls and recovers their panics into errors.
+// guardedConnector bounds the connector's lifecycle calls, recovers their panics into errors,
+// and counts its starts and stops in the worker's metrics (the herder serializes the two).
 type guardedConnector struct {
 	connect.Connector
-	log *slog.Logger
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	running bool
 }
 
-func (g guardedConnector) Start(cctx connect.ConnectorContext, props map[string]string) error {
+func (g *guardedConnector) Start(cctx connect.ConnectorContext, props map[string]string) (err error) {
+	defer func() {
+		g.metrics.ConnectorStarted(err)
+		g.running = err == nil
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), connectorCallTimeout)
 	defer cancel()
 	late, err := boundedCall(ctx, nil, "start connector", func() error {
@@ -141,7 +152,7 @@ func (g guardedConnector) Start(cctx connect.ConnectorContext, props map[string]
 	return err
 }
 
-func (g guardedConnector) TaskConfigs(maxTasks int) ([]map[string]string, error) {
+func (g *guardedConnector) TaskConfigs(maxTasks int) ([]map[string]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), connectorCallTimeout)
 	defer cancel()
 	var configs []map[string]string // read only once the call returned in time
@@ -154,7 +165,11 @@ func (g guardedConnector) TaskConfigs(maxTasks int) ([]map[string]string, error)
 	return configs, nil
 }
 
-func (g guardedConnector) Stop() error {
+func (g *guardedConnector) Stop() error {
+	if g.running {
+		g.running = false
+		g.metrics.ConnectorStopped()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), connectorStopTimeout)
 	defer cancel()
 	_, err := boundedCall(ctx, nil, "stop connector", g.Connector.Stop)
@@ -329,9 +344,15 @@ func (w *Worker) startContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), w.ShutdownTimeout())
 }
 
-// taskLogger returns a logger carrying the connector and task attributes.
-func (w *Worker) taskLogger(id herder.TaskID) *slog.Logger {
-	return w.log.With("connector", id.Connector, "task", id.Task)
+// taskLogger returns a logger carrying the connector and task attributes: the task's named
+// logger (see ConnectorLogger) when the worker has loggers.
+func (w *Worker) taskLogger(id herder.TaskID, connProps map[string]string) *slog.Logger {
+	log := w.log
+	if w.loggers != nil {
+		w.ConnectorLogger(id.Connector, connProps)
+		log = w.loggers.Logger(fmt.Sprintf("%s.task-%d", id.Connector, id.Task))
+	}
+	return log.With("connector", id.Connector, "task", id.Task)
 }
 
 // offsetReader reads one connector's committed source offsets.

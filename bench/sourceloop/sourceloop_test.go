@@ -3,6 +3,9 @@
 // sending the same bytes to the same broker in the same process.
 //
 //	go test ./bench/sourceloop -run '^$' -bench . -benchtime 200000x
+//
+// BenchmarkSourceLoopMetrics compares the source loop with the worker's Prometheus metrics on and
+// off instead.
 package sourceloop
 
 import (
@@ -26,6 +29,7 @@ import (
 	"github.com/kconnect/kconnect/plugins"
 	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/metrics"
 	"github.com/kconnect/kconnect/runtime/offsets"
 )
 
@@ -36,23 +40,14 @@ const recordSize = 1024
 // CPU time per record of each (process CPU, which other load on a shared machine distorts less
 // than wall time).
 func BenchmarkSourceLoop(b *testing.B) {
-	gctuning.Apply() // the kconnect binary's GC policy, for both phases
-	log := slog.New(slog.DiscardHandler)
-	// With a data directory, as `bootstrap.servers=embedded` runs it in a worker. Without one kfake
-	// keeps every segment in a growing in-memory file whose doubling copies cost more CPU than
-	// either client, which is not what users run.
-	brk, err := broker.Start(broker.Options{Logger: log, DataDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer brk.Close()
+	brk, log := setup(b)
 	n := b.N
 	var bare, loop, bareCPU, loopCPU []float64
 	b.ResetTimer()
 	for range 3 {
 		rate, cpu := measure(n, func() float64 { return bareProducer(b, brk.Addr(), n) })
 		bare, bareCPU = append(bare, rate), append(bareCPU, cpu)
-		rate, cpu = measure(n, func() float64 { return sourceLoop(b, brk.Addr(), n, log) })
+		rate, cpu = measure(n, func() float64 { return sourceLoop(b, brk.Addr(), n, log, nil) })
 		loop, loopCPU = append(loop, rate), append(loopCPU, cpu)
 	}
 	b.StopTimer()
@@ -62,6 +57,55 @@ func BenchmarkSourceLoop(b *testing.B) {
 	b.ReportMetric(median(bareCPU), "bare-cpu-us/rec")
 	b.ReportMetric(median(loopCPU), "loop-cpu-us/rec")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkSourceLoopMetrics runs b.N records through the source loop without and with metrics,
+// six times each, and reports the median records/s of each and their ratio.
+func BenchmarkSourceLoopMetrics(b *testing.B) {
+	brk, log := setup(b)
+	n := b.N
+	var off, on, offCPU, onCPU []float64
+	runOff := func() {
+		rate, cpu := measure(n, func() float64 { return sourceLoop(b, brk.Addr(), n, log, nil) })
+		off, offCPU = append(off, rate), append(offCPU, cpu)
+	}
+	runOn := func() {
+		rate, cpu := measure(n, func() float64 { return sourceLoop(b, brk.Addr(), n, log, metrics.New()) })
+		on, onCPU = append(on, rate), append(onCPU, cpu)
+	}
+	b.ResetTimer()
+	// Each side goes first in turn: the broker's growing data makes later runs a little slower.
+	for i := range 6 {
+		if i%2 == 0 {
+			runOff()
+			runOn()
+		} else {
+			runOn()
+			runOff()
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(median(off), "off-rec/s")
+	b.ReportMetric(median(on), "on-rec/s")
+	b.ReportMetric(median(on)/median(off), "ratio")
+	b.ReportMetric(median(offCPU), "off-cpu-us/rec")
+	b.ReportMetric(median(onCPU), "on-cpu-us/rec")
+	b.ReportMetric(0, "ns/op")
+}
+
+// setup applies the kconnect binary's GC policy and starts the embedded broker, closed when the
+// benchmark ends. It has a data directory, as `bootstrap.servers=embedded` runs it in a worker:
+// without one kfake keeps every segment in a growing in-memory file whose doubling copies cost
+// more CPU than either client, which is not what users run.
+func setup(b *testing.B) (*broker.Broker, *slog.Logger) {
+	gctuning.Apply()
+	log := slog.New(slog.DiscardHandler)
+	brk, err := broker.Start(broker.Options{Logger: log, DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { brk.Close() })
+	return brk, log
 }
 
 // measure runs f and returns its records/s and the process CPU microseconds per record it used.
@@ -139,7 +183,9 @@ func bareProducer(b *testing.B, addr string, n int) float64 {
 	return float64(n) / elapsed.Seconds()
 }
 
-func sourceLoop(b *testing.B, addr string, n int, log *slog.Logger) float64 {
+// sourceLoop runs n datagen records through a worker's source loop, recording metrics in m
+// unless it is nil.
+func sourceLoop(b *testing.B, addr string, n int, log *slog.Logger, m *metrics.Metrics) float64 {
 	dir := b.TempDir()
 	reg, err := plugins.Registry()
 	if err != nil {
@@ -160,6 +206,9 @@ func sourceLoop(b *testing.B, addr string, n int, log *slog.Logger) float64 {
 		b.Fatal(err)
 	}
 	defer w.Close()
+	if m != nil {
+		w.SetMetrics(m)
+	}
 	topic := createTopic(b, addr, "loop")
 	conn := map[string]string{
 		"name": "datagen", "connector.class": "DatagenConnector", "kafka.topic": topic,

@@ -21,6 +21,7 @@ import (
 	"github.com/kconnect/kconnect/rest"
 	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/configprovider"
+	"github.com/kconnect/kconnect/runtime/metrics"
 	"github.com/kconnect/kconnect/runtime/offsets"
 	"github.com/kconnect/kconnect/runtime/standalone"
 )
@@ -118,6 +119,9 @@ func runStandalone(args []string) error {
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
 	defer w.Close()
+	m := metrics.New()
+	w.SetMetrics(m)
+	w.SetLoggers(loggers)
 	h := standalone.New(w, log, standalone.Options{StatePath: filepath.Join(stateDir, "connectors.json"), Resolver: resolver, Health: health})
 
 	restCfg, err := rest.ConfigFromWorker(props)
@@ -125,6 +129,7 @@ func runStandalone(args []string) error {
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
 	restCfg.Loggers = loggers
+	restCfg.Metrics = m.Handler()
 	srv, err := rest.New(h, restCfg, loggers.Logger("kconnect.rest"))
 	if err != nil {
 		return fmt.Errorf("%s: %w", worker.path, err)

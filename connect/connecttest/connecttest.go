@@ -25,6 +25,7 @@ type Context struct {
 	assignment []connect.TopicPartition
 	commitReqs int
 	reporter   connect.ErrantRecordReporter
+	metrics    recorder
 }
 
 // New returns a context for task 0 of a connector named after the test, logging to stderr.

@@ -36,6 +36,9 @@ type snapshotter struct {
 	logImport sync.Once
 	mu        sync.Mutex // serialises deliver
 	marks     *snapshotMarks
+	// metrics receives the snapshot's progress, updated in deliver.
+	metrics  connect.TaskMetrics
+	progress connect.Progress
 }
 
 // chunk is a range of heap pages of one table; to < 0 means up to the end of the table.
@@ -68,6 +71,13 @@ func (sn *snapshotter) run(ctx context.Context) error {
 		chunks = append(chunks, sn.chunks(i, ti)...)
 	}
 	sn.log.Info("snapshot starting", "tables", len(tables), "chunks", len(chunks), "threads", sn.cfg.snapshotThreads, "lsn", sn.lsn.String())
+	sn.progress = connect.Progress{Phase: "snapshot", TablesTotal: int64(len(tables))}
+	for _, ti := range infos {
+		// reltuples is -1 for a table never vacuumed or analyzed: no estimate.
+		sn.progress.RowsEstimated += int64(max(ti.tuples, 0))
+	}
+	sn.metrics.SetProgress(&sn.progress)
+	defer sn.metrics.SetProgress(nil)
 	start := time.Now()
 
 	work := make(chan chunk, len(chunks))
@@ -87,7 +97,7 @@ func (sn *snapshotter) run(ctx context.Context) error {
 		var err error
 		defer func() {
 			if err != nil {
-				sn.log.Error("closing the exporting connection failed", "error", err)
+				sn.log.Error("closing the exporting connection failed", "err", err)
 			}
 		}()
 		defer connect.Recover(&err)
@@ -287,6 +297,11 @@ func (sn *snapshotter) deliver(ctx context.Context, table int, recs []connect.So
 	sn.mu.Lock()
 	defer sn.mu.Unlock()
 	m := sn.marks
+	sn.progress.RowsDone += int64(len(recs))
+	if chunkDone && m.outstanding[table] == 1 {
+		sn.progress.TablesDone++
+	}
+	sn.metrics.SetProgress(&sn.progress)
 	send := func(r ...connect.SourceRecord) error {
 		if len(r) > 0 && !m.sent {
 			// Held-back records go out after later ones, so "first" goes to the first one sent.

@@ -62,6 +62,9 @@ type streamer struct {
 	nextHeartbeat time.Time
 	lastSent      pglogrepl.LSN
 	conn          *pgconn.PgConn // the open replication connection, for status updates while the queue is full
+
+	// lagMillis and lagBytes are the replication lag gauges, set at commits and keepalives.
+	lagMillis, lagBytes connect.Gauge
 }
 
 type txCollection struct {
@@ -70,8 +73,9 @@ type txCollection struct {
 }
 
 func newStreamer(cfg *config, log *slog.Logger, cat *catalog, tm *typeMapper, out *recordQueue) *streamer {
+	discard := connect.DiscardMetrics{}
 	return &streamer{cfg: cfg, log: log, cat: cat, tm: tm, out: out, partition: map[string]any{"server": cfg.prefix},
-		headers: contextHeaders(cfg)}
+		headers: contextHeaders(cfg), lagMillis: discard.Gauge("", ""), lagBytes: discard.Gauge("", "")}
 }
 
 // resumeFrom sets the starting position from a stored streaming offset.
@@ -135,7 +139,7 @@ func (s *streamer) run(ctx context.Context) error {
 		if failures > s.cfg.maxRetries {
 			return fmt.Errorf("replication stream failed %d times in a row, giving up (raise %s to retry longer): %w", failures, cfgSlotMaxRetries, err)
 		}
-		s.log.Warn("replication stream interrupted; reconnecting", "error", err, "attempt", failures, "delay", delay)
+		s.log.Warn("replication stream interrupted; reconnecting", "err", err, "attempt", failures, "delay", delay)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -296,7 +300,9 @@ func (s *streamer) stream(ctx context.Context, conn *pgconn.PgConn) error {
 				// received, so that position is done as well.
 				if !s.inTx && len(s.pending) == 0 && pkm.ServerWALEnd > s.processed {
 					s.processed = pkm.ServerWALEnd
+					s.lagMillis.Set(0)
 				}
+				s.reportLag(pkm.ServerWALEnd)
 				if pkm.ReplyRequested {
 					nextStatus = time.Time{}
 				}
@@ -314,6 +320,15 @@ func (s *streamer) stream(ctx context.Context, conn *pgconn.PgConn) error {
 		case *pgproto3.CopyDone:
 			return errors.New("server ended the replication stream")
 		}
+	}
+}
+
+// reportLag sets the byte lag from the server's WAL position as the stream last reported it.
+func (s *streamer) reportLag(serverWALEnd pglogrepl.LSN) {
+	if confirmed := pglogrepl.LSN(s.confirmed.Load()); confirmed > 0 && serverWALEnd > confirmed {
+		s.lagBytes.Set(float64(serverWALEnd - confirmed))
+	} else {
+		s.lagBytes.Set(0)
 	}
 }
 
@@ -403,6 +418,8 @@ func (s *streamer) handle(ctx context.Context, xld pglogrepl.XLogData) error {
 		}
 	case *pglogrepl.CommitMessage:
 		s.processed, s.lastCommit = m.TransactionEndLSN, m.TransactionEndLSN
+		s.lagMillis.Set(float64(max(time.Since(m.CommitTime).Milliseconds(), 0)))
+		s.reportLag(xld.ServerWALEnd)
 		for _, r := range s.pending {
 			r.SourceOffset["lsn_commit"] = int64(m.TransactionEndLSN)
 		}
@@ -660,7 +677,7 @@ func (s *streamer) delete(t *tableSchema, lsn pglogrepl.LSN, m *pglogrepl.Delete
 func (s *streamer) heartbeat(ctx context.Context) error {
 	if s.cfg.heartbeatQuery != "" {
 		if err := s.cat.exec(ctx, s.cfg.heartbeatQuery); err != nil {
-			s.log.Warn("heartbeat action query failed", "query", s.cfg.heartbeatQuery, "error", err)
+			s.log.Warn("heartbeat action query failed", "query", s.cfg.heartbeatQuery, "err", err)
 		}
 	}
 	if s.processed == 0 {

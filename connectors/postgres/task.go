@@ -25,6 +25,7 @@ type Task struct {
 	partition map[string]any
 	queue     *recordQueue
 	streamer  *streamer
+	metrics   connect.TaskMetrics
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -99,6 +100,7 @@ func (t *Task) Start(tctx connect.SourceTaskContext, props map[string]string) er
 	}
 	t.cfg = cfg
 	t.log = tctx.Logger().With("slot", cfg.slot)
+	t.metrics = connect.MetricsOf(tctx)
 	t.partition = map[string]any{"server": cfg.prefix}
 	raw, err := tctx.Offsets().Offset(t.partition)
 	if err != nil {
@@ -120,6 +122,10 @@ func (t *Task) Start(tctx connect.SourceTaskContext, props map[string]string) er
 	t.warnUnmatchedIncludes(ctx)
 	t.queue = newRecordQueue(cfg.maxQueue)
 	t.streamer = newStreamer(cfg, t.log, t.cat, t.tm, t.queue)
+	t.streamer.lagMillis = t.metrics.Gauge("postgres_replication_lag_ms",
+		"Age of the last transaction decoded from the replication slot when it was decoded; 0 while the stream is idle.")
+	t.streamer.lagBytes = t.metrics.Gauge("postgres_replication_lag_bytes",
+		"WAL bytes between the server's current position and the LSN confirmed to the slot.")
 
 	runCtx, runCancel := context.WithCancel(context.Background())
 	t.cancel = runCancel
@@ -128,7 +134,7 @@ func (t *Task) Start(tctx connect.SourceTaskContext, props map[string]string) er
 		defer close(t.done)
 		err := t.capture(runCtx, stored)
 		if err != nil && runCtx.Err() == nil {
-			t.log.Error("change capture stopped", "error", err)
+			t.log.Error("change capture stopped", "err", err)
 			t.mu.Lock()
 			t.err = err
 			t.mu.Unlock()
@@ -241,7 +247,7 @@ func (t *Task) snapshot(ctx context.Context, slot slotState) error {
 		return fmt.Errorf("read server version: %w", err)
 	}
 	sn := &snapshotter{cfg: t.cfg, log: t.log, cat: t.cat, tm: t.tm, out: t.queue, partition: t.partition, headers: t.streamer.headers,
-		name: exp.name, lsn: exp.lsn, pgVersion: version, imported: exp.release}
+		name: exp.name, lsn: exp.lsn, pgVersion: version, imported: exp.release, metrics: t.metrics}
 	if err := sn.run(ctx); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
@@ -341,7 +347,7 @@ func (t *Task) warnUnmatchedIncludes(ctx context.Context) {
 	}
 	all, err := t.cat.tables(ctx, &filter{}, "")
 	if err != nil {
-		t.log.Warn("cannot check "+cfgTableInclude+" against the tables", "error", err)
+		t.log.Warn("cannot check "+cfgTableInclude+" against the tables", "err", err)
 		return
 	}
 	if w := includeWarning(t.cfg, all); w != "" {

@@ -98,6 +98,9 @@ type Loggers struct {
 	// its handler reads on every record (an atomic load, so logging never takes mu).
 	known        map[string]*slog.LevelVar
 	lastModified map[string]int64
+	// parents holds the loggers whose level comes from a logger other than their dotted prefix
+	// (see Child).
+	parents map[string]string
 }
 
 // New returns loggers writing to w in format "json" or, for any other value, "text", with every
@@ -129,6 +132,7 @@ func New(w io.Writer, format string, root slog.Level) *Loggers {
 		explicit:     map[string]slog.Level{},
 		known:        map[string]*slog.LevelVar{},
 		lastModified: map[string]int64{},
+		parents:      map[string]string{},
 	}
 	l.rootVar.Set(root)
 	return l
@@ -148,6 +152,45 @@ func (l *Loggers) Logger(name string) *slog.Logger {
 	return slog.New(&levelHandler{inner: l.base.WithAttrs([]slog.Attr{slog.String("logger", name)}), level: lv})
 }
 
+// Child returns the logger called name, as Logger does, but inheriting its level from parent
+// rather than from the dotted prefixes of name. A connector's logger is named after the connector
+// and is a child of its class, so setting the level of either the connector's name or its class
+// (or a package above it) changes that connector, and no other, unless they share the class.
+func (l *Loggers) Child(name, parent string) *slog.Logger {
+	if !isRoot(name) && !isRoot(parent) {
+		l.mu.Lock()
+		if l.parents[name] != parent {
+			l.parents[name] = parent
+			if lv, ok := l.known[name]; ok {
+				lv.Set(l.effective(name))
+			}
+		}
+		l.mu.Unlock()
+	}
+	return l.Logger(name)
+}
+
+// ancestors calls f with name and then each logger it inherits its level from, nearest first,
+// until f returns false. Only the first parent link set by Child is followed: connector names
+// are arbitrary, and a connector named like a package above its own class would make a cycle.
+func (l *Loggers) ancestors(name string, f func(string) bool) {
+	hopped := false
+	for n := name; n != ""; {
+		if !f(n) {
+			return
+		}
+		if p, ok := l.parents[n]; ok && !hopped {
+			hopped, n = true, p
+			continue
+		}
+		i := strings.LastIndexByte(n, '.')
+		if i < 0 {
+			return
+		}
+		n = n[:i]
+	}
+}
+
 // register returns the level variable of a (possibly new) non-root logger; mu must be held.
 func (l *Loggers) register(name string) *slog.LevelVar {
 	lv, ok := l.known[name]
@@ -161,17 +204,25 @@ func (l *Loggers) register(name string) *slog.LevelVar {
 
 // effective returns the level a logger gets from itself or its nearest ancestor; mu must be held.
 func (l *Loggers) effective(name string) slog.Level {
-	for n := name; n != ""; {
-		if lvl, ok := l.explicit[n]; ok {
-			return lvl
+	lvl := l.root
+	l.ancestors(name, func(n string) bool {
+		explicit, ok := l.explicit[n]
+		if ok {
+			lvl = explicit
 		}
-		i := strings.LastIndexByte(n, '.')
-		if i < 0 {
-			break
-		}
-		n = n[:i]
-	}
-	return l.root
+		return !ok
+	})
+	return lvl
+}
+
+// within reports whether the logger name is namespace or inherits from it; mu must be held.
+func (l *Loggers) within(name, namespace string) bool {
+	found := false
+	l.ancestors(name, func(n string) bool {
+		found = n == namespace
+		return !found
+	})
+	return found
 }
 
 // Levels returns every logger that has a level of its own, plus the root logger, as
@@ -236,9 +287,8 @@ func (l *Loggers) SetLevel(namespace, level string) ([]string, error) {
 		}
 	} else {
 		l.register(namespace)
-		prefix := namespace + "."
 		for name := range l.known {
-			if name == namespace || strings.HasPrefix(name, prefix) {
+			if l.within(name, namespace) {
 				targets = append(targets, name)
 			}
 		}

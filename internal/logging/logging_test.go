@@ -224,3 +224,61 @@ func BenchmarkDisabledDebug(b *testing.B) {
 		log.Debug("nothing", "n", 1)
 	}
 }
+
+// TestChildInheritsFromItsParentNotItsDottedPrefix models two connectors of one class and a third
+// of another: the level of a connector's name reaches it and its task only, the level of the
+// class or a package above it reaches every connector of the class, and a connector named like a
+// package above its own class does not make the inheritance loop.
+func TestChildInheritsFromItsParentNotItsDottedPrefix(t *testing.T) {
+	var buf bytes.Buffer
+	l := New(&buf, "text", slog.LevelInfo)
+	const class = "org.apache.kafka.connect.file.FileStreamSourceConnector"
+	l.Child("a", class)
+	l.Logger("a.task-0")
+	l.Child("b", class)
+	l.Logger("b.task-0")
+	l.Child("org", "com.example.Other")
+	l.Logger("org.task-0")
+	level := func(name string) string {
+		lvl, ok := l.Level(name)
+		if !ok {
+			t.Fatalf("logger %s unknown", name)
+		}
+		return lvl.Level
+	}
+	levels := func(names ...string) string {
+		var out []string
+		for _, n := range names {
+			out = append(out, n+"="+level(n))
+		}
+		return strings.Join(out, " ")
+	}
+	all := []string{"a", "a.task-0", "b", "b.task-0", "org", "org.task-0"}
+
+	affected, err := l.SetLevel("a", "DEBUG")
+	if err != nil || !reflect.DeepEqual(affected, []string{"a", "a.task-0"}) {
+		t.Fatalf("SetLevel(a) = %v, %v", affected, err)
+	}
+	if got, want := levels(all...), "a=DEBUG a.task-0=DEBUG b=INFO b.task-0=INFO org=INFO org.task-0=INFO"; got != want {
+		t.Errorf("after a=DEBUG: %s, want %s", got, want)
+	}
+	if affected, err = l.SetLevel("org.apache.kafka", "WARN"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := levels(all...), "a=WARN a.task-0=WARN b=WARN b.task-0=WARN org=INFO org.task-0=INFO"; got != want {
+		t.Errorf("after org.apache.kafka=WARN (affected %v): %s, want %s", affected, got, want)
+	}
+	if _, err = l.SetLevel("com.example.Other", "ERROR"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := levels("org", "org.task-0", "a"), "org=ERROR org.task-0=ERROR a=WARN"; got != want {
+		t.Errorf("after com.example.Other=ERROR: %s, want %s", got, want)
+	}
+	// A task logger records at the level its connector's name was given.
+	buf.Reset()
+	l.Logger("b.task-0").Warn("shown")
+	l.Logger("org.task-0").Warn("hidden")
+	if out := buf.String(); !strings.Contains(out, "shown") || strings.Contains(out, "hidden") {
+		t.Errorf("output %q", out)
+	}
+}

@@ -128,7 +128,7 @@ func (st *state) apply(offset int64, key string, value []byte) []Update {
 	st.snap.Offset = offset + 1
 	v, err := decode(value)
 	if err != nil {
-		st.log.Error("ignoring config topic record that is not JSON", "key", key, "offset", offset, "error", err)
+		st.log.Error("ignoring config topic record that is not JSON", "key", key, "offset", offset, "err", err)
 		return nil
 	}
 	var fields map[string]any
@@ -209,7 +209,7 @@ func (st *state) connectorConfig(name string, fields map[string]any) []Update {
 	}
 	props, err := stringMap(fields["properties"])
 	if err != nil {
-		st.log.Error("ignoring malformed connector configuration", "connector", name, "error", err)
+		st.log.Error("ignoring malformed connector configuration", "connector", name, "err", err)
 		return nil
 	}
 	st.snap.Connectors[name] = props
@@ -238,7 +238,7 @@ func (st *state) taskConfig(id herder.TaskID, fields map[string]any) {
 	}
 	props, err := stringMap(fields["properties"])
 	if err != nil {
-		st.log.Error("ignoring malformed task configuration", "connector", id.Connector, "task", id.Task, "error", err)
+		st.log.Error("ignoring malformed task configuration", "connector", id.Connector, "task", id.Task, "err", err)
 		return
 	}
 	d := st.deferred[id.Connector]
@@ -264,7 +264,7 @@ func (st *state) commit(name string, fields map[string]any) []Update {
 	}
 	count, err := intField(fields, "tasks")
 	if err != nil {
-		st.log.Error("ignoring malformed task commit", "connector", name, "error", err)
+		st.log.Error("ignoring malformed task commit", "connector", name, "err", err)
 		return nil
 	}
 	deferred := st.deferred[name]
@@ -327,7 +327,7 @@ func (st *state) taskCount(name string, fields map[string]any) {
 	}
 	n, err := intField(fields, "task-count")
 	if err != nil {
-		st.log.Error("ignoring malformed task count record", "connector", name, "error", err)
+		st.log.Error("ignoring malformed task count record", "connector", name, "err", err)
 		return
 	}
 	st.snap.TaskCountRecords[name] = n
@@ -348,7 +348,7 @@ func (st *state) sessionKey(fields map[string]any) []Update {
 	}
 	key, err := base64.StdEncoding.DecodeString(enc)
 	if err != nil {
-		st.log.Error("ignoring session key that is not base64", "error", err)
+		st.log.Error("ignoring session key that is not base64", "err", err)
 		return nil
 	}
 	st.snap.SessionKey = &SessionKey{Key: key, Algorithm: alg, Created: time.UnixMilli(created)}

@@ -66,17 +66,19 @@ type TaskInfo struct {
 
 // ConnectorState is the connector part of a status.
 type ConnectorState struct {
-	State    State  `json:"state"`
-	WorkerID string `json:"worker_id"`
-	Trace    string `json:"trace,omitempty"`
+	State    State     `json:"state"`
+	WorkerID string    `json:"worker_id"`
+	Trace    string    `json:"trace,omitempty"`
+	Progress *Progress `json:"progress,omitempty"`
 }
 
 // TaskState is one task's status.
 type TaskState struct {
-	ID       int    `json:"id"`
-	State    State  `json:"state"`
-	WorkerID string `json:"worker_id"`
-	Trace    string `json:"trace,omitempty"`
+	ID       int       `json:"id"`
+	State    State     `json:"state"`
+	WorkerID string    `json:"worker_id"`
+	Trace    string    `json:"trace,omitempty"`
+	Progress *Progress `json:"progress,omitempty"`
 }
 
 // ConnectorStatus is GET /connectors/{c}/status.

@@ -117,7 +117,7 @@ func (l *Log) consume(ctx context.Context) {
 			return
 		}
 		fs.EachError(func(topic string, p int32, err error) {
-			l.log.Warn("fetch from internal topic failed; retrying", "partition", p, "error", err)
+			l.log.Warn("fetch from internal topic failed; retrying", "partition", p, "err", err)
 			l.mu.Lock()
 			l.fetchErr = fmt.Errorf("partition %d: %w", p, err)
 			l.mu.Unlock()
@@ -192,7 +192,7 @@ func (l *Log) endOffsets(ctx context.Context) (kadm.ListedOffsets, error) {
 		if err == nil || !kerr.IsRetriable(err) {
 			return ends, err
 		}
-		l.log.Debug("listing end offsets failed; retrying", "error", err)
+		l.log.Debug("listing end offsets failed; retrying", "err", err)
 		if !backoff.Sleep(ctx, retry.Next()) {
 			return nil, fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
 		}

@@ -136,7 +136,7 @@ func (l *Log) ensureTopic(ctx context.Context) error {
 		return l.checkCompacted(ctx)
 	case errors.Is(err, kerr.TopicAuthorizationFailed), errors.Is(err, kerr.ClusterAuthorizationFailed):
 		// As upstream: without the right to create topics, assume an administrator made it.
-		l.log.Warn("not authorized to create internal topic; assuming it exists", "purpose", t.Purpose, "error", err)
+		l.log.Warn("not authorized to create internal topic; assuming it exists", "purpose", t.Purpose, "err", err)
 		return l.checkCompacted(ctx)
 	}
 	return fmt.Errorf("create %s topic %s (%s=%d, %s%s=%d): %w", t.Purpose, t.Name,
@@ -150,7 +150,7 @@ func (l *Log) checkCompacted(ctx context.Context) error {
 	t := l.topic
 	rc, err := l.cleanupPolicy(ctx)
 	if len(rc) == 0 {
-		l.log.Info("could not verify that the internal topic is compacted", "purpose", t.Purpose, "error", err)
+		l.log.Info("could not verify that the internal topic is compacted", "purpose", t.Purpose, "err", err)
 		return nil
 	}
 	slices.Sort(rc)

@@ -98,7 +98,7 @@ func (l *Layered) Put(ctx context.Context, connector string, offsets []connect.S
 			if lg == nil {
 				lg = slog.Default()
 			}
-			lg.Warn("failed to copy offsets to the worker's offsets topic", "connector", connector, "error", err)
+			lg.Warn("failed to copy offsets to the worker's offsets topic", "connector", connector, "err", err)
 		}
 	}
 	return nil

@@ -70,12 +70,12 @@ func (s *TopicStore) apply(r *kgo.Record) {
 	}
 	if err != nil {
 		// Upstream keeps such records but nothing can look them up; say so and move on.
-		s.lg.Error("ignoring malformed record in the offsets topic", "partition", r.Partition, "offset", r.Offset, "error", err)
+		s.lg.Error("ignoring malformed record in the offsets topic", "partition", r.Partition, "offset", r.Offset, "err", err)
 		return
 	}
 	canon, err := Key(connector, partition)
 	if err != nil {
-		s.lg.Error("ignoring offsets record whose key cannot be re-encoded", "partition", r.Partition, "offset", r.Offset, "error", err)
+		s.lg.Error("ignoring offsets record whose key cannot be re-encoded", "partition", r.Partition, "offset", r.Offset, "err", err)
 		return
 	}
 	s.mu.Lock()

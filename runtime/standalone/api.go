@@ -177,13 +177,14 @@ func (h *Herder) ConnectorStatus(_ context.Context, name string) (herder.Connect
 	for i := range c.taskConfigs {
 		st.Tasks = append(st.Tasks, h.taskState(c, i))
 	}
+	st.Connector.Progress = herder.SumProgress(st.Tasks)
 	return st, nil
 }
 
 func (h *Herder) taskState(c *connector, i int) herder.TaskState {
 	// The task's own report: it says PAUSED only once its loop has really stopped moving records.
 	s := h.status(herder.TaskID{Connector: c.name, Task: i})
-	return herder.TaskState{ID: i, State: s.state, WorkerID: h.w.ID(), Trace: trace(s.err)}
+	return herder.TaskState{ID: i, State: s.state, WorkerID: h.w.ID(), Trace: trace(s.err), Progress: taskProgress(c, i)}
 }
 
 func trace(err error) string {
@@ -461,3 +462,11 @@ func (h *Herder) Ready(context.Context) error {
 
 // WorkerID implements herder.Herder.
 func (h *Herder) WorkerID() string { return h.w.ID() }
+
+// taskProgress is what task i of c last reported of its snapshot or load, if it runs here.
+func taskProgress(c *connector, i int) *herder.Progress {
+	if i >= len(c.tasks) {
+		return nil
+	}
+	return c.tasks[i].Progress()
+}

@@ -294,7 +294,7 @@ func (h *Herder) startConnector(ctx context.Context, c *connector) {
 		h.failConnector(c, fmt.Errorf("resolve config: %w", err))
 		return
 	}
-	cctx := &connectorContext{h: h, name: c.name, log: h.log.With("connector", c.name)}
+	cctx := &connectorContext{h: h, name: c.name, log: h.w.ConnectorLogger(c.name, c.config)}
 	if err := inst.Start(cctx, resolved); err != nil {
 		h.failConnector(c, fmt.Errorf("start connector: %w", err))
 		return

@@ -150,7 +150,7 @@ func (s *TopicStore) applyConnector(connector string, value []byte) {
 	}
 	st, err := decodeStatus(value)
 	if err != nil {
-		s.lg.Error("ignoring malformed connector status", "connector", connector, "error", err)
+		s.lg.Error("ignoring malformed connector status", "connector", connector, "err", err)
 		return
 	}
 	s.connectors[connector] = st
@@ -165,7 +165,7 @@ func (s *TopicStore) applyTask(id herder.TaskID, value []byte) {
 	}
 	st, err := decodeStatus(value)
 	if err != nil {
-		s.lg.Error("ignoring malformed task status", "connector", id.Connector, "task", id.Task, "error", err)
+		s.lg.Error("ignoring malformed task status", "connector", id.Connector, "task", id.Task, "err", err)
 		return
 	}
 	cur, ok := s.tasks[id.Connector][id.Task]
@@ -189,7 +189,7 @@ func (s *TopicStore) applyTopic(connector, topic string, value []byte) {
 	}
 	t, err := decodeTopic(value)
 	if err != nil {
-		s.lg.Error("ignoring malformed topic status", "connector", connector, "topic", topic, "error", err)
+		s.lg.Error("ignoring malformed topic status", "connector", connector, "topic", topic, "err", err)
 		return
 	}
 	if s.topics[connector] == nil {
@@ -243,7 +243,7 @@ func (s *TopicStore) DeleteConnector(connector string, tasks int) {
 func (s *TopicStore) PutTopic(t TopicStatus) {
 	v, err := encodeTopic(t)
 	if err != nil {
-		s.lg.Error("cannot write topic status", "connector", t.Connector, "topic", t.Topic, "error", err)
+		s.lg.Error("cannot write topic status", "connector", t.Connector, "topic", t.Topic, "err", err)
 		return
 	}
 	s.sendRaw(TopicKey(t.Connector, t.Topic), v)
@@ -257,7 +257,7 @@ func (s *TopicStore) DeleteTopic(connector, topic string) {
 func (s *TopicStore) send(key string, st Status) {
 	v, err := encodeStatus(st)
 	if err != nil {
-		s.lg.Error("cannot write status", "key", key, "error", err)
+		s.lg.Error("cannot write status", "key", key, "err", err)
 		return
 	}
 	s.sendRaw(key, v)
@@ -266,7 +266,7 @@ func (s *TopicStore) send(key string, st Status) {
 func (s *TopicStore) sendRaw(key string, value []byte) {
 	s.log.SendAsync(context.Background(), &kgo.Record{Key: []byte(key), Value: value}, func(err error) {
 		if err != nil {
-			s.lg.Error("failed to write status update", "key", key, "error", err)
+			s.lg.Error("failed to write status update", "key", key, "err", err)
 		}
 	})
 }

@@ -220,7 +220,7 @@ func (t *Task) createTable(ctx context.Context, ts *tableState, l *layout) error
 		if err != nil || info == nil {
 			return fmt.Errorf("auto.create table %s: %w", ts.id, createErr)
 		}
-		t.log.Info("table was created concurrently by another writer", "table", ts.id.String(), "error", createErr)
+		t.log.Info("table was created concurrently by another writer", "table", ts.id.String(), "err", createErr)
 	}
 	if err != nil {
 		return fmt.Errorf("describe table %s: %w", ts.id, err)

@@ -31,6 +31,8 @@ type Task struct {
 	db        dialect
 	connector string
 	offsets   tableID
+	// rowsPerTx is the distribution of rows one committed transaction wrote.
+	rowsPerTx connect.Histogram
 
 	tables      map[string]*tableState
 	topicTables map[string]*tableState
@@ -76,6 +78,7 @@ func (t *Task) Start(ctx connect.SinkTaskContext, props map[string]string) error
 	t.ctx, t.cfg = ctx, cfg
 	t.log = ctx.Logger()
 	t.connector = ctx.ConnectorName()
+	t.rowsPerTx = connect.MetricsOf(ctx).Histogram("jdbc_sink_rows_per_transaction", "Rows one committed transaction of the SQL sink wrote.")
 	t.db = newDialect(cfg)
 	t.tables = map[string]*tableState{}
 	t.topicTables = map[string]*tableState{}
@@ -117,7 +120,7 @@ func (t *Task) ensureOpen(ctx context.Context) error {
 			break
 		}
 		if attempt < t.cfg.connectionAttempts {
-			t.log.Warn("database connection failed", "attempt", attempt, "of", t.cfg.connectionAttempts, "error", err)
+			t.log.Warn("database connection failed", "attempt", attempt, "of", t.cfg.connectionAttempts, "err", err)
 			if serr := sleep(ctx, t.cfg.connectionBackoff); serr != nil {
 				return serr
 			}
@@ -177,7 +180,7 @@ func (t *Task) withRetries(ctx context.Context, what string, fn func() error) er
 			return fmt.Errorf("%s: giving up after %d retries: %w", what, attempt, err)
 		}
 		t.log.Warn("transient database failure; reconnecting and retrying", "operation", what,
-			"retry", attempt+1, "max_retries", t.cfg.maxRetries, "error", err)
+			"retry", attempt+1, "max_retries", t.cfg.maxRetries, "err", err)
 		t.resetConnection()
 		if err := sleep(ctx, t.cfg.retryBackoff); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
@@ -437,6 +440,7 @@ func (t *Task) writeBatch(ctx context.Context, records []connect.SinkRecord, ski
 	for tp, off := range advance {
 		t.committed[tp] = off
 	}
+	t.rowsPerTx.Observe(float64(p.rows))
 	t.log.Debug("batch written", "records", len(records), "rows", p.rows, "tables", len(p.tables))
 	return nil
 }

@@ -103,7 +103,7 @@ func (c *Connector) Start(ctx connect.ConnectorContext, props map[string]string)
 	go func() {
 		defer close(c.done)
 		if err := c.monitor(monitorCtx); err != nil {
-			c.log.Error("table monitor failed; the connector fails", "error", err)
+			c.log.Error("table monitor failed; the connector fails", "err", err)
 			c.ctx.RaiseError(err)
 		}
 	}()
@@ -142,7 +142,7 @@ func (c *Connector) monitor(ctx context.Context) (err error) {
 			if ctx.Err() != nil {
 				return nil
 			}
-			c.log.Warn("cannot list tables; reconnecting at the next table poll", "error", err)
+			c.log.Warn("cannot list tables; reconnecting at the next table poll", "err", err)
 			c.d.close()
 			connected = false
 			continue

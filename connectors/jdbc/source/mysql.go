@@ -398,7 +398,7 @@ func (d *myDialect) readTrx(ctx context.Context, marker bool) (trxs []myTrx, fre
 	if errors.As(err, &me) && (me.Number == 1227 || me.Number == 1044 || me.Number == 1142) {
 		d.noTrxView = true
 		d.log.Warn("cannot read information_schema.INNODB_TRX (grant the PROCESS privilege): rows of transactions "+
-			"that commit out of order may be skipped unless timestamp.delay.interval.ms exceeds the longest transaction", "error", err)
+			"that commit out of order may be skipped unless timestamp.delay.interval.ms exceeds the longest transaction", "err", err)
 		return nil, false, nil
 	}
 	if err != nil {

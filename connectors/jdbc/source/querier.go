@@ -285,8 +285,12 @@ func (q *querier) step(ctx context.Context, d dialect, e *emitter) error {
 		}
 		q.phase = phaseReading
 	}
+	start := e.emitted
 	if err := q.read(ctx, d, e); err != nil {
 		return err
+	}
+	if e.rowsPerPoll != nil {
+		e.rowsPerPoll.Observe(float64(e.emitted - start))
 	}
 	q.finishPoll()
 	return nil

@@ -19,6 +19,8 @@ type Task struct {
 	cfg *config
 	log *slog.Logger
 	d   dialect
+	// rowsPerPoll is the distribution of rows one read of a table returned.
+	rowsPerPoll connect.Histogram
 
 	out    chan []connect.SourceRecord
 	cancel context.CancelFunc
@@ -38,6 +40,7 @@ func (t *Task) Start(ctx connect.SourceTaskContext, props map[string]string) err
 		return fmt.Errorf("jdbc source task: %w", err)
 	}
 	t.cfg, t.log = cfg, ctx.Logger()
+	t.rowsPerPoll = connect.MetricsOf(ctx).Histogram("jdbc_source_rows_per_poll", "Rows one read of a table or query returned.")
 	d, err := newDialect(cfg, t.log)
 	if err != nil {
 		return err
@@ -79,7 +82,7 @@ func connectWithAttempts(ctx context.Context, d dialect, cfg *config, log *slog.
 		if err = d.open(ctx); err == nil {
 			return nil
 		}
-		log.Warn("cannot connect to the database", "attempt", attempt, "of", cfg.attempts, "error", err)
+		log.Warn("cannot connect to the database", "attempt", attempt, "of", cfg.attempts, "err", err)
 		if attempt < cfg.attempts {
 			if !backoff.Sleep(ctx, cfg.backoff) {
 				return ctx.Err()
@@ -215,6 +218,9 @@ type emitter struct {
 	out   chan<- []connect.SourceRecord
 	max   int
 	batch []connect.SourceRecord
+	// emitted counts every record emitted, for rowsPerPoll (nil: not measured).
+	emitted     int64
+	rowsPerPoll connect.Histogram
 }
 
 func (e *emitter) emit(ctx context.Context, r connect.SourceRecord) error {
@@ -222,6 +228,7 @@ func (e *emitter) emit(ctx context.Context, r connect.SourceRecord) error {
 		e.batch = make([]connect.SourceRecord, 0, e.max)
 	}
 	e.batch = append(e.batch, r)
+	e.emitted++
 	if len(e.batch) >= e.max {
 		return e.flush(ctx)
 	}
@@ -250,7 +257,7 @@ const retryBackoffMin = 100 * time.Millisecond
 // run steps the queriers in order of due time until ctx ends or a failure is not retriable.
 func (t *Task) run(ctx context.Context, qs []*querier) (err error) {
 	defer connect.Recover(&err)
-	e := &emitter{out: t.out, max: t.cfg.batchMaxRows}
+	e := &emitter{out: t.out, max: t.cfg.batchMaxRows, rowsPerPoll: t.rowsPerPoll}
 	failures := 0
 	pace := &backoff.Backoff{Min: retryBackoffMin, Max: max(t.cfg.backoff, 10*time.Millisecond)}
 	for ctx.Err() == nil {
@@ -279,7 +286,7 @@ func (t *Task) run(ctx context.Context, qs []*querier) (err error) {
 		}
 		switch t.d.classify(err) {
 		case errMissingTable:
-			q.log.Warn("table is missing; trying again at the next poll", "error", err)
+			q.log.Warn("table is missing; trying again at the next poll", "err", err)
 			q.finishPoll()
 			if e.flush(ctx) != nil {
 				return nil
@@ -319,7 +326,7 @@ func (t *Task) recover(ctx context.Context, q *querier, cause error, failures *i
 			return fmt.Errorf("table %s: giving up after %d failed attempts (%s=%d): %w", q.name, *failures, keyQueryRetryAttempts, t.cfg.retryAttempts, cause)
 		}
 		delay := pace.Next()
-		t.log.Warn("database error; reconnecting", "table", q.name, "attempt", *failures, "backoff", delay, "error", cause)
+		t.log.Warn("database error; reconnecting", "table", q.name, "attempt", *failures, "backoff", delay, "err", cause)
 		if !backoff.Sleep(ctx, delay) {
 			return nil
 		}
