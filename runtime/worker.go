@@ -39,8 +39,8 @@ type Worker struct {
 	// runs twice on this worker; see claim.
 	instancesMu sync.Mutex
 	instances   map[herder.TaskID]*Task
-	metrics *metrics.Metrics // nil: no metrics collected
-	loggers *logging.Loggers // nil: every connector logs through log
+	metrics     *metrics.Metrics // nil: no metrics collected
+	loggers     *logging.Loggers // nil: every connector logs through log
 }
 
 // NewWorker validates the worker configuration and returns a worker.
