@@ -64,6 +64,8 @@ lint: $(STATICCHECK) compose-check
 	if [[ -n $$unformatted ]]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	@# -diff changes nothing and fails when go.mod or go.sum are not what tidy would write.
+	$(GO) mod tidy -diff
 
 $(STATICCHECK):
 	GOBIN='$(@D)' $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
