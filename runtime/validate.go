@@ -109,6 +109,17 @@ var transformImplicitKeys = []connect.ConfigKey{
 		Doc: "Whether the configured predicate should be negated."},
 }
 
+// transformImplicitDef declares the implicit keys of the transform whose keys start with prefix,
+// so that they are parsed (a negate that is not true or false is rejected) like any other key.
+func transformImplicitDef(prefix string) *connect.ConfigDef {
+	def := connect.NewConfigDef()
+	for _, k := range transformImplicitKeys {
+		k.Name = prefix + k.Name
+		def.Define(k)
+	}
+	return def
+}
+
 // validateTransforms checks every transforms.<alias>.type and predicates.<alias>.type and each
 // plugin's own keys, reported under their full prefixed names as upstream does. A plugin whose
 // keys are valid one by one is also configured, so errors between keys (a predicate that is not
