@@ -140,7 +140,7 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 	)
 	r.clientOpts = opts
 	if topic := cfg.String(DLQTopic); topic != "" && r.tolerance.all {
-		r.dlq = &deadLetterQueue{topic: topic, id: id, contextHeaders: cfg.Bool(DLQContextHeaders)}
+		r.dlq = &deadLetterQueue{topic: topic, id: id, contextHeaders: cfg.Bool(DLQContextHeaders), replicationFactor: cfg.Short(DLQReplicationFactor), admin: w.admin}
 	}
 	r.t = newTask(id, log, listener)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -42,7 +42,9 @@ type sourceRunner struct {
 	failure atomic.Pointer[error] // first produce failure; fails the task
 	topics  topicTracker
 	retry   retryPolicy
-	kafka   *kafkaWatch
+	// creation creates topics before their first record (topic.creation.*); nil when off.
+	creation *topicCreation
+	kafka    *kafkaWatch
 	// produceCtx is the context of every produce: cancelled by abort when the task fails, so that
 	// a produce waiting for buffer space while Kafka is unreachable gives up.
 	produceCtx context.Context
@@ -88,6 +90,9 @@ func (w *Worker) StartSourceTask(id herder.TaskID, connProps, taskProps map[stri
 	}
 	r.tolerance = newTolerance(cfg, log)
 	r.retry = newRetryPolicy(cfg)
+	if r.creation, err = w.topicCreation(connProps, r.retry, log); err != nil {
+		return nil, fmt.Errorf("connector config: %w", err)
+	}
 	r.t = newTask(id, log, listener)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.t.cancel = cancel
@@ -260,6 +265,9 @@ func (r *sourceRunner) send(src *connect.SourceRecord, entry *submittedRecord, k
 		}
 		r.submitted.ack(entry)
 		return nil
+	}
+	if err := r.w.ensureTopic(r.produceCtx, r.creation, kr.Topic); err != nil {
+		return err
 	}
 	r.topics.note(rec.Topic)
 	// Only CommitRecord needs the record once it is serialized. Not capturing it otherwise lets

@@ -38,6 +38,10 @@ func (w *Worker) Validate(ctx context.Context, class string, props map[string]st
 	addInfos(&infos, common, commonValues)
 
 	extra, extraValues := w.validateTransforms(withClass)
+	if tdef, _ := topicCreationKeys(!sink && w.cfg.Bool(TopicCreationEnable), withClass); tdef != nil {
+		extraValues = append(extraValues, tdef.Validate(withClass)...)
+		extra.Merge(tdef)
+	}
 	addInfos(&infos, extra, extraValues)
 
 	def := conn.ConfigDef()
