@@ -41,9 +41,11 @@ build:
 testenv:
 	scripts/testenv.sh
 	scripts/schema-registry.sh
+	scripts/kafka-secure.sh
 	scripts/javaclients.sh >/dev/null
 
 testenv-stop:
+	scripts/kafka-secure.sh stop
 	scripts/schema-registry.sh stop
 	scripts/testenv.sh stop
 

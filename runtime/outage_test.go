@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,6 +68,12 @@ type testWorker struct {
 
 func startWorker(t *testing.T, bootstrap string, extra ...connect.Plugin) *testWorker {
 	t.Helper()
+	return startWorkerWith(t, map[string]string{"bootstrap.servers": bootstrap}, extra...)
+}
+
+// startWorkerWith starts a worker whose configuration adds props to the test defaults.
+func startWorkerWith(t *testing.T, props map[string]string, extra ...connect.Plugin) *testWorker {
+	t.Helper()
 	reg, err := plugins.Registry()
 	if err != nil {
 		t.Fatal(err)
@@ -84,13 +91,14 @@ func startWorker(t *testing.T, bootstrap string, extra ...connect.Plugin) *testW
 	t.Cleanup(func() { _ = store.Close() })
 	buf := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	w, err := runtime.NewWorker("test-worker", map[string]string{
-		"bootstrap.servers":        bootstrap,
+	cfg := map[string]string{
 		"key.converter":            "org.apache.kafka.connect.storage.StringConverter",
 		"value.converter":          "org.apache.kafka.connect.storage.StringConverter",
 		"offset.flush.interval.ms": "200",
 		"offset.flush.timeout.ms":  "1000",
-	}, reg, store, log)
+	}
+	maps.Copy(cfg, props)
+	w, err := runtime.NewWorker("test-worker", cfg, reg, store, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,15 +77,16 @@ func lookup(envVar string) (string, error) {
 	return vars[envVar], nil
 }
 
-// envFile reads the env files once per test binary: scripts/testenv.sh's and, beside it, the one
-// scripts/schema-registry.sh writes. A missing file is an empty environment, not an error.
+// envFile reads the env files once per test binary: scripts/testenv.sh's and, beside it, the ones
+// scripts/schema-registry.sh and scripts/kafka-secure.sh write. A missing file is an empty
+// environment, not an error.
 var envFile = sync.OnceValues(func() (map[string]string, error) {
 	path, err := envFilePath()
 	if err != nil {
 		return nil, err
 	}
 	vars := map[string]string{}
-	for _, p := range []string{filepath.Join(filepath.Dir(path), "schema-registry.env"), path} {
+	for _, p := range []string{filepath.Join(filepath.Dir(path), "schema-registry.env"), filepath.Join(filepath.Dir(path), "kafka-secure.env"), path} {
 		f, err := os.Open(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
