@@ -18,8 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/kconnect/kconnect/internal/atomicfile"
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/atomicfile"
 	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/configprovider"
 	"github.com/kconnect/kconnect/runtime/herder"
