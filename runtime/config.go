@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/runtime/kafkalog"
 )
 
 // Worker configuration keys (upstream WorkerConfig, StandaloneConfig).
@@ -133,7 +134,7 @@ func ConnectorConfigDef(sink bool) *connect.ConfigDef {
 				Doc: "Regular expression of the topics to consume."}).
 			Define(connect.ConfigKey{Name: DLQTopic, Type: connect.ConfigString, Default: "", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 6, Width: connect.WidthMedium, DisplayName: "Dead Letter Queue Topic Name",
 				Doc: "Topic that receives records that failed conversion or transformation when errors.tolerance=all."}).
-			Define(connect.ConfigKey{Name: DLQReplicationFactor, Type: connect.ConfigShort, Default: "3", Validator: brokerDefaultOrPositive("Replication factor"), Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 7, Width: connect.WidthMedium, DisplayName: "Dead Letter Queue Topic Replication Factor",
+			Define(connect.ConfigKey{Name: DLQReplicationFactor, Type: connect.ConfigShort, Default: "3", Validator: kafkalog.MinusOneOrPositive, Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 7, Width: connect.WidthMedium, DisplayName: "Dead Letter Queue Topic Replication Factor",
 				Doc: "Replication factor of the dead letter queue topic, created with one partition before the first record is sent to it unless it exists; -1 uses the broker's default."}).
 			Define(connect.ConfigKey{Name: DLQContextHeaders, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 8, Width: connect.WidthMedium, DisplayName: "Enable Error Context Headers",
 				Doc: "Whether dead-lettered records carry __connect.errors.* headers describing the failure."})

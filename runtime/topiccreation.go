@@ -12,6 +12,7 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/internal/backoff"
+	"github.com/kconnect/kconnect/runtime/kafkalog"
 )
 
 // Source connector keys of KIP-158 topic creation (upstream SourceConnectorConfig and
@@ -26,26 +27,6 @@ const (
 	topicCreationParts    = "partitions"
 	topicCreationGroupTag = "Topic Creation"
 )
-
-// brokerDefaultOrPositive accepts -1 (the broker's default) or a positive number, as upstream's
-// topic creation validators do.
-func brokerDefaultOrPositive(what string) connect.Validator {
-	return connect.ValidatorFunc("either -1 or >= 1", func(name string, v any) error {
-		var n int64
-		switch x := v.(type) {
-		case int:
-			n = int64(x)
-		case int16:
-			n = int64(x)
-		default:
-			return nil
-		}
-		if n == -1 || n >= 1 {
-			return nil
-		}
-		return fmt.Errorf("Invalid value %d for configuration %s: %s must be positive, or -1 to use the broker's default", n, name, what)
-	})
-}
 
 // regexList accepts a list of regular expressions.
 func regexList() connect.Validator {
@@ -78,9 +59,9 @@ func topicCreationDef(group string, defRF, defParts string) *connect.ConfigDef {
 			Doc: "Regular expressions of the topics this group creates; ignored for the default group, which matches every topic no other group does."}).
 		Define(connect.ConfigKey{Name: prefix + topicCreationExclude, Type: connect.ConfigList, Default: "", Validator: regexList(), Importance: connect.Low, Group: tag, OrderInGroup: 2,
 			Doc: "Regular expressions of the topics this group does not create, even if they match include."}).
-		Define(connect.ConfigKey{Name: prefix + topicCreationRF, Type: connect.ConfigShort, Required: required, Default: orNull(defRF), Validator: brokerDefaultOrPositive("Replication factor"), Importance: connect.Low, Group: tag, OrderInGroup: 3,
+		Define(connect.ConfigKey{Name: prefix + topicCreationRF, Type: connect.ConfigShort, Required: required, Default: orNull(defRF), Validator: kafkalog.MinusOneOrPositive, Importance: connect.Low, Group: tag, OrderInGroup: 3,
 			Doc: "Replication factor of the topics this group creates; -1 uses the broker's default."}).
-		Define(connect.ConfigKey{Name: prefix + topicCreationParts, Type: connect.ConfigInt, Required: required, Default: orNull(defParts), Validator: brokerDefaultOrPositive("Number of partitions"), Importance: connect.Low, Group: tag, OrderInGroup: 4,
+		Define(connect.ConfigKey{Name: prefix + topicCreationParts, Type: connect.ConfigInt, Required: required, Default: orNull(defParts), Validator: kafkalog.MinusOneOrPositive, Importance: connect.Low, Group: tag, OrderInGroup: 4,
 			Doc: "Number of partitions of the topics this group creates; -1 uses the broker's default."})
 }
 
