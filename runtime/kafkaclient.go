@@ -69,10 +69,10 @@ func clientOpts(props map[string]string) ([]kgo.Opt, error) {
 }
 
 // usedClientKeys are the client properties kconnect reads besides clientSettings: here, in
-// securityOpts, and in the task runners (max.poll.records, group.instance.id). The serializers
+// securityOpts, and in the sink task runner (group.instance.id). The serializers
 // are kconnect's own (bytes), as upstream's worker overrides them.
 var usedClientKeys = func() map[string]bool {
-	m := map[string]bool{"bootstrap.servers": true, "client.id": true, "max.poll.records": true, "group.instance.id": true,
+	m := map[string]bool{"bootstrap.servers": true, "client.id": true, "group.instance.id": true,
 		"key.serializer": true, "value.serializer": true, "key.deserializer": true, "value.deserializer": true}
 	for _, k := range securityKeys {
 		m[k] = true
@@ -95,6 +95,13 @@ func warnUnusedClientKeys(props map[string]string) {
 }
 
 var clientSettings = map[string]func(string) (kgo.Opt, error){
+	// Read by the sink task's loop; checked here so a bad value fails with the key named.
+	"max.poll.records": func(v string) (kgo.Opt, error) {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 {
+			return nil, fmt.Errorf("must be a whole number of at least 1")
+		}
+		return nil, nil
+	},
 	"linger.ms": func(v string) (kgo.Opt, error) {
 		ms, err := strconv.Atoi(v)
 		return kgo.ProducerLinger(time.Duration(ms) * time.Millisecond), err

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"log/slog"
 	"math/big"
 	"net"
 	"os"
@@ -421,5 +422,32 @@ func TestSASLMechanismsAgainstKfake(t *testing.T) {
 				t.Fatal("a wrong password was accepted")
 			}
 		})
+	}
+}
+
+func TestUnusedClientKeysAreLoggedOnce(t *testing.T) {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	defer slog.SetDefault(prev)
+	props := map[string]string{"bootstrap.servers": "127.0.0.1:1", "linger.ms": "5", "security.protocol": "PLAINTEXT",
+		"max.poll.records": "10", "test.unused.key.once": "x"}
+	for range 2 {
+		if _, err := clientOpts(props); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var warned []string
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if l != "" {
+			warned = append(warned, l)
+		}
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "level=WARN") || !strings.Contains(warned[0], "key=test.unused.key.once") {
+		t.Errorf("log %q; want one WARN naming test.unused.key.once", warned)
+	}
+	props["max.poll.records"] = "0"
+	if _, err := clientOpts(props); err == nil || !strings.Contains(err.Error(), "max.poll.records") {
+		t.Errorf("max.poll.records=0: %v", err)
 	}
 }
