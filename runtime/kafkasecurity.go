@@ -32,6 +32,8 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/kconnect/kconnect/internal/tlsconf"
 )
 
 // Kafka client security keys (upstream CommonClientConfigs, SslConfigs, SaslConfigs).
@@ -53,15 +55,19 @@ const (
 	sslEndpointIdentifyKey   = "ssl.endpoint.identification.algorithm"
 	sslProtocolKey           = "ssl.protocol"
 	sslEnabledProtocolsKey   = "ssl.enabled.protocols"
+	sslCipherSuitesKey       = "ssl.cipher.suites"
 	unsecuredLoginHandler    = "org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredLoginCallbackHandler"
 	unsecuredLoginHandlerOld = "org.apache.kafka.common.security.oauthbearer.OAuthBearerUnsecuredLoginCallbackHandler"
 )
 
-// securityKeys are the keys securityOpts reads; they are known to clientOpts.
+// securityKeys are the keys securityOpts reads, and the REST server's ssl.* keys that top-level
+// worker settings hand every client too; clientOpts does not report them as unused.
 var securityKeys = []string{securityProtocolKey, saslMechanismKey, saslJAASKey, saslLoginHandlerKey,
 	sslTruststoreLocation, sslTruststoreType, sslTruststorePassword, sslTruststoreCerts,
 	sslKeystoreLocation, sslKeystoreType, sslKeystorePassword, sslKeyPassword, sslKeystoreKey, sslKeystoreChain,
-	sslEndpointIdentifyKey, sslProtocolKey, sslEnabledProtocolsKey}
+	sslEndpointIdentifyKey, sslProtocolKey, sslEnabledProtocolsKey, sslCipherSuitesKey,
+	// The REST server's own TLS settings (rest/config.go), read from the same top-level ssl.*.
+	"ssl.client.auth", "ssl.certificate.location", "ssl.key.location"}
 
 // securityOpts maps security.protocol and the ssl.* and sasl.* settings it calls for onto
 // franz-go options.
@@ -98,11 +104,11 @@ func securityOpts(props map[string]string) ([]kgo.Opt, error) {
 }
 
 // tlsConfig builds the TLS configuration of the ssl.* settings: the truststore (the system's
-// roots without one), the keystore for mutual TLS, the protocol versions and whether the broker's
-// host name is verified.
+// roots without one), the keystore for mutual TLS, the protocol versions and cipher suites, and
+// whether the broker's host name is verified.
 func tlsConfig(props map[string]string) (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if err := tlsVersions(props, tc); err != nil {
+	if err := tlsconf.Apply(tc, func(k string) string { return props[k] }, ""); err != nil {
 		return nil, err
 	}
 	roots, err := loadTruststore(props)
@@ -139,43 +145,6 @@ func tlsConfig(props map[string]string) (*tls.Config, error) {
 		return nil, fmt.Errorf("%s=%q: must be https or empty", sslEndpointIdentifyKey, algo)
 	}
 	return tc, nil
-}
-
-var tlsVersionNames = map[string]uint16{"TLSv1.2": tls.VersionTLS12, "TLSv1.3": tls.VersionTLS13}
-
-// tlsVersions applies ssl.enabled.protocols (else ssl.protocol, which then also allows older
-// versions down to TLS 1.2, as the JDK does): the versions kconnect offers.
-func tlsVersions(props map[string]string, tc *tls.Config) error {
-	key := sslEnabledProtocolsKey
-	list := splitList(props[key])
-	if len(list) == 0 {
-		key = sslProtocolKey
-		if p := strings.TrimSpace(props[key]); p != "" {
-			list = []string{p}
-		}
-	}
-	if len(list) == 0 {
-		return nil
-	}
-	lo, hi := uint16(0), uint16(0)
-	for _, name := range list {
-		v, ok := tlsVersionNames[name]
-		if !ok && key == sslProtocolKey && strings.EqualFold(name, "TLS") {
-			v, ok = tls.VersionTLS13, true
-		}
-		if !ok {
-			return fmt.Errorf("%s=%q: kconnect supports TLSv1.2 and TLSv1.3", key, props[key])
-		}
-		if lo == 0 || v < lo {
-			lo = v
-		}
-		hi = max(hi, v)
-	}
-	if key == sslProtocolKey {
-		lo = tls.VersionTLS12
-	}
-	tc.MinVersion, tc.MaxVersion = lo, hi
-	return nil
 }
 
 // storeType returns a store's type as configured, or as its content shows when unset: upstream's
