@@ -21,16 +21,16 @@ var tls13Suites = map[string]bool{"TLS_AES_128_GCM_SHA256": true, "TLS_AES_256_G
 // with TLS 1.2 the lowest, as the JDK does.
 func Apply(cfg *tls.Config, get func(key string) string, prefix string) error {
 	key := "ssl.enabled.protocols"
-	list := splitList(get(key))
-	if len(list) == 0 {
+	names := list(get(key))
+	if len(names) == 0 {
 		key = "ssl.protocol"
 		if p := strings.TrimSpace(get(key)); p != "" {
-			list = []string{p}
+			names = []string{p}
 		}
 	}
-	if len(list) > 0 {
+	if len(names) > 0 {
 		lo, hi := uint16(0), uint16(0)
-		for _, name := range list {
+		for _, name := range names {
 			v, ok := versions[name]
 			if !ok && key == "ssl.protocol" && strings.EqualFold(name, "TLS") {
 				v, ok = tls.VersionTLS13, true
@@ -48,7 +48,7 @@ func Apply(cfg *tls.Config, get func(key string) string, prefix string) error {
 		}
 		cfg.MinVersion, cfg.MaxVersion = lo, hi
 	}
-	if suites := splitList(get("ssl.cipher.suites")); len(suites) > 0 {
+	if suites := list(get("ssl.cipher.suites")); len(suites) > 0 {
 		byName := map[string]uint16{}
 		for _, s := range tls.CipherSuites() {
 			byName[s.Name] = s.ID
@@ -67,12 +67,8 @@ func Apply(cfg *tls.Config, get func(key string) string, prefix string) error {
 	return nil
 }
 
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+// list splits a Java list setting: comma-separated, spaces around items ignored (protocol and
+// suite names hold none).
+func list(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
 }
