@@ -26,7 +26,8 @@ FUZZ_TARGETS := \
 	./converters/avro/avrodata:FuzzDecode \
 	./converters:FuzzSimpleHeaderConverter \
 	./rest:FuzzCreateConnector \
-	./internal/testenv:FuzzNames
+	./internal/testenv:FuzzNames \
+	./runtime:FuzzJAAS
 FUZZTIME ?= 15s
 
 # Loads the addresses scripts/testenv.sh wrote (it already gave precedence to

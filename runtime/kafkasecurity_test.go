@@ -451,3 +451,35 @@ func TestUnusedClientKeysAreLoggedOnce(t *testing.T) {
 		t.Errorf("max.poll.records=0: %v", err)
 	}
 }
+
+// FuzzJAAS checks that the parser never panics and that options it parsed, written back quoted
+// with escapes, parse to the same values.
+func FuzzJAAS(f *testing.F) {
+	f.Add(`org.apache.kafka.common.security.plain.PlainLoginModule required username="a" password="b\"c\\d";`)
+	f.Add(`m optional k=v;`)
+	f.Add(`m required k="unterminated`)
+	f.Fuzz(func(t *testing.T, s string) {
+		mod, err := parseJAAS(s)
+		if err != nil {
+			return
+		}
+		var b strings.Builder
+		b.WriteString(mod.class + " " + mod.flag)
+		for k, v := range mod.options {
+			b.WriteString(" " + k + `="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`)
+		}
+		b.WriteString(";")
+		again, err := parseJAAS(b.String())
+		if err != nil {
+			t.Fatalf("%q parsed, but its rewrite %q does not: %v", s, b.String(), err)
+		}
+		if again.class != mod.class || again.flag != mod.flag || len(again.options) != len(mod.options) {
+			t.Fatalf("%q: rewrite %q parsed as %+v, want %+v", s, b.String(), again, mod)
+		}
+		for k, v := range mod.options {
+			if again.options[k] != v {
+				t.Fatalf("%q: option %s = %q after rewrite, want %q", s, k, again.options[k], v)
+			}
+		}
+	})
+}
