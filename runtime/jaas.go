@@ -14,22 +14,19 @@ type jaasModule struct {
 }
 
 // parseJAAS parses sasl.jaas.config as upstream's JaasConfig does: a login module class, a
-// control flag, key=value options whose values are bare words or double-quoted strings (where a
-// backslash escapes the next character, so a password may hold quotes and backslashes), and a
-// closing semicolon. A Kafka client takes exactly one module.
+// control flag, key=value options whose values are words or quoted strings (so a password may hold
+// quotes, backslashes and semicolons), and a closing semicolon. A Kafka client takes exactly one
+// module.
 func parseJAAS(s string) (jaasModule, error) {
-	toks, err := jaasTokens(s)
-	if err != nil {
-		return jaasModule{}, err
-	}
+	toks := jaasTokens(s)
 	var mods []jaasModule
 	for i := 0; i < len(toks); {
-		if toks[i].quoted || toks[i].text == ";" || toks[i].text == "=" {
+		if toks[i].punct {
 			return jaasModule{}, fmt.Errorf("expected a login module class at %q", toks[i].text)
 		}
 		m := jaasModule{class: toks[i].text, options: map[string]string{}}
 		i++
-		if i >= len(toks) || toks[i].quoted || toks[i].text == ";" || toks[i].text == "=" {
+		if i >= len(toks) || toks[i].punct {
 			return jaasModule{}, fmt.Errorf("login module %s: missing control flag (required, requisite, sufficient or optional)", m.class)
 		}
 		m.flag = strings.ToLower(toks[i].text)
@@ -43,12 +40,11 @@ func parseJAAS(s string) (jaasModule, error) {
 			if i >= len(toks) {
 				return jaasModule{}, fmt.Errorf("login module %s: missing ';' at the end", m.class)
 			}
-			if !toks[i].quoted && toks[i].text == ";" {
+			if toks[i].punct && toks[i].text == ";" {
 				i++
 				break
 			}
-			if toks[i].quoted || toks[i].text == "=" || i+2 >= len(toks) || toks[i+1].quoted || toks[i+1].text != "=" ||
-				(!toks[i+2].quoted && (toks[i+2].text == ";" || toks[i+2].text == "=")) {
+			if toks[i].punct || i+2 >= len(toks) || toks[i+1].text != "=" || !toks[i+1].punct || toks[i+2].punct {
 				return jaasModule{}, fmt.Errorf("login module %s: expected key=value at %q", m.class, toks[i].text)
 			}
 			m.options[toks[i].text] = toks[i+2].text
@@ -62,51 +58,93 @@ func parseJAAS(s string) (jaasModule, error) {
 	return mods[0], nil
 }
 
+// jaasToken is a word or quoted string, or punctuation ('=' or ';').
 type jaasToken struct {
-	text   string
-	quoted bool
+	text  string
+	punct bool
 }
 
-// jaasTokens splits s into words, quoted strings and the punctuation '=' and ';'.
-func jaasTokens(s string) ([]jaasToken, error) {
+// jaasTokens splits s as upstream's JaasConfig sets up Java's StreamTokenizer: bytes up to 32 are
+// white space; '=' and ';' stand alone; '/' starts a comment to the end of the line, "/*" one to
+// "*/"; a value in double or single quotes ends at its quote or the end of the line, with Java's
+// escapes (\n, \t, octal \ddd; a backslash before any other character keeps that character);
+// everything else is a word.
+func jaasTokens(s string) []jaasToken {
 	var toks []jaasToken
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case c <= ' ':
 			i++
 		case c == '=' || c == ';':
-			toks = append(toks, jaasToken{text: string(c)})
+			toks = append(toks, jaasToken{text: string(c), punct: true})
 			i++
-		case c == '"':
-			var b strings.Builder
-			i++
-			closed := false
-			for i < len(s) {
-				if s[i] == '\\' && i+1 < len(s) {
-					b.WriteByte(s[i+1])
-					i += 2
-					continue
+		case c == '/':
+			if strings.HasPrefix(s[i:], "/*") {
+				end := strings.Index(s[i+2:], "*/")
+				if end < 0 {
+					return toks
 				}
-				if s[i] == '"' {
-					closed = true
-					i++
-					break
-				}
-				b.WriteByte(s[i])
+				i += 2 + end + 2
+				continue
+			}
+			for i < len(s) && s[i] != '\n' && s[i] != '\r' {
 				i++
 			}
-			if !closed {
-				return nil, fmt.Errorf("unterminated quoted value")
-			}
-			toks = append(toks, jaasToken{text: b.String(), quoted: true})
+		case c == '"' || c == '\'':
+			text, n := jaasQuoted(s[i+1:], c)
+			toks = append(toks, jaasToken{text: text})
+			i += 1 + n
 		default:
 			start := i
-			for i < len(s) && !strings.ContainsRune(" \t\n\r=;\"", rune(s[i])) {
+			for i < len(s) && s[i] > ' ' && !strings.ContainsRune("=;/\"'", rune(s[i])) {
 				i++
 			}
 			toks = append(toks, jaasToken{text: s[start:i]})
 		}
 	}
-	return toks, nil
+	return toks
+}
+
+// jaasEscapes are the letters Java's StreamTokenizer turns into control characters after a
+// backslash.
+var jaasEscapes = map[byte]byte{'a': 7, 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v'}
+
+// jaasQuoted reads a quoted value after its opening quote q, returning it and the bytes consumed.
+func jaasQuoted(s string, q byte) (string, int) {
+	var b strings.Builder
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == q:
+			return b.String(), i + 1
+		case c == '\n' || c == '\r':
+			return b.String(), i
+		case c == '\\' && i+1 < len(s):
+			e := s[i+1]
+			i += 2
+			switch {
+			case e >= '0' && e <= '7':
+				// Up to three octal digits, only two when the first is above 3, as Java does.
+				v, digits := int(e-'0'), 2
+				if e <= '3' {
+					digits = 3
+				}
+				for n := 1; n < digits && i < len(s) && s[i] >= '0' && s[i] <= '7'; n++ {
+					v = v*8 + int(s[i]-'0')
+					i++
+				}
+				b.WriteByte(byte(v))
+			case jaasEscapes[e] != 0:
+				b.WriteByte(jaasEscapes[e])
+			default:
+				b.WriteByte(e)
+			}
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String(), i
 }

@@ -30,12 +30,16 @@ import (
 
 func TestJAASParsesQuotedValuesWithEscapes(t *testing.T) {
 	mod, err := parseJAAS(`org.apache.kafka.common.security.scram.ScramLoginModule Required
-		username="alice"  password="pa\"ss\\w=rd;" tokenauth=true
-		empty="";`)
+		username="alice"  password="pa\"ss\\w=rd;" tokenauth=true // a comment to the end of the line
+		single='it"s' /* a block
+		comment */ empty="" escapes="a\tb\101\7z\q" path="/etc/x";`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"username": "alice", "password": `pa"ss\w=rd;`, "tokenauth": "true", "empty": ""}
+	// Hand-derived from Java's StreamTokenizer rules: \t is a tab, \101 octal 'A', \7 BEL, \q a
+	// plain q; '/' outside quotes starts a comment.
+	want := map[string]string{"username": "alice", "password": `pa"ss\w=rd;`, "tokenauth": "true",
+		"single": `it"s`, "empty": "", "escapes": "a\tbA\azq", "path": "/etc/x"}
 	if mod.class != "org.apache.kafka.common.security.scram.ScramLoginModule" || mod.flag != "required" || len(mod.options) != len(want) {
 		t.Fatalf("got %+v", mod)
 	}
@@ -49,12 +53,14 @@ func TestJAASParsesQuotedValuesWithEscapes(t *testing.T) {
 func TestJAASRejectsMalformedConfigs(t *testing.T) {
 	for _, s := range []string{
 		``,
+		`// only a comment`,
 		`org.example.Module required username="a"`,                    // no ';'
 		`org.example.Module username="a";`,                            // no flag
 		`org.example.Module mandatory username="a";`,                  // bad flag
 		`org.example.Module required username "a";`,                   // no '='
-		`org.example.Module required username="a;`,                    // unterminated
+		`org.example.Module required username="a;`,                    // the quote runs to the end: no ';'
 		`org.example.Module required username=;`,                      // no value
+		`org.example.Module required path=/etc/x;`,                    // '/' starts a comment
 		`org.example.A required a="1"; org.example.B required b="2";`, // two modules
 	} {
 		if mod, err := parseJAAS(s); err == nil {
@@ -452,8 +458,8 @@ func TestUnusedClientKeysAreLoggedOnce(t *testing.T) {
 	}
 }
 
-// FuzzJAAS checks that the parser never panics and that options it parsed, written back quoted
-// with escapes, parse to the same values.
+// FuzzJAAS checks that the parser never panics and that what it parsed, written back quoted
+// with escapes, parses to the same module.
 func FuzzJAAS(f *testing.F) {
 	f.Add(`org.apache.kafka.common.security.plain.PlainLoginModule required username="a" password="b\"c\\d";`)
 	f.Add(`m optional k=v;`)
@@ -463,10 +469,11 @@ func FuzzJAAS(f *testing.F) {
 		if err != nil {
 			return
 		}
+		quote := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", `\r`)
 		var b strings.Builder
-		b.WriteString(mod.class + " " + mod.flag)
+		b.WriteString(`"` + quote.Replace(mod.class) + `" ` + mod.flag)
 		for k, v := range mod.options {
-			b.WriteString(" " + k + `="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`)
+			b.WriteString(` "` + quote.Replace(k) + `"="` + quote.Replace(v) + `"`)
 		}
 		b.WriteString(";")
 		again, err := parseJAAS(b.String())
