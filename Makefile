@@ -26,7 +26,8 @@ FUZZ_TARGETS := \
 	./converters/avro/avrodata:FuzzDecode \
 	./converters:FuzzSimpleHeaderConverter \
 	./rest:FuzzCreateConnector \
-	./internal/testenv:FuzzNames
+	./internal/testenv:FuzzNames \
+	./runtime:FuzzJAAS
 FUZZTIME ?= 15s
 
 # Loads the addresses scripts/testenv.sh wrote (it already gave precedence to
@@ -44,9 +45,11 @@ testenv:
 	scripts/hdfs.sh
 	scripts/s3.sh
 	scripts/storage-readers.sh
+	scripts/kafka-secure.sh
 	scripts/javaclients.sh >/dev/null
 
 testenv-stop:
+	scripts/kafka-secure.sh stop
 	scripts/s3.sh stop
 	scripts/hdfs.sh stop
 	scripts/schema-registry.sh stop
@@ -71,6 +74,8 @@ lint: $(STATICCHECK) compose-check
 	$(STATICCHECK) ./...
 	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; $(GO) run ./cmd/kconnect docs "$$tmp" && \
 	diff -r docs/reference "$$tmp" || { echo "docs/reference is stale: run go run ./cmd/kconnect docs"; exit 1; }
+	@# -diff changes nothing and fails when go.mod or go.sum are not what tidy would write.
+	$(GO) mod tidy -diff
 
 $(STATICCHECK):
 	GOBIN='$(@D)' $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

@@ -1,10 +1,17 @@
 // Package broker runs an embedded single-node Kafka broker, so kconnect can
-// run where no Kafka is installed. It wraps franz-go's kfake and adjusts it
-// to behave like a default Apache Kafka node, with one deliberate
-// difference: records expire by time only in topics that set retention.ms,
-// because kfake would otherwise expire compacted topics too. With a data dir
-// it keeps acknowledged records, topics and committed offsets across a
-// crash of the process; autoCreateTopics and recover.go say how.
+// run where no Kafka is installed: for development, tests and single-machine
+// edge use, not as a replacement for a Kafka cluster. It wraps franz-go's
+// kfake and adjusts it to behave like a default Apache Kafka node, with one
+// deliberate difference: records expire by time only in topics that set
+// retention.ms, because kfake would otherwise expire compacted topics too.
+//
+// With a data dir it keeps acknowledged records, topics and committed
+// offsets across a crash of the process (autoCreateTopics and recover.go say
+// how). Like Apache Kafka's default settings, it does not fsync each write,
+// so a power loss may lose the last acknowledged records; kconnect's own
+// recovery writes are fsynced. Recovery depends on kfake's private data dir
+// layout, which TestKfakeDataDirLayout pins. docs/embedded-broker.md is the
+// user's account of these guarantees.
 package broker
 
 import (

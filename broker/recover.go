@@ -22,6 +22,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kconnect/kconnect/internal/atomicfile"
 )
 
 // topicsFileVersion is the version of kfake's topics.json format that
@@ -123,7 +125,9 @@ func adoptOrphanPartitions(dir string, log *slog.Logger) error {
 	if !changed {
 		return nil
 	}
-	return writeFileAtomic(path, mustJSON(file))
+	// Durably, and under a name ending in .tmp until renamed: kfake deletes such leftovers of a
+	// crash when it loads.
+	return atomicfile.WriteFile(path, mustJSON(file))
 }
 
 // parsePartitionDir parses kfake's partition dir names: the URL path
@@ -182,25 +186,14 @@ func mustJSON(v any) json.RawMessage {
 	return data
 }
 
-// writeFileAtomic replaces path with data so that a crash leaves either the
-// old or the new file: kfake deletes the leftover .tmp file when it loads.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("replace %s: %w", path, err)
-	}
-	return nil
-}
-
 // runningFile exists in a data dir while a broker uses it, so that the next
 // broker knows whether the last one shut down cleanly.
 const runningFile = ".running"
 
 // markRunning creates the running file and reports whether it was already
-// there, left by a broker that crashed.
+// there, left by a broker that crashed. The file's directory entry is made
+// durable before the broker serves anything: a marker lost with the machine's
+// power would make the next start skip recovery.
 func markRunning(dir string) (crashed bool, err error) {
 	path := filepath.Join(dir, runningFile)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
@@ -210,15 +203,20 @@ func markRunning(dir string) (crashed bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("create %s: %w", path, err)
 	}
-	return false, f.Close()
+	if err := f.Close(); err != nil {
+		return false, fmt.Errorf("create %s: %w", path, err)
+	}
+	return false, atomicfile.SyncDir(dir)
 }
 
-// markStopped removes the running file after a clean shutdown.
+// markStopped removes the running file after a clean shutdown, durably, so
+// that a power loss right after it does not make the next start recover a
+// data dir that needs no recovery.
 func markStopped(dir string) error {
 	if err := os.Remove(filepath.Join(dir, runningFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove running marker: %w", err)
 	}
-	return nil
+	return atomicfile.SyncDir(dir)
 }
 
 // openTxn is a transaction that has records in a partition but no commit or
@@ -267,8 +265,14 @@ func findOpenTxns(dir string) ([]openTxn, error) {
 		for pid, epoch := range open {
 			txns = append(txns, openTxn{topic: topic, partition: int32(partition), producerID: pid, epoch: epoch})
 		}
+		// Durably: the abort markers written next make the running marker go at
+		// shutdown, and a snapshot that came back after a power loss would then
+		// be trusted again.
 		if err := os.Remove(filepath.Join(pdir, "snapshot.json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("partition %s-%d: remove snapshot: %w", topic, partition, err)
+		}
+		if err := atomicfile.SyncDir(pdir); err != nil {
+			return nil, fmt.Errorf("partition %s-%d: %w", topic, partition, err)
 		}
 	}
 	return txns, nil

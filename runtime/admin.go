@@ -212,3 +212,37 @@ func (w *Worker) SinkPartitions(ctx context.Context, props map[string]string) (i
 	}
 	return n, nil
 }
+
+// createTopicIfMissing creates topic unless it exists and reports whether it did. A topic another
+// client created meanwhile counts as existing.
+func createTopicIfMissing(ctx context.Context, adm *kadm.Client, topic string, partitions int32, rf int16, configs map[string]*string) (bool, error) {
+	details, err := adm.ListTopics(ctx, topic)
+	if err != nil {
+		return false, fmt.Errorf("describe topic %s: %w", topic, err)
+	}
+	if td, ok := details[topic]; ok && td.Err == nil {
+		return false, nil
+	}
+	resp, err := adm.CreateTopic(ctx, partitions, rf, configs, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if errors.Is(err, kerr.TopicAlreadyExists) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	return true, nil
+}
+
+// retriableKafkaErr reports whether err may pass by itself: a Kafka error code marked retriable,
+// or no answer at all (a network failure, a timeout). Other Kafka errors (authorization, an
+// invalid replication factor) will not.
+func retriableKafkaErr(err error) bool {
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Retriable
+	}
+	return !errors.Is(err, context.Canceled)
+}

@@ -4,9 +4,12 @@
 package runtime
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/runtime/kafkalog"
 )
 
 // Worker configuration keys (upstream WorkerConfig, StandaloneConfig).
@@ -107,7 +110,7 @@ func ConnectorConfigDef(sink bool) *connect.ConfigDef {
 		Define(connect.ConfigKey{Name: HeaderConverter, Type: connect.ConfigClass, Importance: connect.Low, Group: commonGroup, OrderInGroup: 7, Width: connect.WidthShort, DisplayName: "Header converter class",
 			Doc: "Converter for header values; overrides the worker's."}).
 		Define(connect.ConfigKey{Name: ConfigActionReload, Type: connect.ConfigString, Default: "restart", Validator: connect.OneOf("none", "restart"), Importance: connect.Low, Group: commonGroup, OrderInGroup: 8, Width: connect.WidthMedium, DisplayName: "Reload action",
-			Doc: "What to do when an externally provided configuration value changes."}).
+			Doc: "What to do when a config provider says a value it resolved expires: restart the connector, or none. As upstream, only a provider that returns a time to live triggers it, and none of the built-in providers (env, file, directory) does, so with them the value is validated and has nothing to act on."}).
 		Define(connect.ConfigKey{Name: Transforms, Type: connect.ConfigList, Default: "", Importance: connect.Low, Group: transformsGroup, OrderInGroup: 1, Width: connect.WidthLong, DisplayName: "Transforms",
 			Doc: "Aliases of the transforms to apply to records, in order."}).
 		Define(connect.ConfigKey{Name: Predicates, Type: connect.ConfigList, Default: "", Importance: connect.Low, Group: predicatesGroup, OrderInGroup: 1, Width: connect.WidthLong, DisplayName: "Predicates",
@@ -115,13 +118,17 @@ func ConnectorConfigDef(sink bool) *connect.ConfigDef {
 		Define(connect.ConfigKey{Name: ErrorsRetryTimeout, Type: connect.ConfigLong, Default: "0", Validator: connect.AtLeast(-1), Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 1, Width: connect.WidthMedium, DisplayName: "Retry Timeout for Errors",
 			Doc: "How long, in milliseconds, a task keeps retrying what fails for a reason that may pass (a retriable error from the task, Kafka being unreachable) before it fails with the cause; -1 retries for ever. 0, the default, allows 120000 ms, as long as upstream's producer gives a source task (delivery.timeout.ms)."}).
 		Define(connect.ConfigKey{Name: ErrorsRetryDelayMax, Type: connect.ConfigLong, Default: "60000", Validator: connect.AtLeast(0), Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 2, Width: connect.WidthMedium, DisplayName: "Maximum Delay Between Retries for Errors",
-			Doc: "Upper bound of the backoff between retries, in milliseconds; kconnect waits at most 10000 ms between retries whatever this says."}).
+			Doc: "Upper bound of the exponential backoff between retries, in milliseconds. Unset, kconnect waits at most 10000 ms, below upstream's 60000, so a task notices soon that what failed works again; a value set is used as given."}).
 		Define(connect.ConfigKey{Name: ErrorsTolerance, Type: connect.ConfigString, Default: "none", Validator: connect.OneOf("none", "all"), Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 3, Width: connect.WidthShort, DisplayName: "Error Tolerance",
 			Doc: "none fails the task on the first conversion or transform error; all skips (or dead-letters) bad records."}).
 		Define(connect.ConfigKey{Name: ErrorsLogEnable, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 4, Width: connect.WidthShort, DisplayName: "Log Errors",
 			Doc: "Whether to log each tolerated error."}).
 		Define(connect.ConfigKey{Name: ErrorsLogMessages, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 5, Width: connect.WidthShort, DisplayName: "Log Error Details",
 			Doc: "Whether logged errors include the record's topic, partition and offset."})
+	if !sink {
+		d.Define(connect.ConfigKey{Name: TopicCreationGroups, Type: connect.ConfigList, Default: "", Validator: uniqueList(), Importance: connect.Low, Group: topicCreationGroupTag, OrderInGroup: 1, Width: connect.WidthLong, DisplayName: "Topic Creation Groups",
+			Doc: "Groups of topic.creation.<group>.* settings for the topics this connector creates, besides the default group, which always exists; the first group whose include matches a topic creates it."})
+	}
 	if sink {
 		d.Define(connect.ConfigKey{Name: Topics, Type: connect.ConfigList, Default: "", Importance: connect.High, Group: commonGroup, OrderInGroup: 4, Width: connect.WidthLong, DisplayName: "Topics",
 			Doc: "Topics to consume; exactly one of topics and topics.regex must be set."}).
@@ -129,10 +136,25 @@ func ConnectorConfigDef(sink bool) *connect.ConfigDef {
 				Doc: "Regular expression of the topics to consume."}).
 			Define(connect.ConfigKey{Name: DLQTopic, Type: connect.ConfigString, Default: "", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 6, Width: connect.WidthMedium, DisplayName: "Dead Letter Queue Topic Name",
 				Doc: "Topic that receives records that failed conversion or transformation when errors.tolerance=all."}).
-			Define(connect.ConfigKey{Name: DLQReplicationFactor, Type: connect.ConfigShort, Default: "3", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 7, Width: connect.WidthMedium, DisplayName: "Dead Letter Queue Topic Replication Factor",
-				Doc: "Replication factor used when creating the dead letter queue topic."}).
+			Define(connect.ConfigKey{Name: DLQReplicationFactor, Type: connect.ConfigShort, Default: "3", Validator: kafkalog.MinusOneOrPositive, Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 7, Width: connect.WidthMedium, DisplayName: "Dead Letter Queue Topic Replication Factor",
+				Doc: "Replication factor of the dead letter queue topic, created with one partition before the first record is sent to it unless it exists; -1 uses the broker's default."}).
 			Define(connect.ConfigKey{Name: DLQContextHeaders, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 8, Width: connect.WidthMedium, DisplayName: "Enable Error Context Headers",
 				Doc: "Whether dead-lettered records carry __connect.errors.* headers describing the failure."})
 	}
 	return d
+}
+
+// uniqueList rejects a list that names an element twice.
+func uniqueList() connect.Validator {
+	return connect.ValidatorFunc("unique aliases", func(name string, v any) error {
+		items, _ := v.([]string)
+		seen := map[string]bool{}
+		for _, it := range items {
+			if seen[it] {
+				return fmt.Errorf("Invalid value %s for configuration %s: Duplicate alias provided.", strings.Join(items, ","), name)
+			}
+			seen[it] = true
+		}
+		return nil
+	})
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"sync"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kconnect/kconnect/connect"
@@ -20,6 +22,32 @@ type deadLetterQueue struct {
 	topic          string
 	id             herder.TaskID
 	contextHeaders bool
+	// replicationFactor is errors.deadletterqueue.topic.replication.factor, used when the topic
+	// does not exist yet; admin is the worker's admin client that creates it.
+	replicationFactor int16
+	admin             func() (*kadm.Client, error)
+
+	setupMu sync.Mutex
+	ready   bool // the topic exists
+}
+
+// setup creates the topic, with one partition and the configured replication factor, unless it
+// exists, before the first record is sent to it, as upstream's DeadLetterQueueReporter does.
+func (q *deadLetterQueue) setup(ctx context.Context) error {
+	q.setupMu.Lock()
+	defer q.setupMu.Unlock()
+	if q.ready {
+		return nil
+	}
+	adm, err := q.admin()
+	if err != nil {
+		return err
+	}
+	if _, err := createTopicIfMissing(ctx, adm, q.topic, 1, q.replicationFactor, nil); err != nil {
+		return fmt.Errorf("dead letter queue (%s=%d): %w", DLQReplicationFactor, q.replicationFactor, err)
+	}
+	q.ready = true
+	return nil
 }
 
 const dlqHeaderPrefix = "__connect.errors."
@@ -27,6 +55,9 @@ const dlqHeaderPrefix = "__connect.errors."
 // send produces the original record synchronously: its consumer offset must not be committed
 // before the dead-letter copy is safely in Kafka.
 func (q *deadLetterQueue) send(ctx context.Context, orig *kgo.Record, stage string, cause error) error {
+	if err := q.setup(ctx); err != nil {
+		return err
+	}
 	rec := &kgo.Record{Topic: q.topic, Key: orig.Key, Value: orig.Value, Timestamp: orig.Timestamp,
 		Headers: append([]kgo.RecordHeader(nil), orig.Headers...)}
 	if q.contextHeaders {

@@ -1,28 +1,27 @@
 package runtime
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"os"
-	"regexp"
+	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/plain"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 // clientProps assembles the Kafka client properties of one role ("producer", "consumer" or
-// "admin") as upstream does: the worker's top-level settings (bootstrap.servers, security),
-// then the worker's <role>.* settings, then the connector's <role>.override.* settings.
+// "admin") as upstream does: the worker's top-level settings (bootstrap.servers, client.id and
+// the security settings: security.protocol, ssl.*, sasl.*), then the worker's <role>.* settings,
+// then the connector's <role>.override.* settings. Upstream's task clients take only the
+// <role>.* security settings; inheriting the top-level ones spares repeating them three times,
+// and a <role>.* setting still wins.
 func clientProps(worker, conn map[string]string, role string) map[string]string {
 	out := map[string]string{}
-	for _, k := range []string{"bootstrap.servers", "security.protocol", "sasl.mechanism", "sasl.jaas.config",
-		"ssl.truststore.location", "ssl.truststore.type", "ssl.keystore.location", "ssl.key.password", "client.id"} {
-		if v, ok := worker[k]; ok {
+	for k, v := range worker {
+		if k == "bootstrap.servers" || k == "client.id" || k == securityProtocolKey ||
+			strings.HasPrefix(k, "ssl.") || strings.HasPrefix(k, "sasl.") {
 			out[k] = v
 		}
 	}
@@ -39,10 +38,8 @@ func clientProps(worker, conn map[string]string, role string) map[string]string 
 	return out
 }
 
-var jaasOption = regexp.MustCompile(`(\w+)\s*=\s*"([^"]*)"`)
-
-// clientOpts maps Java client properties onto franz-go options. Unknown properties are ignored,
-// as the Java clients ignore (and log) unknown configs.
+// clientOpts maps Java client properties onto franz-go options. A property kconnect does not
+// use is logged once per process, as the Java clients log unknown configs.
 func clientOpts(props map[string]string) ([]kgo.Opt, error) {
 	var opts []kgo.Opt
 	if bs := props["bootstrap.servers"]; bs != "" {
@@ -51,43 +48,11 @@ func clientOpts(props map[string]string) ([]kgo.Opt, error) {
 	if id := props["client.id"]; id != "" {
 		opts = append(opts, kgo.ClientID(id))
 	}
-	proto := strings.ToUpper(props["security.protocol"])
-	if proto == "SSL" || proto == "SASL_SSL" {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12}
-		if loc := props["ssl.truststore.location"]; loc != "" {
-			pem, err := os.ReadFile(loc)
-			if err != nil {
-				return nil, fmt.Errorf("ssl.truststore.location: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("ssl.truststore.location %s: no PEM certificates found (only PEM truststores are supported)", loc)
-			}
-			tc.RootCAs = pool
-		}
-		opts = append(opts, kgo.DialTLSConfig(tc))
+	sec, err := securityOpts(props)
+	if err != nil {
+		return nil, err
 	}
-	if proto == "SASL_PLAINTEXT" || proto == "SASL_SSL" {
-		mech := strings.ToUpper(props["sasl.mechanism"])
-		if mech == "" {
-			mech = "GSSAPI"
-		}
-		creds := map[string]string{}
-		for _, m := range jaasOption.FindAllStringSubmatch(props["sasl.jaas.config"], -1) {
-			creds[m[1]] = m[2]
-		}
-		user, pass := creds["username"], creds["password"]
-		switch mech {
-		case "PLAIN":
-			opts = append(opts, kgo.SASL(plain.Auth{User: user, Pass: pass}.AsMechanism()))
-		case "SCRAM-SHA-256":
-			opts = append(opts, kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha256Mechanism()))
-		case "SCRAM-SHA-512":
-			opts = append(opts, kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()))
-		default:
-			return nil, fmt.Errorf("sasl.mechanism %s is not supported (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 are)", mech)
-		}
-	}
+	opts = append(opts, sec...)
 	for key, apply := range clientSettings {
 		if v, ok := props[key]; ok {
 			opt, err := apply(strings.TrimSpace(v))
@@ -99,10 +64,44 @@ func clientOpts(props map[string]string) ([]kgo.Opt, error) {
 			}
 		}
 	}
+	warnUnusedClientKeys(props)
 	return opts, nil
 }
 
+// usedClientKeys are the client properties kconnect reads besides clientSettings: here, in
+// securityOpts, and in the sink task runner (group.instance.id). The serializers
+// are kconnect's own (bytes), as upstream's worker overrides them.
+var usedClientKeys = func() map[string]bool {
+	m := map[string]bool{"bootstrap.servers": true, "client.id": true, "group.instance.id": true,
+		"key.serializer": true, "value.serializer": true, "key.deserializer": true, "value.deserializer": true}
+	for _, k := range securityKeys {
+		m[k] = true
+	}
+	return m
+}()
+
+// warnedClientKeys holds the unused client keys already logged.
+var warnedClientKeys sync.Map
+
+func warnUnusedClientKeys(props map[string]string) {
+	for k := range props {
+		if _, ok := clientSettings[k]; ok || usedClientKeys[k] {
+			continue
+		}
+		if _, seen := warnedClientKeys.LoadOrStore(k, true); !seen {
+			slog.Warn("Kafka client setting is not used by kconnect; ignored", "key", k)
+		}
+	}
+}
+
 var clientSettings = map[string]func(string) (kgo.Opt, error){
+	// Read by the sink task's loop; checked here so a bad value fails with the key named.
+	"max.poll.records": func(v string) (kgo.Opt, error) {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 {
+			return nil, fmt.Errorf("must be a whole number of at least 1")
+		}
+		return nil, nil
+	},
 	"linger.ms": func(v string) (kgo.Opt, error) {
 		ms, err := strconv.Atoi(v)
 		return kgo.ProducerLinger(time.Duration(ms) * time.Millisecond), err

@@ -66,7 +66,13 @@ type testWorker struct {
 
 func startWorker(t *testing.T, bootstrap string, extra ...connect.Plugin) *testWorker {
 	t.Helper()
-	w, buf := newTestWorker(t, bootstrap, nil, extra...)
+	return startWorkerWith(t, map[string]string{"bootstrap.servers": bootstrap}, extra...)
+}
+
+// startWorkerWith starts a worker whose configuration adds props to the test defaults.
+func startWorkerWith(t *testing.T, props map[string]string, extra ...connect.Plugin) *testWorker {
+	t.Helper()
+	w, buf := newTestWorker(t, props["bootstrap.servers"], props, extra...)
 	h := standalone.New(w, slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo})), standalone.Options{})
 	if err := h.Start(context.Background(), nil); err != nil {
 		t.Fatal(err)

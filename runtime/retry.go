@@ -22,8 +22,9 @@ const (
 	// for the producer's delivery.timeout.ms (120000 by default): failing at the first lost
 	// connection would be worse than either, and never failing hides a task that is stuck.
 	defaultRetryTimeout = 2 * time.Minute
-	// maxRetryDelay caps the delay between retries below errors.retry.delay.max.ms's default (60 s),
-	// so that a task notices within seconds that what failed works again.
+	// maxRetryDelay is the longest delay between retries while errors.retry.delay.max.ms is not
+	// set: below its upstream default (60 s), so that a task notices within seconds that what
+	// failed works again. A value the connector sets is used as given.
 	maxRetryDelay = 10 * time.Second
 	// outageWarnAfter is how long Kafka must stay unreachable before the outage is logged: a
 	// request that fails while others succeed (one broker of several restarting) is no outage.
@@ -39,8 +40,11 @@ type retryPolicy struct {
 }
 
 func newRetryPolicy(cfg *connect.Config) retryPolicy {
-	// At least a millisecond: a zero Max would give the backoff's default.
-	p := retryPolicy{maxDelay: max(min(cfg.Millis(ErrorsRetryDelayMax), maxRetryDelay), time.Millisecond)}
+	p := retryPolicy{maxDelay: maxRetryDelay}
+	if cfg.IsSet(ErrorsRetryDelayMax) {
+		// At least a millisecond: a zero Max would give the backoff's default.
+		p.maxDelay = max(cfg.Millis(ErrorsRetryDelayMax), time.Millisecond)
+	}
 	switch ms := cfg.Long(ErrorsRetryTimeout); {
 	case ms < 0:
 		p.budget = -1

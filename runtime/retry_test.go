@@ -30,7 +30,8 @@ func TestRetryPolicyFromErrorsRetryTimeout(t *testing.T) {
 		{"", "", defaultRetryTimeout, maxRetryDelay},
 		{"0", "500", defaultRetryTimeout, 500 * time.Millisecond},
 		{"-1", "", -1, maxRetryDelay},
-		{"4000", "120000", 4 * time.Second, maxRetryDelay},
+		{"4000", "120000", 4 * time.Second, 120 * time.Second}, // set: honoured above the default cap
+		{"", "0", defaultRetryTimeout, time.Millisecond},
 	} {
 		props := map[string]string{}
 		if c.timeout != "" {

@@ -132,7 +132,7 @@ func (w *Worker) startSink(t *Task, conn connect.SinkConnector, connProps, taskP
 	)
 	r.clientOpts = opts
 	if topic := cfg.String(DLQTopic); topic != "" && r.tolerance.all {
-		r.dlq = &deadLetterQueue{topic: topic, id: id, contextHeaders: cfg.Bool(DLQContextHeaders)}
+		r.dlq = &deadLetterQueue{topic: topic, id: id, contextHeaders: cfg.Bool(DLQContextHeaders), replicationFactor: cfg.Short(DLQReplicationFactor), admin: w.admin}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.cancel = cancel

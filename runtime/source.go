@@ -43,7 +43,9 @@ type sourceRunner struct {
 	failure atomic.Pointer[error] // first produce failure; fails the task
 	topics  topicTracker
 	retry   retryPolicy
-	kafka   *kafkaWatch
+	// creation creates topics before their first record (topic.creation.*); nil when off.
+	creation *topicCreation
+	kafka    *kafkaWatch
 	// produceCtx is the context of every produce: cancelled by abort when the task fails, so that
 	// a produce waiting for buffer space while Kafka is unreachable gives up.
 	produceCtx context.Context
@@ -80,6 +82,9 @@ func (w *Worker) startSource(t *Task, conn connect.SourceConnector, connProps, t
 	}
 	r.tolerance = newTolerance(cfg, log)
 	r.retry = newRetryPolicy(cfg)
+	if r.creation, err = w.topicCreation(connProps, r.retry, log); err != nil {
+		return fmt.Errorf("connector config: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.cancel = cancel
 	// Cancelled when the task fails, or with the rest of its work when a stop times out.
@@ -263,6 +268,9 @@ func (r *sourceRunner) send(src *connect.SourceRecord, entry *submittedRecord, k
 		}
 		r.submitted.ack(entry)
 		return nil
+	}
+	if err := r.w.ensureTopic(r.produceCtx, r.creation, kr.Topic); err != nil {
+		return err
 	}
 	r.topics.note(rec.Topic)
 	// Only CommitRecord needs the record once it is serialized. Not capturing it otherwise lets

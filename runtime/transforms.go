@@ -107,7 +107,11 @@ func buildChain(reg *connect.Registry, props map[string]string) (_ *chain, err e
 		}
 		tr := p.New().(connect.Transformation)
 		sub := subConfig(props, prefix)
-		st := transformStage{alias: alias, class: p.Class, transform: tr, negate: strings.EqualFold(sub["negate"], "true")}
+		implicit, err := transformImplicitDef(prefix).Parse(props)
+		if err != nil {
+			return nil, fmt.Errorf("transform %s: %w", alias, err)
+		}
+		st := transformStage{alias: alias, class: p.Class, transform: tr, negate: implicit.Bool(prefix + "negate")}
 		if _, ok := sub["negate"]; ok && sub["predicate"] == "" {
 			return nil, fmt.Errorf("Config '%snegate' was provided but there is no config '%spredicate' defining a predicate to be negated.", prefix, prefix)
 		}

@@ -105,3 +105,34 @@ func TestTransformErrorNamesTransformAndClass(t *testing.T) {
 		t.Fatalf("error %v (%T), want a transformError of test.T", err, err)
 	}
 }
+
+func TestChainNegateIsABooleanNamedWhenInvalid(t *testing.T) {
+	closed := 0
+	props := func(negate string) map[string]string {
+		return map[string]string{
+			"transforms": "a", "predicates": "p",
+			"transforms.a.type": "test.T", "transforms.a.predicate": "p", "transforms.a.negate": negate,
+			"predicates.p.type": "test.P",
+		}
+	}
+	for _, bad := range []string{"yes", "1", "on", ""} {
+		_, err := buildChain(recorderRegistry(t, &closed), props(bad))
+		if err == nil || !strings.Contains(err.Error(), "transforms.a.negate") {
+			t.Errorf("negate=%q: got %v, want an error naming transforms.a.negate", bad, err)
+		}
+	}
+	c, err := buildChain(recorderRegistry(t, &closed), props(" TRUE "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close(slog.Default())
+	// Negated: the transform applies to records the predicate does not match.
+	out, err := c.apply(&connect.Record{Topic: "other"})
+	if err != nil || out.Topic != "other+" {
+		t.Fatalf("apply(other) = %v, %v; want topic other+", out, err)
+	}
+	out, err = c.apply(&connect.Record{Topic: "match"})
+	if err != nil || out.Topic != "match" {
+		t.Fatalf("apply(match) = %v, %v; want topic match untouched", out, err)
+	}
+}

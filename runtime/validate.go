@@ -38,6 +38,10 @@ func (w *Worker) Validate(ctx context.Context, class string, props map[string]st
 	addInfos(&infos, common, commonValues)
 
 	extra, extraValues := w.validateTransforms(withClass)
+	if tdef, _ := topicCreationKeys(!sink && w.cfg.Bool(TopicCreationEnable), withClass); tdef != nil {
+		extraValues = append(extraValues, tdef.Validate(withClass)...)
+		extra.Merge(tdef)
+	}
 	addInfos(&infos, extra, extraValues)
 
 	def := conn.ConfigDef()
@@ -107,6 +111,17 @@ var transformImplicitKeys = []connect.ConfigKey{
 		Doc: "The alias of a predicate used to determine whether to apply this transformation."},
 	{Name: "negate", Type: connect.ConfigBoolean, Default: "false", Importance: connect.Medium,
 		Doc: "Whether the configured predicate should be negated."},
+}
+
+// transformImplicitDef declares the implicit keys of the transform whose keys start with prefix,
+// so that they are parsed (a negate that is not true or false is rejected) like any other key.
+func transformImplicitDef(prefix string) *connect.ConfigDef {
+	def := connect.NewConfigDef()
+	for _, k := range transformImplicitKeys {
+		k.Name = prefix + k.Name
+		def.Define(k)
+	}
+	return def
 }
 
 // validateTransforms checks every transforms.<alias>.type and predicates.<alias>.type and each

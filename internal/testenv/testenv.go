@@ -80,8 +80,8 @@ func lookup(envVar string) (string, error) {
 }
 
 // envFile reads the env files once per test binary: scripts/testenv.sh's and, beside it, the ones
-// scripts/schema-registry.sh, scripts/hdfs.sh and scripts/s3.sh write. A missing file is an empty
-// environment, not an error.
+// scripts/schema-registry.sh, scripts/hdfs.sh, scripts/s3.sh and scripts/kafka-secure.sh write. A
+// missing file is an empty environment, not an error.
 var envFile = sync.OnceValues(func() (map[string]string, error) {
 	path, err := envFilePath()
 	if err != nil {
@@ -90,7 +90,7 @@ var envFile = sync.OnceValues(func() (map[string]string, error) {
 	vars := map[string]string{}
 	dir := filepath.Dir(path)
 	for _, p := range []string{filepath.Join(dir, "schema-registry.env"), filepath.Join(dir, "hdfs.env"),
-		filepath.Join(dir, "s3.env"), path} {
+		filepath.Join(dir, "s3.env"), filepath.Join(dir, "kafka-secure.env"), path} {
 		f, err := os.Open(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

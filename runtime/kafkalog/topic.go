@@ -57,8 +57,9 @@ const (
 	compact                 = "compact"
 )
 
-// minusOneOrPositive is upstream's validator of topic partitions and replication factors.
-var minusOneOrPositive = connect.ValidatorFunc("-1 or at least 1", func(name string, v any) error {
+// MinusOneOrPositive is upstream's validator of topic partitions and replication factors (-1
+// for the broker's default); topic creation and dead letter queue settings use it too.
+var MinusOneOrPositive = connect.ValidatorFunc("-1 or at least 1", func(name string, v any) error {
 	var n int64
 	switch x := v.(type) {
 	case int:
@@ -81,11 +82,11 @@ func TopicFromWorker(props map[string]string, k Kind) (Topic, error) {
 			Validator: connect.NonEmptyString(), Importance: connect.High,
 			Doc: "The Kafka topic holding the " + k.Purpose + "."}).
 		Define(connect.ConfigKey{Name: k.Prefix + ReplicationFactorSuffix, Type: connect.ConfigShort, Default: "3",
-			Validator: minusOneOrPositive, Importance: connect.Low,
+			Validator: MinusOneOrPositive, Importance: connect.Low,
 			Doc: "Replication factor used when creating the topic; -1 for the broker's default."})
 	if k.DefaultPartitions > 0 {
 		def.Define(connect.ConfigKey{Name: k.Prefix + PartitionsSuffix, Type: connect.ConfigInt,
-			Default: fmt.Sprint(k.DefaultPartitions), Validator: minusOneOrPositive, Importance: connect.Low,
+			Default: fmt.Sprint(k.DefaultPartitions), Validator: MinusOneOrPositive, Importance: connect.Low,
 			Doc: "Partitions used when creating the topic; -1 for the broker's default."})
 	}
 	cfg, err := def.Parse(props)

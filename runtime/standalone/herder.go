@@ -19,10 +19,10 @@ import (
 	"time"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/atomicfile"
 	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/configprovider"
 	"github.com/kconnect/kconnect/runtime/herder"
-	"github.com/kconnect/kconnect/runtime/offsets"
 )
 
 // Herder runs connectors on one worker. All methods are safe for concurrent use; lifecycle
@@ -605,7 +605,7 @@ func (h *Herder) save() error {
 	if err != nil {
 		return fmt.Errorf("encode connector state: %w", err)
 	}
-	if err := offsets.WriteFileAtomic(h.statePath, data); err != nil {
+	if err := atomicfile.WriteFile(h.statePath, data); err != nil {
 		return fmt.Errorf("save connector state: %w", err)
 	}
 	return nil
