@@ -9,7 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kconnect/kconnect/connect"
-	"github.com/kconnect/kconnect/runtime/offsets"
+	"github.com/kconnect/kconnect/internal/atomicfile"
 )
 
 // EnvConfig names an environment variable that overrides the context file's path.
@@ -67,7 +67,7 @@ func (c *Config) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("encode context file: %w", err)
 	}
-	if err := offsets.WriteFileAtomic(path, data); err != nil {
+	if err := atomicfile.WriteFile(path, data); err != nil {
 		return fmt.Errorf("save context file: %w", err)
 	}
 	return nil
