@@ -26,7 +26,8 @@ func TestKfakeDataDirLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := newClient(t, first, kgo.AllowAutoTopicCreation())
+	// The manual partitioner puts the plain records in partition 0, whose segment is checked below.
+	cl := newClient(t, first, kgo.AllowAutoTopicCreation(), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	adm := kadm.NewClient(cl)
 	const topic = "layout.topic_with-dash"
 	if _, err := adm.CreateTopic(testContext(t), 2, 1, nil, topic); err != nil {
