@@ -189,29 +189,71 @@ func (p *postgres) addColumns(ctx context.Context, id tableID, cols []ddlColumn)
 	return err
 }
 
+// sqlType follows the connector class the user configured, so that a table kconnect creates is
+// the one that connector would have created (TestAutoCreateMatchesDebeziumJDBCSink,
+// TestConfluentColumnTypes).
 func (p *postgres) sqlType(col *column) (string, error) {
+	if p.cfg.debezium {
+		return pgDebeziumType(col)
+	}
+	return pgConfluentType(col)
+}
+
+// pgDebeziumType is the column type Debezium's JDBC sink creates on PostgreSQL: every time and
+// timestamp with microseconds, JSON (not JSONB), and a decimal without a declared precision as
+// NUMERIC(38, scale).
+func pgDebeziumType(col *column) (string, error) {
+	switch k := col.kind; {
+	case k == kindDecimal:
+		return "NUMERIC(" + strconv.Itoa(debeziumDecimalPrecision(col.schema)) + "," + decimalScale(col.schema) + ")", nil
+	case isDateKind(k):
+		return "DATE", nil
+	case isTimeKind(k):
+		return "TIME(6)", nil
+	case isTimestampKind(k):
+		return "TIMESTAMP(6)", nil
+	case k == kindZonedTimestamp:
+		return "TIMESTAMP(6) WITH TIME ZONE", nil
+	case k == kindZonedTime:
+		return "TIME(6) WITH TIME ZONE", nil
+	case k == kindJSON:
+		return "JSON", nil
+	}
+	return pgCommonType(col)
+}
+
+// pgConfluentType is the column type Confluent's JDBC sink creates on PostgreSQL
+// (PostgreSqlDatabaseDialect.getSqlType): the Connect logical types without precision. Debezium's
+// semantic types, which Confluent's sink writes as their plain numbers and strings, keep typed
+// columns of the precision they carry.
+func pgConfluentType(col *column) (string, error) {
+	switch k := col.kind; {
+	case k == kindDecimal:
+		return "DECIMAL", nil
+	case isDateKind(k):
+		return "DATE", nil
+	case k == kindTime:
+		return "TIME", nil
+	case k == kindTimestamp:
+		return "TIMESTAMP", nil
+	case isTimeKind(k):
+		return "TIME(" + strconv.Itoa(timeFraction(k)) + ")", nil
+	case isTimestampKind(k):
+		return "TIMESTAMP(" + strconv.Itoa(timeFraction(k)) + ")", nil
+	case k == kindZonedTimestamp:
+		return "TIMESTAMPTZ", nil
+	case k == kindZonedTime:
+		return "TEXT", nil
+	case k == kindJSON:
+		return "JSONB", nil
+	}
+	return pgCommonType(col)
+}
+
+// pgCommonType is the type both connectors give the remaining kinds.
+func pgCommonType(col *column) (string, error) {
 	s := col.schema
 	switch col.kind {
-	case kindDecimal:
-		if prec := decimalPrecision(s); prec > 0 {
-			scale, _ := connect.DecimalScale(s)
-			return "NUMERIC(" + strconv.Itoa(prec) + "," + strconv.Itoa(int(scale)) + ")", nil
-		}
-		return "DECIMAL", nil
-	case kindDate, kindDbzDate:
-		return "DATE", nil
-	case kindTime:
-		return "TIME", nil
-	case kindTimestamp:
-		return "TIMESTAMP", nil
-	case kindDbzTime, kindDbzMicroTime, kindDbzNanoTime:
-		return "TIME(" + strconv.Itoa(timeFraction(col.kind)) + ")", nil
-	case kindDbzTimestamp, kindDbzMicroTimestamp, kindDbzNanoTimestamp:
-		return "TIMESTAMP(" + strconv.Itoa(timeFraction(col.kind)) + ")", nil
-	case kindZonedTimestamp:
-		return "TIMESTAMPTZ", nil
-	case kindJSON:
-		return "JSONB", nil
 	case kindUUID:
 		return "UUID", nil
 	case kindArray:
@@ -248,7 +290,7 @@ func pgPrimitiveType(t connect.Type) (string, error) {
 
 func (p *postgres) bindValue(col *column, v any) (any, error) {
 	switch col.kind {
-	case kindPlain, kindJSON, kindUUID, kindArray:
+	case kindPlain, kindJSON, kindUUID, kindArray, kindZonedTime:
 		return v, nil
 	case kindDecimal:
 		d, ok := v.(connect.Decimal)
@@ -265,6 +307,11 @@ func (p *postgres) bindValue(col *column, v any) (any, error) {
 	case isDateKind(col.kind):
 		return asDate(col.kind, v)
 	case isTimeKind(col.kind):
+		if x, ok := v.(int64); ok && col.kind == kindDbzNanoTime {
+			// PostgreSQL rounds digits past the microsecond, as it does for Debezium's sink;
+			// asTimeOfDay truncates.
+			v = x + 500
+		}
 		us, err := asTimeOfDay(col.kind, v)
 		if err != nil {
 			return nil, err
@@ -280,9 +327,11 @@ func (p *postgres) bindValue(col *column, v any) (any, error) {
 		}
 		// pgx writes a TIMESTAMP (without time zone) column from the wall clock of the time's
 		// location, and a TIMESTAMPTZ column from the instant; db.timezone picks the wall clock.
-		return ts.In(p.cfg.zone), nil
+		// pgx truncates to the microsecond where PostgreSQL, given Debezium's nanoseconds, rounds.
+		return ts.Round(time.Microsecond).In(p.cfg.zone), nil
 	case col.kind == kindZonedTimestamp:
-		return asInstant(col.kind, v)
+		ts, err := asInstant(col.kind, v)
+		return ts.Round(time.Microsecond), err
 	}
 	return nil, fmt.Errorf("unsupported value kind %d", col.kind)
 }

@@ -27,6 +27,7 @@ const (
 	kindDbzMicroTimestamp                  // io.debezium.time.MicroTimestamp: int64 microseconds since the epoch
 	kindDbzNanoTimestamp                   // io.debezium.time.NanoTimestamp: int64 nanoseconds since the epoch
 	kindZonedTimestamp                     // io.debezium.time.ZonedTimestamp: ISO-8601 string with offset
+	kindZonedTime                          // io.debezium.time.ZonedTime: ISO-8601 time string with offset, written as it is
 	kindJSON                               // io.debezium.data.Json: a JSON document as a string
 	kindUUID                               // io.debezium.data.Uuid: a UUID as a string
 	kindArray                              // array of primitives
@@ -42,6 +43,7 @@ const (
 	dbzMicroTimestamp = "io.debezium.time.MicroTimestamp"
 	dbzNanoTimestamp  = "io.debezium.time.NanoTimestamp"
 	dbzZonedTimestamp = "io.debezium.time.ZonedTimestamp"
+	dbzZonedTime      = "io.debezium.time.ZonedTime"
 	dbzJSON           = "io.debezium.data.Json"
 	dbzUUID           = "io.debezium.data.Uuid"
 
@@ -77,6 +79,7 @@ func kindOf(s *connect.Schema) (valueKind, error) {
 		dbzMicroTimestamp: {connect.TypeInt64, kindDbzMicroTimestamp},
 		dbzNanoTimestamp:  {connect.TypeInt64, kindDbzNanoTimestamp},
 		dbzZonedTimestamp: {connect.TypeString, kindZonedTimestamp},
+		dbzZonedTime:      {connect.TypeString, kindZonedTime},
 		dbzJSON:           {connect.TypeString, kindJSON},
 		dbzUUID:           {connect.TypeString, kindUUID},
 	}
@@ -205,4 +208,23 @@ func decimalPrecision(s *connect.Schema) int {
 		return 0
 	}
 	return n
+}
+
+// debeziumDecimalPrecision is the precision Debezium's JDBC sink gives a decimal column: the
+// declared one, else 38, widened to the scale.
+func debeziumDecimalPrecision(s *connect.Schema) int {
+	p := decimalPrecision(s)
+	if p == 0 {
+		p = 38
+	}
+	if scale, _ := connect.DecimalScale(s); int(scale) > p {
+		p = int(scale)
+	}
+	return p
+}
+
+// decimalScale renders a Decimal schema's scale, which kindOf has validated.
+func decimalScale(s *connect.Schema) string {
+	scale, _ := connect.DecimalScale(s)
+	return strconv.Itoa(int(scale))
 }
