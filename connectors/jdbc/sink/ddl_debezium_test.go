@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/converters/jsonconverter"
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/internal/workertest"
@@ -340,4 +341,25 @@ func failedTask(rest, connector string) string {
 		}
 	}
 	return ""
+}
+
+// TestZonedTimestampColumnKeepsInstant checks the TIMESTAMP column Debezium's class creates for a
+// ZonedTimestamp on MariaDB: the server reads a TIMESTAMP's wall clock in the session's time
+// zone, so the sink's session must use db.timezone, the zone whose wall clock it writes.
+func TestZonedTimestampColumnKeepsInstant(t *testing.T) {
+	db := newMySQLDB(t)
+	s := connect.StructBuilder().Field("id", connect.Int32Schema).
+		Field("zts", connect.NewSchemaBuilder(connect.TypeString).Name(dbzZonedTimestamp).Optional().MustBuild()).MustBuild()
+	for _, zone := range []string{"UTC", "America/New_York", "Asia/Kolkata"} {
+		table := "z_" + strings.ToLower(strings.NewReplacer("/", "_").Replace(zone))
+		task, _ := startTask(t, table, db.props("connector.class", debeziumClass, "database.time_zone", zone,
+			"schema.evolution", "basic", "collection.name.format", table))
+		rb := newRecords()
+		put(t, task, rb.rec("z", 0, nil, nil, s, mustStruct(t, s, "id", int32(1), "zts", "2024-01-15T12:00:00.25+01:00")))
+		if typ := db.columnTypes(t, table)["zts"]; typ != "timestamp(6) null" {
+			t.Errorf("%s: zts is %s, want timestamp(6) null", zone, typ)
+		}
+		// UNIX_TIMESTAMP reads the stored instant, whatever this session's time zone.
+		wantRows(t, db.rows(t, "SELECT CAST(UNIX_TIMESTAMP(zts) AS CHAR) FROM "+db.q(table)), []string{"1705316400.250000"})
+	}
 }
