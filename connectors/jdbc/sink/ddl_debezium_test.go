@@ -31,7 +31,7 @@ type ddlField struct {
 }
 
 // ddlValueFields cover every Connect type, Connect's logical types and the Debezium semantic types
-// the sink knows, optional and required. Debezium cannot create two of them (see ddlSkip).
+// the sink knows, optional and required. Debezium cannot create one of them on MariaDB (ddlSkip).
 var ddlValueFields = []ddlField{
 	{"id", `{"type":"int32","optional":false}`, `1`},
 	{"code", `{"type":"string","optional":false}`, `"k1"`},
@@ -66,10 +66,9 @@ var ddlValueFields = []ddlField{
 }
 
 // ddlSkip lists, per database, the fields whose column Debezium's JDBC sink cannot create, so
-// that it fails the whole table: on PostgreSQL it types int8 as tinyint, which PostgreSQL lacks;
-// on MySQL and MariaDB it types ZonedTime as "time(6) with time zone", which they lack. kconnect
-// creates smallint and, for ZonedTime, time(6) there (TestAutoCreateWhereDebeziumFails).
-var ddlSkip = map[string][]string{"postgres": {}, "mysql": {"zoned_time"}}
+// that it fails the whole table: on MySQL and MariaDB it types ZonedTime "time(6) with time zone",
+// which they lack (kconnect keeps the text in LONGTEXT there).
+var ddlSkip = map[string][]string{"mysql": {"zoned_time"}}
 
 // ddlFieldsFor returns fields without those Debezium cannot create on a database.
 func ddlFieldsFor(kind string, fields []ddlField) []ddlField {
