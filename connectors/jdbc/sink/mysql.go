@@ -242,8 +242,8 @@ func (m *mysqlDialect) sqlType(col *column) (string, error) {
 }
 
 // myDebeziumType is the column type Debezium's JDBC sink creates on MariaDB: every time and
-// timestamp with microseconds, ZonedTimestamp as TIMESTAMP, a UUID as text, and a decimal
-// without a declared precision as DECIMAL(38, scale). Debezium cannot create a ZonedTime column
+// timestamp with microseconds, ZonedTimestamp as TIMESTAMP, a UUID as text, Year as YEAR, an Enum
+// as ENUM of its allowed values, and a decimal without a declared precision as DECIMAL(38, scale). Debezium cannot create a ZonedTime column
 // on MySQL ("time with time zone"); kconnect keeps its text.
 func myDebeziumType(col *column) (string, error) {
 	switch k := col.kind; {
@@ -259,6 +259,16 @@ func myDebeziumType(col *column) (string, error) {
 		return "TIMESTAMP(6)", nil
 	case k == kindJSON:
 		return "JSON", nil
+	case k == kindYear:
+		return "YEAR", nil
+	case k == kindEnum:
+		if allowed, ok := col.schema.Parameters.Get("allowed"); ok && allowed != "" {
+			values := strings.Split(allowed, ",")
+			for i, v := range values {
+				values[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(v, `\`, `\\`), "'", "''") + "'"
+			}
+			return "ENUM(" + strings.Join(values, ",") + ")", nil
+		}
 	}
 	switch col.schema.Type {
 	case connect.TypeBoolean:
@@ -334,7 +344,7 @@ func myNumberType(t connect.Type) (string, error) {
 
 func (m *mysqlDialect) bindValue(col *column, v any) (any, error) {
 	switch col.kind {
-	case kindPlain, kindJSON, kindUUID, kindZonedTime:
+	case kindPlain, kindJSON, kindUUID, kindZonedTime, kindYear, kindEnum, kindXML:
 		return v, nil
 	case kindDecimal:
 		d, ok := v.(connect.Decimal)

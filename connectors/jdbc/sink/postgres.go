@@ -200,8 +200,8 @@ func (p *postgres) sqlType(col *column) (string, error) {
 }
 
 // pgDebeziumType is the column type Debezium's JDBC sink creates on PostgreSQL: every time and
-// timestamp with microseconds, JSON (not JSONB), and a decimal without a declared precision as
-// NUMERIC(38, scale).
+// timestamp with microseconds, JSON (not JSONB), XML, and a decimal without a declared precision
+// as NUMERIC(38, scale).
 func pgDebeziumType(col *column) (string, error) {
 	switch k := col.kind; {
 	case k == kindDecimal:
@@ -218,6 +218,8 @@ func pgDebeziumType(col *column) (string, error) {
 		return "TIME(6) WITH TIME ZONE", nil
 	case k == kindJSON:
 		return "JSON", nil
+	case k == kindXML:
+		return "XML", nil
 	}
 	return pgCommonType(col)
 }
@@ -290,7 +292,7 @@ func pgPrimitiveType(t connect.Type) (string, error) {
 
 func (p *postgres) bindValue(col *column, v any) (any, error) {
 	switch col.kind {
-	case kindPlain, kindJSON, kindUUID, kindArray, kindZonedTime:
+	case kindPlain, kindJSON, kindUUID, kindArray, kindZonedTime, kindYear, kindEnum, kindXML:
 		return v, nil
 	case kindDecimal:
 		d, ok := v.(connect.Decimal)

@@ -28,6 +28,9 @@ const (
 	kindDbzNanoTimestamp                   // io.debezium.time.NanoTimestamp: int64 nanoseconds since the epoch
 	kindZonedTimestamp                     // io.debezium.time.ZonedTimestamp: ISO-8601 string with offset
 	kindZonedTime                          // io.debezium.time.ZonedTime: ISO-8601 time string with offset, written as it is
+	kindYear                               // io.debezium.time.Year: int32, written as it is
+	kindEnum                               // io.debezium.data.Enum: string, its values in the schema's "allowed" parameter
+	kindXML                                // io.debezium.data.Xml: an XML document as a string
 	kindJSON                               // io.debezium.data.Json: a JSON document as a string
 	kindUUID                               // io.debezium.data.Uuid: a UUID as a string
 	kindArray                              // array of primitives
@@ -44,6 +47,9 @@ const (
 	dbzNanoTimestamp  = "io.debezium.time.NanoTimestamp"
 	dbzZonedTimestamp = "io.debezium.time.ZonedTimestamp"
 	dbzZonedTime      = "io.debezium.time.ZonedTime"
+	dbzYear           = "io.debezium.time.Year"
+	dbzEnum           = "io.debezium.data.Enum"
+	dbzXML            = "io.debezium.data.Xml"
 	dbzJSON           = "io.debezium.data.Json"
 	dbzUUID           = "io.debezium.data.Uuid"
 
@@ -80,6 +86,9 @@ func kindOf(s *connect.Schema) (valueKind, error) {
 		dbzNanoTimestamp:  {connect.TypeInt64, kindDbzNanoTimestamp},
 		dbzZonedTimestamp: {connect.TypeString, kindZonedTimestamp},
 		dbzZonedTime:      {connect.TypeString, kindZonedTime},
+		dbzYear:           {connect.TypeInt32, kindYear},
+		dbzEnum:           {connect.TypeString, kindEnum},
+		dbzXML:            {connect.TypeString, kindXML},
 		dbzJSON:           {connect.TypeString, kindJSON},
 		dbzUUID:           {connect.TypeString, kindUUID},
 	}
