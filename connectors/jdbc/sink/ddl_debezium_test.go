@@ -32,8 +32,8 @@ type ddlField struct {
 
 // ddlValueFields cover every Connect type, Connect's logical types and the Debezium semantic types
 // the sink knows, optional and required. Debezium cannot create one of them on MariaDB (ddlSkip).
-// Left out, as kconnect writes them as their plain Connect type where Debezium's sink makes typed
-// columns: io.debezium.time.MicroDuration (PostgreSQL interval) and io.debezium.data.Bits (bit(n)).
+// Left out, as kconnect writes it as its plain Connect type where Debezium's sink makes a typed
+// column: io.debezium.data.Bits (bit(n)).
 var ddlValueFields = []ddlField{
 	{"id", `{"type":"int32","optional":false}`, `1`},
 	{"code", `{"type":"string","optional":false}`, `"k1"`},
@@ -66,6 +66,7 @@ var ddlValueFields = []ddlField{
 	{"doc", `{"type":"string","optional":true,"name":"io.debezium.data.Json","version":1}`, `"{\"a\":1}"`},
 	{"uid", `{"type":"string","optional":true,"name":"io.debezium.data.Uuid","version":1}`, `"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"`},
 	{"yr", `{"type":"int32","optional":true,"name":"io.debezium.time.Year","version":1}`, `2024`},
+	{"dur", `{"type":"int64","optional":true,"name":"io.debezium.time.MicroDuration","version":1}`, `90061000001`},
 	{"xml", `{"type":"string","optional":true,"name":"io.debezium.data.Xml","version":1}`, `"<a/>"`},
 	{"en", `{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"x,y"}}`, `"x"`},
 	{"iso_ts", `{"type":"string","optional":true,"name":"io.debezium.time.IsoTimestamp","version":1}`, `"2023-11-14T22:13:20Z"`},

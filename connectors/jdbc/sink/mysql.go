@@ -344,7 +344,7 @@ func myNumberType(t connect.Type) (string, error) {
 
 func (m *mysqlDialect) bindValue(col *column, v any) (any, error) {
 	switch col.kind {
-	case kindPlain, kindJSON, kindUUID, kindZonedTime, kindYear, kindEnum, kindXML:
+	case kindPlain, kindJSON, kindUUID, kindZonedTime, kindYear, kindEnum, kindXML, kindMicroDuration:
 		return v, nil
 	case kindDecimal:
 		d, ok := v.(connect.Decimal)

@@ -200,8 +200,8 @@ func (p *postgres) sqlType(col *column) (string, error) {
 }
 
 // pgDebeziumType is the column type Debezium's JDBC sink creates on PostgreSQL: every time and
-// timestamp with microseconds, JSON (not JSONB), XML, and a decimal without a declared precision
-// as NUMERIC(38, scale).
+// timestamp with microseconds, JSON (not JSONB), XML, MicroDuration as INTERVAL, and a decimal
+// without a declared precision as NUMERIC(38, scale).
 func pgDebeziumType(col *column) (string, error) {
 	switch k := col.kind; {
 	case k == kindDecimal:
@@ -220,6 +220,8 @@ func pgDebeziumType(col *column) (string, error) {
 		return "JSON", nil
 	case k == kindXML:
 		return "XML", nil
+	case k == kindMicroDuration:
+		return "INTERVAL", nil
 	}
 	return pgCommonType(col)
 }
@@ -294,6 +296,17 @@ func (p *postgres) bindValue(col *column, v any) (any, error) {
 	switch col.kind {
 	case kindPlain, kindJSON, kindUUID, kindArray, kindZonedTime, kindYear, kindEnum, kindXML:
 		return v, nil
+	case kindMicroDuration:
+		us, ok := v.(int64)
+		if !ok {
+			return nil, fmt.Errorf("MicroDuration value must be int64, got %T", v)
+		}
+		if !p.cfg.debezium {
+			return us, nil // a BIGINT column, as for Confluent's sink
+		}
+		// All in the time part, as PostgreSQL reads Debezium's "<seconds> seconds": no days or
+		// months that would depend on the calendar.
+		return pgtype.Interval{Microseconds: us, Valid: true}, nil
 	case kindDecimal:
 		d, ok := v.(connect.Decimal)
 		if !ok {

@@ -31,6 +31,7 @@ const (
 	kindYear                               // io.debezium.time.Year: int32, written as it is
 	kindEnum                               // io.debezium.data.Enum: string, its values in the schema's "allowed" parameter
 	kindXML                                // io.debezium.data.Xml: an XML document as a string
+	kindMicroDuration                      // io.debezium.time.MicroDuration: int64 microseconds
 	kindJSON                               // io.debezium.data.Json: a JSON document as a string
 	kindUUID                               // io.debezium.data.Uuid: a UUID as a string
 	kindArray                              // array of primitives
@@ -50,6 +51,7 @@ const (
 	dbzYear           = "io.debezium.time.Year"
 	dbzEnum           = "io.debezium.data.Enum"
 	dbzXML            = "io.debezium.data.Xml"
+	dbzMicroDuration  = "io.debezium.time.MicroDuration"
 	dbzJSON           = "io.debezium.data.Json"
 	dbzUUID           = "io.debezium.data.Uuid"
 
@@ -89,6 +91,7 @@ func kindOf(s *connect.Schema) (valueKind, error) {
 		dbzYear:           {connect.TypeInt32, kindYear},
 		dbzEnum:           {connect.TypeString, kindEnum},
 		dbzXML:            {connect.TypeString, kindXML},
+		dbzMicroDuration:  {connect.TypeInt64, kindMicroDuration},
 		dbzJSON:           {connect.TypeString, kindJSON},
 		dbzUUID:           {connect.TypeString, kindUUID},
 	}
