@@ -32,8 +32,6 @@ type ddlField struct {
 
 // ddlValueFields cover every Connect type, Connect's logical types and the Debezium semantic types
 // the sink knows, optional and required. Debezium cannot create one of them on MariaDB (ddlSkip).
-// Left out, as kconnect writes it as its plain Connect type where Debezium's sink makes a typed
-// column: io.debezium.data.Bits (bit(n)).
 var ddlValueFields = []ddlField{
 	{"id", `{"type":"int32","optional":false}`, `1`},
 	{"code", `{"type":"string","optional":false}`, `"k1"`},
@@ -67,6 +65,7 @@ var ddlValueFields = []ddlField{
 	{"uid", `{"type":"string","optional":true,"name":"io.debezium.data.Uuid","version":1}`, `"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"`},
 	{"yr", `{"type":"int32","optional":true,"name":"io.debezium.time.Year","version":1}`, `2024`},
 	{"dur", `{"type":"int64","optional":true,"name":"io.debezium.time.MicroDuration","version":1}`, `90061000001`},
+	{"bits", `{"type":"bytes","optional":true,"name":"io.debezium.data.Bits","version":1,"parameters":{"length":"10"}}`, `"BQI="`},
 	{"xml", `{"type":"string","optional":true,"name":"io.debezium.data.Xml","version":1}`, `"<a/>"`},
 	{"en", `{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"x,y"}}`, `"x"`},
 	{"iso_ts", `{"type":"string","optional":true,"name":"io.debezium.time.IsoTimestamp","version":1}`, `"2023-11-14T22:13:20Z"`},

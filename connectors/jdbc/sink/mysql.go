@@ -243,7 +243,8 @@ func (m *mysqlDialect) sqlType(col *column) (string, error) {
 
 // myDebeziumType is the column type Debezium's JDBC sink creates on MariaDB: every time and
 // timestamp with microseconds, ZonedTimestamp as TIMESTAMP, a UUID as text, Year as YEAR, an Enum
-// as ENUM of its allowed values, and a decimal without a declared precision as DECIMAL(38, scale). Debezium cannot create a ZonedTime column
+// as ENUM of its allowed values, Bits as BIT(length), and a decimal without a declared precision
+// as DECIMAL(38, scale). Debezium cannot create a ZonedTime column
 // on MySQL ("time with time zone"); kconnect keeps its text.
 func myDebeziumType(col *column) (string, error) {
 	switch k := col.kind; {
@@ -261,6 +262,8 @@ func myDebeziumType(col *column) (string, error) {
 		return "JSON", nil
 	case k == kindYear:
 		return "YEAR", nil
+	case k == kindBits && bitsLength(col.schema) > 0 && bitsLength(col.schema) <= 64:
+		return "BIT(" + strconv.Itoa(bitsLength(col.schema)) + ")", nil
 	case k == kindEnum:
 		if allowed, ok := col.schema.Parameters.Get("allowed"); ok && allowed != "" {
 			values := strings.Split(allowed, ",")
@@ -346,6 +349,20 @@ func (m *mysqlDialect) bindValue(col *column, v any) (any, error) {
 	switch col.kind {
 	case kindPlain, kindJSON, kindUUID, kindZonedTime, kindYear, kindEnum, kindXML, kindMicroDuration:
 		return v, nil
+	case kindBits:
+		b, ok := v.([]byte)
+		n := bitsLength(col.schema)
+		if !ok || !m.cfg.debezium || n == 0 || n > 64 {
+			return v, nil // a blob column
+		}
+		// BIT(n) takes the set as a number, bit i worth 2^i, as Debezium's sink binds it.
+		var x uint64
+		for i := range n {
+			if bitAt(b, i) {
+				x |= 1 << i
+			}
+		}
+		return x, nil
 	case kindDecimal:
 		d, ok := v.(connect.Decimal)
 		if !ok {

@@ -200,8 +200,8 @@ func (p *postgres) sqlType(col *column) (string, error) {
 }
 
 // pgDebeziumType is the column type Debezium's JDBC sink creates on PostgreSQL: every time and
-// timestamp with microseconds, JSON (not JSONB), XML, MicroDuration as INTERVAL, and a decimal
-// without a declared precision as NUMERIC(38, scale).
+// timestamp with microseconds, JSON (not JSONB), XML, MicroDuration as INTERVAL, Bits as
+// BIT(length), and a decimal without a declared precision as NUMERIC(38, scale).
 func pgDebeziumType(col *column) (string, error) {
 	switch k := col.kind; {
 	case k == kindDecimal:
@@ -222,6 +222,8 @@ func pgDebeziumType(col *column) (string, error) {
 		return "XML", nil
 	case k == kindMicroDuration:
 		return "INTERVAL", nil
+	case k == kindBits && bitsLength(col.schema) > 0:
+		return "BIT(" + strconv.Itoa(bitsLength(col.schema)) + ")", nil
 	}
 	return pgCommonType(col)
 }
@@ -296,6 +298,20 @@ func (p *postgres) bindValue(col *column, v any) (any, error) {
 	switch col.kind {
 	case kindPlain, kindJSON, kindUUID, kindArray, kindZonedTime, kindYear, kindEnum, kindXML:
 		return v, nil
+	case kindBits:
+		b, ok := v.([]byte)
+		n := bitsLength(col.schema)
+		if !ok || !p.cfg.debezium || n == 0 {
+			return v, nil // a BYTEA column
+		}
+		// BIT(n) lists bit n-1 first, as Debezium's sink renders the set.
+		out := pgtype.Bits{Bytes: make([]byte, (n+7)/8), Len: int32(n), Valid: true}
+		for j := range n {
+			if bitAt(b, n-1-j) {
+				out.Bytes[j/8] |= 0x80 >> (j % 8)
+			}
+		}
+		return out, nil
 	case kindMicroDuration:
 		us, ok := v.(int64)
 		if !ok {

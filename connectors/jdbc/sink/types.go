@@ -32,6 +32,7 @@ const (
 	kindEnum                               // io.debezium.data.Enum: string, its values in the schema's "allowed" parameter
 	kindXML                                // io.debezium.data.Xml: an XML document as a string
 	kindMicroDuration                      // io.debezium.time.MicroDuration: int64 microseconds
+	kindBits                               // io.debezium.data.Bits: bytes of a little-endian bit set, its size in "length"
 	kindJSON                               // io.debezium.data.Json: a JSON document as a string
 	kindUUID                               // io.debezium.data.Uuid: a UUID as a string
 	kindArray                              // array of primitives
@@ -52,6 +53,7 @@ const (
 	dbzEnum           = "io.debezium.data.Enum"
 	dbzXML            = "io.debezium.data.Xml"
 	dbzMicroDuration  = "io.debezium.time.MicroDuration"
+	dbzBits           = "io.debezium.data.Bits"
 	dbzJSON           = "io.debezium.data.Json"
 	dbzUUID           = "io.debezium.data.Uuid"
 
@@ -92,6 +94,7 @@ func kindOf(s *connect.Schema) (valueKind, error) {
 		dbzEnum:           {connect.TypeString, kindEnum},
 		dbzXML:            {connect.TypeString, kindXML},
 		dbzMicroDuration:  {connect.TypeInt64, kindMicroDuration},
+		dbzBits:           {connect.TypeBytes, kindBits},
 		dbzJSON:           {connect.TypeString, kindJSON},
 		dbzUUID:           {connect.TypeString, kindUUID},
 	}
@@ -239,4 +242,23 @@ func debeziumDecimalPrecision(s *connect.Schema) int {
 func decimalScale(s *connect.Schema) string {
 	scale, _ := connect.DecimalScale(s)
 	return strconv.Itoa(int(scale))
+}
+
+// bitsLength is the bit count an io.debezium.data.Bits schema declares, 0 when it declares none.
+func bitsLength(s *connect.Schema) int {
+	v, ok := s.Parameters.Get("length")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}
+
+// bitAt reports bit i of a little-endian bit set (Java's BitSet.toByteArray, as Debezium writes
+// io.debezium.data.Bits).
+func bitAt(b []byte, i int) bool {
+	return i/8 < len(b) && b[i/8]>>(i%8)&1 == 1
 }
