@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"math/big"
 	"testing"
 
 	"github.com/kconnect/kconnect/connect"
@@ -78,4 +79,29 @@ func TestConfluentColumnTypes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestVariableScaleDecimalExact checks kconnect's own column for Debezium's VariableScaleDecimal
+// under Confluent's class, whose sink rejects the struct: an exact decimal, where Debezium's
+// class (TestAutoCreateMatchesDebeziumJDBCSink) follows Debezium's sink into a double.
+func TestVariableScaleDecimalExact(t *testing.T) {
+	vsd := connect.StructBuilder().Name(dbzVarDecimal).Optional().
+		Field("scale", connect.Int32Schema).Field("value", connect.BytesSchema).MustBuild()
+	s := connect.StructBuilder().Field("id", connect.Int32Schema).Field("n", vsd).MustBuild()
+	eachDB(t, func(t *testing.T, db *testDB) {
+		task, _ := startTask(t, t.Name(), db.props("auto.create", "true", "table.name.format", "vsd"))
+		rb := newRecords()
+		// 12345678901234567890.123456789 does not fit a double.
+		u, _ := new(big.Int).SetString("12345678901234567890123456789", 10)
+		n := mustStruct(t, vsd, "scale", int32(9), "value", connect.DecimalToBytes(connect.Decimal{Unscaled: u, Scale: 9}))
+		put(t, task, rb.rec("v", 0, nil, nil, s, mustStruct(t, s, "id", int32(1), "n", n)))
+		want := map[string][]string{
+			"postgres": {"numeric null", "12345678901234567890.123456789"},
+			"mysql":    {"decimal(65,30) null", "12345678901234567890.123456789000000000000000000000"},
+		}[db.kind]
+		if typ := db.columnTypes(t, "vsd")["n"]; typ != want[0] {
+			t.Errorf("n is %s, want %s", typ, want[0])
+		}
+		wantRows(t, db.table(t, "vsd", "n"), want[1:])
+	})
 }

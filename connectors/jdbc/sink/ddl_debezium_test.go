@@ -66,6 +66,7 @@ var ddlValueFields = []ddlField{
 	{"yr", `{"type":"int32","optional":true,"name":"io.debezium.time.Year","version":1}`, `2024`},
 	{"dur", `{"type":"int64","optional":true,"name":"io.debezium.time.MicroDuration","version":1}`, `90061000001`},
 	{"bits", `{"type":"bytes","optional":true,"name":"io.debezium.data.Bits","version":1,"parameters":{"length":"10"}}`, `"BQI="`},
+	{"vdec", `{"type":"struct","optional":true,"name":"io.debezium.data.VariableScaleDecimal","version":1,"fields":[{"field":"scale","type":"int32","optional":false},{"field":"value","type":"bytes","optional":false}]}`, `{"scale":3,"value":"/tg="}`},
 	{"xml", `{"type":"string","optional":true,"name":"io.debezium.data.Xml","version":1}`, `"<a/>"`},
 	{"en", `{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"x,y"}}`, `"x"`},
 	{"iso_ts", `{"type":"string","optional":true,"name":"io.debezium.time.IsoTimestamp","version":1}`, `"2023-11-14T22:13:20Z"`},

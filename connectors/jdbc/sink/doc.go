@@ -107,14 +107,16 @@
 //	io.debezium.data.Xml               TEXT          TEXT               XML                 LONGTEXT
 //	io.debezium.time.MicroDuration     BIGINT        BIGINT             INTERVAL            BIGINT
 //	io.debezium.data.Bits (length n)   BYTEA         VARBINARY(1024)    BIT(n)              BIT(n) (n ≤ 64)
+//	io.debezium.data.VariableScaleDecimal  DECIMAL ⁴ DECIMAL(65,30) ⁴  DOUBLE PRECISION    DOUBLE
 //
 // ¹ VARCHAR(255) in a key, where Confluent's TEXT fails ("BLOB/TEXT column used in key
 // specification without a key length"). ² Confluent's sink knows none of Debezium's semantic
 // types and would write their raw numbers and strings into INT, BIGINT and TEXT columns; kconnect
 // writes them as the dates, times and documents they are, in either class. ³ Debezium's sink
 // types it "time(6) with time zone", which MySQL and MariaDB lack, and fails the table.
-// Other Debezium types (VariableScaleDecimal, geometries, vectors, …) are written as their plain
-// Connect type or rejected as structs, which Debezium's sink would type with extensions of its own.
+// ⁴ Confluent's sink rejects this struct; kconnect keeps the number exact. Other Debezium types
+// (geometries, vectors, PostgreSQL's hstore, ranges, …) are written as their plain Connect type
+// or rejected as structs and maps, where Debezium's sink has types of its own.
 //
 // On MySQL and MariaDB the session's time zone is db.timezone, so that a TIMESTAMP column (the
 // Debezium class's ZonedTimestamp) reads the wall clock the sink writes as the right instant.

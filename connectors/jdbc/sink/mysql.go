@@ -243,8 +243,8 @@ func (m *mysqlDialect) sqlType(col *column) (string, error) {
 
 // myDebeziumType is the column type Debezium's JDBC sink creates on MariaDB: every time and
 // timestamp with microseconds, ZonedTimestamp as TIMESTAMP, a UUID as text, Year as YEAR, an Enum
-// as ENUM of its allowed values, Bits as BIT(length), and a decimal without a declared precision
-// as DECIMAL(38, scale). Debezium cannot create a ZonedTime column
+// as ENUM of its allowed values, Bits as BIT(length), VariableScaleDecimal as DOUBLE, and a decimal
+// without a declared precision as DECIMAL(38, scale). Debezium cannot create a ZonedTime column
 // on MySQL ("time with time zone"); kconnect keeps its text.
 func myDebeziumType(col *column) (string, error) {
 	switch k := col.kind; {
@@ -262,6 +262,8 @@ func myDebeziumType(col *column) (string, error) {
 		return "JSON", nil
 	case k == kindYear:
 		return "YEAR", nil
+	case k == kindVarDecimal:
+		return "DOUBLE", nil
 	case k == kindBits && bitsLength(col.schema) > 0 && bitsLength(col.schema) <= 64:
 		return "BIT(" + strconv.Itoa(bitsLength(col.schema)) + ")", nil
 	case k == kindEnum:
@@ -294,7 +296,8 @@ func myDebeziumType(col *column) (string, error) {
 // myConfluentType is the column type Confluent's JDBC sink creates on MySQL
 // (MySqlDatabaseDialect.getSqlType), except that a string key is VARCHAR(255) where Confluent's
 // TEXT cannot be a key. Debezium's semantic types, which Confluent's sink writes as their plain
-// numbers and strings, keep typed columns of the precision they carry.
+// numbers and strings (or, a VariableScaleDecimal struct, rejects), keep typed columns of the
+// precision they carry.
 func myConfluentType(col *column) (string, error) {
 	switch k := col.kind; {
 	case k == kindDecimal:
@@ -311,6 +314,8 @@ func myConfluentType(col *column) (string, error) {
 		return "JSON", nil
 	case k == kindUUID:
 		return "CHAR(36)", nil
+	case k == kindVarDecimal:
+		return "DECIMAL(65,30)", nil
 	}
 	switch col.schema.Type {
 	case connect.TypeBoolean:
@@ -349,6 +354,15 @@ func (m *mysqlDialect) bindValue(col *column, v any) (any, error) {
 	switch col.kind {
 	case kindPlain, kindJSON, kindUUID, kindZonedTime, kindYear, kindEnum, kindXML, kindMicroDuration:
 		return v, nil
+	case kindVarDecimal:
+		d, err := asVarDecimal(v)
+		if err != nil {
+			return nil, err
+		}
+		if m.cfg.debezium {
+			return d.Float64(), nil // DOUBLE, as Debezium's sink writes it
+		}
+		return d.String(), nil
 	case kindBits:
 		b, ok := v.([]byte)
 		n := bitsLength(col.schema)

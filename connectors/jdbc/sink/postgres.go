@@ -201,7 +201,8 @@ func (p *postgres) sqlType(col *column) (string, error) {
 
 // pgDebeziumType is the column type Debezium's JDBC sink creates on PostgreSQL: every time and
 // timestamp with microseconds, JSON (not JSONB), XML, MicroDuration as INTERVAL, Bits as
-// BIT(length), and a decimal without a declared precision as NUMERIC(38, scale).
+// BIT(length), VariableScaleDecimal as DOUBLE PRECISION, and a decimal without a declared
+// precision as NUMERIC(38, scale).
 func pgDebeziumType(col *column) (string, error) {
 	switch k := col.kind; {
 	case k == kindDecimal:
@@ -222,6 +223,8 @@ func pgDebeziumType(col *column) (string, error) {
 		return "XML", nil
 	case k == kindMicroDuration:
 		return "INTERVAL", nil
+	case k == kindVarDecimal:
+		return "DOUBLE PRECISION", nil
 	case k == kindBits && bitsLength(col.schema) > 0:
 		return "BIT(" + strconv.Itoa(bitsLength(col.schema)) + ")", nil
 	}
@@ -230,8 +233,8 @@ func pgDebeziumType(col *column) (string, error) {
 
 // pgConfluentType is the column type Confluent's JDBC sink creates on PostgreSQL
 // (PostgreSqlDatabaseDialect.getSqlType): the Connect logical types without precision. Debezium's
-// semantic types, which Confluent's sink writes as their plain numbers and strings, keep typed
-// columns of the precision they carry.
+// semantic types, which Confluent's sink writes as their plain numbers and strings (or, a
+// VariableScaleDecimal struct, rejects), keep typed columns of the precision they carry.
 func pgConfluentType(col *column) (string, error) {
 	switch k := col.kind; {
 	case k == kindDecimal:
@@ -252,6 +255,8 @@ func pgConfluentType(col *column) (string, error) {
 		return "TEXT", nil
 	case k == kindJSON:
 		return "JSONB", nil
+	case k == kindVarDecimal:
+		return "DECIMAL", nil
 	}
 	return pgCommonType(col)
 }
@@ -298,6 +303,15 @@ func (p *postgres) bindValue(col *column, v any) (any, error) {
 	switch col.kind {
 	case kindPlain, kindJSON, kindUUID, kindArray, kindZonedTime, kindYear, kindEnum, kindXML:
 		return v, nil
+	case kindVarDecimal:
+		d, err := asVarDecimal(v)
+		if err != nil {
+			return nil, err
+		}
+		if p.cfg.debezium {
+			return d.Float64(), nil // DOUBLE PRECISION, as Debezium's sink writes it
+		}
+		return pgtype.Numeric{Int: d.Unscaled, Exp: -d.Scale, Valid: true}, nil
 	case kindBits:
 		b, ok := v.([]byte)
 		n := bitsLength(col.schema)

@@ -33,6 +33,7 @@ const (
 	kindXML                                // io.debezium.data.Xml: an XML document as a string
 	kindMicroDuration                      // io.debezium.time.MicroDuration: int64 microseconds
 	kindBits                               // io.debezium.data.Bits: bytes of a little-endian bit set, its size in "length"
+	kindVarDecimal                         // io.debezium.data.VariableScaleDecimal: struct of scale and unscaled bytes
 	kindJSON                               // io.debezium.data.Json: a JSON document as a string
 	kindUUID                               // io.debezium.data.Uuid: a UUID as a string
 	kindArray                              // array of primitives
@@ -54,6 +55,7 @@ const (
 	dbzXML            = "io.debezium.data.Xml"
 	dbzMicroDuration  = "io.debezium.time.MicroDuration"
 	dbzBits           = "io.debezium.data.Bits"
+	dbzVarDecimal     = "io.debezium.data.VariableScaleDecimal"
 	dbzJSON           = "io.debezium.data.Json"
 	dbzUUID           = "io.debezium.data.Uuid"
 
@@ -76,6 +78,11 @@ func kindOf(s *connect.Schema) (valueKind, error) {
 		return kindTime, nil
 	case connect.TimestampName:
 		return kindTimestamp, nil
+	case dbzVarDecimal:
+		if s.Type == connect.TypeStruct && s.Field("scale") != nil && s.Field("scale").Schema.Type == connect.TypeInt32 &&
+			s.Field("value") != nil && s.Field("value").Schema.Type == connect.TypeBytes {
+			return kindVarDecimal, nil
+		}
 	}
 	named := map[string]struct {
 		t    connect.Type
@@ -261,4 +268,18 @@ func bitsLength(s *connect.Schema) int {
 // io.debezium.data.Bits).
 func bitAt(b []byte, i int) bool {
 	return i/8 < len(b) && b[i/8]>>(i%8)&1 == 1
+}
+
+// asVarDecimal returns the number a VariableScaleDecimal struct holds.
+func asVarDecimal(v any) (connect.Decimal, error) {
+	st, ok := v.(*connect.Struct)
+	if !ok {
+		return connect.Decimal{}, fmt.Errorf("VariableScaleDecimal value must be a struct, got %T", v)
+	}
+	scale, ok1 := st.Get("scale").(int32)
+	unscaled, ok2 := st.Get("value").([]byte)
+	if !ok1 || !ok2 {
+		return connect.Decimal{}, fmt.Errorf("VariableScaleDecimal needs its scale and value, got %v", st)
+	}
+	return connect.DecimalFromBytes(unscaled, scale), nil
 }
