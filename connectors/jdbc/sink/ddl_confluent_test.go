@@ -63,7 +63,7 @@ func TestConfluentColumnTypes(t *testing.T) {
 		{"mysql", newMySQL(myCfg), func(i int) string { return cases[i].mysql }},
 	}
 	for i, c := range cases {
-		kind, err := kindOf(c.schema)
+		kind, err := kindOf(c.schema, false)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}

@@ -90,6 +90,7 @@
 //	string                             TEXT          TEXT ¹             TEXT                LONGTEXT; VARCHAR(255) in a key
 //	bytes                              BYTEA         VARBINARY(1024)    BYTEA               LONGBLOB; VARBINARY(255) in a key
 //	array of a primitive               element[]     (not supported)    element[]           (not supported)
+//	map of primitives                  (rejected)    (rejected)         HSTORE ⁵            JSON
 //	Decimal (scale s, precision p)     DECIMAL       DECIMAL(65,s)      NUMERIC(p or 38,s)  DECIMAL(p or 38,s)
 //	Date, io.debezium.time.Date        DATE          DATE               DATE                DATE
 //	Time                               TIME          TIME(3)            TIME(6)             TIME(6)
@@ -114,7 +115,9 @@
 // types and would write their raw numbers and strings into INT, BIGINT and TEXT columns; kconnect
 // writes them as the dates, times and documents they are, in either class. ³ Debezium's sink
 // types it "time(6) with time zone", which MySQL and MariaDB lack, and fails the table.
-// ⁴ Confluent's sink rejects this struct; kconnect keeps the number exact. Other Debezium types
+// ⁴ Confluent's sink rejects this struct; kconnect keeps the number exact. ⁵ The hstore extension
+// must be installed, as for Debezium; kconnect writes a null value as NULL and keeps backslashes,
+// where Debezium's sink writes the text "null" and drops them. Other Debezium types
 // (geometries, vectors, PostgreSQL's hstore, ranges, …) are written as their plain Connect type
 // or rejected as structs and maps, where Debezium's sink has types of its own.
 //

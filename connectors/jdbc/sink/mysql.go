@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -243,8 +244,8 @@ func (m *mysqlDialect) sqlType(col *column) (string, error) {
 
 // myDebeziumType is the column type Debezium's JDBC sink creates on MariaDB: every time and
 // timestamp with microseconds, ZonedTimestamp as TIMESTAMP, a UUID as text, Year as YEAR, an Enum
-// as ENUM of its allowed values, Bits as BIT(length), VariableScaleDecimal as DOUBLE, and a decimal
-// without a declared precision as DECIMAL(38, scale). Debezium cannot create a ZonedTime column
+// as ENUM of its allowed values, Bits as BIT(length), VariableScaleDecimal as DOUBLE, a map as a
+// JSON object, and a decimal without a declared precision as DECIMAL(38, scale). Debezium cannot create a ZonedTime column
 // on MySQL ("time with time zone"); kconnect keeps its text.
 func myDebeziumType(col *column) (string, error) {
 	switch k := col.kind; {
@@ -264,6 +265,8 @@ func myDebeziumType(col *column) (string, error) {
 		return "YEAR", nil
 	case k == kindVarDecimal:
 		return "DOUBLE", nil
+	case k == kindMap:
+		return "JSON", nil
 	case k == kindBits && bitsLength(col.schema) > 0 && bitsLength(col.schema) <= 64:
 		return "BIT(" + strconv.Itoa(bitsLength(col.schema)) + ")", nil
 	case k == kindEnum:
@@ -354,6 +357,13 @@ func (m *mysqlDialect) bindValue(col *column, v any) (any, error) {
 	switch col.kind {
 	case kindPlain, kindJSON, kindUUID, kindZonedTime, kindYear, kindEnum, kindXML, kindMicroDuration:
 		return v, nil
+	case kindMap:
+		m, err := stringKeyed(v)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := json.Marshal(m)
+		return string(doc), err
 	case kindVarDecimal:
 		d, err := asVarDecimal(v)
 		if err != nil {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -201,8 +203,8 @@ func (p *postgres) sqlType(col *column) (string, error) {
 
 // pgDebeziumType is the column type Debezium's JDBC sink creates on PostgreSQL: every time and
 // timestamp with microseconds, JSON (not JSONB), XML, MicroDuration as INTERVAL, Bits as
-// BIT(length), VariableScaleDecimal as DOUBLE PRECISION, and a decimal without a declared
-// precision as NUMERIC(38, scale).
+// BIT(length), VariableScaleDecimal as DOUBLE PRECISION, a map as HSTORE (the extension must be
+// installed, as for Debezium), and a decimal without a declared precision as NUMERIC(38, scale).
 func pgDebeziumType(col *column) (string, error) {
 	switch k := col.kind; {
 	case k == kindDecimal:
@@ -225,6 +227,8 @@ func pgDebeziumType(col *column) (string, error) {
 		return "INTERVAL", nil
 	case k == kindVarDecimal:
 		return "DOUBLE PRECISION", nil
+	case k == kindMap:
+		return "HSTORE", nil
 	case k == kindBits && bitsLength(col.schema) > 0:
 		return "BIT(" + strconv.Itoa(bitsLength(col.schema)) + ")", nil
 	}
@@ -303,6 +307,8 @@ func (p *postgres) bindValue(col *column, v any) (any, error) {
 	switch col.kind {
 	case kindPlain, kindJSON, kindUUID, kindArray, kindZonedTime, kindYear, kindEnum, kindXML:
 		return v, nil
+	case kindMap:
+		return pgHstore(v)
 	case kindVarDecimal:
 		d, err := asVarDecimal(v)
 		if err != nil {
@@ -712,4 +718,27 @@ func (p *postgres) transient(err error) bool {
 	}
 	// Whatever the error says, a connection that died under it is worth a fresh one.
 	return p.conn == nil || p.conn.IsClosed()
+}
+
+// pgHstore renders a map as hstore text, which the server parses into the HSTORE column
+// Debezium's class creates for it (pgx cannot encode hstore, an extension type, by itself).
+func pgHstore(v any) (string, error) {
+	m, err := stringKeyed(v)
+	if err != nil {
+		return "", err
+	}
+	quote := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	var b strings.Builder
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(`"` + quote.Replace(k) + `"=>`)
+		if m[k] == nil {
+			b.WriteString("NULL")
+		} else {
+			b.WriteString(`"` + quote.Replace(fmt.Sprint(m[k])) + `"`)
+		}
+	}
+	return b.String(), nil
 }

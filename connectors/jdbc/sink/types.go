@@ -34,6 +34,7 @@ const (
 	kindMicroDuration                      // io.debezium.time.MicroDuration: int64 microseconds
 	kindBits                               // io.debezium.data.Bits: bytes of a little-endian bit set, its size in "length"
 	kindVarDecimal                         // io.debezium.data.VariableScaleDecimal: struct of scale and unscaled bytes
+	kindMap                                // map of primitives (Debezium's class only)
 	kindJSON                               // io.debezium.data.Json: a JSON document as a string
 	kindUUID                               // io.debezium.data.Uuid: a UUID as a string
 	kindArray                              // array of primitives
@@ -64,8 +65,9 @@ const (
 	decimalPrecisionParam = "connect.decimal.precision"
 )
 
-// kindOf classifies a field schema, rejecting shapes no SQL column can hold.
-func kindOf(s *connect.Schema) (valueKind, error) {
+// kindOf classifies a field schema, rejecting shapes no SQL column can hold. Maps of primitives
+// have columns only for Debezium's class, as in Debezium's sink; Confluent's sink rejects them.
+func kindOf(s *connect.Schema, debezium bool) (valueKind, error) {
 	switch s.Name {
 	case connect.DecimalName:
 		if _, err := connect.DecimalScale(s); err != nil {
@@ -114,7 +116,12 @@ func kindOf(s *connect.Schema) (valueKind, error) {
 			return 0, fmt.Errorf("arrays are supported only of unnamed primitive elements, not %s", s.ValSchema)
 		}
 		return kindArray, nil
-	case connect.TypeMap, connect.TypeStruct:
+	case connect.TypeMap:
+		if debezium && s.KeySchema.Type.IsPrimitive() && s.ValSchema.Type.IsPrimitive() {
+			return kindMap, nil
+		}
+		return 0, fmt.Errorf("%s values cannot be written to a column; flatten the record first (for example with the Flatten transform)", s.Type)
+	case connect.TypeStruct:
 		return 0, fmt.Errorf("%s values cannot be written to a column; flatten the record first (for example with the Flatten transform)", s.Type)
 	}
 	return kindPlain, nil
@@ -282,4 +289,20 @@ func asVarDecimal(v any) (connect.Decimal, error) {
 		return connect.Decimal{}, fmt.Errorf("VariableScaleDecimal needs its scale and value, got %v", st)
 	}
 	return connect.DecimalFromBytes(unscaled, scale), nil
+}
+
+// stringKeyed returns a map value with its keys as text, as both Debezium's JSON and hstore
+// columns key it.
+func stringKeyed(v any) (map[string]any, error) {
+	switch m := v.(type) {
+	case map[string]any:
+		return m, nil
+	case map[any]any:
+		out := make(map[string]any, len(m))
+		for k, val := range m {
+			out[fmt.Sprint(k)] = val
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("map value must be a Go map, got %T", v)
 }
