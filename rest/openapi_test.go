@@ -2,13 +2,18 @@ package rest
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/kconnect/kconnect/runtime/herder"
 )
 
 type openAPIDoc struct {
@@ -137,5 +142,39 @@ func TestOpenAPIServed(t *testing.T) {
 	rec := call(t, s.Handler(), "GET", "/openapi.json", "")
 	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json" || rec.Body.String() != string(openAPIDocument) {
 		t.Errorf("GET /openapi.json: %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+}
+
+// TestOpenAPISchemasMatchTheWireTypes checks that the validation schemas list exactly the JSON
+// fields the server writes, kconnect's additions (a config value's warnings) included.
+func TestOpenAPISchemasMatchTheWireTypes(t *testing.T) {
+	var doc openAPIDoc
+	if err := json.Unmarshal(openAPIDocument, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]any{
+		"ConfigKeyInfo":   herder.ConfigKeyInfo{},
+		"ConfigValueInfo": herder.ConfigValueInfo{},
+		"ConfigInfo":      herder.ConfigInfo{},
+		"ConfigInfos":     herder.ConfigInfos{},
+	} {
+		var schema struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		}
+		if err := json.Unmarshal(doc.Components.Schemas[name], &schema); err != nil {
+			t.Fatalf("schema %s: %v", name, err)
+		}
+		documented := slices.Sorted(maps.Keys(schema.Properties))
+		var written []string
+		typ := reflect.TypeOf(v)
+		for i := range typ.NumField() {
+			if tag, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ","); tag != "" && tag != "-" {
+				written = append(written, tag)
+			}
+		}
+		slices.Sort(written)
+		if !slices.Equal(documented, written) {
+			t.Errorf("schema %s documents %v, the server writes %v", name, documented, written)
+		}
 	}
 }

@@ -73,37 +73,64 @@
 //
 // # Column types of auto.create and auto.evolve
 //
-//	Connect schema                     PostgreSQL               MySQL / MariaDB
-//	int8                               SMALLINT                 TINYINT
-//	int16                              SMALLINT                 SMALLINT
-//	int32                              INT                      INT
-//	int64                              BIGINT                   BIGINT
-//	float32                            REAL                     FLOAT
-//	float64                            DOUBLE PRECISION         DOUBLE
-//	boolean                            BOOLEAN                  BOOLEAN (TINYINT(1))
-//	string                             TEXT                     LONGTEXT; VARCHAR(255) in a key
-//	bytes                              BYTEA                    LONGBLOB; VARBINARY(255) in a key
-//	array of a primitive               element type[]           (not supported)
-//	Decimal (scale s)                  DECIMAL                  DECIMAL(65,s)
-//	  … with connect.decimal.precision p  NUMERIC(p,s)          DECIMAL(p,s)
-//	Date, io.debezium.time.Date        DATE                     DATE
-//	Time                               TIME                     TIME(3)
-//	Timestamp                          TIMESTAMP                DATETIME(3)
-//	io.debezium.time.Time              TIME(3)                  TIME(3)
-//	io.debezium.time.MicroTime, NanoTime   TIME(6)              TIME(6)
-//	io.debezium.time.Timestamp         TIMESTAMP(3)             DATETIME(3)
-//	io.debezium.time.MicroTimestamp, NanoTimestamp   TIMESTAMP(6)   DATETIME(6)
-//	io.debezium.time.ZonedTimestamp    TIMESTAMPTZ              DATETIME(6)
-//	io.debezium.data.Json              JSONB                    JSON
-//	io.debezium.data.Uuid              UUID                     CHAR(36)
+// A created column has the type the configured connector class would have given it: Confluent's
+// JdbcSinkConnector (its dialects' getSqlType, TestConfluentColumnTypes) or Debezium's
+// JdbcSinkConnector (what the real Debezium 3.6 sink creates on PostgreSQL and MariaDB,
+// TestAutoCreateMatchesDebeziumJDBCSink).
+//
+//	Connect schema                     Confluent class                  Debezium class
+//	                                   PostgreSQL    MySQL/MariaDB      PostgreSQL          MySQL/MariaDB
+//	int8                               SMALLINT      TINYINT            SMALLINT            TINYINT
+//	int16                              SMALLINT      SMALLINT           SMALLINT            SMALLINT
+//	int32                              INT           INT                INT                 INT
+//	int64                              BIGINT        BIGINT             BIGINT              BIGINT
+//	float32                            REAL          FLOAT              REAL                FLOAT
+//	float64                            DOUBLE PRECISION DOUBLE          DOUBLE PRECISION    DOUBLE
+//	boolean                            BOOLEAN       TINYINT            BOOLEAN             BOOLEAN (TINYINT(1))
+//	string                             TEXT          TEXT ¹             TEXT                LONGTEXT; VARCHAR(255) in a key
+//	bytes                              BYTEA         VARBINARY(1024)    BYTEA               LONGBLOB; VARBINARY(255) in a key
+//	array of a primitive               element[]     (not supported)    element[]           (not supported)
+//	map of primitives                  (rejected)    (rejected)         HSTORE ⁵            JSON
+//	Decimal (scale s, precision p)     DECIMAL       DECIMAL(65,s)      NUMERIC(p or 38,s)  DECIMAL(p or 38,s)
+//	Date, io.debezium.time.Date        DATE          DATE               DATE                DATE
+//	Time                               TIME          TIME(3)            TIME(6)             TIME(6)
+//	Timestamp                          TIMESTAMP     DATETIME(3)        TIMESTAMP(6)        DATETIME(6)
+//	io.debezium.time.Time              TIME(3) ²     TIME(3) ²          TIME(6)             TIME(6)
+//	io.debezium.time.MicroTime, NanoTime  TIME(6) ²  TIME(6) ²          TIME(6)             TIME(6)
+//	io.debezium.time.Timestamp         TIMESTAMP(3) ² DATETIME(3) ²     TIMESTAMP(6)        DATETIME(6)
+//	io.debezium.time.MicroTimestamp, NanoTimestamp  TIMESTAMP(6) ² DATETIME(6) ²  TIMESTAMP(6)  DATETIME(6)
+//	io.debezium.time.ZonedTimestamp    TIMESTAMPTZ ² DATETIME(6) ²      TIMESTAMP(6) WITH TIME ZONE  TIMESTAMP(6)
+//	io.debezium.time.ZonedTime         TEXT          TEXT               TIME(6) WITH TIME ZONE  LONGTEXT ³
+//	io.debezium.data.Json              JSONB ²       JSON ²             JSON                JSON
+//	io.debezium.data.Uuid              UUID ²        CHAR(36) ²         UUID                LONGTEXT; VARCHAR(255) in a key
+//	io.debezium.time.Year              INT           INT                INT                 YEAR
+//	io.debezium.data.Enum              TEXT          TEXT               TEXT                ENUM(allowed values)
+//	io.debezium.data.Xml               TEXT          TEXT               XML                 LONGTEXT
+//	io.debezium.time.MicroDuration     BIGINT        BIGINT             INTERVAL            BIGINT
+//	io.debezium.data.Bits (length n)   BYTEA         VARBINARY(1024)    BIT(n)              BIT(n) (n ≤ 64)
+//	io.debezium.data.VariableScaleDecimal  DECIMAL ⁴ DECIMAL(65,30) ⁴  DOUBLE PRECISION    DOUBLE
+//
+// ¹ VARCHAR(255) in a key, where Confluent's TEXT fails ("BLOB/TEXT column used in key
+// specification without a key length"). ² Confluent's sink knows none of Debezium's semantic
+// types and would write their raw numbers and strings into INT, BIGINT and TEXT columns; kconnect
+// writes them as the dates, times and documents they are, in either class. ³ Debezium's sink
+// types it "time(6) with time zone", which MySQL and MariaDB lack, and fails the table.
+// ⁴ Confluent's sink rejects this struct; kconnect keeps the number exact. ⁵ The hstore extension
+// must be installed, as for Debezium; kconnect writes a null value as NULL and keeps backslashes,
+// where Debezium's sink writes the text "null" and drops them. Other Debezium types
+// (geometries, vectors, PostgreSQL's hstore, ranges, …) are written as their plain Connect type
+// or rejected as structs and maps, where Debezium's sink has types of its own.
+//
+// On MySQL and MariaDB the session's time zone is db.timezone, so that a TIMESTAMP column (the
+// Debezium class's ZonedTimestamp) reads the wall clock the sink writes as the right instant.
 //
 // Key columns and required fields are NOT NULL in a created table; the primary key follows
 // pk.mode. Columns added by auto.evolve are always nullable, since existing rows have no value.
 // Columns are never dropped or retyped. Schema defaults are not written as DEFAULT clauses (the
 // sink sends every value, defaults applied). Timestamps go into zone-less columns as the wall
-// clock of db.timezone; nanoseconds are truncated to microseconds. Maps and nested structs are rejected with a hint to flatten them.
-// Differences from upstream: MySQL strings and bytes are LONGTEXT/LONGBLOB (upstream TEXT and
-// VARBINARY(1024) cap values) and key strings VARCHAR(255) (upstream's TEXT cannot be a key).
+// clock of db.timezone; nanoseconds are rounded to microseconds on PostgreSQL (as PostgreSQL
+// rounds surplus digits) and truncated on MySQL and MariaDB (as they do). Maps and nested structs
+// are rejected with a hint to flatten them.
 //
 // # Exactly once into the database
 //

@@ -129,7 +129,7 @@ func buildLayout(c *config, table, topic string, keySchema, rowSchema *connect.S
 		return nil, fmt.Errorf("no fields found using key and value schemas for table %s", table)
 	}
 	for i := range l.cols {
-		k, err := kindOf(l.cols[i].schema)
+		k, err := kindOf(l.cols[i].schema, c.debezium)
 		if err != nil {
 			return nil, fmt.Errorf("table %s, column %s: %w", table, l.cols[i].name, err)
 		}

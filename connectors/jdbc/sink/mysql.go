@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -64,8 +65,32 @@ func (m *mysqlDialect) open(ctx context.Context) error {
 		_ = db.Close()
 		return fmt.Errorf("read max_allowed_packet: %w", err)
 	}
+	if err := m.setTimeZone(ctx, conn); err != nil {
+		_ = conn.Close()
+		_ = db.Close()
+		return err
+	}
 	m.db, m.conn, m.tx = db, conn, nil
 	m.maxPacket = int(packet)
+	return nil
+}
+
+// setTimeZone makes db.timezone the session's time zone. The sink writes wall-clock times of
+// db.timezone; a DATETIME column keeps them as they are, but a TIMESTAMP column (Debezium's type
+// for ZonedTimestamp) reads them in the session's zone, which would otherwise be the server's.
+// A server without time zone tables knows only offsets: the zone's current one is then used.
+func (m *mysqlDialect) setTimeZone(ctx context.Context, conn *sql.Conn) error {
+	zone := m.cfg.zone.String()
+	if zone == "UTC" {
+		zone = "+00:00"
+	}
+	if _, err := conn.ExecContext(ctx, "SET time_zone = ?", zone); err == nil {
+		return nil
+	}
+	_, offset := time.Now().In(m.cfg.zone).Zone()
+	if _, err := conn.ExecContext(ctx, "SET time_zone = ?", time.Unix(0, 0).In(time.FixedZone("", offset)).Format("-07:00")); err != nil {
+		return fmt.Errorf("set the session time zone to db.timezone %s: %w", m.cfg.zone, err)
+	}
 	return nil
 }
 
@@ -198,50 +223,62 @@ func (m *mysqlDialect) addColumns(ctx context.Context, id tableID, cols []ddlCol
 	return err
 }
 
+// sqlType follows the connector class the user configured, so that a table kconnect creates is
+// the one that connector would have created (TestAutoCreateMatchesDebeziumJDBCSink,
+// TestConfluentColumnTypes).
 func (m *mysqlDialect) sqlType(col *column) (string, error) {
-	s := col.schema
-	switch col.kind {
-	case kindDecimal:
-		scale, _ := connect.DecimalScale(s)
+	if col.kind == kindDecimal {
+		scale, _ := connect.DecimalScale(col.schema)
 		if scale < 0 || scale > 30 {
 			return "", fmt.Errorf("decimal scale %d is outside MySQL's 0..30", scale)
 		}
-		prec := decimalPrecision(s)
-		if prec == 0 || prec > 65 {
-			prec = 65 // MySQL's largest precision, as upstream
-		}
-		if prec < int(scale) {
-			prec = int(scale)
-		}
-		return "DECIMAL(" + strconv.Itoa(prec) + "," + strconv.Itoa(int(scale)) + ")", nil
-	case kindDate, kindDbzDate:
-		return "DATE", nil
-	case kindTime, kindDbzTime, kindDbzMicroTime, kindDbzNanoTime:
-		return "TIME(" + strconv.Itoa(timeFraction(col.kind)) + ")", nil
-	case kindTimestamp, kindDbzTimestamp, kindDbzMicroTimestamp, kindDbzNanoTimestamp:
-		return "DATETIME(" + strconv.Itoa(timeFraction(col.kind)) + ")", nil
-	case kindZonedTimestamp:
-		return "DATETIME(6)", nil
-	case kindJSON:
-		return "JSON", nil
-	case kindUUID:
-		return "CHAR(36)", nil
-	case kindArray:
+	}
+	if col.kind == kindArray {
 		return "", fmt.Errorf("MySQL has no array column type")
 	}
-	switch s.Type {
-	case connect.TypeInt8:
-		return "TINYINT", nil
-	case connect.TypeInt16:
-		return "SMALLINT", nil
-	case connect.TypeInt32:
-		return "INT", nil
-	case connect.TypeInt64:
-		return "BIGINT", nil
-	case connect.TypeFloat32:
-		return "FLOAT", nil
-	case connect.TypeFloat64:
+	if m.cfg.debezium {
+		return myDebeziumType(col)
+	}
+	return myConfluentType(col)
+}
+
+// myDebeziumType is the column type Debezium's JDBC sink creates on MariaDB: every time and
+// timestamp with microseconds, ZonedTimestamp as TIMESTAMP, a UUID as text, Year as YEAR, an Enum
+// as ENUM of its allowed values, Bits as BIT(length), VariableScaleDecimal as DOUBLE, a map as a
+// JSON object, and a decimal without a declared precision as DECIMAL(38, scale). Debezium cannot create a ZonedTime column
+// on MySQL ("time with time zone"); kconnect keeps its text.
+func myDebeziumType(col *column) (string, error) {
+	switch k := col.kind; {
+	case k == kindDecimal:
+		return "DECIMAL(" + strconv.Itoa(min(debeziumDecimalPrecision(col.schema), 65)) + "," + decimalScale(col.schema) + ")", nil
+	case isDateKind(k):
+		return "DATE", nil
+	case isTimeKind(k):
+		return "TIME(6)", nil
+	case isTimestampKind(k):
+		return "DATETIME(6)", nil
+	case k == kindZonedTimestamp:
+		return "TIMESTAMP(6)", nil
+	case k == kindJSON:
+		return "JSON", nil
+	case k == kindYear:
+		return "YEAR", nil
+	case k == kindVarDecimal:
 		return "DOUBLE", nil
+	case k == kindMap:
+		return "JSON", nil
+	case k == kindBits && bitsLength(col.schema) > 0 && bitsLength(col.schema) <= 64:
+		return "BIT(" + strconv.Itoa(bitsLength(col.schema)) + ")", nil
+	case k == kindEnum:
+		if allowed, ok := col.schema.Parameters.Get("allowed"); ok && allowed != "" {
+			values := strings.Split(allowed, ",")
+			for i, v := range values {
+				values[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(v, `\`, `\\`), "'", "''") + "'"
+			}
+			return "ENUM(" + strings.Join(values, ",") + ")", nil
+		}
+	}
+	switch col.schema.Type {
 	case connect.TypeBoolean:
 		return "BOOLEAN", nil
 	case connect.TypeString:
@@ -256,13 +293,100 @@ func (m *mysqlDialect) sqlType(col *column) (string, error) {
 		}
 		return "LONGBLOB", nil
 	}
-	return "", fmt.Errorf("no MySQL column type for %s", s.Type)
+	return myNumberType(col.schema.Type)
+}
+
+// myConfluentType is the column type Confluent's JDBC sink creates on MySQL
+// (MySqlDatabaseDialect.getSqlType), except that a string key is VARCHAR(255) where Confluent's
+// TEXT cannot be a key. Debezium's semantic types, which Confluent's sink writes as their plain
+// numbers and strings (or, a VariableScaleDecimal struct, rejects), keep typed columns of the
+// precision they carry.
+func myConfluentType(col *column) (string, error) {
+	switch k := col.kind; {
+	case k == kindDecimal:
+		return "DECIMAL(65," + decimalScale(col.schema) + ")", nil
+	case isDateKind(k):
+		return "DATE", nil
+	case isTimeKind(k):
+		return "TIME(" + strconv.Itoa(timeFraction(k)) + ")", nil
+	case isTimestampKind(k):
+		return "DATETIME(" + strconv.Itoa(timeFraction(k)) + ")", nil
+	case k == kindZonedTimestamp:
+		return "DATETIME(6)", nil
+	case k == kindJSON:
+		return "JSON", nil
+	case k == kindUUID:
+		return "CHAR(36)", nil
+	case k == kindVarDecimal:
+		return "DECIMAL(65,30)", nil
+	}
+	switch col.schema.Type {
+	case connect.TypeBoolean:
+		return "TINYINT", nil
+	case connect.TypeString:
+		if col.key {
+			return "VARCHAR(255)", nil
+		}
+		return "TEXT", nil
+	case connect.TypeBytes:
+		return "VARBINARY(1024)", nil
+	}
+	return myNumberType(col.schema.Type)
+}
+
+// myNumberType is the type both connectors give Connect's numeric types.
+func myNumberType(t connect.Type) (string, error) {
+	switch t {
+	case connect.TypeInt8:
+		return "TINYINT", nil
+	case connect.TypeInt16:
+		return "SMALLINT", nil
+	case connect.TypeInt32:
+		return "INT", nil
+	case connect.TypeInt64:
+		return "BIGINT", nil
+	case connect.TypeFloat32:
+		return "FLOAT", nil
+	case connect.TypeFloat64:
+		return "DOUBLE", nil
+	}
+	return "", fmt.Errorf("no MySQL column type for %s", t)
 }
 
 func (m *mysqlDialect) bindValue(col *column, v any) (any, error) {
 	switch col.kind {
-	case kindPlain, kindJSON, kindUUID:
+	case kindPlain, kindJSON, kindUUID, kindZonedTime, kindYear, kindEnum, kindXML, kindMicroDuration:
 		return v, nil
+	case kindMap:
+		m, err := stringKeyed(v)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := json.Marshal(m)
+		return string(doc), err
+	case kindVarDecimal:
+		d, err := asVarDecimal(v)
+		if err != nil {
+			return nil, err
+		}
+		if m.cfg.debezium {
+			return d.Float64(), nil // DOUBLE, as Debezium's sink writes it
+		}
+		return d.String(), nil
+	case kindBits:
+		b, ok := v.([]byte)
+		n := bitsLength(col.schema)
+		if !ok || !m.cfg.debezium || n == 0 || n > 64 {
+			return v, nil // a blob column
+		}
+		// BIT(n) takes the set as a number, bit i worth 2^i, as Debezium's sink binds it.
+		var x uint64
+		for i := range n {
+			if bitAt(b, i) {
+				x |= 1 << i
+			}
+		}
+		return x, nil
 	case kindDecimal:
 		d, ok := v.(connect.Decimal)
 		if !ok {

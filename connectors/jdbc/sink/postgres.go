@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -189,29 +191,84 @@ func (p *postgres) addColumns(ctx context.Context, id tableID, cols []ddlColumn)
 	return err
 }
 
+// sqlType follows the connector class the user configured, so that a table kconnect creates is
+// the one that connector would have created (TestAutoCreateMatchesDebeziumJDBCSink,
+// TestConfluentColumnTypes).
 func (p *postgres) sqlType(col *column) (string, error) {
+	if p.cfg.debezium {
+		return pgDebeziumType(col)
+	}
+	return pgConfluentType(col)
+}
+
+// pgDebeziumType is the column type Debezium's JDBC sink creates on PostgreSQL: every time and
+// timestamp with microseconds, JSON (not JSONB), XML, MicroDuration as INTERVAL, Bits as
+// BIT(length), VariableScaleDecimal as DOUBLE PRECISION, a map as HSTORE (the extension must be
+// installed, as for Debezium), and a decimal without a declared precision as NUMERIC(38, scale).
+func pgDebeziumType(col *column) (string, error) {
+	switch k := col.kind; {
+	case k == kindDecimal:
+		return "NUMERIC(" + strconv.Itoa(debeziumDecimalPrecision(col.schema)) + "," + decimalScale(col.schema) + ")", nil
+	case isDateKind(k):
+		return "DATE", nil
+	case isTimeKind(k):
+		return "TIME(6)", nil
+	case isTimestampKind(k):
+		return "TIMESTAMP(6)", nil
+	case k == kindZonedTimestamp:
+		return "TIMESTAMP(6) WITH TIME ZONE", nil
+	case k == kindZonedTime:
+		return "TIME(6) WITH TIME ZONE", nil
+	case k == kindJSON:
+		return "JSON", nil
+	case k == kindXML:
+		return "XML", nil
+	case k == kindMicroDuration:
+		return "INTERVAL", nil
+	case k == kindVarDecimal:
+		return "DOUBLE PRECISION", nil
+	case k == kindMap:
+		return "HSTORE", nil
+	case k == kindBits && bitsLength(col.schema) > 0:
+		return "BIT(" + strconv.Itoa(bitsLength(col.schema)) + ")", nil
+	}
+	return pgCommonType(col)
+}
+
+// pgConfluentType is the column type Confluent's JDBC sink creates on PostgreSQL
+// (PostgreSqlDatabaseDialect.getSqlType): the Connect logical types without precision. Debezium's
+// semantic types, which Confluent's sink writes as their plain numbers and strings (or, a
+// VariableScaleDecimal struct, rejects), keep typed columns of the precision they carry.
+func pgConfluentType(col *column) (string, error) {
+	switch k := col.kind; {
+	case k == kindDecimal:
+		return "DECIMAL", nil
+	case isDateKind(k):
+		return "DATE", nil
+	case k == kindTime:
+		return "TIME", nil
+	case k == kindTimestamp:
+		return "TIMESTAMP", nil
+	case isTimeKind(k):
+		return "TIME(" + strconv.Itoa(timeFraction(k)) + ")", nil
+	case isTimestampKind(k):
+		return "TIMESTAMP(" + strconv.Itoa(timeFraction(k)) + ")", nil
+	case k == kindZonedTimestamp:
+		return "TIMESTAMPTZ", nil
+	case k == kindZonedTime:
+		return "TEXT", nil
+	case k == kindJSON:
+		return "JSONB", nil
+	case k == kindVarDecimal:
+		return "DECIMAL", nil
+	}
+	return pgCommonType(col)
+}
+
+// pgCommonType is the type both connectors give the remaining kinds.
+func pgCommonType(col *column) (string, error) {
 	s := col.schema
 	switch col.kind {
-	case kindDecimal:
-		if prec := decimalPrecision(s); prec > 0 {
-			scale, _ := connect.DecimalScale(s)
-			return "NUMERIC(" + strconv.Itoa(prec) + "," + strconv.Itoa(int(scale)) + ")", nil
-		}
-		return "DECIMAL", nil
-	case kindDate, kindDbzDate:
-		return "DATE", nil
-	case kindTime:
-		return "TIME", nil
-	case kindTimestamp:
-		return "TIMESTAMP", nil
-	case kindDbzTime, kindDbzMicroTime, kindDbzNanoTime:
-		return "TIME(" + strconv.Itoa(timeFraction(col.kind)) + ")", nil
-	case kindDbzTimestamp, kindDbzMicroTimestamp, kindDbzNanoTimestamp:
-		return "TIMESTAMP(" + strconv.Itoa(timeFraction(col.kind)) + ")", nil
-	case kindZonedTimestamp:
-		return "TIMESTAMPTZ", nil
-	case kindJSON:
-		return "JSONB", nil
 	case kindUUID:
 		return "UUID", nil
 	case kindArray:
@@ -248,8 +305,44 @@ func pgPrimitiveType(t connect.Type) (string, error) {
 
 func (p *postgres) bindValue(col *column, v any) (any, error) {
 	switch col.kind {
-	case kindPlain, kindJSON, kindUUID, kindArray:
+	case kindPlain, kindJSON, kindUUID, kindArray, kindZonedTime, kindYear, kindEnum, kindXML:
 		return v, nil
+	case kindMap:
+		return pgHstore(v)
+	case kindVarDecimal:
+		d, err := asVarDecimal(v)
+		if err != nil {
+			return nil, err
+		}
+		if p.cfg.debezium {
+			return d.Float64(), nil // DOUBLE PRECISION, as Debezium's sink writes it
+		}
+		return pgtype.Numeric{Int: d.Unscaled, Exp: -d.Scale, Valid: true}, nil
+	case kindBits:
+		b, ok := v.([]byte)
+		n := bitsLength(col.schema)
+		if !ok || !p.cfg.debezium || n == 0 {
+			return v, nil // a BYTEA column
+		}
+		// BIT(n) lists bit n-1 first, as Debezium's sink renders the set.
+		out := pgtype.Bits{Bytes: make([]byte, (n+7)/8), Len: int32(n), Valid: true}
+		for j := range n {
+			if bitAt(b, n-1-j) {
+				out.Bytes[j/8] |= 0x80 >> (j % 8)
+			}
+		}
+		return out, nil
+	case kindMicroDuration:
+		us, ok := v.(int64)
+		if !ok {
+			return nil, fmt.Errorf("MicroDuration value must be int64, got %T", v)
+		}
+		if !p.cfg.debezium {
+			return us, nil // a BIGINT column, as for Confluent's sink
+		}
+		// All in the time part, as PostgreSQL reads Debezium's "<seconds> seconds": no days or
+		// months that would depend on the calendar.
+		return pgtype.Interval{Microseconds: us, Valid: true}, nil
 	case kindDecimal:
 		d, ok := v.(connect.Decimal)
 		if !ok {
@@ -265,6 +358,11 @@ func (p *postgres) bindValue(col *column, v any) (any, error) {
 	case isDateKind(col.kind):
 		return asDate(col.kind, v)
 	case isTimeKind(col.kind):
+		if x, ok := v.(int64); ok && col.kind == kindDbzNanoTime {
+			// PostgreSQL rounds digits past the microsecond, as it does for Debezium's sink;
+			// asTimeOfDay truncates.
+			v = x + 500
+		}
 		us, err := asTimeOfDay(col.kind, v)
 		if err != nil {
 			return nil, err
@@ -280,9 +378,11 @@ func (p *postgres) bindValue(col *column, v any) (any, error) {
 		}
 		// pgx writes a TIMESTAMP (without time zone) column from the wall clock of the time's
 		// location, and a TIMESTAMPTZ column from the instant; db.timezone picks the wall clock.
-		return ts.In(p.cfg.zone), nil
+		// pgx truncates to the microsecond where PostgreSQL, given Debezium's nanoseconds, rounds.
+		return ts.Round(time.Microsecond).In(p.cfg.zone), nil
 	case col.kind == kindZonedTimestamp:
-		return asInstant(col.kind, v)
+		ts, err := asInstant(col.kind, v)
+		return ts.Round(time.Microsecond), err
 	}
 	return nil, fmt.Errorf("unsupported value kind %d", col.kind)
 }
@@ -618,4 +718,27 @@ func (p *postgres) transient(err error) bool {
 	}
 	// Whatever the error says, a connection that died under it is worth a fresh one.
 	return p.conn == nil || p.conn.IsClosed()
+}
+
+// pgHstore renders a map as hstore text, which the server parses into the HSTORE column
+// Debezium's class creates for it (pgx cannot encode hstore, an extension type, by itself).
+func pgHstore(v any) (string, error) {
+	m, err := stringKeyed(v)
+	if err != nil {
+		return "", err
+	}
+	quote := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	var b strings.Builder
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(`"` + quote.Replace(k) + `"=>`)
+		if m[k] == nil {
+			b.WriteString("NULL")
+		} else {
+			b.WriteString(`"` + quote.Replace(fmt.Sprint(m[k])) + `"`)
+		}
+	}
+	return b.String(), nil
 }

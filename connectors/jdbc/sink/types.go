@@ -27,6 +27,14 @@ const (
 	kindDbzMicroTimestamp                  // io.debezium.time.MicroTimestamp: int64 microseconds since the epoch
 	kindDbzNanoTimestamp                   // io.debezium.time.NanoTimestamp: int64 nanoseconds since the epoch
 	kindZonedTimestamp                     // io.debezium.time.ZonedTimestamp: ISO-8601 string with offset
+	kindZonedTime                          // io.debezium.time.ZonedTime: ISO-8601 time string with offset, written as it is
+	kindYear                               // io.debezium.time.Year: int32, written as it is
+	kindEnum                               // io.debezium.data.Enum: string, its values in the schema's "allowed" parameter
+	kindXML                                // io.debezium.data.Xml: an XML document as a string
+	kindMicroDuration                      // io.debezium.time.MicroDuration: int64 microseconds
+	kindBits                               // io.debezium.data.Bits: bytes of a little-endian bit set, its size in "length"
+	kindVarDecimal                         // io.debezium.data.VariableScaleDecimal: struct of scale and unscaled bytes
+	kindMap                                // map of primitives (Debezium's class only)
 	kindJSON                               // io.debezium.data.Json: a JSON document as a string
 	kindUUID                               // io.debezium.data.Uuid: a UUID as a string
 	kindArray                              // array of primitives
@@ -42,6 +50,13 @@ const (
 	dbzMicroTimestamp = "io.debezium.time.MicroTimestamp"
 	dbzNanoTimestamp  = "io.debezium.time.NanoTimestamp"
 	dbzZonedTimestamp = "io.debezium.time.ZonedTimestamp"
+	dbzZonedTime      = "io.debezium.time.ZonedTime"
+	dbzYear           = "io.debezium.time.Year"
+	dbzEnum           = "io.debezium.data.Enum"
+	dbzXML            = "io.debezium.data.Xml"
+	dbzMicroDuration  = "io.debezium.time.MicroDuration"
+	dbzBits           = "io.debezium.data.Bits"
+	dbzVarDecimal     = "io.debezium.data.VariableScaleDecimal"
 	dbzJSON           = "io.debezium.data.Json"
 	dbzUUID           = "io.debezium.data.Uuid"
 
@@ -50,8 +65,9 @@ const (
 	decimalPrecisionParam = "connect.decimal.precision"
 )
 
-// kindOf classifies a field schema, rejecting shapes no SQL column can hold.
-func kindOf(s *connect.Schema) (valueKind, error) {
+// kindOf classifies a field schema, rejecting shapes no SQL column can hold. Maps of primitives
+// have columns only for Debezium's class, as in Debezium's sink; Confluent's sink rejects them.
+func kindOf(s *connect.Schema, debezium bool) (valueKind, error) {
 	switch s.Name {
 	case connect.DecimalName:
 		if _, err := connect.DecimalScale(s); err != nil {
@@ -64,6 +80,11 @@ func kindOf(s *connect.Schema) (valueKind, error) {
 		return kindTime, nil
 	case connect.TimestampName:
 		return kindTimestamp, nil
+	case dbzVarDecimal:
+		if s.Type == connect.TypeStruct && s.Field("scale") != nil && s.Field("scale").Schema.Type == connect.TypeInt32 &&
+			s.Field("value") != nil && s.Field("value").Schema.Type == connect.TypeBytes {
+			return kindVarDecimal, nil
+		}
 	}
 	named := map[string]struct {
 		t    connect.Type
@@ -77,6 +98,12 @@ func kindOf(s *connect.Schema) (valueKind, error) {
 		dbzMicroTimestamp: {connect.TypeInt64, kindDbzMicroTimestamp},
 		dbzNanoTimestamp:  {connect.TypeInt64, kindDbzNanoTimestamp},
 		dbzZonedTimestamp: {connect.TypeString, kindZonedTimestamp},
+		dbzZonedTime:      {connect.TypeString, kindZonedTime},
+		dbzYear:           {connect.TypeInt32, kindYear},
+		dbzEnum:           {connect.TypeString, kindEnum},
+		dbzXML:            {connect.TypeString, kindXML},
+		dbzMicroDuration:  {connect.TypeInt64, kindMicroDuration},
+		dbzBits:           {connect.TypeBytes, kindBits},
 		dbzJSON:           {connect.TypeString, kindJSON},
 		dbzUUID:           {connect.TypeString, kindUUID},
 	}
@@ -89,7 +116,12 @@ func kindOf(s *connect.Schema) (valueKind, error) {
 			return 0, fmt.Errorf("arrays are supported only of unnamed primitive elements, not %s", s.ValSchema)
 		}
 		return kindArray, nil
-	case connect.TypeMap, connect.TypeStruct:
+	case connect.TypeMap:
+		if debezium && s.KeySchema.Type.IsPrimitive() && s.ValSchema.Type.IsPrimitive() {
+			return kindMap, nil
+		}
+		return 0, fmt.Errorf("%s values cannot be written to a column; flatten the record first (for example with the Flatten transform)", s.Type)
+	case connect.TypeStruct:
 		return 0, fmt.Errorf("%s values cannot be written to a column; flatten the record first (for example with the Flatten transform)", s.Type)
 	}
 	return kindPlain, nil
@@ -205,4 +237,72 @@ func decimalPrecision(s *connect.Schema) int {
 		return 0
 	}
 	return n
+}
+
+// debeziumDecimalPrecision is the precision Debezium's JDBC sink gives a decimal column: the
+// declared one, else 38, widened to the scale.
+func debeziumDecimalPrecision(s *connect.Schema) int {
+	p := decimalPrecision(s)
+	if p == 0 {
+		p = 38
+	}
+	if scale, _ := connect.DecimalScale(s); int(scale) > p {
+		p = int(scale)
+	}
+	return p
+}
+
+// decimalScale renders a Decimal schema's scale, which kindOf has validated.
+func decimalScale(s *connect.Schema) string {
+	scale, _ := connect.DecimalScale(s)
+	return strconv.Itoa(int(scale))
+}
+
+// bitsLength is the bit count an io.debezium.data.Bits schema declares, 0 when it declares none.
+func bitsLength(s *connect.Schema) int {
+	v, ok := s.Parameters.Get("length")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}
+
+// bitAt reports bit i of a little-endian bit set (Java's BitSet.toByteArray, as Debezium writes
+// io.debezium.data.Bits).
+func bitAt(b []byte, i int) bool {
+	return i/8 < len(b) && b[i/8]>>(i%8)&1 == 1
+}
+
+// asVarDecimal returns the number a VariableScaleDecimal struct holds.
+func asVarDecimal(v any) (connect.Decimal, error) {
+	st, ok := v.(*connect.Struct)
+	if !ok {
+		return connect.Decimal{}, fmt.Errorf("VariableScaleDecimal value must be a struct, got %T", v)
+	}
+	scale, ok1 := st.Get("scale").(int32)
+	unscaled, ok2 := st.Get("value").([]byte)
+	if !ok1 || !ok2 {
+		return connect.Decimal{}, fmt.Errorf("VariableScaleDecimal needs its scale and value, got %v", st)
+	}
+	return connect.DecimalFromBytes(unscaled, scale), nil
+}
+
+// stringKeyed returns a map value with its keys as text, as both Debezium's JSON and hstore
+// columns key it.
+func stringKeyed(v any) (map[string]any, error) {
+	switch m := v.(type) {
+	case map[string]any:
+		return m, nil
+	case map[any]any:
+		out := make(map[string]any, len(m))
+		for k, val := range m {
+			out[fmt.Sprint(k)] = val
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("map value must be a Go map, got %T", v)
 }
