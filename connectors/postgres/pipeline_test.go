@@ -628,9 +628,9 @@ func TestExamplePostgresToMySQL(t *testing.T) {
 	}
 	want := [][]string{
 		{"id", "int", "10", "0", "NULL", "NO", "PRI"},
-		{"name", "longtext", "NULL", "NULL", "NULL", "NO", ""},
-		{"email", "longtext", "NULL", "NULL", "NULL", "NO", ""},
-		{"balance", "decimal", "12", "2", "NULL", "NO", ""},
+		{"name", "text", "NULL", "NULL", "NULL", "NO", ""},
+		{"email", "text", "NULL", "NULL", "NULL", "NO", ""},
+		{"balance", "decimal", "65", "2", "NULL", "NO", ""},
 		{"created_at", "datetime", "NULL", "NULL", "6", "NO", ""},
 	}
 	if !slices.EqualFunc(cols, want, slices.Equal) {
