@@ -60,6 +60,8 @@ func (s *Server) router(api, admin bool) http.Handler {
 		r.Put("/connectors/{connector}/resume", s.resumeConnector)
 		r.Put("/connectors/{connector}/stop", s.stopConnector)
 		r.Get("/connectors/{connector}/tasks", s.taskConfigs)
+		r.Post("/connectors/{connector}/tasks", s.putTaskConfigs)
+		r.Put("/connectors/{connector}/fence", s.fenceZombies)
 		r.Get("/connectors/{connector}/tasks/{task}/status", s.taskStatus)
 		r.Post("/connectors/{connector}/tasks/{task}/restart", s.restartTask)
 		r.Get("/connectors/{connector}/topics", s.connectorTopics)
@@ -131,7 +133,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body exceeds the limit of %d bytes", s.cfg.MaxBodyBytes))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		r.Body = &recordedBody{ReadCloser: http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)}
 		next.ServeHTTP(w, r)
 	})
 }
