@@ -20,14 +20,16 @@ var (
 const msgRebalancing = "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)"
 
 // leaderOnly returns nil on the leader and the error that forwards a request to the leader
-// elsewhere (409 while a rebalance leaves no leader known).
+// elsewhere (409 while no leader is known yet). A rebalance under way does not stop requests:
+// the config topic orders writes, and the leader of the last generation is the one that
+// assigns the next.
 func (h *Herder) leaderOnly() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
-	case h.leader != nil && h.assigned:
+	case h.leader != nil:
 		return nil
-	case h.leaderURL == "" || !h.assigned:
+	case h.leaderURL == "":
 		return herder.Conflict(msgRebalancing)
 	}
 	return &herder.ForwardError{URL: h.leaderURL}
@@ -362,7 +364,7 @@ func (h *Herder) ValidateConfig(ctx context.Context, class string, config map[st
 // KafkaClusterID implements herder.Herder.
 func (h *Herder) KafkaClusterID(ctx context.Context) (string, error) { return h.w.ClusterID(ctx) }
 
-// Ready implements herder.Herder.
+// Ready implements herder.Herder: a worker is ready once it has completed its first rebalance.
 func (h *Herder) Ready(context.Context) error {
 	if !h.ready.Load() {
 		return errNotStarted

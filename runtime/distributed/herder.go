@@ -166,7 +166,6 @@ func (h *Herder) Start(url string) error {
 		defer h.stopped.Done()
 		h.loop(ctx)
 	}()
-	h.ready.Store(true)
 	return nil
 }
 
@@ -272,6 +271,8 @@ func (h *Herder) onAssigned(r cluster.Rebalance) {
 		}
 		return
 	}
+	// Ready once it knows its leader: until then requests could not be forwarded.
+	h.ready.Store(true)
 	h.log.Info("rebalance completed", "generation", r.Generation, "leader", r.Assignment.LeaderURL,
 		"connectors", r.Held.Connectors, "tasks", len(r.Held.Tasks))
 	h.poke()
