@@ -98,7 +98,6 @@ func allRunning(n int, excluded string) func(herder.ConnectorStatus) bool {
 	}
 }
 
-
 // Three workers share the connectors: one made through a follower runs its tasks on several
 // workers, a follower's update and delete take effect, and after a kill -9 the dead worker's
 // file source tasks run elsewhere once scheduled.rebalance.max.delay.ms has passed, and every
