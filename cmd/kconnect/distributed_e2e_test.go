@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -313,4 +314,51 @@ func keysOf(m map[string][]byte) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// A config topic with several partitions or without compaction stops the worker at startup
+// with an error naming the topic and what to do.
+func TestDistributedRejectsABadConfigTopic(t *testing.T) {
+	var brokers string
+	if testenv.RealKafka() {
+		brokers = testenv.Kafka(t)
+	} else {
+		brokers = workertest.StartBroker(t, t.TempDir())
+	}
+	twoPartitions, notCompacted := testenv.Topic(t, "dist-cfg-2p"), testenv.Topic(t, "dist-cfg-del")
+	kafkalogtest.CreateTopic(t, brokers, twoPartitions, 2, "compact")
+	kafkalogtest.CreateTopic(t, brokers, notCompacted, 1, "delete")
+	for topic, want := range map[string]string{twoPartitions: "single partition", notCompacted: "compact"} {
+		dir := t.TempDir()
+		props := workertest.WorkerProps(t, dir)
+		delete(props, "offset.storage.file.filename")
+		delete(props, "kconnect.embedded.broker.port")
+		for k, v := range map[string]string{
+			"bootstrap.servers": brokers, "group.id": testenv.Topic(t, "dist-group"),
+			"config.storage.topic": topic, "offset.storage.topic": testenv.Topic(t, "dist-offsets"),
+			"status.storage.topic": testenv.Topic(t, "dist-status"), "config.storage.replication.factor": "1",
+			"offset.storage.replication.factor": "1", "status.storage.replication.factor": "1",
+		} {
+			props[k] = v
+		}
+		cmd := exec.Command(workertest.Binary(t), "distributed", workertest.WriteProperties(t, dir, "worker.properties", props))
+		done := make(chan struct{})
+		var out []byte
+		var err error
+		go func() { out, err = cmd.CombinedOutput(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Fatalf("worker with config topic %s still running after 60s:\n%s", topic, out)
+		}
+		if err == nil {
+			t.Fatalf("worker with config topic %s exited 0", topic)
+		}
+		msg := string(out)
+		if !strings.Contains(msg, topic) || !strings.Contains(msg, "config.storage.topic") || !strings.Contains(msg, want) {
+			t.Errorf("config topic %s: error lacks the topic, the setting or %q:\n%s", topic, want, msg)
+		}
+	}
 }
