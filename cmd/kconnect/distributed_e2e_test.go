@@ -1,6 +1,10 @@
 package main_test
 
 import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -141,6 +145,14 @@ func TestDistributedClusterSharesWorkAndSurvivesKill9(t *testing.T) {
 	for i := range 3 {
 		c.waitStatus(follower, fmt.Sprintf("file-%d", i), "file source running", allRunning(1, ""))
 	}
+	// A sink of the first file's topic: its consumer group connect-sink resumes wherever it runs.
+	output := filepath.Join(dir, "output.txt")
+	code, body = follower.Do(http.MethodPost, "/connectors", map[string]any{"name": "sink", "config": map[string]string{
+		"connector.class": "FileStreamSink", "file": output, "topics": topics[0]}})
+	if code != http.StatusCreated {
+		t.Fatalf("create sink: %d %s", code, body)
+	}
+	c.checkInternalEndpoint(t, leader)
 
 	// Update through a follower: three tasks become two.
 	code, body = other.Do(http.MethodPut, "/connectors/gen/config", map[string]string{
@@ -196,6 +208,16 @@ func TestDistributedClusterSharesWorkAndSurvivesKill9(t *testing.T) {
 			if line := fmt.Sprintf(`"line %06d"`, n); !seen[line] {
 				t.Fatalf("%s line %d never reached Kafka", inputs[i], n)
 			}
+		}
+	}
+
+	survivor.WaitFor(60*time.Second, "every line of the first file in the sink's file", func() bool {
+		return len(distinct(readLines(t, output))) >= perFile
+	})
+	got := distinct(readLines(t, output))
+	for n := range perFile {
+		if line := fmt.Sprintf("line %06d", n); !got[line] {
+			t.Fatalf("line %d never reached the sink's file", n)
 		}
 	}
 
@@ -359,6 +381,78 @@ func TestDistributedRejectsABadConfigTopic(t *testing.T) {
 		msg := string(out)
 		if !strings.Contains(msg, topic) || !strings.Contains(msg, "config.storage.topic") || !strings.Contains(msg, want) {
 			t.Errorf("config topic %s: error lacks the topic, the setting or %q:\n%s", topic, want, msg)
+		}
+	}
+}
+
+// checkInternalEndpoint posts task configs to the leader's internal endpoint as another worker
+// does: refused without a signature (400) or with a wrong one (403), accepted when signed with
+// HMAC-SHA256 under the session key the leader wrote to the config topic, as upstream's
+// InternalRequestSignature signs.
+func (c *cluster) checkInternalEndpoint(t *testing.T, leader *workertest.Worker) {
+	t.Helper()
+	var key []byte
+	leader.WaitFor(30*time.Second, "a session key in the config topic", func() bool {
+		for _, r := range kafkalogtest.Records(t, c.brokers, c.topics.config) {
+			if string(r.Key) != "session-key" {
+				continue
+			}
+			var v struct {
+				Key       string `json:"key"`
+				Algorithm string `json:"algorithm"`
+			}
+			decodeJSON(t, r.Value, &v)
+			k, err := base64.StdEncoding.DecodeString(v.Key)
+			if err != nil || v.Algorithm != "HmacSHA256" {
+				t.Fatalf("session-key record %s: %v", r.Value, err)
+			}
+			key = k
+		}
+		return key != nil
+	})
+	code, current := leader.Do(http.MethodGet, "/connectors/gen/tasks", nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET tasks: %d %s", code, current)
+	}
+	var infos []herder.TaskInfo
+	decodeJSON(t, current, &infos)
+	configs := make([]map[string]string, len(infos))
+	for i, ti := range infos {
+		configs[i] = ti.Config
+	}
+	body, err := json.Marshal(configs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(sig []byte) int {
+		req, err := http.NewRequest(http.MethodPost, leader.URL+"/connectors/gen/tasks?forward=false", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if sig != nil {
+			req.Header.Set("X-Connect-Authorization", base64.StdEncoding.EncodeToString(sig))
+			req.Header.Set("X-Connect-Request-Signature-Algorithm", "HmacSHA256")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write(body)
+	good := mac.Sum(nil)
+	bad := append([]byte{}, good...)
+	bad[0] ^= 1
+	for _, tc := range []struct {
+		name string
+		sig  []byte
+		want int
+	}{{"unsigned", nil, http.StatusBadRequest}, {"wrongly signed", bad, http.StatusForbidden}, {"signed", good, http.StatusNoContent}} {
+		if got := post(tc.sig); got != tc.want {
+			t.Errorf("%s POST /connectors/gen/tasks: %d, want %d", tc.name, got, tc.want)
 		}
 	}
 }

@@ -78,6 +78,7 @@ type Herder struct {
 	assigned   bool // a rebalance completed and nothing revoked everything since
 	held       cluster.Assignment
 	generation int32
+	protocol   cluster.Protocol // the protocol the group agreed on
 	leaderURL  string
 	leader     *cluster.Result // set while this worker leads
 	restarts   []configstore.RestartRequest
@@ -259,7 +260,7 @@ func (h *Herder) onAssigned(r cluster.Rebalance) {
 		h.log.Warn("read config topic after rebalance", "err", err)
 	}
 	h.mu.Lock()
-	h.held, h.generation, h.leaderURL, h.leader = r.Held, r.Generation, r.Assignment.LeaderURL, r.Leader
+	h.held, h.generation, h.leaderURL, h.leader, h.protocol = r.Held, r.Generation, r.Assignment.LeaderURL, r.Leader, r.Protocol
 	mismatch := r.Assignment.Failed() || r.Assignment.ConfigOffset != h.configs.Snapshot().Offset
 	h.assigned = !mismatch
 	h.mu.Unlock()
@@ -545,6 +546,21 @@ func (h *Herder) writeTaskConfigs(ctx context.Context, name string, configs []ma
 	})
 }
 
+// leading reports whether this worker leads the group after a rebalance it acted on.
+func (h *Herder) leading() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.leader != nil && h.assigned
+}
+
+// sessioned reports whether the group agreed on the sessioned protocol, whose internal
+// requests are signed.
+func (h *Herder) sessioned() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.protocol >= cluster.Sessioned
+}
+
 func (h *Herder) currentGeneration() int32 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -579,7 +595,8 @@ func (h *Herder) onTaskState(id herder.TaskID, run uint64, state herder.State, e
 	h.runsMu.Lock()
 	cur := h.current[id]
 	h.runsMu.Unlock()
-	if cur != run {
+	// A task that ends after its connector was deleted must not bring its status back.
+	if cur != run || !h.configs.Contains(id.Connector) {
 		return
 	}
 	st := statusstore.Status{State: state, Trace: lifecycle.Trace(err), WorkerID: h.w.ID(), Generation: h.currentGeneration()}
@@ -607,10 +624,7 @@ func (h *Herder) stopTasks(ids []herder.TaskID) {
 // rotateSessionKey writes a new session key when this worker leads a sessioned group and the
 // current key is missing or older than inter.worker.key.ttl.ms.
 func (h *Herder) rotateSessionKey(ctx context.Context) {
-	h.mu.Lock()
-	leading := h.leader != nil && h.assigned
-	h.mu.Unlock()
-	if !leading || h.cfg.Protocol < cluster.Sessioned {
+	if !h.leading() || !h.sessioned() {
 		return
 	}
 	if k := h.configs.Snapshot().SessionKey; k != nil && time.Since(k.Created) < h.cfg.KeyTTL {

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kconnect/kconnect/runtime/cluster"
 	"github.com/kconnect/kconnect/runtime/herder"
 )
 
@@ -35,7 +34,7 @@ func sign(algorithm string, key, body []byte) ([]byte, error) {
 // verify checks an internal request's signature against the session key when the group uses
 // the sessioned protocol, with upstream's answers for a missing or invalid one.
 func (h *Herder) verify(sig herder.InternalSignature) error {
-	if h.cfg.Protocol < cluster.Sessioned {
+	if !h.sessioned() {
 		return nil
 	}
 	if sig.Algorithm == "" {
@@ -77,7 +76,7 @@ func (h *Herder) forwardTaskConfigs(ctx context.Context, leaderURL, name string,
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if h.cfg.Protocol >= cluster.Sessioned {
+	if h.sessioned() {
 		key := h.configs.Snapshot().SessionKey
 		if key == nil {
 			return fmt.Errorf("no session key to sign the request with yet")
