@@ -29,6 +29,7 @@ const (
 	KeyAlgorithm       = "inter.worker.key.generation.algorithm"
 	VerifyAlgorithms   = "inter.worker.verification.algorithms"
 	KeySize            = "inter.worker.key.size"
+	ExactlyOnceSource  = "exactly.once.source.support"
 )
 
 // macs are the Mac algorithms kconnect signs and verifies with, by their javax.crypto names.
@@ -88,6 +89,14 @@ func configDef() *connect.ConfigDef {
 			Doc: "The algorithm session keys are generated for."}).
 		Define(connect.ConfigKey{Name: VerifyAlgorithms, Type: connect.ConfigList, Default: "HmacSHA256", Validator: macValidator, Importance: connect.Low,
 			Doc: "The Mac algorithms internal requests may be signed with."}).
+		Define(connect.ConfigKey{Name: ExactlyOnceSource, Type: connect.ConfigString, Default: "disabled",
+			Validator: connect.ValidatorFunc("disabled", func(name string, v any) error {
+				if s, _ := v.(string); !strings.EqualFold(s, "disabled") {
+					return fmt.Errorf("Invalid value %v for configuration %s: kconnect's source tasks do not write transactionally; set it to disabled", v, name)
+				}
+				return nil
+			}), Importance: connect.Low,
+			Doc: "Exactly-once support for source connectors; only disabled is supported."}).
 		Define(connect.ConfigKey{Name: KeySize, Type: connect.ConfigInt, Default: "256", Validator: connect.AtLeast(8), Importance: connect.Low,
 			Doc: "The size of session keys in bits."})
 }

@@ -46,6 +46,7 @@ func TestParseConfigNamesTheBadKey(t *testing.T) {
 		"session.timeout.ms":               "0",
 		"inter.worker.signature.algorithm": "HmacMD5",
 		"status.storage.partitions":        "0",
+		"exactly.once.source.support":      "enabled",
 	} {
 		props := map[string]string{}
 		for k, v := range base {
