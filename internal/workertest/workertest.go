@@ -253,6 +253,13 @@ func (w *Worker) Kill9() {
 	<-w.exited
 }
 
+// Freeze stops the worker process with SIGSTOP, as a long GC pause or a VM migration would;
+// Thaw continues it with SIGCONT.
+func (w *Worker) Freeze() { _ = w.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Thaw continues a frozen worker.
+func (w *Worker) Thaw() { _ = w.cmd.Process.Signal(syscall.SIGCONT) }
+
 // Stop sends SIGTERM and waits up to 30 s for a clean exit, returning the process error (nil for
 // exit code 0). Stopping a stopped worker is a no-op.
 func (w *Worker) Stop() error {
