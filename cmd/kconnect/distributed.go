@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -12,11 +11,7 @@ import (
 	"time"
 
 	"github.com/kconnect/kconnect/connect"
-	"github.com/kconnect/kconnect/internal/logging"
-	"github.com/kconnect/kconnect/plugins"
-	"github.com/kconnect/kconnect/rest"
 	"github.com/kconnect/kconnect/runtime"
-	"github.com/kconnect/kconnect/runtime/configprovider"
 	"github.com/kconnect/kconnect/runtime/distributed"
 	"github.com/kconnect/kconnect/runtime/offsets"
 )
@@ -28,16 +23,11 @@ func runDistributed(args []string) error {
 	if len(args) != 1 {
 		return usageError("distributed needs exactly one worker config file")
 	}
-	worker, err := loadConfigFile(args[0])
+	ws, err := setUpWorker(args[0])
 	if err != nil {
 		return err
 	}
-	props := worker.props
-	for _, k := range []string{runtime.KeyConverter, runtime.ValueConverter} {
-		if props[k] == "" {
-			return fmt.Errorf("%s: missing required worker setting %q", worker.path, k)
-		}
-	}
+	worker, props, log := ws.file, ws.file.props, ws.log
 	if strings.TrimSpace(props[runtime.BootstrapServers]) == runtime.EmbeddedBootstrapServer {
 		return worker.errorAt(runtime.BootstrapServers, "%q is for standalone mode: the workers of a cluster share one Kafka cluster, such as one started with `kconnect broker`", runtime.EmbeddedBootstrapServer)
 	}
@@ -46,25 +36,6 @@ func runDistributed(args []string) error {
 	}
 	cfg, err := distributed.ParseConfig(props)
 	var bad *connect.FieldError
-	if errors.As(err, &bad) {
-		return worker.errorAt(bad.Name, "%s", bad.Msg)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", worker.path, err)
-	}
-	level, err := logging.ParseLevel(orDefault(props[logLevelKey], "INFO"))
-	if err != nil {
-		return worker.errorAt(logLevelKey, "%v", err)
-	}
-	loggers := logging.New(os.Stderr, props[logFormatKey], level)
-	log := loggers.Logger("kconnect")
-	slog.SetDefault(log)
-
-	reg, err := plugins.Registry()
-	if err != nil {
-		return err
-	}
-	resolver, err := configprovider.NewResolver(props)
 	if errors.As(err, &bad) {
 		return worker.errorAt(bad.Name, "%s", bad.Msg)
 	}
@@ -84,25 +55,20 @@ func runDistributed(args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: open offsets topic: %w", worker.path, err)
 	}
-	w, err := runtime.NewWorker(workerID(props), props, reg, store, log)
+	w, err := runtime.NewWorker(workerID(props), props, ws.registry, store, log)
 	if err != nil {
 		store.Close()
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
 	defer w.Close()
-	h, err := distributed.New(openCtx, w, log, distributed.Options{Config: cfg, Client: client, Resolver: resolver})
+	h, err := distributed.New(openCtx, w, log, distributed.Options{Config: cfg, Client: client, Resolver: ws.resolver})
 	if err != nil {
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
 
-	restCfg, err := rest.ConfigFromWorker(props)
+	srv, err := ws.newREST(h)
 	if err != nil {
-		return fmt.Errorf("%s: %w", worker.path, err)
-	}
-	restCfg.Loggers = loggers
-	srv, err := rest.New(h, restCfg, loggers.Logger("kconnect.rest"))
-	if err != nil {
-		return fmt.Errorf("%s: %w", worker.path, err)
+		return err
 	}
 	if err := srv.Start(ctx); err != nil {
 		return err

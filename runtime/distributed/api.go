@@ -75,11 +75,8 @@ func (h *Herder) CreateConnector(ctx context.Context, name string, config map[st
 	if h.configs.Contains(name) {
 		return herder.ConnectorInfo{}, herder.Conflict("Connector %s already exists", name)
 	}
-	config = lifecycle.WithName(config, name)
-	if initial == "" {
-		initial = herder.TargetStarted
-	}
-	if err := h.core.Validate(ctx, name, config); err != nil {
+	config, initial, err := h.core.PrepareCreate(ctx, name, config, initial)
+	if err != nil {
 		return herder.ConnectorInfo{}, err
 	}
 	if err := h.configs.PutConnectorConfig(ctx, name, config, initial); err != nil {
@@ -120,15 +117,7 @@ func (h *Herder) PatchConnectorConfig(ctx context.Context, name string, patch ma
 	if err != nil {
 		return herder.ConnectorInfo{}, err
 	}
-	config := maps.Clone(cfg)
-	for k, v := range patch {
-		if v == nil {
-			delete(config, k)
-		} else {
-			config[k] = *v
-		}
-	}
-	ci, _, err := h.put(ctx, name, lifecycle.WithName(config, name))
+	ci, _, err := h.put(ctx, name, lifecycle.WithName(lifecycle.Patch(cfg, patch), name))
 	return ci, err
 }
 
@@ -382,14 +371,8 @@ func (h *Herder) WorkerID() string { return h.w.ID() }
 
 // PutTaskConfigs implements herder.Internal.
 func (h *Herder) PutTaskConfigs(ctx context.Context, name string, configs []map[string]string, sig herder.InternalSignature) error {
-	if err := h.verify(sig); err != nil {
+	if err := h.internalRequest(name, sig); err != nil {
 		return err
-	}
-	if err := h.leaderOnly(); err != nil {
-		return err
-	}
-	if !h.configs.Contains(name) {
-		return herder.NotFound("Connector %s not found", name)
 	}
 	return h.configs.PutTaskConfigs(ctx, name, configs)
 }
@@ -398,6 +381,12 @@ func (h *Herder) PutTaskConfigs(ctx context.Context, name string, configs []map[
 // transactionally (exactly.once.source.support is not supported), so there are no producers to
 // fence: the request succeeds once its signature verifies.
 func (h *Herder) FenceZombies(_ context.Context, name string, sig herder.InternalSignature) error {
+	return h.internalRequest(name, sig)
+}
+
+// internalRequest checks an internal request: its signature, that this worker leads, and that
+// the connector exists.
+func (h *Herder) internalRequest(name string, sig herder.InternalSignature) error {
 	if err := h.verify(sig); err != nil {
 		return err
 	}

@@ -469,7 +469,7 @@ func (h *Herder) restart(r configstore.RestartRequest, v view) {
 func (h *Herder) startConnector(name string, cfg map[string]string, target herder.TargetState, generation int32) *connRun {
 	cr := &connRun{config: cfg, typ: h.core.Type(cfg), target: target}
 	h.conns[name] = cr
-	inst, err := h.core.StartConnector(cfg, &connectorContext{h: h, name: name, log: h.log.With("connector", name)})
+	inst, err := h.core.StartConnector(cfg, h.connectorContext(name))
 	if err != nil {
 		h.log.Error("connector failed", "connector", name, "err", err)
 		h.putConnectorStatus(name, herder.Failed, err, generation)
@@ -641,27 +641,22 @@ func (h *Herder) rotateSessionKey(ctx context.Context) {
 	}
 }
 
-// connectorContext implements connect.ConnectorContext.
-type connectorContext struct {
-	h    *Herder
-	name string
-	log  *slog.Logger
-}
-
-func (c *connectorContext) Logger() *slog.Logger { return c.log }
-
-// RequestTaskReconfiguration has the connector's task configs generated again by the loop.
-func (c *connectorContext) RequestTaskReconfiguration() {
-	c.h.mu.Lock()
-	c.h.reconfig[c.name] = true
-	c.h.mu.Unlock()
-	c.h.poke()
-}
-
-// RaiseError marks the connector FAILED.
-func (c *connectorContext) RaiseError(err error) {
-	c.log.Error("connector failed", "err", err)
-	c.h.putConnectorStatus(c.name, herder.Failed, err, c.h.currentGeneration())
+// connectorContext is what a connector may call back, from any goroutine.
+func (h *Herder) connectorContext(name string) *lifecycle.ConnectorContext {
+	log := h.log.With("connector", name)
+	return &lifecycle.ConnectorContext{
+		Log: log,
+		Reconfigure: func() {
+			h.mu.Lock()
+			h.reconfig[name] = true
+			h.mu.Unlock()
+			h.poke()
+		},
+		Fail: func(err error) {
+			log.Error("connector failed", "err", err)
+			h.putConnectorStatus(name, herder.Failed, err, h.currentGeneration())
+		},
+	}
 }
 
 var errNotStarted = errors.New("Worker is still starting up.")

@@ -83,6 +83,16 @@ func (c *Core) Validate(ctx context.Context, name string, config map[string]stri
 	return herder.BadRequest("%s", msg)
 }
 
+// PrepareCreate readies a create request: the config carries name, the initial target state
+// defaults to STARTED, and the config is validated.
+func (c *Core) PrepareCreate(ctx context.Context, name string, config map[string]string, initial herder.TargetState) (map[string]string, herder.TargetState, error) {
+	config = WithName(config, name)
+	if initial == "" {
+		initial = herder.TargetStarted
+	}
+	return config, initial, c.Validate(ctx, name, config)
+}
+
 // StartConnector instantiates and starts the connector of config. Secrets are resolved only
 // now, so the stored and displayed config keeps the references.
 func (c *Core) StartConnector(config map[string]string, cctx connect.ConnectorContext) (connect.Connector, error) {
@@ -297,3 +307,39 @@ func Trace(err error) string {
 	}
 	return err.Error()
 }
+
+// Patch returns config with patch merged in; a nil value removes its key.
+func Patch(config map[string]string, patch map[string]*string) map[string]string {
+	out := make(map[string]string, len(config)+len(patch))
+	for k, v := range config {
+		out[k] = v
+	}
+	for k, v := range patch {
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = *v
+		}
+	}
+	return out
+}
+
+// ConnectorContext is the connect.ConnectorContext a herder gives a connector: the connector
+// may call its methods from any goroutine, also while the herder holds its locks, so the
+// herder's callbacks must not block on them.
+type ConnectorContext struct {
+	Log *slog.Logger
+	// Reconfigure asks for the connector's task configs to be generated again.
+	Reconfigure func()
+	// Fail marks the connector FAILED with err.
+	Fail func(err error)
+}
+
+// Logger implements connect.ConnectorContext.
+func (c *ConnectorContext) Logger() *slog.Logger { return c.Log }
+
+// RequestTaskReconfiguration implements connect.ConnectorContext.
+func (c *ConnectorContext) RequestTaskReconfiguration() { c.Reconfigure() }
+
+// RaiseError implements connect.ConnectorContext.
+func (c *ConnectorContext) RaiseError(err error) { c.Fail(err) }

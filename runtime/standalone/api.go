@@ -55,11 +55,8 @@ func (h *Herder) CreateConnector(ctx context.Context, name string, config map[st
 	if _, ok := h.connectors[name]; ok {
 		return herder.ConnectorInfo{}, herder.Conflict("Connector %s already exists", name)
 	}
-	config = lifecycle.WithName(config, name)
-	if initial == "" {
-		initial = herder.TargetStarted
-	}
-	if err := h.core.Validate(ctx, name, config); err != nil {
+	config, initial, err := h.core.PrepareCreate(ctx, name, config, initial)
+	if err != nil {
 		return herder.ConnectorInfo{}, err
 	}
 	c := h.register(name, config, initial, false)
@@ -114,15 +111,7 @@ func (h *Herder) PatchConnectorConfig(ctx context.Context, name string, patch ma
 	if err != nil {
 		return herder.ConnectorInfo{}, err
 	}
-	config := maps.Clone(c.config)
-	for k, v := range patch {
-		if v == nil {
-			delete(config, k)
-		} else {
-			config[k] = *v
-		}
-	}
-	ci, _, err := h.put(ctx, name, lifecycle.WithName(config, name))
+	ci, _, err := h.put(ctx, name, lifecycle.WithName(lifecycle.Patch(c.config, patch), name))
 	return ci, err
 }
 

@@ -242,8 +242,7 @@ func (h *Herder) apply(ctx context.Context, c *connector) {
 
 // startConnector starts the connector instance and its tasks. Callers hold h.mu.
 func (h *Herder) startConnector(ctx context.Context, c *connector) {
-	cctx := &connectorContext{h: h, name: c.name, log: h.log.With("connector", c.name)}
-	inst, err := h.core.StartConnector(c.config, cctx)
+	inst, err := h.core.StartConnector(c.config, h.connectorContext(c.name))
 	if err != nil {
 		h.failConnector(c, err)
 		return
@@ -411,35 +410,30 @@ func (h *Herder) remove(name string) {
 	delete(h.connectors, name)
 }
 
-// connectorContext implements connect.ConnectorContext.
-type connectorContext struct {
-	h    *Herder
-	name string
-	log  *slog.Logger
-}
-
-func (c *connectorContext) Logger() *slog.Logger { return c.log }
-
-// RequestTaskReconfiguration re-reads task configs asynchronously: the connector may call it
-// from its own goroutines, even while the herder holds its lock.
-func (c *connectorContext) RequestTaskReconfiguration() {
-	go func() {
-		c.h.mu.Lock()
-		defer c.h.mu.Unlock()
-		if conn, ok := c.h.connectors[c.name]; ok && !c.h.closed {
-			c.h.reconfigure(context.Background(), conn)
-		}
-	}()
-}
-
-func (c *connectorContext) RaiseError(err error) {
-	go func() {
-		c.h.mu.Lock()
-		defer c.h.mu.Unlock()
-		if conn, ok := c.h.connectors[c.name]; ok {
-			c.h.failConnector(conn, err)
-		}
-	}()
+// connectorContext is what a connector may call back. It works asynchronously: the connector
+// may call from its own goroutines, even while the herder holds its lock.
+func (h *Herder) connectorContext(name string) *lifecycle.ConnectorContext {
+	return &lifecycle.ConnectorContext{
+		Log: h.log.With("connector", name),
+		Reconfigure: func() {
+			go func() {
+				h.mu.Lock()
+				defer h.mu.Unlock()
+				if conn, ok := h.connectors[name]; ok && !h.closed {
+					h.reconfigure(context.Background(), conn)
+				}
+			}()
+		},
+		Fail: func(err error) {
+			go func() {
+				h.mu.Lock()
+				defer h.mu.Unlock()
+				if conn, ok := h.connectors[name]; ok {
+					h.failConnector(conn, err)
+				}
+			}()
+		},
+	}
 }
 
 func (h *Herder) load() (persisted, error) {

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/logging"
+	"github.com/kconnect/kconnect/plugins"
+	"github.com/kconnect/kconnect/rest"
+	"github.com/kconnect/kconnect/runtime"
+	"github.com/kconnect/kconnect/runtime/configprovider"
+	"github.com/kconnect/kconnect/runtime/herder"
+)
+
+// workerSetup is what both modes make of a worker config file before they differ.
+type workerSetup struct {
+	file     configFile
+	loggers  *logging.Loggers
+	log      *slog.Logger
+	registry *connect.Registry
+	resolver *configprovider.Resolver
+}
+
+// setUpWorker loads a worker config file, checks its converters, sets up logging as it asks
+// and builds the plugin registry and the config provider resolver.
+func setUpWorker(path string) (workerSetup, error) {
+	worker, err := loadConfigFile(path)
+	if err != nil {
+		return workerSetup{}, err
+	}
+	props := worker.props
+	for _, k := range []string{runtime.KeyConverter, runtime.ValueConverter} {
+		if props[k] == "" {
+			return workerSetup{}, fmt.Errorf("%s: missing required worker setting %q", worker.path, k)
+		}
+	}
+	level, err := logging.ParseLevel(orDefault(props[logLevelKey], "INFO"))
+	if err != nil {
+		return workerSetup{}, worker.errorAt(logLevelKey, "%v", err)
+	}
+	loggers := logging.New(os.Stderr, props[logFormatKey], level)
+	log := loggers.Logger("kconnect")
+	slog.SetDefault(log)
+
+	reg, err := plugins.Registry()
+	if err != nil {
+		return workerSetup{}, err
+	}
+	for _, k := range []string{runtime.KeyConverter, runtime.ValueConverter, runtime.HeaderConverter} {
+		if cls := props[k]; cls != "" {
+			if _, err := reg.Lookup(cls); err != nil {
+				return workerSetup{}, worker.errorAt(k, "%v", err)
+			}
+		}
+	}
+	resolver, err := configprovider.NewResolver(props)
+	var bad *connect.FieldError
+	if errors.As(err, &bad) {
+		return workerSetup{}, worker.errorAt(bad.Name, "%s", bad.Msg)
+	}
+	if err != nil {
+		return workerSetup{}, fmt.Errorf("%s: %w", worker.path, err)
+	}
+	return workerSetup{file: worker, loggers: loggers, log: log, registry: reg, resolver: resolver}, nil
+}
+
+// newREST returns the REST server of h as the worker config sets it up.
+func (ws workerSetup) newREST(h herder.Herder) (*rest.Server, error) {
+	restCfg, err := rest.ConfigFromWorker(ws.file.props)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ws.file.path, err)
+	}
+	restCfg.Loggers = ws.loggers
+	srv, err := rest.New(h, restCfg, ws.loggers.Logger("kconnect.rest"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ws.file.path, err)
+	}
+	return srv, nil
+}
