@@ -1,0 +1,268 @@
+package distributed
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kconnect/kconnect/internal/testenv"
+	"github.com/kconnect/kconnect/plugins"
+	"github.com/kconnect/kconnect/rest"
+	"github.com/kconnect/kconnect/runtime"
+	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/kafkalog/kafkalogtest"
+	"github.com/kconnect/kconnect/runtime/offsets"
+)
+
+// testWorker is one in-process distributed worker with its REST server.
+type testWorker struct {
+	h   *Herder
+	url string
+}
+
+// startWorkers starts n workers of one group on the test broker, the first alone so that it
+// leads, and returns them once each has completed a rebalance.
+func startWorkers(t *testing.T, n int) (brokers string, ws []*testWorker, topics map[string]string) {
+	t.Helper()
+	brokers = testenv.Kafka(t)
+	topics = map[string]string{
+		"config.storage.topic": testenv.Topic(t, "configs"), "offset.storage.topic": testenv.Topic(t, "offsets"),
+		"status.storage.topic": testenv.Topic(t, "status"),
+	}
+	group := testenv.Topic(t, "group")
+	for i := range n {
+		props := map[string]string{
+			"bootstrap.servers": brokers, "group.id": group,
+			"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
+			"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "false",
+			"config.storage.replication.factor": "1", "offset.storage.replication.factor": "1",
+			"status.storage.replication.factor": "1", "offset.storage.partitions": "3", "status.storage.partitions": "3",
+			"session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "scheduled.rebalance.max.delay.ms": "1000",
+			"offset.flush.interval.ms": "200", "task.shutdown.graceful.timeout.ms": "1000", "listeners": "http://127.0.0.1:0",
+		}
+		for k, v := range topics {
+			props[k] = v
+		}
+		ws = append(ws, startWorker(t, props))
+		waitFor(t, fmt.Sprintf("worker %d ready", i), func() bool { return ws[i].h.Ready(t.Context()) == nil })
+	}
+	return brokers, ws, topics
+}
+
+func startWorker(t *testing.T, props map[string]string) *testWorker {
+	t.Helper()
+	cfg, err := ParseConfig(props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := runtime.WorkerClientOpts(props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	store, err := offsets.OpenTopic(ctx, client, cfg.OffsetTopic, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := plugins.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := runtime.NewWorker("pending", props, reg, store, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	h, err := New(ctx, w, log, Options{Config: cfg, Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restCfg, err := rest.ConfigFromWorker(props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := rest.New(h, restCfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	url := strings.TrimRight(srv.AdvertisedURL(), "/")
+	w.SetID(strings.TrimPrefix(url, "http://"))
+	if err := h.Start(srv.AdvertisedURL()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = srv.Shutdown(context.Background())
+		h.Stop()
+	})
+	return &testWorker{h: h, url: url}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// do sends a REST request to w and returns the status code and body.
+func (w *testWorker) do(t *testing.T, method, path string, body any) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, w.url+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// waitStatus waits until w reports the connector and all (at least n) of its tasks in state.
+func (w *testWorker) waitStatus(t *testing.T, name string, n int, state herder.State) herder.ConnectorStatus {
+	t.Helper()
+	var st herder.ConnectorStatus
+	waitFor(t, fmt.Sprintf("%s and %d task(s) %s", name, n, state), func() bool {
+		var err error
+		st, err = w.h.ConnectorStatus(t.Context(), name)
+		if err != nil || st.Connector.State != state || len(st.Tasks) != n {
+			return false
+		}
+		for _, ts := range st.Tasks {
+			if ts.State != state {
+				return false
+			}
+		}
+		return true
+	})
+	return st
+}
+
+// Pause, resume, stop, offsets, restarts and deletion sent to a follower act on the whole
+// cluster as upstream's: the statuses every worker reads back say so, stopping empties the task
+// configs, and offsets of a stopped source connector can be altered.
+func TestLifecycleRequestsThroughAFollower(t *testing.T) {
+	brokers, ws, topics := startWorkers(t, 2)
+	leader, follower := ws[0], ws[1]
+	input := filepath.Join(t.TempDir(), "input.txt")
+	if err := os.WriteFile(input, []byte("a\nb\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, body := follower.do(t, http.MethodPost, "/connectors", map[string]any{"name": "src", "config": map[string]string{
+		"connector.class": "FileStreamSource", "file": input, "topic": testenv.Topic(t, "out")}})
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	leader.waitStatus(t, "src", 1, herder.Running)
+
+	if code, body := follower.do(t, http.MethodPut, "/connectors/src/pause", nil); code != http.StatusAccepted {
+		t.Fatalf("pause: %d %s", code, body)
+	}
+	leader.waitStatus(t, "src", 1, herder.Paused)
+	if code, body := follower.do(t, http.MethodPut, "/connectors/src/resume", nil); code != http.StatusAccepted {
+		t.Fatalf("resume: %d %s", code, body)
+	}
+	follower.waitStatus(t, "src", 1, herder.Running)
+
+	// Offsets can be altered only once stopped.
+	alter := map[string]any{"offsets": []map[string]any{{"partition": map[string]any{"filename": input}, "offset": map[string]any{"position": 2}}}}
+	if code, body := follower.do(t, http.MethodPatch, "/connectors/src/offsets", alter); code != http.StatusBadRequest {
+		t.Fatalf("alter offsets while running: %d %s, want 400", code, body)
+	}
+	if code, body := follower.do(t, http.MethodPut, "/connectors/src/stop", nil); code != http.StatusAccepted && code != http.StatusNoContent {
+		t.Fatalf("stop: %d %s", code, body)
+	}
+	leader.waitStatus(t, "src", 0, herder.Stopped)
+	if code, body := follower.do(t, http.MethodGet, "/connectors/src/tasks", nil); code != http.StatusOK || strings.TrimSpace(string(body)) != "[]" {
+		t.Fatalf("tasks of a stopped connector: %d %s, want []", code, body)
+	}
+	if code, body := follower.do(t, http.MethodPatch, "/connectors/src/offsets", alter); code != http.StatusOK {
+		t.Fatalf("alter offsets while stopped: %d %s", code, body)
+	}
+	code, body = leader.do(t, http.MethodGet, "/connectors/src/offsets", nil)
+	if code != http.StatusOK || !strings.Contains(string(body), `"position":2`) {
+		t.Fatalf("offsets after alter: %d %s", code, body)
+	}
+
+	if code, body := follower.do(t, http.MethodPut, "/connectors/src/resume", nil); code != http.StatusAccepted {
+		t.Fatalf("resume after stop: %d %s", code, body)
+	}
+	st := leader.waitStatus(t, "src", 1, herder.Running)
+	owner := st.Tasks[0].WorkerID
+
+	// A restart request goes through the config topic to the worker running the connector.
+	if code, body := follower.do(t, http.MethodPost, "/connectors/src/restart?includeTasks=true", nil); code != http.StatusAccepted {
+		t.Fatalf("restart: %d %s", code, body)
+	}
+	follower.waitStatus(t, "src", 1, herder.Running)
+	if code, body := follower.do(t, http.MethodPost, "/connectors/src/tasks/0/restart", nil); code != http.StatusNoContent {
+		t.Fatalf("task restart: %d %s", code, body)
+	}
+	if st := follower.waitStatus(t, "src", 1, herder.Running); st.Tasks[0].WorkerID != owner {
+		t.Errorf("task restarted on %s, want its owner %s", st.Tasks[0].WorkerID, owner)
+	}
+
+	if code, body := follower.do(t, http.MethodDelete, "/connectors/src", nil); code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", code, body)
+	}
+	waitFor(t, "src gone", func() bool { _, err := leader.h.ConnectorStatus(t.Context(), "src"); return herder.IsNotFound(err) })
+
+	// The config topic holds upstream's record for each step: the stop wrote an empty commit,
+	// the restart a restart request.
+	waitFor(t, "an empty commit-src and a restart-connector-src in the config topic", func() bool {
+		var sawStopCommit, sawRestart bool
+		for _, r := range kafkalogtest.Records(t, brokers, topics["config.storage.topic"]) {
+			switch string(r.Key) {
+			case "commit-src":
+				sawStopCommit = sawStopCommit || string(r.Value) == `{"tasks":0}`
+			case "restart-connector-src":
+				sawRestart = sawRestart || strings.Contains(string(r.Value), `"include-tasks":true`)
+			}
+		}
+		return sawStopCommit && sawRestart
+	})
+	// Both restarts went through RESTARTING, written by the task's worker.
+	restarting := func() int {
+		n := 0
+		for _, r := range kafkalogtest.Records(t, brokers, topics["status.storage.topic"]) {
+			if string(r.Key) == "status-task-src-0" && strings.Contains(string(r.Value), `"state":"RESTARTING"`) &&
+				strings.Contains(string(r.Value), fmt.Sprintf(`"worker_id":%q`, owner)) {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "two RESTARTING records of task src-0 in the status topic", func() bool { return restarting() >= 2 })
+}
