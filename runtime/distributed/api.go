@@ -8,7 +8,6 @@ import (
 	"github.com/kconnect/kconnect/runtime/configstore"
 	"github.com/kconnect/kconnect/runtime/herder"
 	"github.com/kconnect/kconnect/runtime/lifecycle"
-	"github.com/kconnect/kconnect/runtime/statusstore"
 )
 
 var (
@@ -208,11 +207,14 @@ func (h *Herder) RestartTask(_ context.Context, id herder.TaskID) error {
 	if id.Task < 0 || id.Task >= len(snap.Tasks(id.Connector)) {
 		return herder.NotFound("Task %s-%d not found", id.Connector, id.Task)
 	}
-	h.runMu.Lock()
-	tr := h.tasks[id]
-	h.runMu.Unlock()
-	if tr != nil {
-		h.restartLocal(id)
+	h.runsMu.Lock()
+	local := h.local[id]
+	h.runsMu.Unlock()
+	if local {
+		h.mu.Lock()
+		h.taskRestarts = append(h.taskRestarts, id)
+		h.mu.Unlock()
+		h.poke()
 		return nil
 	}
 	h.mu.Lock()
@@ -227,19 +229,6 @@ func (h *Herder) RestartTask(_ context.Context, id herder.TaskID) error {
 		return herder.Conflict(msgRebalancing)
 	}
 	return &herder.ForwardError{URL: h.leaderURL}
-}
-
-// restartLocal stops a task this worker runs and starts it again.
-func (h *Herder) restartLocal(id herder.TaskID) {
-	h.runMu.Lock()
-	if h.tasks[id] == nil {
-		h.runMu.Unlock()
-		return
-	}
-	h.stopTasks([]herder.TaskID{id})
-	h.statuses.PutTask(id, statusstore.Status{State: herder.Restarting, WorkerID: h.w.ID(), Generation: h.currentGeneration()})
-	h.runMu.Unlock()
-	h.poke()
 }
 
 func (h *Herder) setTarget(ctx context.Context, name string, target herder.TargetState) error {

@@ -74,21 +74,24 @@ type Herder struct {
 	cancel  context.CancelFunc
 	stopped sync.WaitGroup
 
-	mu         sync.Mutex
-	assigned   bool // a rebalance completed and nothing revoked everything since
-	held       cluster.Assignment
-	generation int32
-	protocol   cluster.Protocol // the protocol the group agreed on
-	leaderURL  string
-	leader     *cluster.Result // set while this worker leads
-	restarts   []configstore.RestartRequest
-	reconfig   map[string]bool // connectors whose task configs to generate again
-	knownConns map[string]bool // connectors seen in the config topic, to rejoin when that changes
+	mu           sync.Mutex
+	assigned     bool // a rebalance completed and nothing revoked everything since
+	held         cluster.Assignment
+	generation   int32
+	protocol     cluster.Protocol // the protocol the group agreed on
+	leaderURL    string
+	leader       *cluster.Result // set while this worker leads
+	restarts     []configstore.RestartRequest
+	taskRestarts []herder.TaskID // tasks of this worker to restart (POST .../tasks/{n}/restart)
+	reconfig     map[string]bool // connectors whose task configs to generate again
+	knownConns   map[string]bool // connectors seen in the config topic, to rejoin when that changes
 
-	// runsMu guards current, the newest instance of each task: tasks report from their own
-	// goroutines, also while runMu is held waiting for them to stop.
+	// runsMu guards current, the newest instance of each task, and local, the tasks running
+	// here: tasks report from their own goroutines and REST asks, also while runMu is held
+	// waiting for tasks to stop or plugins to answer.
 	runsMu  sync.Mutex
 	current map[herder.TaskID]uint64
+	local   map[herder.TaskID]bool
 
 	runMu sync.Mutex
 	conns map[string]*connRun
@@ -105,9 +108,20 @@ type connRun struct {
 
 // taskRun is a task running on this worker.
 type taskRun struct {
-	config map[string]string
-	task   *runtime.Task
-	paused bool
+	config     map[string]string
+	connConfig map[string]string // the connector config it runs with
+	task       *runtime.Task
+	paused     bool
+}
+
+// taskConnectorConfig is the connector config a connector's tasks run with: the one their task
+// configs were generated from, so that a config change that leaves the task configs as they
+// were still reaches the tasks once the leader has committed them again.
+func taskConnectorConfig(snap configstore.Snapshot, name string) map[string]string {
+	if cfg, ok := snap.AppliedConfigs[name]; ok {
+		return cfg
+	}
+	return snap.Connectors[name]
 }
 
 // New opens the config and status topics (creating them when missing, rejecting a config
@@ -117,7 +131,7 @@ func New(ctx context.Context, w *runtime.Worker, log *slog.Logger, opts Options)
 	h := &Herder{
 		w: w, core: lifecycle.New(w, opts.Resolver, log), log: log, cfg: opts.Config, client: opts.Client, health: opts.Health,
 		wake: make(chan struct{}, 1), reconfig: map[string]bool{}, knownConns: map[string]bool{},
-		conns: map[string]*connRun{}, tasks: map[herder.TaskID]*taskRun{}, current: map[herder.TaskID]uint64{},
+		conns: map[string]*connRun{}, tasks: map[herder.TaskID]*taskRun{}, current: map[herder.TaskID]uint64{}, local: map[herder.TaskID]bool{},
 	}
 	statuses, err := statusstore.OpenTopic(ctx, opts.Client, opts.Config.StatusTopic, log)
 	if err != nil {
@@ -310,13 +324,14 @@ func (h *Herder) revokeAll() {
 
 // view is what one reconciliation works from.
 type view struct {
-	snap       configstore.Snapshot
-	conns      map[string]bool
-	tasks      map[herder.TaskID]bool
-	generation int32
-	restarts   []configstore.RestartRequest
-	reconfig   map[string]bool
-	leader     bool
+	snap         configstore.Snapshot
+	conns        map[string]bool
+	tasks        map[herder.TaskID]bool
+	generation   int32
+	restarts     []configstore.RestartRequest
+	taskRestarts []herder.TaskID
+	reconfig     map[string]bool
+	leader       bool
 }
 
 func (h *Herder) view() (view, bool) {
@@ -326,8 +341,8 @@ func (h *Herder) view() (view, bool) {
 		return view{}, false
 	}
 	v := view{snap: h.configs.Snapshot(), conns: map[string]bool{}, tasks: map[herder.TaskID]bool{},
-		generation: h.generation, restarts: h.restarts, reconfig: h.reconfig, leader: h.leader != nil}
-	h.restarts, h.reconfig = nil, map[string]bool{}
+		generation: h.generation, restarts: h.restarts, taskRestarts: h.taskRestarts, reconfig: h.reconfig, leader: h.leader != nil}
+	h.restarts, h.taskRestarts, h.reconfig = nil, nil, map[string]bool{}
 	for _, c := range h.held.Connectors {
 		v.conns[c] = true
 	}
@@ -351,11 +366,22 @@ func (h *Herder) reconcile(ctx context.Context) {
 	for id, tr := range h.tasks {
 		configs := v.snap.Tasks(id.Connector)
 		if !v.tasks[id] || id.Task >= len(configs) || !maps.Equal(tr.config, configs[id.Task]) ||
+			!maps.Equal(tr.connConfig, taskConnectorConfig(v.snap, id.Connector)) ||
 			v.snap.TargetStates[id.Connector] == herder.TargetStopped {
 			stale = append(stale, id)
 		}
 	}
 	h.stopTasks(stale)
+	var restart []herder.TaskID
+	for _, id := range v.taskRestarts {
+		if h.tasks[id] != nil {
+			restart = append(restart, id)
+		}
+	}
+	h.stopTasks(restart)
+	for _, id := range restart {
+		h.statuses.PutTask(id, statusstore.Status{State: herder.Restarting, WorkerID: h.w.ID(), Generation: v.generation})
+	}
 	for name, cr := range h.conns {
 		cfg, exists := v.snap.Connectors[name]
 		if !v.conns[name] || !exists || !maps.Equal(cr.config, cfg) || v.snap.TargetStates[name] == herder.TargetStopped {
@@ -400,7 +426,7 @@ func (h *Herder) reconcile(ctx context.Context) {
 		}
 		tr := h.tasks[id]
 		if tr == nil {
-			h.startTask(id, v.snap.Connectors[id.Connector], configs[id.Task], target, v.generation)
+			h.startTask(id, taskConnectorConfig(v.snap, id.Connector), configs[id.Task], target, v.generation)
 			continue
 		}
 		if paused := target == herder.TargetPaused; paused != tr.paused {
@@ -516,7 +542,8 @@ func (h *Herder) generateTaskConfigs(ctx context.Context, name string, cr *connR
 		return
 	}
 	current := snap.Tasks(name)
-	if _, committed := snap.TaskCounts[name]; committed && !snap.Inconsistent[name] && reflect.DeepEqual(configs, current) {
+	if _, committed := snap.TaskCounts[name]; committed && !snap.Inconsistent[name] && reflect.DeepEqual(configs, current) &&
+		maps.Equal(snap.AppliedConfigs[name], cr.config) {
 		return
 	}
 	h.writeTaskConfigs(ctx, name, configs)
@@ -572,8 +599,9 @@ func (h *Herder) startTask(id herder.TaskID, connCfg, taskCfg map[string]string,
 	run := h.runs.Add(1)
 	h.runsMu.Lock()
 	h.current[id] = run
+	h.local[id] = true
 	h.runsMu.Unlock()
-	tr := &taskRun{config: taskCfg}
+	tr := &taskRun{config: taskCfg, connConfig: connCfg}
 	h.tasks[id] = tr
 	listener := func(id herder.TaskID, state herder.State, err error) { h.onTaskState(id, run, state, err) }
 	t, err := h.core.StartTask(id, h.core.Type(connCfg), connCfg, taskCfg, listener)
@@ -616,9 +644,12 @@ func (h *Herder) stopTasks(ids []herder.TaskID) {
 		}
 	}
 	h.core.StopTasks(context.Background(), ts)
+	h.runsMu.Lock()
 	for _, id := range ids {
 		delete(h.tasks, id)
+		delete(h.local, id)
 	}
+	h.runsMu.Unlock()
 }
 
 // rotateSessionKey writes a new session key when this worker leads a sessioned group and the
