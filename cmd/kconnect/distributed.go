@@ -55,9 +55,9 @@ func runDistributed(args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: open offsets topic: %w", worker.path, err)
 	}
+	defer store.Close()
 	w, err := runtime.NewWorker(workerID(props), props, ws.registry, store, log)
 	if err != nil {
-		store.Close()
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
 	defer w.Close()

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,8 +26,9 @@ import (
 
 // testWorker is one in-process distributed worker with its REST server.
 type testWorker struct {
-	h   *Herder
-	url string
+	h    *Herder
+	url  string
+	stop func()
 }
 
 // startWorkers starts n workers of one group on the test broker, the first alone so that it
@@ -75,6 +77,7 @@ func startWorker(t *testing.T, props map[string]string) *testWorker {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = store.Close() })
 	reg, err := plugins.Registry()
 	if err != nil {
 		t.Fatal(err)
@@ -104,11 +107,15 @@ func startWorker(t *testing.T, props map[string]string) *testWorker {
 	if err := h.Start(srv.AdvertisedURL()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = srv.Shutdown(context.Background())
-		h.Stop()
-	})
-	return &testWorker{h: h, url: url}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = srv.Shutdown(context.Background())
+			h.Stop()
+		})
+	}
+	t.Cleanup(stop)
+	return &testWorker{h: h, url: url, stop: stop}
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -186,6 +193,12 @@ func TestLifecycleRequestsThroughAFollower(t *testing.T) {
 		t.Fatalf("create: %d %s", code, body)
 	}
 	leader.waitStatus(t, "src", 1, herder.Running)
+
+	// A request already forwarded once that reaches a follower is a conflict, as upstream answers.
+	code, body = follower.do(t, http.MethodDelete, "/connectors/src?forward=false", nil)
+	if code != http.StatusConflict || !strings.Contains(string(body), "Cannot complete request because of a conflicting operation") {
+		t.Fatalf("delete with forward=false on a follower: %d %s, want 409", code, body)
+	}
 
 	if code, body := follower.do(t, http.MethodPut, "/connectors/src/pause", nil); code != http.StatusAccepted {
 		t.Fatalf("pause: %d %s", code, body)
@@ -265,4 +278,39 @@ func TestLifecycleRequestsThroughAFollower(t *testing.T) {
 		return n
 	}
 	waitFor(t, "two RESTARTING records of task src-0 in the status topic", func() bool { return restarting() >= 2 })
+}
+
+// When the leader leaves, a follower leads: writes sent to it succeed, and the connector the
+// leader ran moves to it.
+func TestFollowerLeadsWhenTheLeaderLeaves(t *testing.T) {
+	_, ws, _ := startWorkers(t, 2)
+	leader, follower := ws[0], ws[1]
+	input := filepath.Join(t.TempDir(), "input.txt")
+	if err := os.WriteFile(input, []byte("a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	create := func(name string) (int, []byte) {
+		return follower.do(t, http.MethodPost, "/connectors", map[string]any{"name": name, "config": map[string]string{
+			"connector.class": "FileStreamSource", "file": input, "topic": testenv.Topic(t, "out"), "tasks.max": "1"}})
+	}
+	for _, name := range []string{"a", "b"} {
+		if code, body := create(name); code != http.StatusCreated {
+			t.Fatalf("create %s: %d %s", name, code, body)
+		}
+	}
+	follower.waitStatus(t, "a", 1, herder.Running)
+	follower.waitStatus(t, "b", 1, herder.Running)
+
+	leader.stop()
+	for _, name := range []string{"a", "b"} {
+		waitFor(t, name+" and its task RUNNING on the remaining worker", func() bool {
+			st, err := follower.h.ConnectorStatus(t.Context(), name)
+			return err == nil && st.Connector.State == herder.Running && st.Connector.WorkerID == follower.h.WorkerID() &&
+				len(st.Tasks) == 1 && st.Tasks[0].State == herder.Running && st.Tasks[0].WorkerID == follower.h.WorkerID()
+		})
+	}
+	if code, body := create("c"); code != http.StatusCreated {
+		t.Fatalf("create on the new leader: %d %s", code, body)
+	}
+	follower.waitStatus(t, "c", 1, herder.Running)
 }
