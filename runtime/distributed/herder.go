@@ -399,7 +399,9 @@ func (h *Herder) reconcile(ctx context.Context) {
 		}
 		target := v.snap.TargetStates[name]
 		if target == herder.TargetStopped {
-			h.putConnectorStatus(name, herder.Stopped, nil, v.generation)
+			if cur, _ := h.statuses.Connector(name); cur.State != herder.Stopped || cur.WorkerID != h.w.ID() {
+				h.putConnectorStatus(name, herder.Stopped, nil, v.generation)
+			}
 			if len(v.snap.Tasks(name)) > 0 {
 				h.writeTaskConfigs(ctx, name, []map[string]string{})
 			}
@@ -429,7 +431,7 @@ func (h *Herder) reconcile(ctx context.Context) {
 			h.startTask(id, taskConnectorConfig(v.snap, id.Connector), configs[id.Task], target, v.generation)
 			continue
 		}
-		if paused := target == herder.TargetPaused; paused != tr.paused {
+		if paused := target == herder.TargetPaused; paused != tr.paused && tr.task != nil {
 			tr.paused = paused
 			if paused {
 				tr.task.Pause()
