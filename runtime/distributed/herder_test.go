@@ -33,7 +33,7 @@ type testWorker struct {
 
 // startWorkers starts n workers of one group on the test broker, the first alone so that it
 // leads, and returns them once each has completed a rebalance.
-func startWorkers(t *testing.T, n int) (brokers string, ws []*testWorker, topics map[string]string) {
+func startWorkers(t *testing.T, n int, protocol string) (brokers string, ws []*testWorker, topics map[string]string) {
 	t.Helper()
 	brokers = testenv.Kafka(t)
 	topics = map[string]string{
@@ -50,6 +50,7 @@ func startWorkers(t *testing.T, n int) (brokers string, ws []*testWorker, topics
 			"status.storage.replication.factor": "1", "offset.storage.partitions": "3", "status.storage.partitions": "3",
 			"session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "scheduled.rebalance.max.delay.ms": "1000",
 			"offset.flush.interval.ms": "200", "task.shutdown.graceful.timeout.ms": "1000", "listeners": "http://127.0.0.1:0",
+			"connect.protocol": protocol,
 		}
 		for k, v := range topics {
 			props[k] = v
@@ -181,7 +182,13 @@ func (w *testWorker) waitStatus(t *testing.T, name string, n int, state herder.S
 // cluster as upstream's: the statuses every worker reads back say so, stopping empties the task
 // configs, and offsets of a stopped source connector can be altered.
 func TestLifecycleRequestsThroughAFollower(t *testing.T) {
-	brokers, ws, topics := startWorkers(t, 2)
+	for _, protocol := range []string{"sessioned", "compatible", "eager"} {
+		t.Run(protocol, func(t *testing.T) { testLifecycle(t, protocol) })
+	}
+}
+
+func testLifecycle(t *testing.T, protocol string) {
+	brokers, ws, topics := startWorkers(t, 2, protocol)
 	leader, follower := ws[0], ws[1]
 	input := filepath.Join(t.TempDir(), "input.txt")
 	if err := os.WriteFile(input, []byte("a\nb\n"), 0o644); err != nil {
@@ -235,14 +242,27 @@ func TestLifecycleRequestsThroughAFollower(t *testing.T) {
 	st := leader.waitStatus(t, "src", 1, herder.Running)
 	owner := st.Tasks[0].WorkerID
 
+	// Each restart goes through RESTARTING, written by the task's worker.
+	restarting := func() int {
+		n := 0
+		for _, r := range kafkalogtest.Records(t, brokers, topics["status.storage.topic"]) {
+			if string(r.Key) == "status-task-src-0" && strings.Contains(string(r.Value), `"state":"RESTARTING"`) &&
+				strings.Contains(string(r.Value), fmt.Sprintf(`"worker_id":%q`, owner)) {
+				n++
+			}
+		}
+		return n
+	}
 	// A restart request goes through the config topic to the worker running the connector.
 	if code, body := follower.do(t, http.MethodPost, "/connectors/src/restart?includeTasks=true", nil); code != http.StatusAccepted {
 		t.Fatalf("restart: %d %s", code, body)
 	}
+	waitFor(t, "a RESTARTING record of task src-0 in the status topic", func() bool { return restarting() >= 1 })
 	follower.waitStatus(t, "src", 1, herder.Running)
 	if code, body := follower.do(t, http.MethodPost, "/connectors/src/tasks/0/restart", nil); code != http.StatusNoContent {
 		t.Fatalf("task restart: %d %s", code, body)
 	}
+	waitFor(t, "a second RESTARTING record of task src-0 in the status topic", func() bool { return restarting() >= 2 })
 	if st := follower.waitStatus(t, "src", 1, herder.Running); st.Tasks[0].WorkerID != owner {
 		t.Errorf("task restarted on %s, want its owner %s", st.Tasks[0].WorkerID, owner)
 	}
@@ -266,24 +286,12 @@ func TestLifecycleRequestsThroughAFollower(t *testing.T) {
 		}
 		return sawStopCommit && sawRestart
 	})
-	// Both restarts went through RESTARTING, written by the task's worker.
-	restarting := func() int {
-		n := 0
-		for _, r := range kafkalogtest.Records(t, brokers, topics["status.storage.topic"]) {
-			if string(r.Key) == "status-task-src-0" && strings.Contains(string(r.Value), `"state":"RESTARTING"`) &&
-				strings.Contains(string(r.Value), fmt.Sprintf(`"worker_id":%q`, owner)) {
-				n++
-			}
-		}
-		return n
-	}
-	waitFor(t, "two RESTARTING records of task src-0 in the status topic", func() bool { return restarting() >= 2 })
 }
 
 // When the leader leaves, a follower leads: writes sent to it succeed, and the connector the
 // leader ran moves to it.
 func TestFollowerLeadsWhenTheLeaderLeaves(t *testing.T) {
-	_, ws, _ := startWorkers(t, 2)
+	_, ws, _ := startWorkers(t, 2, "sessioned")
 	leader, follower := ws[0], ws[1]
 	input := filepath.Join(t.TempDir(), "input.txt")
 	if err := os.WriteFile(input, []byte("a\n"), 0o644); err != nil {
