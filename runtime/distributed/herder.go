@@ -199,8 +199,17 @@ func (h *Herder) Stop() {
 	h.configs.Close()
 }
 
-// clusterConfig is the member's view of the config topic.
+// configReadTimeout bounds reading the config topic to its end when joining and assigning.
+const configReadTimeout = 5 * time.Second
+
+// clusterConfig is the member's view of the config topic, read to its end first (as far as
+// configReadTimeout allows): a leader behind what a member has read fails the whole round.
 func (h *Herder) clusterConfig() cluster.ConfigSnapshot {
+	ctx, cancel := context.WithTimeout(context.Background(), configReadTimeout)
+	defer cancel()
+	if err := h.configs.Refresh(ctx); err != nil {
+		h.log.Warn("read config topic to its end", "err", err)
+	}
 	snap := h.configs.Snapshot()
 	out := cluster.ConfigSnapshot{Offset: snap.Offset, Tasks: make(map[string]int, len(snap.Connectors))}
 	for name := range snap.Connectors {

@@ -33,7 +33,7 @@ type testWorker struct {
 
 // startWorkers starts n workers of one group on the test broker, the first alone so that it
 // leads, and returns them once each has completed a rebalance.
-func startWorkers(t *testing.T, n int, protocol string) (brokers string, ws []*testWorker, topics map[string]string) {
+func startWorkers(t testing.TB, n int, protocol string) (brokers string, ws []*testWorker, topics map[string]string) {
 	t.Helper()
 	brokers = testenv.Kafka(t)
 	topics = map[string]string{
@@ -61,7 +61,7 @@ func startWorkers(t *testing.T, n int, protocol string) (brokers string, ws []*t
 	return brokers, ws, topics
 }
 
-func startWorker(t *testing.T, props map[string]string) *testWorker {
+func startWorker(t testing.TB, props map[string]string) *testWorker {
 	t.Helper()
 	cfg, err := ParseConfig(props)
 	if err != nil {
@@ -119,7 +119,7 @@ func startWorker(t *testing.T, props map[string]string) *testWorker {
 	return &testWorker{h: h, url: url, stop: stop}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
