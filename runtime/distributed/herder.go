@@ -52,6 +52,9 @@ type Options struct {
 	Resolver *configprovider.Resolver
 	// Health reports a failure of something the worker depends on; nil reports none.
 	Health func() error
+	// SinkCheckInterval is how often sinks running fewer tasks than tasks.max look for new
+	// partitions; 0 means the worker's consumer.metadata.max.age.ms, 5 minutes by default.
+	SinkCheckInterval time.Duration
 }
 
 // Herder runs this worker's share of a distributed cluster's connectors.
@@ -62,6 +65,8 @@ type Herder struct {
 	cfg    Config
 	client []kgo.Opt
 	health func() error
+	// sinkCheck is Options.SinkCheckInterval.
+	sinkCheck time.Duration
 
 	configs  *configstore.TopicStore
 	statuses *statusstore.TopicStore
@@ -128,9 +133,13 @@ func taskConnectorConfig(snap configstore.Snapshot, name string) map[string]stri
 // topic that is not compacted or has several partitions) and returns a herder that runs
 // connectors on w, whose offset store must be the offsets topic. Start joins the group.
 func New(ctx context.Context, w *runtime.Worker, log *slog.Logger, opts Options) (*Herder, error) {
+	if opts.SinkCheckInterval <= 0 {
+		opts.SinkCheckInterval = lifecycle.SinkCheckInterval(w.Props())
+	}
 	h := &Herder{
 		w: w, core: lifecycle.New(w, opts.Resolver, log), log: log, cfg: opts.Config, client: opts.Client, health: opts.Health,
-		wake: make(chan struct{}, 1), reconfig: map[string]bool{}, knownConns: map[string]bool{},
+		sinkCheck: opts.SinkCheckInterval,
+		wake:      make(chan struct{}, 1), reconfig: map[string]bool{}, knownConns: map[string]bool{},
 		conns: map[string]*connRun{}, tasks: map[herder.TaskID]*taskRun{}, current: map[herder.TaskID]uint64{}, local: map[herder.TaskID]bool{},
 	}
 	statuses, err := statusstore.OpenTopic(ctx, opts.Client, opts.Config.StatusTopic, log)
@@ -256,16 +265,39 @@ func (h *Herder) poke() {
 func (h *Herder) loop(ctx context.Context) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
+	sinks := time.NewTicker(h.sinkCheck)
+	defer sinks.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-h.wake:
 		case <-tick.C:
+		case <-sinks.C:
+			h.recheckSinks()
 		}
 		h.reconcile(ctx)
 		h.rotateSessionKey(ctx)
 	}
+}
+
+// recheckSinks has the sinks this worker runs with fewer tasks than tasks.max generate their
+// task configs again, so that they get more tasks once their topics have more partitions.
+func (h *Herder) recheckSinks() {
+	snap := h.configs.Snapshot()
+	h.runMu.Lock()
+	var names []string
+	for name, cr := range h.conns {
+		if cr.typ == herder.Sink && cr.inst != nil && len(snap.Tasks(name)) < lifecycle.TasksMax(cr.config) {
+			names = append(names, name)
+		}
+	}
+	h.runMu.Unlock()
+	h.mu.Lock()
+	for _, name := range names {
+		h.reconfig[name] = true
+	}
+	h.mu.Unlock()
 }
 
 // listener adapts the herder to cluster.Listener without exporting its methods.

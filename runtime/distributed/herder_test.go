@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/plugins"
 	"github.com/kconnect/kconnect/rest"
@@ -88,7 +91,7 @@ func startWorker(t testing.TB, props map[string]string) *testWorker {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Close)
-	h, err := New(ctx, w, log, Options{Config: cfg, Client: client})
+	h, err := New(ctx, w, log, Options{Config: cfg, Client: client, SinkCheckInterval: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,24 +161,24 @@ func (w *testWorker) do(t *testing.T, method, path string, body any) (int, []byt
 	return resp.StatusCode, b
 }
 
-// waitStatus waits until w reports the connector and all (at least n) of its tasks in state.
+// waitStatus waits until w reports the connector and all (exactly n) of its tasks in state.
 func (w *testWorker) waitStatus(t *testing.T, name string, n int, state herder.State) herder.ConnectorStatus {
 	t.Helper()
-	var st herder.ConnectorStatus
-	waitFor(t, fmt.Sprintf("%s and %d task(s) %s", name, n, state), func() bool {
-		var err error
-		st, err = w.h.ConnectorStatus(t.Context(), name)
-		if err != nil || st.Connector.State != state || len(st.Tasks) != n {
-			return false
-		}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := w.h.ConnectorStatus(t.Context(), name)
+		done := err == nil && st.Connector.State == state && len(st.Tasks) == n
 		for _, ts := range st.Tasks {
-			if ts.State != state {
-				return false
-			}
+			done = done && ts.State == state
 		}
-		return true
-	})
-	return st
+		if done {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s and %d task(s) not %s after 30s: %+v (%v)", name, n, state, st, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // Pause, resume, stop, offsets, restarts and deletion sent to a follower act on the whole
@@ -321,4 +324,27 @@ func TestFollowerLeadsWhenTheLeaderLeaves(t *testing.T) {
 		t.Fatalf("create on the new leader: %d %s", code, body)
 	}
 	follower.waitStatus(t, "c", 1, herder.Running)
+}
+
+// A sink with fewer partitions than tasks.max runs one task a partition, and more tasks once
+// its topic has more partitions.
+func TestSinkGetsTasksForNewPartitions(t *testing.T) {
+	brokers, ws, _ := startWorkers(t, 2, "sessioned")
+	topic := testenv.Topic(t, "grow")
+	kafkalogtest.CreateTopic(t, brokers, topic, 1, "delete")
+	_, err := ws[0].h.CreateConnector(t.Context(), "sink", map[string]string{"connector.class": "FileStreamSink",
+		"file": filepath.Join(t.TempDir(), "out.txt"), "topics": topic, "tasks.max": "3"}, herder.TargetStarted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws[0].waitStatus(t, "sink", 1, herder.Running)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := kadm.NewClient(cl).CreatePartitions(t.Context(), 2, topic); err != nil {
+		t.Fatal(err)
+	}
+	ws[0].waitStatus(t, "sink", 3, herder.Running)
 }

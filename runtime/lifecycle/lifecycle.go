@@ -163,6 +163,17 @@ func (c *Core) TaskCount(ctx context.Context, name string, config map[string]str
 	return 1
 }
 
+// SinkCheckInterval is how often a herder looks for new partitions of the sinks that run fewer
+// tasks than tasks.max: as often as a sink's consumer refreshes its metadata
+// (consumer.metadata.max.age.ms, 5 minutes by default), which is also when an idle upstream sink
+// task would learn of them.
+func SinkCheckInterval(worker map[string]string) time.Duration {
+	if ms, err := strconv.ParseInt(worker["consumer.metadata.max.age.ms"], 10, 64); err == nil && ms > 0 {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return 5 * time.Minute
+}
+
 // TasksMax is a config's tasks.max, 1 if it is not a positive number.
 func TasksMax(config map[string]string) int {
 	if v, err := strconv.Atoi(config[runtime.TasksMax]); err == nil && v > 0 {

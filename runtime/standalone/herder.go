@@ -13,7 +13,6 @@ import (
 	"os"
 	"reflect"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -108,7 +107,7 @@ type Options struct {
 // New returns a herder running connectors on w.
 func New(w *runtime.Worker, log *slog.Logger, opts Options) *Herder {
 	if opts.SinkCheckInterval <= 0 {
-		opts.SinkCheckInterval = sinkCheckInterval(w.Props())
+		opts.SinkCheckInterval = lifecycle.SinkCheckInterval(w.Props())
 	}
 	return &Herder{w: w, core: lifecycle.New(w, opts.Resolver, log), log: log, statePath: opts.StatePath, clusterID: opts.ClusterID, health: opts.Health,
 		sinkCheck: opts.SinkCheckInterval,
@@ -276,16 +275,6 @@ func (h *Herder) reconfigure(ctx context.Context, c *connector) {
 	for i := range configs {
 		h.startTask(c, i)
 	}
-}
-
-// sinkCheckInterval is how often watchSinkPartitions looks for new partitions: as often as a
-// sink's consumer refreshes its metadata (consumer.metadata.max.age.ms, 5 minutes by default),
-// which is also when an idle upstream sink task would learn of them.
-func sinkCheckInterval(worker map[string]string) time.Duration {
-	if ms, err := strconv.ParseInt(worker["consumer.metadata.max.age.ms"], 10, 64); err == nil && ms > 0 {
-		return time.Duration(ms) * time.Millisecond
-	}
-	return 5 * time.Minute
 }
 
 // watchSinkPartitions reconfigures the sinks that run fewer tasks than tasks.max, so that they
