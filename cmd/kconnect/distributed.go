@@ -61,12 +61,17 @@ func runDistributed(args []string) error {
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
 	defer w.Close()
-	h, err := distributed.New(openCtx, w, log, distributed.Options{Config: cfg, Client: client, Resolver: ws.resolver})
+	restCfg, err := ws.restConfig()
+	if err != nil {
+		return err
+	}
+	h, err := distributed.New(openCtx, w, log, distributed.Options{Config: cfg, Client: client, Resolver: ws.resolver,
+		TrackTopics: !restCfg.DisableTopicTracking})
 	if err != nil {
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
 
-	srv, err := ws.newREST(h)
+	srv, err := ws.newREST(h, restCfg)
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,11 @@ func runStandalone(args []string) error {
 	defer w.Close()
 	h := standalone.New(w, log, standalone.Options{StatePath: filepath.Join(stateDir, "connectors.json"), Resolver: resolver, Health: health})
 
-	srv, err := ws.newREST(h)
+	restCfg, err := ws.restConfig()
+	if err != nil {
+		return err
+	}
+	srv, err := ws.newREST(h, restCfg)
 	if err != nil {
 		return err
 	}

@@ -67,14 +67,19 @@ func setUpWorker(path string) (workerSetup, error) {
 	return workerSetup{file: worker, loggers: loggers, log: log, registry: reg, resolver: resolver}, nil
 }
 
-// newREST returns the REST server of h as the worker config sets it up.
-func (ws workerSetup) newREST(h herder.Herder) (*rest.Server, error) {
-	restCfg, err := rest.ConfigFromWorker(ws.file.props)
+// restConfig reads the REST settings of the worker config.
+func (ws workerSetup) restConfig() (rest.Config, error) {
+	cfg, err := rest.ConfigFromWorker(ws.file.props)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ws.file.path, err)
+		return rest.Config{}, fmt.Errorf("%s: %w", ws.file.path, err)
 	}
-	restCfg.Loggers = ws.loggers
-	srv, err := rest.New(h, restCfg, ws.loggers.Logger("kconnect.rest"))
+	cfg.Loggers = ws.loggers
+	return cfg, nil
+}
+
+// newREST returns the REST server of h with the settings cfg.
+func (ws workerSetup) newREST(h herder.Herder, cfg rest.Config) (*rest.Server, error) {
+	srv, err := rest.New(h, cfg, ws.loggers.Logger("kconnect.rest"))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ws.file.path, err)
 	}

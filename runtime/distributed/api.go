@@ -261,7 +261,7 @@ func (h *Herder) StopConnector(ctx context.Context, name string) error {
 }
 
 // ConnectorTopics implements herder.Herder: the topics the status topic records for the
-// connector, and those its tasks on this worker used.
+// connector, written by the workers running its tasks.
 func (h *Herder) ConnectorTopics(_ context.Context, name string) ([]string, error) {
 	if _, _, err := h.connectorConfig(name); err != nil {
 		return nil, err
@@ -270,13 +270,11 @@ func (h *Herder) ConnectorTopics(_ context.Context, name string) ([]string, erro
 	for _, t := range h.statuses.Topics(name) {
 		set[t.Topic] = struct{}{}
 	}
-	for _, t := range h.w.ActiveTopics(name) {
-		set[t] = struct{}{}
-	}
 	return connect.SortedKeys(set), nil
 }
 
-// ResetConnectorTopics implements herder.Herder.
+// ResetConnectorTopics implements herder.Herder: it deletes the connector's topic records;
+// the workers running its tasks record the topics again once the tasks use them again.
 func (h *Herder) ResetConnectorTopics(_ context.Context, name string) error {
 	if _, _, err := h.connectorConfig(name); err != nil {
 		return err
@@ -284,7 +282,6 @@ func (h *Herder) ResetConnectorTopics(_ context.Context, name string) error {
 	for _, t := range h.statuses.Topics(name) {
 		h.statuses.DeleteTopic(name, t.Topic)
 	}
-	h.w.ResetActiveTopics(name)
 	return nil
 }
 

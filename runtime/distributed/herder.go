@@ -52,6 +52,8 @@ type Options struct {
 	Resolver *configprovider.Resolver
 	// Health reports a failure of something the worker depends on; nil reports none.
 	Health func() error
+	// TrackTopics writes the topics connectors use to the status topic (topic.tracking.enable).
+	TrackTopics bool
 	// SinkCheckInterval is how often sinks running fewer tasks than tasks.max look for new
 	// partitions; 0 means the worker's consumer.metadata.max.age.ms, 5 minutes by default.
 	SinkCheckInterval time.Duration
@@ -67,6 +69,10 @@ type Herder struct {
 	health func() error
 	// sinkCheck is Options.SinkCheckInterval.
 	sinkCheck time.Duration
+	// trackTopics is Options.TrackTopics; published, owned by the loop, holds the topics this
+	// worker wrote to the status topic and read back, by connector.
+	trackTopics bool
+	published   map[string]map[string]bool
 
 	configs  *configstore.TopicStore
 	statuses *statusstore.TopicStore
@@ -138,8 +144,8 @@ func New(ctx context.Context, w *runtime.Worker, log *slog.Logger, opts Options)
 	}
 	h := &Herder{
 		w: w, core: lifecycle.New(w, opts.Resolver, log), log: log, cfg: opts.Config, client: opts.Client, health: opts.Health,
-		sinkCheck: opts.SinkCheckInterval,
-		wake:      make(chan struct{}, 1), reconfig: map[string]bool{}, knownConns: map[string]bool{},
+		sinkCheck: opts.SinkCheckInterval, trackTopics: opts.TrackTopics, published: map[string]map[string]bool{},
+		wake: make(chan struct{}, 1), reconfig: map[string]bool{}, knownConns: map[string]bool{},
 		conns: map[string]*connRun{}, tasks: map[herder.TaskID]*taskRun{}, current: map[herder.TaskID]uint64{}, local: map[herder.TaskID]bool{},
 	}
 	statuses, err := statusstore.OpenTopic(ctx, opts.Client, opts.Config.StatusTopic, log)
@@ -267,6 +273,8 @@ func (h *Herder) loop(ctx context.Context) {
 	defer tick.Stop()
 	sinks := time.NewTicker(h.sinkCheck)
 	defer sinks.Stop()
+	topics := time.NewTicker(topicsInterval)
+	defer topics.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -275,9 +283,85 @@ func (h *Herder) loop(ctx context.Context) {
 		case <-tick.C:
 		case <-sinks.C:
 			h.recheckSinks()
+		case <-topics.C:
+			h.publishTopics(ctx)
+			continue
 		}
 		h.reconcile(ctx)
 		h.rotateSessionKey(ctx)
+	}
+}
+
+// topicsInterval is how often the topics tasks used are written to the status topic.
+const topicsInterval = time.Second
+
+// publishTopics writes a topic-<topic>-connector-<connector> record for each topic the
+// connectors' tasks on this worker used (KIP-558), so that every worker answers
+// GET /connectors/{c}/topics. When such a record disappears (PUT .../topics/reset on any
+// worker), the worker forgets the connector's topics, and records them again once its tasks
+// use them again, as upstream's tasks do.
+func (h *Herder) publishTopics(ctx context.Context) {
+	if !h.trackTopics {
+		return
+	}
+	h.runsMu.Lock()
+	tasks := map[string]int{}
+	for id := range h.local {
+		if cur, ok := tasks[id.Connector]; !ok || id.Task < cur {
+			tasks[id.Connector] = id.Task
+		}
+	}
+	h.runsMu.Unlock()
+	for conn := range h.published {
+		if _, ok := tasks[conn]; !ok {
+			delete(h.published, conn)
+		}
+	}
+	wrote := map[string][]string{}
+	for conn, task := range tasks {
+		recorded := map[string]bool{}
+		for _, t := range h.statuses.Topics(conn) {
+			recorded[t.Topic] = true
+		}
+		pub := h.published[conn]
+		reset := false
+		for topic := range pub {
+			reset = reset || !recorded[topic]
+		}
+		if reset {
+			h.w.ResetActiveTopics(conn)
+			delete(h.published, conn)
+			continue
+		}
+		for _, topic := range h.w.ActiveTopics(conn) {
+			if pub[topic] || recorded[topic] {
+				continue
+			}
+			h.statuses.PutTopic(statusstore.TopicStatus{Topic: topic, Connector: conn, Task: int32(task), DiscoverTimestamp: time.Now().UnixMilli()})
+			wrote[conn] = append(wrote[conn], topic)
+		}
+	}
+	if len(wrote) == 0 {
+		return
+	}
+	// Read back, so that a record missing from now on was deleted, not yet unread.
+	rctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	if err := h.statuses.Flush(rctx); err != nil {
+		h.log.Warn("write topic statuses", "err", err)
+		return
+	}
+	if err := h.statuses.Refresh(rctx); err != nil {
+		h.log.Warn("read status topic", "err", err)
+		return
+	}
+	for conn, topics := range wrote {
+		if h.published[conn] == nil {
+			h.published[conn] = map[string]bool{}
+		}
+		for _, topic := range topics {
+			h.published[conn][topic] = true
+		}
 	}
 }
 

@@ -91,7 +91,7 @@ func startWorker(t testing.TB, props map[string]string) *testWorker {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Close)
-	h, err := New(ctx, w, log, Options{Config: cfg, Client: client, SinkCheckInterval: 200 * time.Millisecond})
+	h, err := New(ctx, w, log, Options{Config: cfg, Client: client, SinkCheckInterval: 200 * time.Millisecond, TrackTopics: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,4 +347,51 @@ func TestSinkGetsTasksForNewPartitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	ws[0].waitStatus(t, "sink", 3, herder.Running)
+}
+
+// The topics a connector's tasks use are recorded in the status topic, so every worker lists
+// them; a reset on any worker clears them until the tasks use the topics again.
+func TestActiveTopicsOnEveryWorker(t *testing.T) {
+	_, ws, _ := startWorkers(t, 2, "sessioned")
+	input := filepath.Join(t.TempDir(), "input.txt")
+	if err := os.WriteFile(input, []byte("a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	topic := testenv.Topic(t, "used")
+	if _, err := ws[0].h.CreateConnector(t.Context(), "src", map[string]string{
+		"connector.class": "FileStreamSource", "file": input, "topic": topic}, herder.TargetStarted); err != nil {
+		t.Fatal(err)
+	}
+	topicsOn := func(w *testWorker) string {
+		code, body := w.do(t, http.MethodGet, "/connectors/src/topics", nil)
+		if code != http.StatusOK {
+			t.Fatalf("GET topics: %d %s", code, body)
+		}
+		return strings.TrimSpace(string(body))
+	}
+	want := fmt.Sprintf(`{"src":{"topics":[%q]}}`, topic)
+	for _, w := range ws {
+		waitFor(t, "the topic listed by "+w.h.WorkerID(), func() bool { return topicsOn(w) == want })
+	}
+	if code, body := ws[1].do(t, http.MethodPut, "/connectors/src/topics/reset", nil); code != http.StatusAccepted {
+		t.Fatalf("reset: %d %s", code, body)
+	}
+	empty := `{"src":{"topics":[]}}`
+	for _, w := range ws {
+		waitFor(t, "no topic listed by "+w.h.WorkerID()+" after the reset", func() bool { return topicsOn(w) == empty })
+	}
+	// Lines keep coming, as they would: a worker learns of the reset within a second.
+	f, err := os.OpenFile(input, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, w := range ws {
+		waitFor(t, "the topic listed again by "+w.h.WorkerID(), func() bool {
+			if _, err := f.WriteString("more\n"); err != nil {
+				t.Fatal(err)
+			}
+			return topicsOn(w) == want
+		})
+	}
 }
