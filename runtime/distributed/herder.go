@@ -456,7 +456,6 @@ type view struct {
 	restarts     []configstore.RestartRequest
 	taskRestarts []herder.TaskID
 	reconfig     map[string]bool
-	leader       bool
 }
 
 func (h *Herder) view() (view, bool) {
@@ -466,7 +465,7 @@ func (h *Herder) view() (view, bool) {
 		return view{}, false
 	}
 	v := view{snap: h.configs.Snapshot(), conns: map[string]bool{}, tasks: map[herder.TaskID]bool{},
-		generation: h.generation, restarts: h.restarts, taskRestarts: h.taskRestarts, reconfig: h.reconfig, leader: h.leader != nil}
+		generation: h.generation, restarts: h.restarts, taskRestarts: h.taskRestarts, reconfig: h.reconfig}
 	h.restarts, h.taskRestarts, h.reconfig = nil, nil, map[string]bool{}
 	for _, c := range h.held.Connectors {
 		v.conns[c] = true
@@ -817,4 +816,5 @@ func (h *Herder) connectorContext(name string) *lifecycle.ConnectorContext {
 	}
 }
 
+// errNotStarted is Ready's answer before the first rebalance, upstream's words for it.
 var errNotStarted = errors.New("Worker is still starting up.")
