@@ -33,7 +33,7 @@ FUZZTIME ?= 15s
 # any KCONNECT_TEST_* set by the caller).
 LOAD_TESTENV := set -a; . '$(TESTENV_FILE)'; set +a
 
-.PHONY: build test test-kafka testenv testenv-stop lint compose-check fuzz bench stress-cdc
+.PHONY: build test test-kafka testenv testenv-stop lint compose-check fuzz bench stress-cdc stress-storage
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/kconnect ./cmd/kconnect
@@ -41,9 +41,14 @@ build:
 testenv:
 	scripts/testenv.sh
 	scripts/schema-registry.sh
+	scripts/hdfs.sh
+	scripts/s3.sh
+	scripts/storage-readers.sh
 	scripts/javaclients.sh >/dev/null
 
 testenv-stop:
+	scripts/s3.sh stop
+	scripts/hdfs.sh stop
 	scripts/schema-registry.sh stop
 	scripts/testenv.sh stop
 
@@ -64,6 +69,8 @@ lint: $(STATICCHECK) compose-check
 	if [[ -n $$unformatted ]]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; $(GO) run ./cmd/kconnect docs "$$tmp" && \
+	diff -r docs/reference "$$tmp" || { echo "docs/reference is stale: run go run ./cmd/kconnect docs"; exit 1; }
 
 $(STATICCHECK):
 	GOBIN='$(@D)' $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -92,3 +99,10 @@ stress-cdc: testenv
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(GOTESTFLAGS) ./...
+
+# The storage sink's kill -9 loop with STORAGE_KILLS kills of the worker during one load (make test
+# runs 2): the committed files must hold every record exactly once, counted by fastavro.
+STORAGE_KILLS ?= 20
+stress-storage: testenv
+	$(LOAD_TESTENV); KCONNECT_STORAGE_KILLS=$(STORAGE_KILLS) $(GO) test -count=1 -timeout 60m \
+		-run '^TestE2EKill9DuringLoad$$' ./connectors/storage/

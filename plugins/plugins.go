@@ -9,6 +9,7 @@ import (
 	jdbcsink "github.com/kconnect/kconnect/connectors/jdbc/sink"
 	jdbcsource "github.com/kconnect/kconnect/connectors/jdbc/source"
 	"github.com/kconnect/kconnect/connectors/postgres"
+	"github.com/kconnect/kconnect/connectors/storage"
 	"github.com/kconnect/kconnect/converters"
 	"github.com/kconnect/kconnect/transforms"
 	"github.com/kconnect/kconnect/transforms/debezium"
@@ -25,6 +26,7 @@ func Registry() (*connect.Registry, error) {
 		jdbcsink.Plugins(),
 		jdbcsource.Plugins(),
 		postgres.Plugins(),
+		storage.Plugins(),
 		transforms.Plugins(),
 		predicates.Plugins(),
 		debezium.Plugins(),

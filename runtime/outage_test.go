@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,6 +68,20 @@ type testWorker struct {
 
 func startWorker(t *testing.T, bootstrap string, extra ...connect.Plugin) *testWorker {
 	t.Helper()
+	w, buf := newTestWorker(t, bootstrap, nil, extra...)
+	h := standalone.New(w, slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo})), standalone.Options{})
+	if err := h.Start(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Stop(context.Background()) })
+	return &testWorker{t: t, h: h, log: buf}
+}
+
+// newTestWorker returns a worker on bootstrap with the built-in plugins and extra, string
+// converters, a 200 ms offset flush interval and a 1 s flush timeout, overridden by props, that
+// logs into the returned buffer (shown when the test fails).
+func newTestWorker(t *testing.T, bootstrap string, props map[string]string, extra ...connect.Plugin) (*runtime.Worker, *syncBuffer) {
+	t.Helper()
 	reg, err := plugins.Registry()
 	if err != nil {
 		t.Fatal(err)
@@ -76,35 +91,31 @@ func startWorker(t *testing.T, bootstrap string, extra ...connect.Plugin) *testW
 			t.Fatal(err)
 		}
 	}
-	dir := t.TempDir()
-	store, err := offsets.OpenFile(filepath.Join(dir, "connect.offsets"))
+	store, err := offsets.OpenFile(filepath.Join(t.TempDir(), "connect.offsets"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	buf := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	w, err := runtime.NewWorker("test-worker", map[string]string{
+	worker := map[string]string{
 		"bootstrap.servers":        bootstrap,
 		"key.converter":            "org.apache.kafka.connect.storage.StringConverter",
 		"value.converter":          "org.apache.kafka.connect.storage.StringConverter",
 		"offset.flush.interval.ms": "200",
 		"offset.flush.timeout.ms":  "1000",
-	}, reg, store, log)
+	}
+	maps.Copy(worker, props)
+	w, err := runtime.NewWorker("test-worker", worker, reg, store, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := standalone.New(w, log, standalone.Options{})
-	if err := h.Start(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		h.Stop(context.Background())
 		if t.Failed() {
 			t.Logf("worker log:\n%s", buf)
 		}
 	})
-	return &testWorker{t: t, h: h, log: buf}
+	return w, buf
 }
 
 func (w *testWorker) create(name string, config map[string]string) {
@@ -171,20 +182,28 @@ func hasLines(path string, lines ...string) bool {
 	return true
 }
 
+// stoppableBroker returns a function starting a private embedded broker, always on the same port
+// and data directory, so that a test can stop it (Close) for an outage and start it again.
+func stoppableBroker(t *testing.T) func() *broker.Broker {
+	dataDir, port := t.TempDir(), testenv.FreePort(t)
+	return func() *broker.Broker {
+		t.Helper()
+		b, err := broker.Start(broker.Options{Port: port, DataDir: dataDir, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.Close() })
+		return b
+	}
+}
+
 // TestKafkaOutageIsLoggedAndFailsTasksPastTheRetryBudget runs a file source and a file sink
 // against an embedded broker that the test stops. A short outage leaves both running and is
 // logged twice per task that noticed it: when noticed, and with its duration when it ends. An
 // outage longer than errors.retry.timeout fails both tasks with the cause; restarted once Kafka
 // is back, they deliver what was written meanwhile.
 func TestKafkaOutageIsLoggedAndFailsTasksPastTheRetryBudget(t *testing.T) {
-	dataDir, port := t.TempDir(), testenv.FreePort(t)
-	startBroker := func() *broker.Broker {
-		b, err := broker.Start(broker.Options{Port: port, DataDir: dataDir, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	startBroker := stoppableBroker(t)
 	brk := startBroker()
 	t.Cleanup(func() { _ = brk.Close() })
 	w := startWorker(t, brk.Addr())

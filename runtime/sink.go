@@ -64,36 +64,28 @@ type sinkRunner struct {
 	kafka      *kafkaWatch
 }
 
-// StartSinkTask starts a sink task of the connector described by connProps with its task
-// configuration taskProps. Failures after this returns are reported to listener; a panic of plugin
-// code (the task's constructor, converters, transforms) while starting is returned as an error.
-func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string]string, listener StateListener) (_ *Task, err error) {
+// startSink starts t, claimed, as a task of the sink connector conn.
+func (w *Worker) startSink(t *Task, conn connect.SinkConnector, connProps, taskProps map[string]string) (err error) {
 	defer connect.Recover(&err)
-	conn, typ, err := w.newConnector(connProps)
-	if err != nil {
-		return nil, err
-	}
-	if typ != herder.Sink {
-		return nil, fmt.Errorf("connector %s is not a sink connector", connProps[ConnectorClass])
-	}
+	id := t.id
 	r := &sinkRunner{
-		w: w, props: taskProps, maxPoll: maxPollRecords, topics: topicTracker{w: w, connector: id.Connector},
+		w: w, t: t, props: taskProps, maxPoll: maxPollRecords, topics: topicTracker{w: w, connector: id.Connector},
 		assigned: map[connect.TopicPartition]bool{}, current: map[connect.TopicPartition]int64{},
 		committed: map[connect.TopicPartition]int64{}, seeks: map[connect.TopicPartition]int64{},
 	}
-	r.task = conn.(connect.SinkConnector).NewTask()
+	r.task = conn.NewTask()
 	r.listener, _ = r.task.(connect.PartitionListener)
 	if r.conv, err = buildConverters(w.registry, w.props, connProps); err != nil {
-		return nil, err
+		return err
 	}
 	if r.chain, err = buildChain(w.registry, connProps); err != nil {
-		return nil, err
+		return err
 	}
 	cfg, err := ConnectorConfigDef(true).Parse(connProps)
 	if err != nil {
-		return nil, fmt.Errorf("connector config: %w", err)
+		return fmt.Errorf("connector config: %w", err)
 	}
-	log := w.taskLogger(id)
+	log := t.log
 	started := false
 	defer func() {
 		if !started {
@@ -113,11 +105,11 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 	}
 	opts, err := clientOpts(cprops)
 	if err != nil {
-		return nil, fmt.Errorf("consumer config: %w", err)
+		return fmt.Errorf("consumer config: %w", err)
 	}
 	topicOpt, err := sinkTopics(connProps)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	opts = append(opts, topicOpt...)
 	// Static membership: a task restarted after a crash takes its partitions back at once instead
@@ -142,12 +134,11 @@ func (w *Worker) StartSinkTask(id herder.TaskID, connProps, taskProps map[string
 	if topic := cfg.String(DLQTopic); topic != "" && r.tolerance.all {
 		r.dlq = &deadLetterQueue{topic: topic, id: id, contextHeaders: cfg.Bool(DLQContextHeaders)}
 	}
-	r.t = newTask(id, log, listener)
 	ctx, cancel := context.WithCancel(context.Background())
-	r.t.cancel = cancel
-	r.t.run(func() error { return r.loop(ctx) }, r.close)
+	t.cancel = cancel
+	t.run(func() error { return r.loop(ctx) }, r.close)
 	started = true
-	return r.t, nil
+	return nil
 }
 
 // close releases the transforms and the consumer. A static member does not leave the group when
@@ -187,13 +178,13 @@ func sinkTopics(props map[string]string) ([]kgo.Opt, error) {
 }
 
 func (r *sinkRunner) loop(ctx context.Context) error {
-	if err := r.task.Start(r, r.props); err != nil {
+	if err := r.t.lifecycle("start sink task", func() error { return r.task.Start(r, r.props) }); err != nil {
 		return fmt.Errorf("start sink task: %w", err)
 	}
 	r.lastFlush = time.Now()
 	client, err := kgo.NewClient(r.clientOpts...)
 	if err != nil {
-		if serr := r.task.Stop(); serr != nil {
+		if serr := r.t.lifecycle("stop sink task", r.task.Stop); serr != nil {
 			r.t.log.Warn("stop sink task", "err", serr)
 		}
 		return fmt.Errorf("create consumer: %w", err)
@@ -210,17 +201,18 @@ func (r *sinkRunner) loop(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stopped = true
-	if err == nil {
+	// A stop that timed out cancelled Put: what the task holds is not known to be durable.
+	if err == nil && !r.t.abandoned.Load() {
 		if cerr := r.commit(ctx, true); cerr != nil {
 			r.t.log.Warn("final offset commit failed", "err", cerr)
 		}
 	}
 	if r.listener != nil {
-		if cerr := r.listener.Close(context.Background(), r.Assignment()); cerr != nil {
+		if cerr := r.listener.Close(r.t.work, r.Assignment()); cerr != nil {
 			r.t.log.Warn("close partitions", "err", cerr)
 		}
 	}
-	if serr := r.task.Stop(); serr != nil {
+	if serr := r.t.lifecycle("stop sink task", r.task.Stop); serr != nil {
 		r.t.log.Warn("stop sink task", "err", serr)
 	}
 	return err
@@ -271,7 +263,8 @@ func (r *sinkRunner) process(ctx context.Context, fetches kgo.Fetches) error {
 			}
 			var sr connect.SinkRecord
 			var keep bool
-			if keep, err = r.toSinkRecord(ctx, kr, &sr); err == nil && keep {
+			// A stop lets the batch under way finish, its dead-letter sends included.
+			if keep, err = r.toSinkRecord(r.t.work, kr, &sr); err == nil && keep {
 				batch = append(batch, sr)
 			}
 			r.current[connect.TopicPartition{Topic: kr.Topic, Partition: kr.Partition}] = kr.Offset + 1
@@ -383,14 +376,15 @@ func (r *sinkRunner) tolerate(ctx context.Context, stage string, kr *kgo.Record,
 }
 
 // put delivers a batch, retrying retriable failures with backoff until they have lasted the retry
-// budget or the task is stopped.
+// budget or the task is stopped. A stop lets a Put under way finish: Put's context is the task's
+// work, cancelled only when the stop outlasts the graceful timeout.
 func (r *sinkRunner) put(ctx context.Context, batch []connect.SinkRecord) error {
 	if len(batch) == 0 {
 		return nil
 	}
 	retry := newRetrier(r.retry, "put")
 	for {
-		err := r.task.Put(ctx, batch)
+		err := r.task.Put(r.t.work, batch)
 		if err == nil {
 			return nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,28 +50,19 @@ type sourceRunner struct {
 	abort      context.CancelFunc
 }
 
-// StartSourceTask starts a source task of the connector described by connProps with its task
-// configuration taskProps. Failures after this returns are reported to listener; a panic of plugin
-// code (the task's constructor, converters, transforms) while starting is returned as an error.
-func (w *Worker) StartSourceTask(id herder.TaskID, connProps, taskProps map[string]string, listener StateListener) (_ *Task, err error) {
+// startSource starts t, claimed, as a task of the source connector conn.
+func (w *Worker) startSource(t *Task, conn connect.SourceConnector, connProps, taskProps map[string]string) (err error) {
 	defer connect.Recover(&err)
-	conn, typ, err := w.newConnector(connProps)
-	if err != nil {
-		return nil, err
-	}
-	if typ != herder.Source {
-		return nil, fmt.Errorf("connector %s is not a source connector", connProps[ConnectorClass])
-	}
-	r := &sourceRunner{w: w, props: taskProps, submitted: newSubmitted(), topics: topicTracker{w: w, connector: id.Connector}}
-	r.task = conn.(connect.SourceConnector).NewTask()
+	r := &sourceRunner{w: w, t: t, props: taskProps, submitted: newSubmitted(), topics: topicTracker{w: w, connector: t.id.Connector}}
+	r.task = conn.NewTask()
 	r.committer, _ = r.task.(connect.RecordCommitter)
 	if r.conv, err = buildConverters(w.registry, w.props, connProps); err != nil {
-		return nil, err
+		return err
 	}
 	if r.chain, err = buildChain(w.registry, connProps); err != nil {
-		return nil, err
+		return err
 	}
-	log := w.taskLogger(id)
+	log := t.log
 	started := false
 	defer func() {
 		if !started {
@@ -80,31 +72,37 @@ func (w *Worker) StartSourceTask(id herder.TaskID, connProps, taskProps map[stri
 	r.valueAppender, _ = r.conv.value.(connect.AppendConverter)
 	cfg, err := ConnectorConfigDef(false).Parse(connProps)
 	if err != nil {
-		return nil, fmt.Errorf("connector config: %w", err)
+		return fmt.Errorf("connector config: %w", err)
 	}
 	opts, err := sourceProducerOpts(clientProps(w.props, connProps, "producer"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r.tolerance = newTolerance(cfg, log)
 	r.retry = newRetryPolicy(cfg)
-	r.t = newTask(id, log, listener)
 	ctx, cancel := context.WithCancel(context.Background())
-	r.t.cancel = cancel
-	r.produceCtx, r.abort = context.WithCancel(context.Background())
+	t.cancel = cancel
+	// Cancelled when the task fails, or with the rest of its work when a stop times out.
+	r.produceCtx, r.abort = context.WithCancel(t.work)
 	r.kafka = newKafkaWatch(log, r.retry, r.fail)
-	if r.client, err = kgo.NewClient(append(opts, kgo.WithHooks(r.kafka))...); err != nil {
+	client, err := kgo.NewClient(append(opts, kgo.WithHooks(r.kafka))...)
+	if err != nil {
 		cancel()
 		r.abort()
-		return nil, fmt.Errorf("create producer: %w", err)
+		return fmt.Errorf("create producer: %w", err)
 	}
-	r.t.run(func() error { return r.loop(ctx) }, func() {
-		r.client.Close()
+	r.client = client
+	// A cancelled stop closes the producer at once: that fails the records buffered for Kafka, so
+	// none of them can reach Kafka once another instance of the task runs.
+	closeClient := sync.OnceFunc(client.Close)
+	t.abandonWork = closeClient
+	t.run(func() error { return r.loop(ctx) }, func() {
+		closeClient()
 		r.abort()
 		r.chain.close(log)
 	})
 	started = true
-	return r.t, nil
+	return nil
 }
 
 // fail fails the task from any goroutine: the loop stops, and what waits for Kafka is given up
@@ -150,7 +148,7 @@ func (c sourceTaskContext) Offsets() connect.OffsetReader { return c.offsets }
 func (r *sourceRunner) loop(ctx context.Context) error {
 	id := r.t.id
 	tctx := sourceTaskContext{taskContext{id: id, log: r.t.log}, offsetReader{r.w.offsets, id.Connector}}
-	if err := r.task.Start(tctx, r.props); err != nil {
+	if err := r.t.lifecycle("start source task", func() error { return r.task.Start(tctx, r.props) }); err != nil {
 		return fmt.Errorf("start source task: %w", err)
 	}
 	r.t.report(herder.Running, nil)
@@ -163,7 +161,7 @@ func (r *sourceRunner) loop(ctx context.Context) error {
 
 	close(stopCommitter)
 	<-committerDone
-	if stopErr := r.task.Stop(); stopErr != nil {
+	if stopErr := r.t.lifecycle("stop source task", r.task.Stop); stopErr != nil {
 		r.t.log.Warn("stop source task", "err", stopErr)
 	}
 	// Drain what is in flight so its offsets can be committed, within the graceful timeout; unless
@@ -358,6 +356,11 @@ func (r *sourceRunner) commit() error {
 		return fmt.Errorf("commit offsets: %w", err)
 	}
 	r.submitted.stored()
+	if r.t.abandoned.Load() {
+		// Its Stop may still run: the task hears of nothing more. A task that acknowledges
+		// upstream staying behind the stored offsets is safe; the next instance reads them.
+		return nil
+	}
 	if err := call(func() error { return r.task.Commit(ctx, offs) }); err != nil {
 		var pe *connect.PanicError
 		if errors.As(err, &pe) {

@@ -4,6 +4,8 @@
 //	kconnect distributed worker.properties
 //	kconnect broker [--host H] [--port N] [--data-dir D]
 //	kconnect plugins
+//	kconnect ctl COMMAND
+//	kconnect docs [DIR]
 //	kconnect version
 package main
 
@@ -23,6 +25,9 @@ const usage = `usage:
   kconnect distributed worker.properties
   kconnect broker [--host H] [--port N] [--data-dir D]
   kconnect plugins
+  kconnect ctl COMMAND (kconnect ctl --help lists them)
+  kconnect docs [DIR]
+  kconnect completion bash|zsh|fish|powershell
   kconnect version`
 
 func main() {
@@ -59,6 +64,8 @@ func run(args []string) error {
 		return nil
 	case "distributed":
 		return runDistributed(args[1:])
+	case "ctl", "docs", "completion", "__complete", "__completeNoDesc":
+		return runCobra(args)
 	case "help", "--help", "-h":
 		fmt.Println(usage)
 		return nil

@@ -33,6 +33,8 @@ const (
 	envBroker          = "KCONNECT_TEST_BROKER"
 	envSchemaRegistry  = "KCONNECT_TEST_SCHEMA_REGISTRY"
 	envAvroPython      = "KCONNECT_TEST_AVRO_PYTHON"
+	envHDFS            = "KCONNECT_TEST_HDFS"
+	envS3              = "KCONNECT_TEST_S3"
 )
 
 // Require fails the test when CI=true and the service env var is missing, and
@@ -77,15 +79,18 @@ func lookup(envVar string) (string, error) {
 	return vars[envVar], nil
 }
 
-// envFile reads the env files once per test binary: scripts/testenv.sh's and, beside it, the one
-// scripts/schema-registry.sh writes. A missing file is an empty environment, not an error.
+// envFile reads the env files once per test binary: scripts/testenv.sh's and, beside it, the ones
+// scripts/schema-registry.sh, scripts/hdfs.sh and scripts/s3.sh write. A missing file is an empty
+// environment, not an error.
 var envFile = sync.OnceValues(func() (map[string]string, error) {
 	path, err := envFilePath()
 	if err != nil {
 		return nil, err
 	}
 	vars := map[string]string{}
-	for _, p := range []string{filepath.Join(filepath.Dir(path), "schema-registry.env"), path} {
+	dir := filepath.Dir(path)
+	for _, p := range []string{filepath.Join(dir, "schema-registry.env"), filepath.Join(dir, "hdfs.env"),
+		filepath.Join(dir, "s3.env"), path} {
 		f, err := os.Open(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

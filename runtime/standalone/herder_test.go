@@ -119,8 +119,9 @@ func (th *testHerder) waitTask(t *testing.T, name string, state herder.State) {
 }
 
 // TestLateReportOfADeletedTaskIsIgnored checks that a task which did not stop in time when its
-// connector was deleted cannot, when it finally stops, change the status of the task that took
-// its place in a connector of the same name.
+// connector was deleted keeps a connector of the same name from running the task again on this
+// worker (FAILED, saying why) until it finished, and cannot, when it finally stops, change the
+// status of the task that took its place.
 func TestLateReportOfADeletedTaskIsIgnored(t *testing.T) {
 	th := newTestHerder(t, nil)
 	oldRelease := th.release
@@ -149,13 +150,21 @@ func TestLateReportOfADeletedTaskIsIgnored(t *testing.T) {
 	if _, err := th.CreateConnector(t.Context(), "c", map[string]string{"connector.class": "StuckSource"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	th.waitTask(t, "c", herder.Running)
+	th.waitTask(t, "c", herder.Failed)
+	id := herder.TaskID{Connector: "c", Task: 0}
+	if st, _ := th.TaskStatus(t.Context(), id); !strings.Contains(st.Trace, "previous instance on this worker is still running") {
+		t.Errorf("the task's trace does not say why it did not start: %q", st.Trace)
+	}
 	close(oldRelease)
 	<-old.Done() // it has reported its end by now
-	st, err := th.TaskStatus(t.Context(), herder.TaskID{Connector: "c", Task: 0})
-	if err != nil || st.State != herder.Running {
-		t.Errorf("task c-0 after the deleted instance stopped: %+v, %v; want RUNNING", st, err)
+	st, err := th.TaskStatus(t.Context(), id)
+	if err != nil || st.State != herder.Failed {
+		t.Errorf("task c-0 after the deleted instance stopped: %+v, %v; want FAILED still", st, err)
 	}
+	if err := th.RestartTask(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	th.waitTask(t, "c", herder.Running)
 	close(th.release)
 }
 

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// ErrNotExist is returned (wrapped) by Open, Stat, Rename and Delete for a path that does not exist.
+// ErrNotExist is returned (wrapped) by Open, Stat and Rename for a path that does not exist.
 var ErrNotExist = errors.New("does not exist")
 
 // FileInfo describes one stored file.
