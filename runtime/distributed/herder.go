@@ -761,15 +761,16 @@ func (h *Herder) onTaskState(id herder.TaskID, run uint64, state herder.State, e
 	h.statuses.PutTask(id, st)
 }
 
-// stopTasks stops tasks in parallel and forgets them. Callers hold runMu.
+// stopTasks stops tasks in parallel and forgets them, returning once each has finished or been
+// abandoned (cancelled, its producer closed, its offsets uncommitted; the worker then refuses to
+// start it again until it has finished). Callers hold runMu.
 func (h *Herder) stopTasks(ids []herder.TaskID) {
-	var ts []*runtime.Task
-	for _, id := range ids {
-		if tr := h.tasks[id]; tr != nil {
-			ts = append(ts, tr.task)
-		}
+	if len(ids) == 0 {
+		return
 	}
-	h.core.StopTasks(context.Background(), ts)
+	if err := h.w.StopTasks(context.Background(), ids); err != nil {
+		h.log.Error("tasks did not stop gracefully", "err", err)
+	}
 	h.runsMu.Lock()
 	for _, id := range ids {
 		delete(h.tasks, id)
