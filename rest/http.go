@@ -75,8 +75,14 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		bad       *herder.BadRequestError
 		noPlugin  *connect.NotFoundError
 		configErr *connect.ConfigError
+		forward   *herder.ForwardError
+		forbidden *herder.ForbiddenError
 	)
 	switch {
+	case errors.As(err, &forward):
+		s.forward(w, r, forward.URL)
+	case errors.As(err, &forbidden):
+		writeError(w, http.StatusForbidden, forbidden.Msg)
 	case errors.As(err, &notFound):
 		writeError(w, http.StatusNotFound, notFound.Msg)
 	case errors.As(err, &conflict):

@@ -60,6 +60,8 @@ func (s *Server) router(api, admin bool) http.Handler {
 		r.Put("/connectors/{connector}/resume", s.resumeConnector)
 		r.Put("/connectors/{connector}/stop", s.stopConnector)
 		r.Get("/connectors/{connector}/tasks", s.taskConfigs)
+		r.Post("/connectors/{connector}/tasks", s.putTaskConfigs)
+		r.Put("/connectors/{connector}/fence", s.fenceZombies)
 		r.Get("/connectors/{connector}/tasks/{task}/status", s.taskStatus)
 		r.Post("/connectors/{connector}/tasks/{task}/restart", s.restartTask)
 		r.Get("/connectors/{connector}/topics", s.connectorTopics)
@@ -134,15 +136,21 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body exceeds the limit of %d bytes", s.cfg.MaxBodyBytes))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		r.Body = &recordedBody{ReadCloser: http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)}
 		next.ServeHTTP(w, r)
 	})
 }
 
 // authenticate requires HTTP basic credentials listed in the credentials file, as upstream's
 // BasicAuthSecurityRestExtension does (whose 401 body is plain text; ours is the JSON error).
+// The internal requests of distributed workers are exempt, as upstream's JaasBasicAuthFilter
+// exempts them: workers do not hold user credentials, and the session key signs them.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if internalRequest(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		if user, pass, ok := basicAuth(r.Header.Get("Authorization")); ok {
 			if want, known := s.users[user]; known && subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1 {
 				next.ServeHTTP(w, r)
@@ -152,6 +160,18 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		w.Header().Set("WWW-Authenticate", `Basic realm="kconnect", charset="UTF-8"`)
 		writeError(w, http.StatusUnauthorized, "User cannot access the resource.")
 	})
+}
+
+var (
+	taskConfigsPath = regexp.MustCompile(`^/?connectors/[^/]+/tasks/?$`)
+	fencePath       = regexp.MustCompile(`^/?connectors/[^/]+/fence/?$`)
+)
+
+// internalRequest reports whether r is one workers of a cluster send each other.
+func internalRequest(r *http.Request) bool {
+	path := r.URL.EscapedPath()
+	return r.Method == http.MethodPost && taskConfigsPath.MatchString(path) ||
+		r.Method == http.MethodPut && fencePath.MatchString(path)
 }
 
 // basicAuth parses a basic Authorization header, the scheme matched case-insensitively.

@@ -52,6 +52,12 @@ func TestBasicAuth(t *testing.T) {
 	expect(t, call(t, s.Handler(), "GET", "/connectors", "", "Authorization", "basic "+b64("operator:op:pw")), 200, `[]`)
 	// Unknown paths do not reveal themselves to unauthenticated clients.
 	expect(t, call(t, s.Handler(), "GET", "/nope", ""), 401, unauthorized)
+	// The internal requests of distributed workers are signed instead, as upstream exempts them;
+	// a standalone worker does not serve them. Reading task configs still needs credentials.
+	notServed := errJSON(404, "HTTP 404 Not Found")
+	expect(t, call(t, s.Handler(), "POST", "/connectors/c/tasks", "[]"), 404, notServed)
+	expect(t, call(t, s.Handler(), "PUT", "/connectors/c/fence", ""), 404, notServed)
+	expect(t, call(t, s.Handler(), "GET", "/connectors/c/tasks", ""), 401, unauthorized)
 }
 
 func TestBasicAuthFileErrors(t *testing.T) {

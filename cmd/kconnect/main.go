@@ -1,6 +1,7 @@
 // Command kconnect is a Kafka Connect–compatible connector runtime.
 //
 //	kconnect standalone worker.properties [connector.properties|connector.json ...]
+//	kconnect distributed worker.properties
 //	kconnect broker [--host H] [--port N] [--data-dir D]
 //	kconnect plugins
 //	kconnect ctl COMMAND
@@ -21,6 +22,7 @@ var version = "0.1.0-dev"
 
 const usage = `usage:
   kconnect standalone worker.properties [connector.properties|connector.json ...]
+  kconnect distributed worker.properties
   kconnect broker [--host H] [--port N] [--data-dir D]
   kconnect plugins
   kconnect ctl COMMAND (kconnect ctl --help lists them)
@@ -61,7 +63,7 @@ func run(args []string) error {
 		fmt.Println("kconnect", version)
 		return nil
 	case "distributed":
-		return errors.New("distributed mode is not available yet; run standalone mode")
+		return runDistributed(args[1:])
 	case "ctl", "docs", "completion", "__complete", "__completeNoDesc":
 		return runCobra(args)
 	case "help", "--help", "-h":

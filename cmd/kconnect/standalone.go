@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"os/signal"
@@ -15,13 +14,7 @@ import (
 	"time"
 
 	"github.com/kconnect/kconnect/broker"
-	"github.com/kconnect/kconnect/connect"
-	"github.com/kconnect/kconnect/internal/logging"
-	"github.com/kconnect/kconnect/plugins"
-	"github.com/kconnect/kconnect/rest"
 	"github.com/kconnect/kconnect/runtime"
-	"github.com/kconnect/kconnect/runtime/configprovider"
-	"github.com/kconnect/kconnect/runtime/metrics"
 	"github.com/kconnect/kconnect/runtime/offsets"
 	"github.com/kconnect/kconnect/runtime/standalone"
 )
@@ -37,43 +30,11 @@ func runStandalone(args []string) error {
 	if len(args) == 0 {
 		return usageError("standalone needs a worker config file")
 	}
-	worker, err := loadConfigFile(args[0])
+	ws, err := setUpWorker(args[0])
 	if err != nil {
 		return err
 	}
-	props := worker.props
-	for _, k := range []string{runtime.KeyConverter, runtime.ValueConverter} {
-		if props[k] == "" {
-			return fmt.Errorf("%s: missing required worker setting %q", worker.path, k)
-		}
-	}
-	level, err := logging.ParseLevel(orDefault(props[logLevelKey], "INFO"))
-	if err != nil {
-		return worker.errorAt(logLevelKey, "%v", err)
-	}
-	loggers := logging.New(os.Stderr, props[logFormatKey], level)
-	log := loggers.Logger("kconnect")
-	slog.SetDefault(log)
-
-	reg, err := plugins.Registry()
-	if err != nil {
-		return err
-	}
-	for _, k := range []string{runtime.KeyConverter, runtime.ValueConverter, runtime.HeaderConverter} {
-		if cls := props[k]; cls != "" {
-			if _, err := reg.Lookup(cls); err != nil {
-				return worker.errorAt(k, "%v", err)
-			}
-		}
-	}
-	resolver, err := configprovider.NewResolver(props)
-	var bad *connect.FieldError
-	if errors.As(err, &bad) {
-		return worker.errorAt(bad.Name, "%s", bad.Msg)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", worker.path, err)
-	}
+	worker, props, loggers, log, reg, resolver := ws.file, ws.file.props, ws.loggers, ws.log, ws.registry, ws.resolver
 	var connectorConfigs []map[string]string
 	for _, path := range args[1:] {
 		cf, err := loadConfigFile(path)
@@ -119,20 +80,16 @@ func runStandalone(args []string) error {
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
 	defer w.Close()
-	m := metrics.New()
-	w.SetMetrics(m)
-	w.SetLoggers(loggers)
+	ws.observe(w)
 	h := standalone.New(w, log, standalone.Options{StatePath: filepath.Join(stateDir, "connectors.json"), Resolver: resolver, Health: health})
 
-	restCfg, err := rest.ConfigFromWorker(props)
+	restCfg, err := ws.restConfig()
 	if err != nil {
-		return fmt.Errorf("%s: %w", worker.path, err)
+		return err
 	}
-	restCfg.Loggers = loggers
-	restCfg.Metrics = m.Handler()
-	srv, err := rest.New(h, restCfg, loggers.Logger("kconnect.rest"))
+	srv, err := ws.newREST(h, restCfg)
 	if err != nil {
-		return fmt.Errorf("%s: %w", worker.path, err)
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,6 +1,7 @@
 // Package workertest runs the real kconnect binary for end-to-end tests: it builds it once per
-// test process, starts standalone workers with generated config files, and offers the HTTP and
-// process controls (graceful stop, kill -9, restart) that crash tests need.
+// test process, starts standalone and distributed workers (and `kconnect broker`) with
+// generated config files, and offers the HTTP and process controls (graceful stop, kill -9,
+// restart) that crash tests need.
 package workertest
 
 import (
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -130,12 +132,44 @@ func StartWithFileLimit(t testing.TB, dir string, fileLimit int, worker map[stri
 	return start(t, dir, fileLimit, worker, connectors)
 }
 
+// StartDistributed writes the worker config into dir and starts a distributed worker
+// (`kconnect distributed`), waiting until its REST API reports healthy. The worker is stopped
+// at test cleanup.
+func StartDistributed(t testing.TB, dir string, worker map[string]string) *Worker {
+	t.Helper()
+	return run(t, dir, 0, worker, []string{"distributed", WriteProperties(t, dir, "worker.properties", worker)})
+}
+
+// StartBroker starts `kconnect broker` on a free port with its data in dir and returns its
+// address once it accepts connections; the broker is stopped at test cleanup.
+func StartBroker(t testing.TB, dir string) string {
+	t.Helper()
+	port := testenv.FreePort(t)
+	w := &Worker{t: t, Dir: dir, args: []string{"broker", "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--data-dir", filepath.Join(dir, "data")}}
+	w.Bootstrap = fmt.Sprintf("127.0.0.1:%d", port)
+	w.launch()
+	t.Cleanup(func() { w.Stop() })
+	w.waitUntil(func() bool {
+		c, err := net.DialTimeout("tcp", w.Bootstrap, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return w.Bootstrap
+}
+
 func start(t testing.TB, dir string, fileLimit int, worker map[string]string, connectors []map[string]string) *Worker {
 	t.Helper()
 	args := []string{"standalone", WriteProperties(t, dir, "worker.properties", worker)}
 	for i, c := range connectors {
 		args = append(args, WriteProperties(t, dir, fmt.Sprintf("connector-%d.properties", i), c))
 	}
+	return run(t, dir, fileLimit, worker, args)
+}
+
+func run(t testing.TB, dir string, fileLimit int, worker map[string]string, args []string) *Worker {
+	t.Helper()
 	listener := strings.Split(worker["listeners"], ",")[0]
 	w := &Worker{t: t, Dir: dir, URL: strings.Replace(listener, "://:", "://127.0.0.1:", 1), args: args, fileLimit: fileLimit}
 	w.Bootstrap = worker["bootstrap.servers"]
@@ -148,6 +182,20 @@ func start(t testing.TB, dir string, fileLimit int, worker map[string]string, co
 }
 
 func (w *Worker) start() {
+	w.t.Helper()
+	w.launch()
+	w.waitUntil(func() bool {
+		resp, err := http.Get(w.URL + "/health")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+// launch starts the process with the worker's arguments.
+func (w *Worker) launch() {
 	w.t.Helper()
 	w.restartNum++
 	w.logPath = filepath.Join(w.Dir, fmt.Sprintf("worker-%d.log", w.restartNum))
@@ -171,23 +219,25 @@ func (w *Worker) start() {
 		logFile.Close()
 		close(w.exited)
 	}()
+}
+
+// waitUntil polls ready during startup, failing the test if the process exits first or ready
+// is not true within 60 s.
+func (w *Worker) waitUntil(ready func() bool) {
+	w.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case <-w.exited:
-			w.t.Fatalf("worker exited during startup: %v\n%s", w.exitErr, w.Log())
+			w.t.Fatalf("%s exited during startup: %v\n%s", w.args[0], w.exitErr, w.Log())
 		default:
 		}
-		resp, err := http.Get(w.URL + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if ready() {
+			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	w.t.Fatalf("worker not healthy after 60s\n%s", w.Log())
+	w.t.Fatalf("%s not ready after 60s\n%s", w.args[0], w.Log())
 }
 
 // Log returns what the current worker process logged.
@@ -202,6 +252,13 @@ func (w *Worker) Kill9() {
 	_ = w.cmd.Process.Signal(syscall.SIGKILL)
 	<-w.exited
 }
+
+// Freeze stops the worker process with SIGSTOP, as a long GC pause or a VM migration would;
+// Thaw continues it with SIGCONT.
+func (w *Worker) Freeze() { _ = w.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Thaw continues a frozen worker.
+func (w *Worker) Thaw() { _ = w.cmd.Process.Signal(syscall.SIGCONT) }
 
 // Stop sends SIGTERM and waits up to 30 s for a clean exit, returning the process error (nil for
 // exit code 0). Stopping a stopped worker is a no-op.

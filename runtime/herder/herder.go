@@ -251,3 +251,41 @@ func IsNotFound(err error) bool {
 	var e *NotFoundError
 	return errors.As(err, &e)
 }
+
+// ForwardError means another worker must answer the request (upstream's NotLeaderException
+// and NotAssignedException): the REST layer forwards it to URL, the worker's REST base URL.
+type ForwardError struct{ URL string }
+
+func (e *ForwardError) Error() string { return "request must be handled by the worker at " + e.URL }
+
+// ForbiddenError means an internal request's signature did not verify (HTTP 403).
+type ForbiddenError struct{ Msg string }
+
+func (e *ForbiddenError) Error() string { return e.Msg }
+
+// The headers of a signed internal request, as upstream's InternalRequestSignature names them.
+const (
+	SignatureHeader          = "X-Connect-Authorization"
+	SignatureAlgorithmHeader = "X-Connect-Request-Signature-Algorithm"
+)
+
+// InternalSignature is the signature of an internal request between workers (KIP-507): the
+// X-Connect-Authorization and X-Connect-Request-Signature-Algorithm headers and the body they sign.
+type InternalSignature struct {
+	// Algorithm is the Mac algorithm ("HmacSHA256"); "" when the request carried no signature.
+	Algorithm string
+	// Signature is the base64-decoded X-Connect-Authorization header.
+	Signature []byte
+	// Body is the request body as received.
+	Body []byte
+}
+
+// Internal is implemented by a herder that serves the internal endpoints workers of a cluster
+// call on each other: POST /connectors/{c}/tasks and PUT /connectors/{c}/fence.
+type Internal interface {
+	// PutTaskConfigs writes task configurations a connector's worker generated; only the
+	// leader writes them, so a follower answers with a ForwardError.
+	PutTaskConfigs(ctx context.Context, name string, configs []map[string]string, sig InternalSignature) error
+	// FenceZombies fences the producers of a connector's earlier task generations.
+	FenceZombies(ctx context.Context, name string, sig InternalSignature) error
+}

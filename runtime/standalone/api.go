@@ -9,17 +9,10 @@ import (
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/lifecycle"
 )
 
 var _ herder.Herder = (*Herder)(nil)
-
-// Upstream's messages for the offsets endpoints.
-const (
-	msgMustBeStopped = "Connectors must be in the STOPPED state before their offsets can be modified. " +
-		"This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/%s/stop' endpoint"
-	msgAltered = "The offsets for this connector have been altered successfully"
-	msgReset   = "The offsets for this connector have been reset successfully"
-)
 
 // Connectors implements herder.Herder.
 func (h *Herder) Connectors(context.Context) ([]string, error) {
@@ -62,11 +55,8 @@ func (h *Herder) CreateConnector(ctx context.Context, name string, config map[st
 	if _, ok := h.connectors[name]; ok {
 		return herder.ConnectorInfo{}, herder.Conflict("Connector %s already exists", name)
 	}
-	config = withName(config, name)
-	if initial == "" {
-		initial = herder.TargetStarted
-	}
-	if err := h.validate(ctx, name, config); err != nil {
+	config, initial, err := h.core.PrepareCreate(ctx, name, config, initial)
+	if err != nil {
 		return herder.ConnectorInfo{}, err
 	}
 	c := h.register(name, config, initial, false)
@@ -79,24 +69,15 @@ func (h *Herder) CreateConnector(ctx context.Context, name string, config map[st
 	return info(c), nil
 }
 
-func withName(config map[string]string, name string) map[string]string {
-	out := maps.Clone(config)
-	if out == nil {
-		out = map[string]string{}
-	}
-	out[runtime.ConnectorName] = name
-	return out
-}
-
 // PutConnectorConfig implements herder.Herder.
 func (h *Herder) PutConnectorConfig(ctx context.Context, name string, config map[string]string) (herder.ConnectorInfo, bool, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.put(ctx, name, withName(config, name))
+	return h.put(ctx, name, lifecycle.WithName(config, name))
 }
 
 func (h *Herder) put(ctx context.Context, name string, config map[string]string) (herder.ConnectorInfo, bool, error) {
-	if err := h.validate(ctx, name, config); err != nil {
+	if err := h.core.Validate(ctx, name, config); err != nil {
 		return herder.ConnectorInfo{}, false, err
 	}
 	old, exists := h.connectors[name]
@@ -130,15 +111,7 @@ func (h *Herder) PatchConnectorConfig(ctx context.Context, name string, patch ma
 	if err != nil {
 		return herder.ConnectorInfo{}, err
 	}
-	config := maps.Clone(c.config)
-	for k, v := range patch {
-		if v == nil {
-			delete(config, k)
-		} else {
-			config[k] = *v
-		}
-	}
-	ci, _, err := h.put(ctx, name, withName(config, name))
+	ci, _, err := h.put(ctx, name, lifecycle.WithName(lifecycle.Patch(c.config, patch), name))
 	return ci, err
 }
 
@@ -170,7 +143,7 @@ func (h *Herder) ConnectorStatus(_ context.Context, name string) (herder.Connect
 	}
 	st := herder.ConnectorStatus{
 		Name:      name,
-		Connector: herder.ConnectorState{State: c.state, WorkerID: h.w.ID(), Trace: trace(c.err)},
+		Connector: herder.ConnectorState{State: c.state, WorkerID: h.w.ID(), Trace: lifecycle.Trace(c.err)},
 		Tasks:     make([]herder.TaskState, 0, len(c.taskConfigs)),
 		Type:      c.typ,
 	}
@@ -184,14 +157,7 @@ func (h *Herder) ConnectorStatus(_ context.Context, name string) (herder.Connect
 func (h *Herder) taskState(c *connector, i int) herder.TaskState {
 	// The task's own report: it says PAUSED only once its loop has really stopped moving records.
 	s := h.status(herder.TaskID{Connector: c.name, Task: i})
-	return herder.TaskState{ID: i, State: s.state, WorkerID: h.w.ID(), Trace: trace(s.err), Progress: taskProgress(c, i)}
-}
-
-func trace(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
+	return herder.TaskState{ID: i, State: s.state, WorkerID: h.w.ID(), Trace: lifecycle.Trace(s.err), Progress: taskProgress(c, i)}
 }
 
 // TaskStatus implements herder.Herder.
@@ -267,7 +233,7 @@ func (h *Herder) RestartTask(ctx context.Context, id herder.TaskID) error {
 
 func (h *Herder) restartTask(ctx context.Context, c *connector, i int) {
 	if i < len(c.tasks) && c.tasks[i] != nil {
-		h.stopTask(ctx, c, i, c.tasks[i])
+		h.core.StopTask(ctx, c.tasks[i])
 		c.tasks[i] = nil
 	}
 	h.setStatus(herder.TaskID{Connector: c.name, Task: i}, taskStatus{state: herder.Restarting})
@@ -338,18 +304,7 @@ func (h *Herder) Offsets(ctx context.Context, name string) ([]herder.Offset, err
 	if err != nil {
 		return nil, err
 	}
-	if c.typ == herder.Sink {
-		return h.w.SinkOffsets(ctx, name)
-	}
-	list, err := h.w.Offsets().List(name)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]herder.Offset, len(list))
-	for i, o := range list {
-		out[i] = herder.Offset{Partition: o.Partition, Offset: o.Offset}
-	}
-	return out, nil
+	return h.core.Offsets(ctx, name, c.typ)
 }
 
 // stoppedConnector returns the connector if it is STOPPED, as altering offsets requires.
@@ -361,7 +316,7 @@ func (h *Herder) stoppedConnector(name string) (*connector, error) {
 		return nil, err
 	}
 	if c.target != herder.TargetStopped {
-		return nil, herder.BadRequest(msgMustBeStopped, name)
+		return nil, lifecycle.InvalidOffsetsTarget(name)
 	}
 	return c, nil
 }
@@ -372,23 +327,7 @@ func (h *Herder) AlterOffsets(ctx context.Context, name string, offs []herder.Of
 	if err != nil {
 		return "", err
 	}
-	if len(offs) == 0 {
-		return "", herder.BadRequest("The offsets to be altered may not be empty")
-	}
-	if c.typ == herder.Sink {
-		return msgAltered, h.w.AlterSinkOffsets(ctx, name, offs)
-	}
-	list := make([]connect.SourceOffset, len(offs))
-	for i, o := range offs {
-		if o.Partition == nil {
-			return "", herder.BadRequest("Source partitions may not be null")
-		}
-		list[i] = connect.SourceOffset{Partition: o.Partition, Offset: o.Offset}
-	}
-	if err := h.w.Offsets().Put(ctx, name, list); err != nil {
-		return "", err
-	}
-	return msgAltered, nil
+	return h.core.AlterOffsets(ctx, name, c.typ, offs)
 }
 
 // ResetOffsets implements herder.Herder.
@@ -397,20 +336,7 @@ func (h *Herder) ResetOffsets(ctx context.Context, name string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	if c.typ == herder.Sink {
-		return msgReset, h.w.ResetSinkOffsets(ctx, name)
-	}
-	list, err := h.w.Offsets().List(name)
-	if err != nil {
-		return "", err
-	}
-	for i := range list {
-		list[i].Offset = nil
-	}
-	if err := h.w.Offsets().Put(ctx, name, list); err != nil {
-		return "", err
-	}
-	return msgReset, nil
+	return h.core.ResetOffsets(ctx, name, c.typ)
 }
 
 // Plugins implements herder.Herder.
@@ -418,20 +344,7 @@ func (h *Herder) Plugins() []connect.Plugin { return h.w.Registry().Plugins() }
 
 // PluginConfig implements herder.Herder.
 func (h *Herder) PluginConfig(_ context.Context, class string) ([]herder.ConfigKeyInfo, error) {
-	p, err := h.w.Registry().Lookup(class)
-	if err != nil {
-		return nil, herder.NotFound("%s", err.Error())
-	}
-	cfg, ok := p.New().(connect.Configurable)
-	if !ok {
-		return []herder.ConfigKeyInfo{}, nil
-	}
-	keys := cfg.ConfigDef().Keys()
-	out := make([]herder.ConfigKeyInfo, len(keys))
-	for i, k := range keys {
-		out[i] = runtime.KeyInfo(k)
-	}
-	return out, nil
+	return h.core.PluginConfig(class)
 }
 
 // ValidateConfig implements herder.Herder.

@@ -13,7 +13,6 @@ import (
 	"os"
 	"reflect"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/configprovider"
 	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/lifecycle"
 )
 
 // Herder runs connectors on one worker. All methods are safe for concurrent use; lifecycle
@@ -30,10 +30,10 @@ import (
 // worker runs.
 type Herder struct {
 	w         *runtime.Worker
+	core      *lifecycle.Core
 	log       *slog.Logger
 	statePath string // "" disables persistence
 	clusterID func(context.Context) (string, error)
-	resolver  *configprovider.Resolver
 	health    func() error
 	sinkCheck time.Duration // see Options.SinkCheckInterval
 
@@ -106,13 +106,10 @@ type Options struct {
 
 // New returns a herder running connectors on w.
 func New(w *runtime.Worker, log *slog.Logger, opts Options) *Herder {
-	if opts.Resolver == nil {
-		opts.Resolver, _ = configprovider.NewResolver(nil)
-	}
 	if opts.SinkCheckInterval <= 0 {
-		opts.SinkCheckInterval = sinkCheckInterval(w.Props())
+		opts.SinkCheckInterval = lifecycle.SinkCheckInterval(w.Props())
 	}
-	return &Herder{w: w, log: log, statePath: opts.StatePath, clusterID: opts.ClusterID, resolver: opts.Resolver, health: opts.Health,
+	return &Herder{w: w, core: lifecycle.New(w, opts.Resolver, log), log: log, statePath: opts.StatePath, clusterID: opts.ClusterID, health: opts.Health,
 		sinkCheck: opts.SinkCheckInterval,
 		stopWatch: make(chan struct{}), watchDone: make(chan struct{}),
 		connectors: map[string]*connector{}, idleTargets: map[string]herder.TargetState{}, statuses: map[herder.TaskID]taskStatus{}}
@@ -150,7 +147,7 @@ func (h *Herder) Start(ctx context.Context, cmdline []map[string]string) error {
 				h.log.Info("command-line config replaces the one saved in the state file", "connector", name, "file", h.statePath)
 			}
 		}
-		if err := h.validate(ctx, name, cfg); err != nil {
+		if err := h.core.Validate(ctx, name, cfg); err != nil {
 			return err
 		}
 		all = append(all, h.register(name, cfg, target, true))
@@ -199,51 +196,12 @@ func (h *Herder) Stop(ctx context.Context) {
 	}
 }
 
-func (h *Herder) stopTask(ctx context.Context, c *connector, i int, t *runtime.Task) {
-	sctx, cancel := context.WithTimeout(ctx, h.w.ShutdownTimeout()+time.Second)
-	defer cancel()
-	if err := t.Stop(sctx); err != nil {
-		h.log.Error("task did not stop gracefully", "connector", c.name, "task", i, "err", err)
-	}
-}
-
 // register adds a connector without starting it. Callers hold h.mu.
 func (h *Herder) register(name string, config map[string]string, target herder.TargetState, cmdline bool) *connector {
 	// A class that is no longer known leaves the type unknown; starting reports the failure.
-	_, typ, _ := h.w.NewConnector(config)
-	c := &connector{name: name, config: config, target: target, typ: typ, state: herder.Unassigned, cmdline: cmdline}
+	c := &connector{name: name, config: config, target: target, typ: h.core.Type(config), state: herder.Unassigned, cmdline: cmdline}
 	h.connectors[name] = c
 	return c
-}
-
-func (h *Herder) validate(ctx context.Context, name string, config map[string]string) error {
-	if name == "" {
-		return herder.BadRequest("Connector config %v contains no connector name", configprovider.Redact(config))
-	}
-	cls := config[runtime.ConnectorClass]
-	if cls == "" {
-		return herder.BadRequest("Connector config %v contains no connector type", configprovider.Redact(config))
-	}
-	// Validation sees resolved values, as upstream's does, so a connector can check real credentials.
-	resolved, err := h.resolver.Resolve(config)
-	if err != nil {
-		return herder.BadRequest("%s", err.Error())
-	}
-	infos, err := h.w.Validate(ctx, cls, resolved)
-	if err != nil {
-		return err
-	}
-	if infos.ErrorCount == 0 {
-		return nil
-	}
-	msg := fmt.Sprintf("Connector configuration is invalid and contains the following %d error(s):", infos.ErrorCount)
-	for _, ci := range infos.Configs {
-		for _, e := range ci.Value.Errors {
-			msg += "\n" + e
-		}
-	}
-	msg += "\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`"
-	return herder.BadRequest("%s", msg)
 }
 
 // apply brings a connector to its target state. Callers hold h.mu.
@@ -283,20 +241,9 @@ func (h *Herder) apply(ctx context.Context, c *connector) {
 
 // startConnector starts the connector instance and its tasks. Callers hold h.mu.
 func (h *Herder) startConnector(ctx context.Context, c *connector) {
-	inst, _, err := h.w.NewConnector(c.config)
+	inst, err := h.core.StartConnector(c.config, h.connectorContext(c.name, c.config))
 	if err != nil {
 		h.failConnector(c, err)
-		return
-	}
-	// Secrets are resolved only now, so the stored and displayed config keeps the references.
-	resolved, err := h.resolver.Resolve(c.config)
-	if err != nil {
-		h.failConnector(c, fmt.Errorf("resolve config: %w", err))
-		return
-	}
-	cctx := &connectorContext{h: h, name: c.name, log: h.w.ConnectorLogger(c.name, c.config)}
-	if err := inst.Start(cctx, resolved); err != nil {
-		h.failConnector(c, fmt.Errorf("start connector: %w", err))
 		return
 	}
 	c.instance, c.state, c.err = inst, herder.Running, nil
@@ -314,16 +261,11 @@ func (h *Herder) reconfigure(ctx context.Context, c *connector) {
 	if c.instance == nil || c.target == herder.TargetStopped {
 		return
 	}
-	maxTasks := h.taskCount(ctx, c)
-	configs, err := c.instance.TaskConfigs(maxTasks)
+	configs, err := h.core.TaskConfigs(ctx, c.name, c.config, c.typ, c.instance)
 	if err != nil {
-		h.failConnector(c, fmt.Errorf("task configs: %w", err))
+		h.failConnector(c, err)
 		return
 	}
-	if len(configs) > maxTasks {
-		configs = configs[:maxTasks]
-	}
-	configs = configprovider.Unresolve(c.config, configs)
 	if reflect.DeepEqual(configs, c.taskConfigs) && len(c.tasks) == len(configs) {
 		return
 	}
@@ -333,56 +275,6 @@ func (h *Herder) reconfigure(ctx context.Context, c *connector) {
 	for i := range configs {
 		h.startTask(c, i)
 	}
-}
-
-// partitionLookupTimeout bounds counting a sink's partitions, which happens under h.mu.
-const partitionLookupTimeout = 10 * time.Second
-
-// taskCount is how many tasks c may run: its tasks.max, no more than the worker's
-// kconnect.tasks.max.limit (a connector restored from the state file was accepted under an
-// earlier limit), and for a sink no more than its topics have partitions. Upstream starts
-// tasks.max sink tasks and the consumer group leaves the surplus idle; here they are not started
-// at all, since each would hold connections and memory for nothing. Callers hold h.mu.
-func (h *Herder) taskCount(ctx context.Context, c *connector) int {
-	n := tasksMax(c)
-	if limit := h.w.TasksMaxLimit(); n > limit {
-		h.log.Warn("tasks.max exceeds the worker's limit; starting fewer tasks", "connector", c.name,
-			runtime.TasksMax, n, runtime.TasksMaxLimit, limit)
-		n = limit
-	}
-	if c.typ != herder.Sink || n == 1 {
-		return n
-	}
-	props, err := h.resolver.Resolve(c.config)
-	if err == nil {
-		pctx, cancel := context.WithTimeout(ctx, partitionLookupTimeout)
-		var partitions int
-		partitions, err = h.w.SinkPartitions(pctx, props)
-		cancel()
-		if err == nil {
-			return min(n, max(partitions, 1))
-		}
-	}
-	h.log.Warn("could not count the partitions of the sink's topics; starting one task for now", "connector", c.name, "err", err)
-	return 1
-}
-
-// tasksMax is c's tasks.max, 1 if it is not a positive number.
-func tasksMax(c *connector) int {
-	if v, err := strconv.Atoi(c.config[runtime.TasksMax]); err == nil && v > 0 {
-		return v
-	}
-	return 1
-}
-
-// sinkCheckInterval is how often watchSinkPartitions looks for new partitions: as often as a
-// sink's consumer refreshes its metadata (consumer.metadata.max.age.ms, 5 minutes by default),
-// which is also when an idle upstream sink task would learn of them.
-func sinkCheckInterval(worker map[string]string) time.Duration {
-	if ms, err := strconv.ParseInt(worker["consumer.metadata.max.age.ms"], 10, 64); err == nil && ms > 0 {
-		return time.Duration(ms) * time.Millisecond
-	}
-	return 5 * time.Minute
 }
 
 // watchSinkPartitions reconfigures the sinks that run fewer tasks than tasks.max, so that they
@@ -399,7 +291,7 @@ func (h *Herder) watchSinkPartitions(interval time.Duration) {
 		}
 		h.mu.Lock()
 		for _, name := range sortedNames(h.connectors) {
-			if c := h.connectors[name]; c.typ == herder.Sink && len(c.taskConfigs) < tasksMax(c) && !h.closed {
+			if c := h.connectors[name]; c.typ == herder.Sink && len(c.taskConfigs) < lifecycle.TasksMax(c.config) && !h.closed {
 				h.reconfigure(context.Background(), c)
 			}
 		}
@@ -412,21 +304,7 @@ func (h *Herder) startTask(c *connector, i int) {
 	id := herder.TaskID{Connector: c.name, Task: i}
 	run := h.claimStatus(id)
 	listener := func(id herder.TaskID, state herder.State, err error) { h.onTaskState(id, run, state, err) }
-	var (
-		t   *runtime.Task
-		err error
-	)
-	connProps, err := h.resolver.Resolve(c.config)
-	if err == nil {
-		var taskProps map[string]string
-		if taskProps, err = h.resolver.Resolve(c.taskConfigs[i]); err == nil {
-			if c.typ == herder.Sink {
-				t, err = h.w.StartSinkTask(id, connProps, taskProps, listener)
-			} else {
-				t, err = h.w.StartSourceTask(id, connProps, taskProps, listener)
-			}
-		}
-	}
+	t, err := h.core.StartTask(id, c.typ, c.config, c.taskConfigs[i], listener)
 	if err != nil {
 		h.log.Error("task failed to start", "connector", c.name, "task", i, "err", err)
 		h.onTaskState(id, run, herder.Failed, err)
@@ -487,20 +365,11 @@ func (h *Herder) onTaskState(id herder.TaskID, run uint64, state herder.State, e
 // stopTasks stops every task of the given connectors in parallel and forgets their states.
 // Callers hold h.mu.
 func (h *Herder) stopTasks(ctx context.Context, cs ...*connector) {
-	var wg sync.WaitGroup
+	var all []*runtime.Task
 	for _, c := range cs {
-		for i, t := range c.tasks {
-			if t == nil {
-				continue
-			}
-			wg.Add(1)
-			go func(c *connector, i int, t *runtime.Task) {
-				defer wg.Done()
-				h.stopTask(ctx, c, i, t)
-			}(c, i, t)
-		}
+		all = append(all, c.tasks...)
 	}
-	wg.Wait()
+	h.core.StopTasks(ctx, all)
 	h.statusMu.Lock()
 	defer h.statusMu.Unlock()
 	for _, c := range cs {
@@ -515,9 +384,7 @@ func (h *Herder) stopInstance(c *connector) {
 	if c.instance == nil {
 		return
 	}
-	if err := c.instance.Stop(); err != nil {
-		h.log.Warn("stop connector", "connector", c.name, "err", err)
-	}
+	h.core.StopConnector(c.name, c.instance)
 	c.instance = nil
 	if c.state != herder.Failed {
 		c.state = herder.Unassigned
@@ -532,35 +399,30 @@ func (h *Herder) remove(name string) {
 	delete(h.connectors, name)
 }
 
-// connectorContext implements connect.ConnectorContext.
-type connectorContext struct {
-	h    *Herder
-	name string
-	log  *slog.Logger
-}
-
-func (c *connectorContext) Logger() *slog.Logger { return c.log }
-
-// RequestTaskReconfiguration re-reads task configs asynchronously: the connector may call it
-// from its own goroutines, even while the herder holds its lock.
-func (c *connectorContext) RequestTaskReconfiguration() {
-	go func() {
-		c.h.mu.Lock()
-		defer c.h.mu.Unlock()
-		if conn, ok := c.h.connectors[c.name]; ok && !c.h.closed {
-			c.h.reconfigure(context.Background(), conn)
-		}
-	}()
-}
-
-func (c *connectorContext) RaiseError(err error) {
-	go func() {
-		c.h.mu.Lock()
-		defer c.h.mu.Unlock()
-		if conn, ok := c.h.connectors[c.name]; ok {
-			c.h.failConnector(conn, err)
-		}
-	}()
+// connectorContext is what a connector may call back. It works asynchronously: the connector
+// may call from its own goroutines, even while the herder holds its lock.
+func (h *Herder) connectorContext(name string, config map[string]string) *lifecycle.ConnectorContext {
+	return &lifecycle.ConnectorContext{
+		Log: h.w.ConnectorLogger(name, config),
+		Reconfigure: func() {
+			go func() {
+				h.mu.Lock()
+				defer h.mu.Unlock()
+				if conn, ok := h.connectors[name]; ok && !h.closed {
+					h.reconfigure(context.Background(), conn)
+				}
+			}()
+		},
+		Fail: func(err error) {
+			go func() {
+				h.mu.Lock()
+				defer h.mu.Unlock()
+				if conn, ok := h.connectors[name]; ok {
+					h.failConnector(conn, err)
+				}
+			}()
+		},
+	}
 }
 
 func (h *Herder) load() (persisted, error) {
