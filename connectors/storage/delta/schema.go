@@ -268,13 +268,18 @@ func logPath(p string) string {
 	return (&url.URL{Path: p}).EscapedPath()
 }
 
-// columnStats gathers the per-file statistics of one top-level column.
+// columnStats gathers the per-file statistics of one top-level column; typed fields keep the
+// per-record update free of allocations.
 type columnStats struct {
-	name     string
-	kind     statKind
-	min, max any
-	nulls    int64
-	noMinMax bool
+	name       string
+	kind       statKind
+	has        bool
+	minI, maxI int64
+	minF, maxF float64
+	minS, maxS string
+	minT, maxT time.Time
+	nulls      int64
+	noMinMax   bool
 }
 
 type statKind uint8
@@ -318,34 +323,49 @@ func (c *columnStats) add(v any) {
 	if c.kind == statNone || c.noMinMax {
 		return
 	}
-	var less func(a, b any) bool
+	first := !c.has
+	c.has = true
 	switch c.kind {
 	case statInt:
-		v = toInt64(v)
-		less = func(a, b any) bool { return a.(int64) < b.(int64) }
+		n := toInt64(v)
+		if first || n < c.minI {
+			c.minI = n
+		}
+		if first || n > c.maxI {
+			c.maxI = n
+		}
 	case statFloat:
 		f := toFloat64(v)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			c.noMinMax = true
 			return
 		}
-		v = f
-		less = func(a, b any) bool { return a.(float64) < b.(float64) }
+		if first || f < c.minF {
+			c.minF = f
+		}
+		if first || f > c.maxF {
+			c.maxF = f
+		}
 	case statString:
-		s := v.(string)
-		if len(s) > stringStatsMax {
+		str := v.(string)
+		if len(str) > stringStatsMax {
 			c.noMinMax = true
 			return
 		}
-		less = func(a, b any) bool { return a.(string) < b.(string) }
+		if first || str < c.minS {
+			c.minS = str
+		}
+		if first || str > c.maxS {
+			c.maxS = str
+		}
 	case statDate, statTimestamp:
-		less = func(a, b any) bool { return a.(time.Time).Before(b.(time.Time)) }
-	}
-	if c.min == nil || less(v, c.min) {
-		c.min = v
-	}
-	if c.max == nil || less(c.max, v) {
-		c.max = v
+		tm := v.(time.Time)
+		if first || tm.Before(c.minT) {
+			c.minT = tm
+		}
+		if first || tm.After(c.maxT) {
+			c.maxT = tm
+		}
 	}
 }
 
@@ -373,14 +393,19 @@ func toFloat64(v any) float64 {
 	return 0
 }
 
-func (c *columnStats) jsonValue(v any) any {
+// bounds are the column's min and max as stats JSON holds them.
+func (c *columnStats) bounds() (lo, hi any) {
 	switch c.kind {
+	case statInt:
+		return c.minI, c.maxI
+	case statFloat:
+		return c.minF, c.maxF
+	case statString:
+		return c.minS, c.maxS
 	case statDate:
-		return v.(time.Time).UTC().Format("2006-01-02")
-	case statTimestamp:
-		return v.(time.Time).UTC().Format("2006-01-02T15:04:05.000Z")
+		return c.minT.UTC().Format("2006-01-02"), c.maxT.UTC().Format("2006-01-02")
 	}
-	return v
+	return c.minT.UTC().Format("2006-01-02T15:04:05.000Z"), c.maxT.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 // statsJSON is an add action's stats.
@@ -388,9 +413,8 @@ func statsJSON(n int64, cols []*columnStats) string {
 	mins, maxs, nulls := map[string]any{}, map[string]any{}, map[string]any{}
 	for _, c := range cols {
 		nulls[c.name] = c.nulls
-		if c.min != nil && !c.noMinMax {
-			mins[c.name] = c.jsonValue(c.min)
-			maxs[c.name] = c.jsonValue(c.max)
+		if c.has && !c.noMinMax && c.kind != statNone {
+			mins[c.name], maxs[c.name] = c.bounds()
 		}
 	}
 	b, _ := json.Marshal(map[string]any{"numRecords": n, "minValues": mins, "maxValues": maxs, "nullCount": nulls})

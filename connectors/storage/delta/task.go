@@ -50,6 +50,8 @@ type schemaInfo struct {
 	key     string // the Delta schema's JSON, grouping files by schema
 	file    *connect.Schema
 	fileIdx []int // record field index of each file field
+	// identity: the file holds every record field, in order.
+	identity bool
 }
 
 // pendingRow is the last state of one key in upsert mode; a nil value deletes the key.
@@ -260,7 +262,7 @@ func (t *Task) schemaInfo(s *connect.Schema) (*schemaInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	si := &schemaInfo{delta: ds, key: typeJSON(ds), file: fs, fileIdx: idx}
+	si := &schemaInfo{delta: ds, key: typeJSON(ds), file: fs, fileIdx: idx, identity: len(idx) == len(s.Fields)}
 	t.schemas[s] = si
 	return si, nil
 }
@@ -314,6 +316,10 @@ func (t *Task) writeRow(ctx context.Context, rec *connect.SinkRecord, st *connec
 			return err
 		}
 		t.files[key] = f
+	}
+	if si.identity {
+		// The Parquet writer reads fields by index, so a record laid out as the file needs no copy.
+		return f.write(rec, st)
 	}
 	vals := make([]any, len(si.fileIdx))
 	for i, j := range si.fileIdx {
