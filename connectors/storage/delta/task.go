@@ -32,10 +32,15 @@ type Task struct {
 	// (or the table has no commit yet).
 	pendingSchema *structType
 	schemas       map[*connect.Schema]*schemaInfo
-	files         map[string]*dataFile
+	files         map[fileKey]*dataFile
 	rows          map[string]*pendingRow
 	keyColumns    []string
 	buffered      int
+}
+
+// fileKey groups rows into files: one per partition directory and record schema.
+type fileKey struct {
+	dir, schema string
 }
 
 // tpState is what the task knows of one assigned partition.
@@ -43,6 +48,9 @@ type tpState struct {
 	first, last int64 // offsets of the first and last buffered record; -1 when none
 	next        int64 // the offset after the last committed record; -1 when unknown
 }
+
+// maxCachedSchemas bounds the schema cache, in case a converter makes a new schema per record.
+const maxCachedSchemas = 1024
 
 // schemaInfo caches what a record schema means for the table.
 type schemaInfo struct {
@@ -82,7 +90,7 @@ func (t *Task) Start(ctx connect.SinkTaskContext, props map[string]string) error
 	t.log = ctx.Logger().With("table", st.URL())
 	t.tps = map[connect.TopicPartition]*tpState{}
 	t.schemas = map[*connect.Schema]*schemaInfo{}
-	t.files = map[string]*dataFile{}
+	t.files = map[fileKey]*dataFile{}
 	t.rows = map[string]*pendingRow{}
 	t.keyColumns = cfg.keyColumns
 	return nil
@@ -139,7 +147,7 @@ func (t *Task) discard() {
 	for _, f := range t.files {
 		f.abort()
 	}
-	t.files = map[string]*dataFile{}
+	t.files = map[fileKey]*dataFile{}
 	t.rows = map[string]*pendingRow{}
 	t.schemas = map[*connect.Schema]*schemaInfo{}
 	t.pendingSchema = nil
@@ -237,6 +245,9 @@ func (t *Task) schemaInfo(s *connect.Schema) (*schemaInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(t.schemas) >= maxCachedSchemas {
+		t.schemas = map[*connect.Schema]*schemaInfo{}
+	}
 	table, err := t.tableSchema()
 	if err != nil {
 		return nil, err
@@ -309,7 +320,7 @@ func (t *Task) writeRow(ctx context.Context, rec *connect.SinkRecord, st *connec
 		}
 		dir = partitionDir(pcols, pvals)
 	}
-	key := dir + "\x00" + si.key
+	key := fileKey{dir, si.key}
 	f, ok := t.files[key]
 	if !ok {
 		if f, err = t.newDataFile(ctx, dir, si.file, pvals); err != nil {
@@ -427,7 +438,7 @@ func (t *Task) commit(ctx context.Context) error {
 			}
 			adds = append(adds, a)
 		}
-		t.files = map[string]*dataFile{}
+		t.files = map[fileKey]*dataFile{}
 	}
 	for attempt := 0; ; attempt++ {
 		if t.cfg.mode != modeAppend && (attempt == 0 || !t.stillActive(removes)) {

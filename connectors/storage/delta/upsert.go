@@ -196,7 +196,7 @@ func (t *Task) merge(ctx context.Context, now time.Time) ([]*addAction, []*remov
 		}
 		adds = append(adds, a)
 	}
-	t.files = map[string]*dataFile{}
+	t.files = map[fileKey]*dataFile{}
 	return adds, removes, nil
 }
 
