@@ -68,6 +68,15 @@ func configDef() *connect.ConfigDef {
 		Validator: connect.AtLeast(1), Doc: "Commit once a task buffered this many records, besides every offset.flush.interval.ms."})
 	d.Define(connect.ConfigKey{Name: parquetCodecConfig, Type: connect.ConfigString, Default: "snappy", Group: "Delta",
 		Validator: connect.OneOf("none", "snappy", "gzip", "zstd", "lz4"), Doc: "Compression of the Parquet data files."})
+	// The backends read these from the connector configuration themselves.
+	for _, k := range []struct{ name, doc string }{
+		{"store.url", "S3 tables: the endpoint URL of an S3-compatible server; AWS's when unset."},
+		{"s3.region", "S3 tables: the bucket's region."},
+		{"hadoop.conf.dir", "HDFS tables: the directory of the Hadoop configuration files."},
+		{"hadoop.home", "HDFS tables: the Hadoop installation directory."},
+	} {
+		d.Define(connect.ConfigKey{Name: k.name, Type: connect.ConfigString, Default: "", Group: "Storage", Doc: k.doc})
+	}
 	return d
 }
 

@@ -517,18 +517,9 @@ func (t *Task) actions(adds []*addAction, removes []*removeAction, now time.Time
 		acts = append(acts, &action{Protocol: &protocolAction{MinReaderVersion: 1, MinWriterVersion: 2}})
 		op = "CREATE TABLE"
 	}
-	if t.pendingSchema != nil {
-		meta := &metaAction{ID: uuid.NewString(), Format: formatSpec{Provider: "parquet", Options: map[string]string{}},
-			PartitionColumns: append([]string{}, t.cfg.partitionBy...), Configuration: map[string]string{}, CreatedTime: now.UnixMilli()}
-		if t.snap.meta != nil {
-			m := *t.snap.meta
-			meta = &m
-		}
-		b, err := jsonString(t.pendingSchema)
-		if err != nil {
-			return nil, err
-		}
-		meta.SchemaString = b
+	if meta, err := t.metaUpdate(now); err != nil {
+		return nil, err
+	} else if meta != nil {
 		acts = append(acts, &action{MetaData: meta})
 	}
 	for tp, s := range t.tps {
@@ -544,7 +535,10 @@ func (t *Task) actions(adds []*addAction, removes []*removeAction, now time.Time
 	}
 	mode := "Append"
 	if t.cfg.mode != modeAppend {
-		op, mode = "MERGE", "Merge"
+		mode = "Merge"
+		if t.snap.version >= 0 {
+			op = "MERGE"
+		}
 	}
 	info := map[string]any{"timestamp": now.UnixMilli(), "operation": op, "operationParameters": map[string]any{"mode": mode},
 		"engineInfo": "kconnect/" + version, "isBlindAppend": t.cfg.mode == modeAppend}
@@ -553,6 +547,38 @@ func (t *Task) actions(adds []*addAction, removes []*removeAction, now time.Time
 	}
 	acts = append(acts, &action{CommitInfo: info})
 	return acts, nil
+}
+
+// metaUpdate is the metaData action of the next commit: the table's first, or the current one
+// with the columns the buffered records add (nil when they add none, also when another writer
+// added them first).
+func (t *Task) metaUpdate(now time.Time) (*metaAction, error) {
+	if t.pendingSchema == nil {
+		return nil, nil
+	}
+	schema := t.pendingSchema
+	meta := &metaAction{ID: uuid.NewString(), Format: formatSpec{Provider: "parquet", Options: map[string]string{}},
+		PartitionColumns: append([]string{}, t.cfg.partitionBy...), Configuration: map[string]string{}, CreatedTime: now.UnixMilli()}
+	if t.snap.meta != nil {
+		cur, err := parseSchemaString(t.snap.meta.SchemaString)
+		if err != nil {
+			return nil, err
+		}
+		if schema, err = mergeSchema(cur, t.pendingSchema, t.cfg.evolve); err != nil {
+			return nil, fmt.Errorf("delta sink: %w", err)
+		}
+		if schema == nil {
+			return nil, nil
+		}
+		m := *t.snap.meta
+		meta = &m
+	}
+	b, err := jsonString(schema)
+	if err != nil {
+		return nil, err
+	}
+	meta.SchemaString = b
+	return meta, nil
 }
 
 // committed moves the buffered offsets to committed.

@@ -277,3 +277,43 @@ func TestUpsertKeyedRecords(t *testing.T) {
 		t.Fatalf("version 0 has %d rows", len(v1.Rows))
 	}
 }
+
+// TestConcurrentWritersRetryOnTop has two tasks of one connector append to a new table, the
+// second committing after the first took the versions it expected: its put-if-absent commit
+// fails, it reads the winner's commit and commits on top, without a second metaData.
+func TestConcurrentWritersRetryOnTop(t *testing.T) {
+	dir := t.TempDir()
+	props := map[string]string{tablePathConfig: "file://" + dir}
+	a, _ := startTask(t, props, connect.TopicPartition{Topic: "orders", Partition: 0})
+	b, _ := startTask(t, props, connect.TopicPartition{Topic: "orders", Partition: 1})
+	recs := func(p int32, lo, hi int) []connect.SinkRecord {
+		var out []connect.SinkRecord
+		for i := lo; i < hi; i++ {
+			out = append(out, connect.SinkRecord{Record: connect.Record{Topic: "orders", Partition: p, Offset: int64(i), ValueSchema: orderSchema, Value: order(i)}})
+		}
+		return out
+	}
+	if err := b.Put(context.Background(), recs(1, 100, 150)); err != nil {
+		t.Fatal(err)
+	}
+	put(t, a, recs(0, 0, 50)...)
+	put(t, a, recs(0, 50, 100)...)
+	put(t, b, recs(1, 150, 200)...)
+	d := readDelta(t, "file://"+dir, -1)
+	if d.Version != 2 {
+		t.Fatalf("version %d, want 2", d.Version)
+	}
+	checkRows(t, d.Rows, ids(0, 200))
+	log, err := os.ReadFile(filepath.Join(dir, "_delta_log", "00000000000000000002.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(log), `"metaData"`) || !strings.Contains(string(log), `"appId":"delta-test-orders-1","version":199`) {
+		t.Fatalf("commit 2:\n%s", log)
+	}
+	// A restarted task of the second writer resumes after its commit.
+	_, ctx := startTask(t, props, connect.TopicPartition{Topic: "orders", Partition: 1})
+	if got := ctx.Seeks()[connect.TopicPartition{Topic: "orders", Partition: 1}]; got != 200 {
+		t.Fatalf("seek %d, want 200", got)
+	}
+}
