@@ -10,8 +10,6 @@ import decimal
 import json
 import sys
 
-from deltalake import DeltaTable
-
 
 def plain(v):
     if isinstance(v, dict):
@@ -31,15 +29,22 @@ def plain(v):
     return v
 
 
-uri = sys.argv[1]
-version = int(sys.argv[2]) if len(sys.argv) > 2 else None
-dt = DeltaTable(uri, version=version)
-table = dt.to_pyarrow_table()
-print(json.dumps({
-    "version": dt.version(),
-    "rows": [plain(r) for r in table.to_pylist()],
-    "history": [{"version": h.get("version"), "operation": h.get("operation")} for h in dt.history()],
-    "files": len(dt.file_uris()),
-    "schema": {f.name: str(f.type) for f in table.schema},
-    "partitions": dt.metadata().partition_columns,
-}, sort_keys=True))
+def main():
+    from deltalake import DeltaTable
+
+    uri = sys.argv[1]
+    version = int(sys.argv[2]) if len(sys.argv) > 2 else None
+    dt = DeltaTable(uri, version=version)
+    table = dt.to_pyarrow_table()
+    print(json.dumps({
+        "version": dt.version(),
+        "rows": [plain(r) for r in table.to_pylist()],
+        "history": [{"version": h.get("version"), "operation": h.get("operation")} for h in dt.history()],
+        "files": len(dt.file_uris()),
+        "schema": {f.name: str(f.type) for f in table.schema},
+        "partitions": dt.metadata().partition_columns,
+    }, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
