@@ -74,3 +74,27 @@ func deleteTopic(t testing.TB, brokers, topic string) {
 		t.Errorf("testenv: deleting topic %s: %v", topic, err)
 	}
 }
+
+// GroupOffsets returns the sum of a consumer group's committed offsets on topic, or -1 while the
+// group has none: what a sink test polls to know every record was delivered and committed.
+func GroupOffsets(t testing.TB, bootstrap, group, topic string) int64 {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
+	if err != nil {
+		t.Fatalf("testenv: Kafka client: %v", err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	offs, err := kadm.NewClient(cl).FetchOffsets(ctx, group)
+	if err != nil {
+		return -1
+	}
+	var sum int64
+	offs.Each(func(o kadm.OffsetResponse) {
+		if o.Topic == topic && o.Err == nil {
+			sum += o.At
+		}
+	})
+	return sum
+}

@@ -5,7 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/parquet-go/parquet-go"
@@ -83,20 +84,10 @@ func writeCheckpoint(ctx context.Context, t *Task, s *snapshot) error {
 	ct := m.CreatedTime
 	rows = append(rows, ckRow{MetaData: &ckMeta{ID: m.ID, Format: ckFormat{Provider: m.Format.Provider, Options: m.Format.Options},
 		SchemaString: m.SchemaString, PartitionColumns: m.PartitionColumns, Configuration: m.Configuration, CreatedTime: &ct}})
-	apps := make([]string, 0, len(s.txns))
-	for a := range s.txns {
-		apps = append(apps, a)
-	}
-	sort.Strings(apps)
-	for _, a := range apps {
+	for _, a := range slices.Sorted(maps.Keys(s.txns)) {
 		rows = append(rows, ckRow{Txn: &ckTxn{AppID: a, Version: s.txns[a]}})
 	}
-	paths := make([]string, 0, len(s.files))
-	for p := range s.files {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	for _, p := range slices.Sorted(maps.Keys(s.files)) {
 		a := s.files[p]
 		pv := map[string]string{}
 		for k, v := range a.PartitionValues {

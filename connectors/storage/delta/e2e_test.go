@@ -58,29 +58,6 @@ func produce(t *testing.T, bootstrap, topic string, partitions int32, n int) {
 	}
 }
 
-// groupOffsets returns the sum of the consumer group's committed offsets on topic.
-func groupOffsets(t testing.TB, bootstrap, group, topic string) int64 {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	offs, err := kadm.NewClient(cl).FetchOffsets(ctx, group)
-	if err != nil {
-		return -1
-	}
-	var sum int64
-	offs.Each(func(o kadm.OffsetResponse) {
-		if o.Topic == topic && o.Err == nil {
-			sum += o.At
-		}
-	})
-	return sum
-}
-
 func startWorker(t testing.TB, keySchemas bool) *workertest.Worker {
 	t.Helper()
 	dir := t.TempDir()
@@ -98,30 +75,6 @@ func startWorker(t testing.TB, keySchemas bool) *workertest.Worker {
 		}
 	})
 	return w
-}
-
-func createConnector(t *testing.T, w *workertest.Worker, name string, config map[string]string) {
-	t.Helper()
-	code, body := w.Do("POST", "/connectors", map[string]any{"name": name, "config": config})
-	if code != 201 {
-		t.Fatalf("create connector %s: %d %s", name, code, body)
-	}
-}
-
-func failIfTaskFailed(t *testing.T, w *workertest.Worker, name string) {
-	t.Helper()
-	st, ok := w.Status(name)
-	if !ok {
-		return
-	}
-	if st.Connector.State == "FAILED" {
-		t.Fatalf("connector %s failed: %s", name, st.Connector.Trace)
-	}
-	for _, task := range st.Tasks {
-		if task.State == "FAILED" {
-			t.Fatalf("task %s-%d failed: %s", name, task.ID, task.Trace)
-		}
-	}
 }
 
 func commits(t *testing.T, dir string) int {
@@ -150,7 +103,7 @@ func TestE2EKill9DuringLoad(t *testing.T) {
 	topic := testenv.Topic(t, "delta-kill")
 	produce(t, w.Bootstrap, topic, 3, n)
 	name := "dkill-" + topic[len(topic)-8:]
-	createConnector(t, w, name, map[string]string{
+	w.CreateConnector(name, map[string]string{
 		"connector.class":                    "DeltaLakeSink",
 		"tasks.max":                          "2",
 		"topics":                             topic,
@@ -163,7 +116,7 @@ func TestE2EKill9DuringLoad(t *testing.T) {
 	seen := 0
 	for k := range kills {
 		w.WaitFor(3*time.Minute, "more delta commits", func() bool {
-			failIfTaskFailed(t, w, name)
+			w.FailIfFailed(name)
 			return commits(t, out) > seen
 		})
 		// A random pause moves the kill away from the moment a commit finished.
@@ -174,8 +127,8 @@ func TestE2EKill9DuringLoad(t *testing.T) {
 		w.Restart()
 	}
 	w.WaitFor(4*time.Minute, "the consumer group to commit every record", func() bool {
-		failIfTaskFailed(t, w, name)
-		return groupOffsets(t, w.Bootstrap, "connect-"+name, topic) == int64(n)
+		w.FailIfFailed(name)
+		return testenv.GroupOffsets(t, w.Bootstrap, "connect-"+name, topic) == int64(n)
 	})
 	d := readDelta(t, "file://"+out, -1)
 	count := make([]int, n)
@@ -226,7 +179,7 @@ func TestE2ECDCFromPostgres(t *testing.T) {
 	pass, _ := u.User.Password()
 	db := strings.TrimPrefix(u.Path, "/")
 	prefix := testenv.Topic(t, "dcdc")
-	createConnector(t, w, "src-"+prefix[len(prefix)-8:], map[string]string{
+	w.CreateConnector("src-"+prefix[len(prefix)-8:], map[string]string{
 		"connector.class": "io.debezium.connector.postgresql.PostgresConnector", "database.hostname": u.Hostname(),
 		"database.port": u.Port(), "database.user": u.User.Username(), "database.password": pass, "database.dbname": db,
 		"database.sslmode": "disable", "topic.prefix": prefix, "plugin.name": "pgoutput", "slot.name": db,
@@ -235,7 +188,7 @@ func TestE2ECDCFromPostgres(t *testing.T) {
 	out := t.TempDir()
 	sink := "sink-" + prefix[len(prefix)-8:]
 	topic := prefix + ".public.items"
-	createConnector(t, w, sink, map[string]string{
+	w.CreateConnector(sink, map[string]string{
 		"connector.class": "DeltaLakeSink", "topics": topic, tablePathConfig: "file://" + out, modeConfig: modeCDC,
 	})
 	// Changes while the snapshot is being loaded and after.
@@ -264,7 +217,7 @@ func TestE2ECDCFromPostgres(t *testing.T) {
 	var got map[int]string
 	var last string
 	w.WaitFor(3*time.Minute, "the Delta table to equal the PostgreSQL table", func() bool {
-		failIfTaskFailed(t, w, sink)
+		w.FailIfFailed(sink)
 		if commits(t, out) == 0 {
 			return false
 		}

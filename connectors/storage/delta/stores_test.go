@@ -37,11 +37,7 @@ func TestAppendOnS3(t *testing.T) {
 	tp := connect.TopicPartition{Topic: "orders"}
 	task, _ := startTask(t, props, tp)
 	for c := range 2 {
-		var recs []connect.SinkRecord
-		for i := c * 60; i < (c+1)*60; i++ {
-			recs = append(recs, connect.SinkRecord{Record: connect.Record{Topic: "orders", Offset: int64(i), ValueSchema: orderSchema, Value: order(i)}})
-		}
-		put(t, task, recs...)
+		put(t, task, orders(0, c*60, (c+1)*60)...)
 	}
 	d := readDelta(t, uri, -1)
 	if d.Version != 1 {
@@ -63,11 +59,7 @@ func TestAppendOnHDFS(t *testing.T) {
 	tp := connect.TopicPartition{Topic: "orders"}
 	task, _ := startTask(t, props, tp)
 	for c := range 3 {
-		var recs []connect.SinkRecord
-		for i := c * 40; i < (c+1)*40; i++ {
-			recs = append(recs, connect.SinkRecord{Record: connect.Record{Topic: "orders", Offset: int64(i), ValueSchema: orderSchema, Value: order(i)}})
-		}
-		put(t, task, recs...)
+		put(t, task, orders(0, c*40, (c+1)*40)...)
 	}
 	ctx := context.Background()
 	files, err := task.store.List(ctx, "")

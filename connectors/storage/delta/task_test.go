@@ -135,6 +135,15 @@ func checkRows(t *testing.T, rows []map[string]any, ids []int) {
 	}
 }
 
+// orders are records lo..hi-1 of partition p, at offsets lo..hi-1.
+func orders(p int32, lo, hi int) []connect.SinkRecord {
+	var out []connect.SinkRecord
+	for i := lo; i < hi; i++ {
+		out = append(out, connect.SinkRecord{Record: connect.Record{Topic: "orders", Partition: p, Offset: int64(i), ValueSchema: orderSchema, Value: order(i)}})
+	}
+	return out
+}
+
 func ids(lo, hi int) []int {
 	var out []int
 	for i := lo; i < hi; i++ {
@@ -286,19 +295,12 @@ func TestConcurrentWritersRetryOnTop(t *testing.T) {
 	props := map[string]string{tablePathConfig: "file://" + dir}
 	a, _ := startTask(t, props, connect.TopicPartition{Topic: "orders", Partition: 0})
 	b, _ := startTask(t, props, connect.TopicPartition{Topic: "orders", Partition: 1})
-	recs := func(p int32, lo, hi int) []connect.SinkRecord {
-		var out []connect.SinkRecord
-		for i := lo; i < hi; i++ {
-			out = append(out, connect.SinkRecord{Record: connect.Record{Topic: "orders", Partition: p, Offset: int64(i), ValueSchema: orderSchema, Value: order(i)}})
-		}
-		return out
-	}
-	if err := b.Put(context.Background(), recs(1, 100, 150)); err != nil {
+	if err := b.Put(context.Background(), orders(1, 100, 150)); err != nil {
 		t.Fatal(err)
 	}
-	put(t, a, recs(0, 0, 50)...)
-	put(t, a, recs(0, 50, 100)...)
-	put(t, b, recs(1, 150, 200)...)
+	put(t, a, orders(0, 0, 50)...)
+	put(t, a, orders(0, 50, 100)...)
+	put(t, b, orders(1, 150, 200)...)
 	d := readDelta(t, "file://"+dir, -1)
 	if d.Version != 2 {
 		t.Fatalf("version %d, want 2", d.Version)
@@ -331,11 +333,7 @@ func TestSparkReads(t *testing.T) {
 	task, _ := startTask(t, map[string]string{tablePathConfig: "file://" + dir, partitionByConfig: "region", checkpointIntervalConfig: "2"},
 		connect.TopicPartition{Topic: "orders"})
 	for c := range 3 {
-		var recs []connect.SinkRecord
-		for i := c * 50; i < (c+1)*50; i++ {
-			recs = append(recs, connect.SinkRecord{Record: connect.Record{Topic: "orders", Offset: int64(i), ValueSchema: orderSchema, Value: order(i)}})
-		}
-		put(t, task, recs...)
+		put(t, task, orders(0, c*50, (c+1)*50)...)
 	}
 	read := func(args ...string) []map[string]any {
 		out, err := exec.Command(py, append([]string{"testdata/read_spark.py", dir}, args...)...).Output()

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -152,12 +154,7 @@ func (t *Task) merge(ctx context.Context, now time.Time) ([]*addAction, []*remov
 	var adds []*addAction
 	var removes []*removeAction
 	ranges := t.keyRanges()
-	paths := make([]string, 0, len(t.snap.files))
-	for p := range t.snap.files {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	for _, p := range slices.Sorted(maps.Keys(t.snap.files)) {
 		a := t.snap.files[p]
 		if ranges != nil && !ranges.mayHold(a) {
 			continue
@@ -175,12 +172,7 @@ func (t *Task) merge(ctx context.Context, now time.Time) ([]*addAction, []*remov
 			adds = append(adds, add)
 		}
 	}
-	keys := make([]string, 0, len(t.rows))
-	for k := range t.rows {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(t.rows)) {
 		r := t.rows[k]
 		if r.value == nil {
 			continue
