@@ -66,15 +66,14 @@ type ckProtocol struct {
 
 // maybeCheckpoint writes a checkpoint of the table every delta.checkpoint.interval versions. A
 // failed checkpoint is only logged: readers fall back to the JSON commits.
-func (t *Task) maybeCheckpoint(ctx context.Context) error {
+func (t *Task) maybeCheckpoint(ctx context.Context) {
 	v := t.snap.version
 	if v == 0 || v%int64(t.cfg.checkpointInterval) != 0 {
-		return nil
+		return
 	}
 	if err := writeCheckpoint(ctx, t, t.snap); err != nil {
 		t.log.Warn("delta checkpoint failed", "version", v, "error", err)
 	}
-	return nil
 }
 
 func writeCheckpoint(ctx context.Context, t *Task, s *snapshot) error {

@@ -33,6 +33,7 @@ const (
 	checkpointIntervalConfig = "delta.checkpoint.interval"
 	flushSizeConfig          = "flush.size"
 	parquetCodecConfig       = "parquet.codec"
+	optimizeTargetConfig     = "delta.optimize.target.file.size"
 )
 
 const (
@@ -68,6 +69,9 @@ func configDef() *connect.ConfigDef {
 		Validator: connect.AtLeast(1), Doc: "Commit once a task buffered this many records, besides every offset.flush.interval.ms."})
 	d.Define(connect.ConfigKey{Name: parquetCodecConfig, Type: connect.ConfigString, Default: "snappy", Group: "Delta",
 		Validator: connect.OneOf("none", "snappy", "gzip", "zstd", "lz4"), Doc: "Compression of the Parquet data files."})
+	d.Define(connect.ConfigKey{Name: optimizeTargetConfig, Type: connect.ConfigLong, Default: "0", Group: "Delta",
+		Validator: connect.AtLeast(0), Doc: "After a commit, bin-pack the files of a partition smaller than this many bytes " +
+			"into files of up to this size once it has 8 of them (an OPTIMIZE commit: remove and add with dataChange false); 0 disables."})
 	// The backends read these from the connector configuration themselves.
 	for _, k := range []struct{ name, doc string }{
 		{"store.url", "S3 tables: the endpoint URL of an S3-compatible server; AWS's when unset."},
@@ -91,6 +95,7 @@ type config struct {
 	flushSize          int
 	format             format.Format
 	codec              compress.Codec // of rewritten files, as format's
+	optimizeTarget     int64
 }
 
 func parseConfig(props map[string]string) (*config, error) {
@@ -109,6 +114,7 @@ func parseConfig(props map[string]string) (*config, error) {
 		evolve:             c.String(schemaEvolutionConfig) == "add",
 		checkpointInterval: c.Int(checkpointIntervalConfig),
 		flushSize:          c.Int(flushSizeConfig),
+		optimizeTarget:     c.Long(optimizeTargetConfig),
 	}
 	if cfg.mode == modeAppend && len(cfg.keyColumns) > 0 {
 		return nil, &connect.FieldError{Name: keyColumnsConfig, Msg: fmt.Sprintf("Invalid value for configuration %s: key columns need %s=upsert or cdc", keyColumnsConfig, modeConfig)}

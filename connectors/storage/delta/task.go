@@ -464,7 +464,9 @@ func (t *Task) commit(ctx context.Context) error {
 			t.snap.version = v
 			t.committed()
 			t.log.Info("delta commit", "version", v, "adds", len(adds), "removes", len(removes), "duration", time.Since(start))
-			return t.maybeCheckpoint(ctx)
+			t.maybeCheckpoint(ctx)
+			t.maybeOptimize(ctx)
+			return nil
 		}
 		if !errors.Is(err, backend.ErrExist) {
 			return fmt.Errorf("delta commit %d: %w", v, err)

@@ -353,3 +353,29 @@ func TestSparkReads(t *testing.T) {
 	checkRows(t, read(), ids(0, 150))
 	checkRows(t, read("0"), ids(0, 50))
 }
+
+// TestOptimizeBinPacks commits ten small files with a target file size far above them: once
+// eight have gathered, an OPTIMIZE commit packs them into one, and delta-rs reads every row
+// from the fewer files, and the rows of a version before the packing too.
+func TestOptimizeBinPacks(t *testing.T) {
+	dir := t.TempDir()
+	task, _ := startTask(t, map[string]string{tablePathConfig: "file://" + dir, optimizeTargetConfig: "1048576"},
+		connect.TopicPartition{Topic: "orders"})
+	for c := range 10 {
+		put(t, task, orders(0, c*20, (c+1)*20)...)
+	}
+	d := readDelta(t, "file://"+dir, -1)
+	checkRows(t, d.Rows, ids(0, 200))
+	// Versions 0..7 add a file each, 8 packs them, 9 and 10 add one each.
+	if d.Version != 10 || d.Files != 3 {
+		t.Fatalf("version %d with %d files, want 10 with 3", d.Version, d.Files)
+	}
+	ops := map[float64]any{}
+	for _, h := range d.History {
+		ops[h["version"].(float64)] = h["operation"]
+	}
+	if ops[8] != "OPTIMIZE" || ops[7] != "WRITE" {
+		t.Fatalf("history %v", d.History)
+	}
+	checkRows(t, readDelta(t, "file://"+dir, 7).Rows, ids(0, 160))
+}

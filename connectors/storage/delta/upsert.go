@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/url"
 	"slices"
@@ -260,65 +262,92 @@ func (t *Task) rewrite(ctx context.Context, a *addAction, now time.Time) (add *a
 		}
 		cols[i] = leaf.ColumnIndex
 	}
-	var keep []parquet.Row
+	rows, err := readRows(pf, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("read data file %s: %w", p, err)
+	}
+	keep := rows[:0]
 	var b strings.Builder
-	for _, rg := range pf.RowGroups() {
-		rows := rg.Rows()
-		buf := make([]parquet.Row, 256)
-		for {
-			n, rerr := rows.ReadRows(buf)
-			for _, row := range buf[:n] {
-				b.Reset()
-				for _, c := range cols {
-					parquetKey(&b, valueAt(row, c))
-				}
-				if _, ok := t.rows[b.String()]; ok {
-					hit = true
-					continue
-				}
-				keep = append(keep, row.Clone())
-			}
-			if rerr != nil {
-				break
-			}
+	for _, row := range rows {
+		b.Reset()
+		for _, c := range cols {
+			parquetKey(&b, valueAt(row, c))
 		}
-		rows.Close()
+		if _, ok := t.rows[b.String()]; ok {
+			hit = true
+			continue
+		}
+		keep = append(keep, row)
 	}
 	if !hit || len(keep) == 0 {
 		return nil, hit, nil
 	}
-	dir := p[:strings.LastIndexByte(p, '/')+1]
+	add, err = t.writeRows(ctx, p[:strings.LastIndexByte(p, '/')+1], pf.Schema(), keep, a.PartitionValues, now)
+	return add, true, err
+}
+
+// readRows appends the rows of a Parquet file to rows.
+func readRows(pf *parquet.File, rows []parquet.Row) ([]parquet.Row, error) {
+	buf := make([]parquet.Row, 256)
+	for _, rg := range pf.RowGroups() {
+		rr := rg.Rows()
+		for {
+			n, err := rr.ReadRows(buf)
+			for _, row := range buf[:n] {
+				rows = append(rows, row.Clone())
+			}
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				rr.Close()
+				return nil, err
+			}
+		}
+		rr.Close()
+	}
+	return rows, nil
+}
+
+// writeRows writes rows of schema into a new data file in dir and returns its add action.
+func (t *Task) writeRows(ctx context.Context, dir string, schema *parquet.Schema, rows []parquet.Row, pvals map[string]*string, now time.Time) (*addAction, error) {
 	np := dir + "part-00000-" + uuid.NewString() + "-c000" + t.cfg.format.Extension()
 	w, err := t.store.Create(ctx, np)
 	if err != nil {
-		return nil, true, fmt.Errorf("create data file %s: %w", np, err)
+		return nil, fmt.Errorf("create data file %s: %w", np, err)
 	}
 	cw := &countingWriter{w: w}
-	pw := parquet.NewGenericWriter[any](cw, pf.Schema(), parquet.Compression(t.cfg.codec), parquet.CreatedBy("kconnect", "", ""))
-	if _, err := pw.WriteRows(keep); err != nil {
+	pw := parquet.NewGenericWriter[any](cw, schema, parquet.Compression(t.cfg.codec), parquet.CreatedBy("kconnect", "", ""))
+	if _, err := pw.WriteRows(rows); err != nil {
 		_ = w.Abort()
-		return nil, true, fmt.Errorf("rewrite %s: %w", np, err)
+		return nil, fmt.Errorf("write %s: %w", np, err)
 	}
 	if err := pw.Close(); err != nil {
 		_ = w.Abort()
-		return nil, true, fmt.Errorf("rewrite %s: %w", np, err)
+		return nil, fmt.Errorf("write %s: %w", np, err)
 	}
 	if err := w.Close(); err != nil {
-		return nil, true, fmt.Errorf("close data file %s: %w", np, err)
+		return nil, fmt.Errorf("close data file %s: %w", np, err)
 	}
-	return &addAction{Path: logPath(np), PartitionValues: a.PartitionValues, Size: cw.n, ModificationTime: now.UnixMilli(),
-		DataChange: true, Stats: t.rewrittenStats(keep, cols)}, true, nil
+	keyCol := -1
+	if len(t.keyColumns) == 1 {
+		if leaf, ok := schema.Lookup(t.keyColumns[0]); ok {
+			keyCol = leaf.ColumnIndex
+		}
+	}
+	return &addAction{Path: logPath(np), PartitionValues: pvals, Size: cw.n, ModificationTime: now.UnixMilli(),
+		DataChange: true, Stats: t.rewrittenStats(rows, keyCol)}, nil
 }
 
 // rewrittenStats are the stats of a rewritten file: its row count and, for one integer key
 // column, the key's range (what pruning reads).
-func (t *Task) rewrittenStats(rows []parquet.Row, cols []int) string {
+func (t *Task) rewrittenStats(rows []parquet.Row, keyCol int) string {
 	out := map[string]any{"numRecords": len(rows)}
-	if len(cols) == 1 && len(rows) > 0 {
-		if lo, ok := intValue(valueAt(rows[0], cols[0])); ok {
+	if keyCol >= 0 && len(rows) > 0 {
+		if lo, ok := intValue(valueAt(rows[0], keyCol)); ok {
 			hi := lo
 			for _, r := range rows {
-				v, _ := intValue(valueAt(r, cols[0]))
+				v, _ := intValue(valueAt(r, keyCol))
 				lo, hi = min(lo, v), max(hi, v)
 			}
 			c := t.keyColumns[0]
