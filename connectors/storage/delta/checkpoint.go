@@ -6,7 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/parquet-go/parquet-go"
@@ -73,7 +77,37 @@ func (t *Task) maybeCheckpoint(ctx context.Context) {
 	}
 	if err := writeCheckpoint(ctx, t, t.snap); err != nil {
 		t.log.Warn("delta checkpoint failed", "version", v, "error", err)
+		return
 	}
+	if t.cfg.logRetention >= 0 {
+		if err := t.expireLog(ctx, v); err != nil {
+			t.log.Warn("delta log cleanup failed", "error", err)
+		}
+	}
+}
+
+// expireLog deletes the commits and checkpoints before checkpoint version cp that are older
+// than delta.log.retention.ms; the checkpoint holds what readers need of them.
+func (t *Task) expireLog(ctx context.Context, cp int64) error {
+	infos, err := t.store.List(ctx, logDir)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", logDir, err)
+	}
+	cutoff := time.Now().Add(-t.cfg.logRetention)
+	for _, fi := range infos {
+		name := path.Base(fi.Path)
+		if len(name) < 20 || !strings.HasSuffix(name, ".json") && !strings.HasSuffix(name, ".checkpoint.parquet") {
+			continue
+		}
+		v, err := strconv.ParseInt(name[:20], 10, 64)
+		if err != nil || v >= cp || !fi.ModTime.Before(cutoff) {
+			continue
+		}
+		if err := t.store.Delete(ctx, fi.Path); err != nil {
+			return fmt.Errorf("delete %s: %w", fi.Path, err)
+		}
+	}
+	return nil
 }
 
 func writeCheckpoint(ctx context.Context, t *Task, s *snapshot) error {

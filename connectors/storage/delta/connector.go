@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -34,6 +35,7 @@ const (
 	flushSizeConfig          = "flush.size"
 	parquetCodecConfig       = "parquet.codec"
 	optimizeTargetConfig     = "delta.optimize.target.file.size"
+	logRetentionConfig       = "delta.log.retention.ms"
 )
 
 const (
@@ -72,6 +74,10 @@ func configDef() *connect.ConfigDef {
 	d.Define(connect.ConfigKey{Name: optimizeTargetConfig, Type: connect.ConfigLong, Default: "0", Group: "Delta",
 		Validator: connect.AtLeast(0), Doc: "After a commit, bin-pack the files of a partition smaller than this many bytes " +
 			"into files of up to this size once it has 8 of them (an OPTIMIZE commit: remove and add with dataChange false); 0 disables."})
+	d.Define(connect.ConfigKey{Name: logRetentionConfig, Type: connect.ConfigLong, Default: "2592000000", Group: "Delta",
+		Validator: connect.AtLeast(-1), Doc: "After each checkpoint, delete the log's commits and checkpoints older than the " +
+			"checkpoint and than this many milliseconds (30 days, as Delta's delta.logRetentionDuration); -1 keeps them all. " +
+			"Time travel reaches back to the oldest commit kept."})
 	// The backends read these from the connector configuration themselves.
 	for _, k := range []struct{ name, doc string }{
 		{"store.url", "S3 tables: the endpoint URL of an S3-compatible server; AWS's when unset."},
@@ -96,6 +102,7 @@ type config struct {
 	format             format.Format
 	codec              compress.Codec // of rewritten files, as format's
 	optimizeTarget     int64
+	logRetention       time.Duration // negative keeps every commit
 }
 
 func parseConfig(props map[string]string) (*config, error) {
@@ -115,6 +122,7 @@ func parseConfig(props map[string]string) (*config, error) {
 		checkpointInterval: c.Int(checkpointIntervalConfig),
 		flushSize:          c.Int(flushSizeConfig),
 		optimizeTarget:     c.Long(optimizeTargetConfig),
+		logRetention:       time.Duration(c.Long(logRetentionConfig)) * time.Millisecond,
 	}
 	if cfg.mode == modeAppend && len(cfg.keyColumns) > 0 {
 		return nil, &connect.FieldError{Name: keyColumnsConfig, Msg: fmt.Sprintf("Invalid value for configuration %s: key columns need %s=upsert or cdc", keyColumnsConfig, modeConfig)}

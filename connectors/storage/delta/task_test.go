@@ -379,3 +379,36 @@ func TestOptimizeBinPacks(t *testing.T) {
 	}
 	checkRows(t, readDelta(t, "file://"+dir, 7).Rows, ids(0, 160))
 }
+
+// TestLogRetention keeps no commit older than the newest checkpoint: after five commits with a
+// checkpoint every two, only checkpoint 4 and the commits from 4 remain, and delta-rs and a
+// restarted task read the table from the checkpoint.
+func TestLogRetention(t *testing.T) {
+	dir := t.TempDir()
+	props := map[string]string{tablePathConfig: "file://" + dir, checkpointIntervalConfig: "2", logRetentionConfig: "0"}
+	tp := connect.TopicPartition{Topic: "orders"}
+	task, _ := startTask(t, props, tp)
+	for c := range 5 {
+		put(t, task, orders(0, c*20, (c+1)*20)...)
+	}
+	m, err := filepath.Glob(filepath.Join(dir, "_delta_log", "0*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range m {
+		names = append(names, filepath.Base(p))
+	}
+	if got, want := strings.Join(names, " "), "00000000000000000004.checkpoint.parquet 00000000000000000004.json"; got != want {
+		t.Fatalf("log holds %s, want %s", got, want)
+	}
+	d := readDelta(t, "file://"+dir, -1)
+	if d.Version != 4 {
+		t.Fatalf("version %d", d.Version)
+	}
+	checkRows(t, d.Rows, ids(0, 100))
+	_, ctx := startTask(t, props, tp)
+	if got := ctx.Seeks()[tp]; got != 100 {
+		t.Fatalf("seek %d, want 100", got)
+	}
+}
