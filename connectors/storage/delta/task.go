@@ -131,13 +131,15 @@ func (t *Task) Open(ctx context.Context, partitions []connect.TopicPartition) er
 // Close forgets partitions taken away; records buffered for them were not committed, and as a
 // commit holds all partitions, what is buffered for the others is read again too.
 func (t *Task) Close(_ context.Context, partitions []connect.TopicPartition) error {
+	lost := false
 	for _, tp := range partitions {
 		if s, ok := t.tps[tp]; ok && s.last >= 0 {
-			t.discard()
+			lost = true
 		}
-	}
-	for _, tp := range partitions {
 		delete(t.tps, tp)
+	}
+	if lost {
+		t.discard()
 	}
 	return nil
 }
