@@ -191,52 +191,65 @@ func TestE2ECDCFromPostgres(t *testing.T) {
 	w.CreateConnector(sink, map[string]string{
 		"connector.class": "DeltaLakeSink", "topics": topic, tablePathConfig: "file://" + out, modeConfig: modeCDC,
 	})
-	// Changes while the snapshot is being loaded and after.
+	// pgRows is the PostgreSQL table as read_delta.py's rows print below.
+	pgRows := func() map[int]string {
+		want := map[int]string{}
+		rows, err := pg.Query(ctx, `SELECT id, name, coalesce(qty::text, '<nil>'), coalesce(price::text, '<nil>') FROM items`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int
+			var name, qty, price string
+			if err := rows.Scan(&id, &name, &qty, &price); err != nil {
+				t.Fatal(err)
+			}
+			want[id] = fmt.Sprintf("%s qty=%s price=%s", name, qty, price)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return want
+	}
+	// waitEqual waits until delta-rs reads the PostgreSQL table's rows, and returns the version.
+	waitEqual := func(what string) int64 {
+		want := pgRows()
+		var version int64
+		w.WaitFor(3*time.Minute, what, func() bool {
+			w.FailIfFailed(sink)
+			if commits(t, out) == 0 {
+				return false
+			}
+			d := readDelta(t, "file://"+out, -1)
+			got := map[int]string{}
+			for _, r := range d.Rows {
+				s := func(k string) string {
+					if r[k] == nil {
+						return "<nil>"
+					}
+					return fmt.Sprint(r[k])
+				}
+				got[int(r["id"].(float64))] = fmt.Sprintf("%s qty=%s price=%s", s("name"), s("qty"), s("price"))
+			}
+			if len(d.Rows) != len(got) {
+				t.Fatalf("%d rows but %d distinct ids", len(d.Rows), len(got))
+			}
+			version = d.Version
+			return fmt.Sprint(got) == fmt.Sprint(want)
+		})
+		return version
+	}
+	snap := waitEqual("the Delta table to hold the snapshot")
+	// Updates and deletes of rows in committed files, and inserts.
 	exec(`UPDATE items SET name = name || '-v2', qty = qty + 100 WHERE id % 5 = 0`)
 	exec(`DELETE FROM items WHERE id % 11 = 0`)
 	exec(`INSERT INTO items SELECT g, 'new-' || g, NULL, NULL FROM generate_series(301, 350) g`)
 	exec(`UPDATE items SET price = 0.01 WHERE id BETWEEN 100 AND 120`)
 	exec(`DELETE FROM items WHERE id BETWEEN 340 AND 345`)
-
-	want := map[int]string{}
-	rows, err := pg.Query(ctx, `SELECT id, name, coalesce(qty::text, '<nil>'), coalesce(price::text, '<nil>') FROM items`)
-	if err != nil {
-		t.Fatal(err)
+	final := waitEqual("the Delta table to equal the PostgreSQL table after the changes")
+	if final <= snap {
+		t.Fatalf("changes committed at version %d, the snapshot at %d", final, snap)
 	}
-	for rows.Next() {
-		var id int
-		var name, qty, price string
-		if err := rows.Scan(&id, &name, &qty, &price); err != nil {
-			t.Fatal(err)
-		}
-		want[id] = fmt.Sprintf("%s qty=%s price=%s", name, qty, price)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	var got map[int]string
-	var last string
-	w.WaitFor(3*time.Minute, "the Delta table to equal the PostgreSQL table", func() bool {
-		w.FailIfFailed(sink)
-		if commits(t, out) == 0 {
-			return false
-		}
-		d := readDelta(t, "file://"+out, -1)
-		got = map[int]string{}
-		for _, r := range d.Rows {
-			s := func(k string) string {
-				if r[k] == nil {
-					return "<nil>"
-				}
-				return fmt.Sprint(r[k])
-			}
-			got[int(r["id"].(float64))] = fmt.Sprintf("%s qty=%s price=%s", s("name"), s("qty"), s("price"))
-		}
-		last = fmt.Sprintf("%d rows at version %d", len(d.Rows), d.Version)
-		if len(d.Rows) != len(got) {
-			t.Fatalf("%d rows but %d distinct ids", len(d.Rows), len(got))
-		}
-		return fmt.Sprint(got) == fmt.Sprint(want)
-	})
-	t.Logf("table equals PostgreSQL: %s", last)
+	t.Logf("table equals PostgreSQL: snapshot at version %d, changes at %d", snap, final)
 }

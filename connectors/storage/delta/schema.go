@@ -129,6 +129,15 @@ func mergeSchema(table, rec *structType, evolve bool) (*structType, error) {
 	for _, f := range table.Fields {
 		byName[f.Name] = f
 	}
+	inRec := map[string]bool{}
+	for _, f := range rec.Fields {
+		inRec[f.Name] = true
+	}
+	for _, f := range table.Fields {
+		if !f.Nullable && !inRec[f.Name] {
+			return nil, fmt.Errorf("the record lacks the table's non-nullable column %s", f.Name)
+		}
+	}
 	var added []structField
 	for _, f := range rec.Fields {
 		tf, ok := byName[f.Name]

@@ -412,3 +412,47 @@ func TestLogRetention(t *testing.T) {
 		t.Fatalf("seek %d, want 100", got)
 	}
 }
+
+// TestConfigErrorsNameTheKey checks that each invalid setting fails with its key in the error.
+func TestConfigErrorsNameTheKey(t *testing.T) {
+	for _, tc := range []struct {
+		props map[string]string
+		key   string
+	}{
+		{map[string]string{}, tablePathConfig},
+		{map[string]string{tablePathConfig: "file:///tmp/x", modeConfig: "merge"}, modeConfig},
+		{map[string]string{tablePathConfig: "file:///tmp/x", keyColumnsConfig: "id"}, keyColumnsConfig},
+		{map[string]string{tablePathConfig: "file:///tmp/x", modeConfig: modeUpsert, keyColumnsConfig: "id", partitionByConfig: "id"}, keyColumnsConfig},
+		{map[string]string{tablePathConfig: "file:///tmp/x", schemaEvolutionConfig: "merge"}, schemaEvolutionConfig},
+		{map[string]string{tablePathConfig: "file:///tmp/x", checkpointIntervalConfig: "0"}, checkpointIntervalConfig},
+		{map[string]string{tablePathConfig: "file:///tmp/x", parquetCodecConfig: "brotli"}, parquetCodecConfig},
+	} {
+		_, err := parseConfig(tc.props)
+		if err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%v: error %v, want one naming %s", tc.props, err, tc.key)
+		}
+	}
+}
+
+// TestSchemaEvolutionNeedsAdd fails a record adding a column to the table unless
+// schema.evolution=add, naming the setting.
+func TestSchemaEvolutionNeedsAdd(t *testing.T) {
+	task, _ := startTask(t, map[string]string{tablePathConfig: "file://" + t.TempDir()}, connect.TopicPartition{Topic: "orders"})
+	put(t, task, orders(0, 0, 5)...)
+	wider := connect.StructBuilder().Name("shop.Order").Field("id", connect.Int64Schema).Field("region", connect.StringSchema).
+		Field("amount", connect.DecimalSchema(2).MustBuild()).Field("ts", connect.TimestampSchema().MustBuild()).
+		Field("day", connect.DateSchema().MustBuild()).Field("extra", connect.OptionalStringSchema).MustBuild()
+	o := order(5)
+	err := task.Put(context.Background(), []connect.SinkRecord{{Record: connect.Record{Topic: "orders", Offset: 5, ValueSchema: wider,
+		Value: connect.NewStructValues(wider, []any{int64(5), "eu", o.Get("amount"), o.Get("ts"), o.Get("day"), "x"})}}})
+	if err == nil || !strings.Contains(err.Error(), schemaEvolutionConfig) {
+		t.Fatalf("error %v, want one naming %s", err, schemaEvolutionConfig)
+	}
+	// A record without a required column of the table is refused whatever schema.evolution says.
+	narrow := connect.StructBuilder().Name("shop.Order").Field("id", connect.Int64Schema).MustBuild()
+	err = task.Put(context.Background(), []connect.SinkRecord{{Record: connect.Record{Topic: "orders", Offset: 5, ValueSchema: narrow,
+		Value: connect.NewStructValues(narrow, []any{int64(5)})}}})
+	if err == nil || !strings.Contains(err.Error(), "non-nullable column region") {
+		t.Fatalf("error %v, want one about the missing column", err)
+	}
+}
