@@ -9,53 +9,20 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/internal/workertest"
 )
 
-// produce writes records 0..n-1 (JsonConverter envelopes of {id, name, region}) to a new topic.
-func produce(t *testing.T, bootstrap, topic string, partitions int32, n int) {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.DefaultProduceTopic(topic),
-		kgo.ProducerLinger(5*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, 1, nil, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatalf("create topic %s: %v", topic, err)
-	}
-	var failed atomic.Pointer[error]
-	for i := range n {
-		v := fmt.Appendf(nil, `{"schema":{"type":"struct","name":"shop.Event","optional":false,"fields":[`+
-			`{"field":"id","type":"int64","optional":false},{"field":"name","type":"string","optional":false},`+
-			`{"field":"region","type":"string","optional":false}]},"payload":{"id":%d,"name":"name-%d","region":"%s"}}`, i, i, regions[i%3])
-		cl.Produce(ctx, &kgo.Record{Key: []byte(strconv.Itoa(i)), Value: v}, func(_ *kgo.Record, err error) {
-			if err != nil {
-				failed.CompareAndSwap(nil, &err)
-			}
-		})
-	}
-	if err := cl.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := failed.Load(); err != nil {
-		t.Fatalf("produce: %v", *err)
-	}
+// event is record i of the load: a JsonConverter envelope of {id, name, region}, keyed by id.
+func event(i int) (key, value []byte) {
+	return []byte(strconv.Itoa(i)), fmt.Appendf(nil, `{"schema":{"type":"struct","name":"shop.Event","optional":false,"fields":[`+
+		`{"field":"id","type":"int64","optional":false},{"field":"name","type":"string","optional":false},`+
+		`{"field":"region","type":"string","optional":false}]},"payload":{"id":%d,"name":"name-%d","region":"%s"}}`, i, i, regions[i%3])
 }
 
 func startWorker(t testing.TB, keySchemas bool) *workertest.Worker {
@@ -101,7 +68,7 @@ func TestE2EKill9DuringLoad(t *testing.T) {
 	w := startWorker(t, false)
 	out := t.TempDir()
 	topic := testenv.Topic(t, "delta-kill")
-	produce(t, w.Bootstrap, topic, 3, n)
+	testenv.Produce(t, w.Bootstrap, topic, 3, n, event)
 	name := "dkill-" + topic[len(topic)-8:]
 	w.CreateConnector(name, map[string]string{
 		"connector.class":                    "DeltaLakeSink",
