@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kconnect/kconnect/internal/properties"
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/internal/workertest"
 )
@@ -118,8 +119,9 @@ func TestE2EKill9DuringLoad(t *testing.T) {
 }
 
 // TestE2ECDCFromPostgres captures a PostgreSQL table with the Debezium PostgreSQL source and
-// applies its change events to a Delta table in cdc mode: after inserts, updates and deletes,
-// delta-rs reads exactly the rows PostgreSQL holds.
+// applies its change events to a Delta table with examples/cdc-to-delta's sink configuration
+// (cdc mode): after the snapshot, and after inserts, updates and deletes, delta-rs reads exactly
+// the rows PostgreSQL holds.
 func TestE2ECDCFromPostgres(t *testing.T) {
 	dsn := testenv.PostgresDSN(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -155,9 +157,18 @@ func TestE2ECDCFromPostgres(t *testing.T) {
 	out := t.TempDir()
 	sink := "sink-" + prefix[len(prefix)-8:]
 	topic := prefix + ".public.items"
-	w.CreateConnector(sink, map[string]string{
-		"connector.class": "DeltaLakeSink", "topics": topic, tablePathConfig: "file://" + out, modeConfig: modeCDC,
-	})
+	// The sink is examples/cdc-to-delta's, on this test's topic and directory.
+	ex, err := properties.ParseFile("../../../examples/cdc-to-delta/sink.properties")
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := ex.Map()
+	if config["connector.class"] != "DeltaLakeSink" || config[modeConfig] != modeCDC {
+		t.Fatalf("examples/cdc-to-delta/sink.properties: %v", config)
+	}
+	delete(config, "name")
+	config["topics"], config[tablePathConfig] = topic, "file://"+out
+	w.CreateConnector(sink, config)
 	// pgRows is the PostgreSQL table as read_delta.py's rows print below.
 	pgRows := func() map[int]string {
 		want := map[int]string{}
