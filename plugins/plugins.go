@@ -10,6 +10,7 @@ import (
 	jdbcsource "github.com/kconnect/kconnect/connectors/jdbc/source"
 	"github.com/kconnect/kconnect/connectors/postgres"
 	"github.com/kconnect/kconnect/connectors/storage"
+	"github.com/kconnect/kconnect/connectors/storage/delta"
 	"github.com/kconnect/kconnect/converters"
 	"github.com/kconnect/kconnect/transforms"
 	"github.com/kconnect/kconnect/transforms/debezium"
@@ -27,6 +28,7 @@ func Registry() (*connect.Registry, error) {
 		jdbcsource.Plugins(),
 		postgres.Plugins(),
 		storage.Plugins(),
+		delta.Plugins(),
 		transforms.Plugins(),
 		predicates.Plugins(),
 		debezium.Plugins(),

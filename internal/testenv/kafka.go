@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -72,5 +74,65 @@ func deleteTopic(t testing.TB, brokers, topic string) {
 	}
 	if err != nil && !errors.Is(err, kerr.UnknownTopicOrPartition) {
 		t.Errorf("testenv: deleting topic %s: %v", topic, err)
+	}
+}
+
+// GroupOffsets returns the sum of a consumer group's committed offsets on topic, or -1 while the
+// group has none: what a sink test polls to know every record was delivered and committed.
+func GroupOffsets(t testing.TB, bootstrap, group, topic string) int64 {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
+	if err != nil {
+		t.Fatalf("testenv: Kafka client: %v", err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	offs, err := kadm.NewClient(cl).FetchOffsets(ctx, group)
+	if err != nil {
+		return -1
+	}
+	var sum int64
+	offs.Each(func(o kadm.OffsetResponse) {
+		if o.Topic == topic && o.Err == nil {
+			sum += o.At
+		}
+	})
+	return sum
+}
+
+// Produce creates topic with the given partitions and writes records 0..n-1 to it, record i
+// having the key and value record(i) returns, failing the test on any error.
+func Produce(t testing.TB, bootstrap, topic string, partitions int32, n int, record func(i int) (key, value []byte)) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.DefaultProduceTopic(topic),
+		kgo.ProducerLinger(5*time.Millisecond))
+	if err != nil {
+		t.Fatalf("testenv: Kafka client: %v", err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, 1, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatalf("testenv: create topic %s: %v", topic, err)
+	}
+	var failed atomic.Pointer[error]
+	for i := range n {
+		k, v := record(i)
+		cl.Produce(ctx, &kgo.Record{Key: k, Value: v}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				failed.CompareAndSwap(nil, &err)
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		t.Fatalf("testenv: produce to %s: %v", topic, err)
+	}
+	if err := failed.Load(); err != nil {
+		t.Fatalf("testenv: produce to %s: %v", topic, *err)
 	}
 }

@@ -344,6 +344,33 @@ func (w *Worker) Status(name string) (st herder.ConnectorStatus, ok bool) {
 	return st, true
 }
 
+// CreateConnector posts a connector to the worker and fails the test unless it was created.
+func (w *Worker) CreateConnector(name string, config map[string]string) {
+	w.t.Helper()
+	code, body := w.Do(http.MethodPost, "/connectors", map[string]any{"name": name, "config": config})
+	if code != http.StatusCreated {
+		w.t.Fatalf("create connector %s: %d %s", name, code, body)
+	}
+}
+
+// FailIfFailed fails the test with the trace of the connector or of one of its tasks when it is
+// FAILED; for polling loops that would otherwise wait out their deadline.
+func (w *Worker) FailIfFailed(name string) {
+	w.t.Helper()
+	st, ok := w.Status(name)
+	if !ok {
+		return
+	}
+	if st.Connector.State == "FAILED" {
+		w.t.Fatalf("connector %s failed: %s", name, st.Connector.Trace)
+	}
+	for _, task := range st.Tasks {
+		if task.State == "FAILED" {
+			w.t.Fatalf("task %s-%d failed: %s", name, task.ID, task.Trace)
+		}
+	}
+}
+
 // WaitFor polls cond every 100 ms until it returns true or timeout passes, then fails the test
 // with what and the worker log.
 func (w *Worker) WaitFor(timeout time.Duration, what string, cond func() bool) {
