@@ -34,7 +34,7 @@ FUZZTIME ?= 15s
 # any KCONNECT_TEST_* set by the caller).
 LOAD_TESTENV := set -a; . '$(TESTENV_FILE)'; set +a
 
-.PHONY: build test test-kafka testenv testenv-stop lint compose-check fuzz bench stress-cdc stress-storage
+.PHONY: spark-check build test test-kafka testenv testenv-stop lint compose-check fuzz bench stress-cdc stress-storage
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/kconnect ./cmd/kconnect
@@ -111,3 +111,11 @@ STORAGE_KILLS ?= 20
 stress-storage: testenv
 	$(LOAD_TESTENV); KCONNECT_STORAGE_KILLS=$(STORAGE_KILLS) $(GO) test -count=1 -timeout 60m \
 		-run '^TestE2EKill9DuringLoad$$' ./connectors/storage/
+
+# Reads a Delta table the sink wrote with Apache Spark and delta-spark (about 400 MB from PyPI and
+# Maven Central, a minute to start): SPARK_PYTHON names a Python that has pyspark and delta-spark.
+SPARK_PYTHON ?= $(KCONNECT_CACHE)/spark-venv/bin/python
+spark-check:
+	@test -x '$(SPARK_PYTHON)' || { python3 -m venv '$(KCONNECT_CACHE)/spark-venv' && \
+		'$(KCONNECT_CACHE)/spark-venv/bin/pip' install -q pyspark==4.0.1 delta-spark==4.0.0; }
+	KCONNECT_DELTA_SPARK_PYTHON='$(SPARK_PYTHON)' $(GO) test -tags spark -count=1 -run '^TestSparkReads$$' ./connectors/storage/delta/
