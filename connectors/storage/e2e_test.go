@@ -445,10 +445,16 @@ func kill9DuringLoad(t *testing.T, kind string, kills, n int) {
 	createConnector(t, w, name, config)
 	files := 0
 	for k := range kills {
+		done := false
 		w.WaitFor(5*time.Minute, "more committed files", func() bool {
 			failIfTaskFailed(t, w, name)
-			return len(tg.committed(t)) > files
+			done = groupOffsets(t, w.Bootstrap, "connect-"+name, topic) == int64(n)
+			return done || len(tg.committed(t)) > files
 		})
+		if done {
+			t.Logf("the load finished after %d kills", k)
+			break
+		}
 		// A random pause moves the kill away from the moment a commit finished.
 		time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
 		files = len(tg.committed(t))

@@ -11,10 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
+	"github.com/kconnect/kconnect/connectors/storage"
 	"github.com/kconnect/kconnect/connectors/storage/backend"
 	_ "github.com/kconnect/kconnect/connectors/storage/backend/hdfs"
 	_ "github.com/kconnect/kconnect/connectors/storage/backend/local"
@@ -47,17 +44,8 @@ func newTarget(t testing.TB, kind string) *target {
 		tg.url = fmt.Sprintf("%s/kconnect-e2e/%s-%08x", testenv.HDFS(t), strings.NewReplacer("/", "-", "#", "-").Replace(t.Name()), rand.Uint32())
 		openURL = tg.url
 	case "s3":
-		endpoint := testenv.S3(t)
-		bucket := fmt.Sprintf("kc-e2e-%08x%08x", rand.Uint32(), rand.Uint32())
-		// The sink, as Confluent's, expects its bucket to exist; an independent client makes it.
-		admin := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
-			Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-		if _, err := admin.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
-			t.Fatalf("create bucket %s at %s: %v", bucket, endpoint, err)
-		}
-		tg.s3 = map[string]string{"s3.bucket.name": bucket, "s3.region": "us-east-1", "store.url": endpoint,
-			"aws.access.key.id": "test", "aws.secret.access.key": "test"}
-		openURL, props = "s3://"+bucket, tg.s3
+		tg.s3 = storage.NewS3Bucket(t)
+		openURL, props = "s3://"+tg.s3["s3.bucket.name"], tg.s3
 	default:
 		t.Fatalf("unknown target %q", kind)
 	}
