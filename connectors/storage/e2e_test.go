@@ -470,3 +470,59 @@ func kill9DuringLoad(t *testing.T, kind string, kills, n int) {
 		t.Errorf("graceful stop: %v", err)
 	}
 }
+
+// TestE2ES3LargeFileMemory streams KCONNECT_STORAGE_MEMORY_RECORDS records (50000 by default; the
+// issue's measurement is 1000000) into one Parquet object on S3: flush.size is larger than the
+// load, and a last record stamped 45 minutes later (brokers reject records stamped more than an
+// hour ahead) rotates the file by record time (rotate.interval.ms 30 minutes) without being
+// committed itself. The sink must stream the file as a multipart upload; the test
+// reports the worker's peak RSS (VmHWM) and checks the rows with pyarrow.
+func TestE2ES3LargeFileMemory(t *testing.T) {
+	n := envInt(t, "KCONNECT_STORAGE_MEMORY_RECORDS", 50_000)
+	tg := newTarget(t, "s3")
+	w := startWorker(t)
+	topic := testenv.Topic(t, "st-mem")
+	produce(t, w.Bootstrap, topic, 1, n)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(w.Bootstrap, ",")...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Value: envelope(n), Timestamp: time.Now().Add(45 * time.Minute)}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	name := "mem-" + topic[len(topic)-8:]
+	config := map[string]string{
+		"connector.class":     "io.confluent.connect.s3.S3SinkConnector",
+		"topics":              topic,
+		"format.class":        "io.confluent.connect.s3.format.parquet.ParquetFormat",
+		"flush.size":          strconv.Itoa(n + 10),
+		"s3.part.size":        strconv.Itoa(5 << 20),
+		"partitioner.class":   "io.confluent.connect.storage.partitioner.DailyPartitioner",
+		"timestamp.extractor": "Record",
+		"rotate.interval.ms":  strconv.Itoa(30 * 60 * 1000),
+		"locale":              "en-US",
+		"timezone":            "UTC",
+	}
+	tg.point(config, "")
+	createConnector(t, w, name, config)
+	waitCommittedWithin(t, w, name, topic, n, 30*time.Minute)
+	rss := workerPeakRSS(t, w.Dir)
+	files := tg.committed(t)
+	var size int64
+	for _, f := range files {
+		fi, err := tg.store.Stat(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size += fi.Size
+	}
+	t.Logf("%d records in %d Parquet objects of %d bytes in all; worker peak RSS %d MiB", n, len(files), size, rss>>20)
+	// A load that crosses midnight (UTC) of the record times makes two days' objects.
+	if len(files) == 0 || len(files) > 2 {
+		t.Fatalf("objects %v, want the load in one (or two, across midnight)", files)
+	}
+	checkExactlyOnce(t, tg.allRows(t), n)
+}
