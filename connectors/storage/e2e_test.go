@@ -472,7 +472,8 @@ func kill9DuringLoad(t *testing.T, kind string, kills, n int) {
 }
 
 // TestE2ES3LargeFileMemory streams KCONNECT_STORAGE_MEMORY_RECORDS records (50000 by default; the
-// issue's measurement is 1000000) into one Parquet object on S3: flush.size is larger than the
+// issue's measurement is 1000000) into one Parquet object on S3 (an Avro one, without compression,
+// with KCONNECT_STORAGE_MEMORY_FORMAT=avro): flush.size is larger than the
 // load, and a last record stamped 45 minutes later (brokers reject records stamped more than an
 // hour ahead) rotates the file by record time (rotate.interval.ms 30 minutes) without being
 // committed itself. The sink must stream the file as a multipart upload; the test
@@ -494,10 +495,18 @@ func TestE2ES3LargeFileMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := "mem-" + topic[len(topic)-8:]
+	format := "parquet.ParquetFormat"
+	switch v := os.Getenv("KCONNECT_STORAGE_MEMORY_FORMAT"); v {
+	case "", "parquet":
+	case "avro":
+		format = "avro.AvroFormat"
+	default:
+		t.Fatalf("KCONNECT_STORAGE_MEMORY_FORMAT=%q: want parquet or avro", v)
+	}
 	config := map[string]string{
 		"connector.class":     "io.confluent.connect.s3.S3SinkConnector",
 		"topics":              topic,
-		"format.class":        "io.confluent.connect.s3.format.parquet.ParquetFormat",
+		"format.class":        "io.confluent.connect.s3.format." + format,
 		"flush.size":          strconv.Itoa(n + 10),
 		"s3.part.size":        strconv.Itoa(5 << 20),
 		"partitioner.class":   "io.confluent.connect.storage.partitioner.DailyPartitioner",
@@ -519,7 +528,7 @@ func TestE2ES3LargeFileMemory(t *testing.T) {
 		}
 		size += fi.Size
 	}
-	t.Logf("%d records in %d Parquet objects of %d bytes in all; worker peak RSS %d MiB", n, len(files), size, rss>>20)
+	t.Logf("%d records in %d %s objects of %d bytes in all; worker peak RSS %d MiB", n, len(files), format, size, rss>>20)
 	// A load that crosses midnight (UTC) of the record times makes two days' objects.
 	if len(files) == 0 || len(files) > 2 {
 		t.Fatalf("objects %v, want the load in one (or two, across midnight)", files)
