@@ -105,11 +105,16 @@ stress-cdc: testenv
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(GOTESTFLAGS) ./...
 
-# The storage sink's kill -9 loop with STORAGE_KILLS kills of the worker during one load (make test
-# runs 2): the committed files must hold every record exactly once, counted by fastavro.
+# The storage sink's kill -9 loop with STORAGE_KILLS kills of the worker during a load of
+# STORAGE_RECORDS records into local files, HDFS and S3 in turn (make test runs 2 kills and 60000
+# records; STORAGE_TARGETS=hdfs,s3 picks stores): the committed files must hold every record
+# exactly once, counted by fastavro.
 STORAGE_KILLS ?= 20
+STORAGE_RECORDS ?= 1000000
+STORAGE_TARGETS ?= local,hdfs,s3
 stress-storage: testenv
-	$(LOAD_TESTENV); KCONNECT_STORAGE_KILLS=$(STORAGE_KILLS) $(GO) test -count=1 -timeout 60m \
+	$(LOAD_TESTENV); KCONNECT_STORAGE_KILLS=$(STORAGE_KILLS) KCONNECT_STORAGE_RECORDS=$(STORAGE_RECORDS) \
+		KCONNECT_STORAGE_TARGETS=$(STORAGE_TARGETS) $(GO) test -count=1 -v -timeout 180m \
 		-run '^TestE2EKill9DuringLoad$$' ./connectors/storage/
 
 # Reads a Delta table the sink wrote with Apache Spark and delta-spark (about 400 MB from PyPI and

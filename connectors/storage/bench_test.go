@@ -2,12 +2,13 @@ package storage_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,7 +17,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/connectors/storage/backend"
+	"github.com/kconnect/kconnect/converters/jsonconverter"
 	"github.com/kconnect/kconnect/internal/testenv"
+	"github.com/kconnect/kconnect/internal/workertest"
 )
 
 // benchEnvelope is an 8-column row as the JsonConverter's schema-and-payload JSON.
@@ -70,95 +75,145 @@ func produceBench(b *testing.B, bootstrap, topic string, n int) {
 	}
 }
 
-// bareLoad consumes topic from the start with franz-go and writes Parquet files of flushSize rows
-// with parquet-go (snappy, temp file, fsync, rename): the baseline the sink is compared with.
-func bareLoad(b *testing.B, bootstrap, topic, dir string, n, flushSize int) {
+// decodeBench turns one record value into a bench row the way the sink's worker does, with the
+// JsonConverter (schema and payload), and then reads the struct's fields by position.
+func decodeBench(conv *jsonconverter.Converter, value []byte) (benchRow, error) {
+	_, v, err := conv.ToConnectData("bench", value)
+	if err != nil {
+		return benchRow{}, err
+	}
+	st, ok := v.(*connect.Struct)
+	if !ok {
+		return benchRow{}, fmt.Errorf("value is %T, not a struct", v)
+	}
+	f := st.RawValues()
+	return benchRow{ID: f[0].(int64), Name: f[1].(string), Email: f[2].(string), Qty: f[3].(int32), Price: f[4].(float64),
+		Score: f[5].(float64), Active: f[6].(bool), Created: f[7].(time.Time)}, nil
+}
+
+// bareLoad is the baseline the sink is compared with, the straightforward fast program a user
+// could write instead: it consumes topic from the start with franz-go, decodes each fetch's
+// records in parallel on every CPU with the same JsonConverter the worker runs, and writes
+// snappy Parquet files of flushSize rows with parquet-go through the same backend store as the
+// sink (temporary file, close, rename), writing one fetch while the next is decoded. It returns
+// its rate in records/s.
+func bareLoad(b *testing.B, bootstrap, topic string, st backend.Store, n, flushSize int) float64 {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(64<<20), kgo.FetchMaxPartitionBytes(32<<20))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer cl.Close()
-	var (
-		f     *os.File
-		w     *parquet.GenericWriter[benchRow]
-		rows  []benchRow
-		count int
-		start int64
-	)
-	var env struct {
-		Payload struct {
-			ID      int64   `json:"id"`
-			Name    string  `json:"name"`
-			Email   string  `json:"email"`
-			Qty     int32   `json:"qty"`
-			Price   float64 `json:"price"`
-			Score   float64 `json:"score"`
-			Active  bool    `json:"active"`
-			Created int64   `json:"created"`
-		} `json:"payload"`
+	began := time.Now()
+	conv := jsonconverter.New()
+	if err := conv.Configure(map[string]string{"schemas.enable": "true"}, false); err != nil {
+		b.Fatal(err)
 	}
-	finish := func(end int64) {
-		if _, err := w.Write(rows); err != nil {
-			b.Fatal(err)
+	type batch struct {
+		rows  []benchRow
+		first int64
+	}
+	batches := make(chan batch, 2)
+	decodeErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		workers := runtime.GOMAXPROCS(0)
+		for count := 0; count < n; {
+			fetches := cl.PollFetches(context.Background())
+			if errs := fetches.Errors(); len(errs) > 0 {
+				decodeErr <- errs[0].Err
+				return
+			}
+			recs := fetches.Records()
+			if len(recs) == 0 {
+				continue
+			}
+			rows := make([]benchRow, len(recs))
+			var wg sync.WaitGroup
+			var failed atomic.Pointer[error]
+			chunk := (len(recs) + workers - 1) / workers
+			for lo := 0; lo < len(recs); lo += chunk {
+				wg.Add(1)
+				go func(lo, hi int) {
+					defer wg.Done()
+					for i := lo; i < hi; i++ {
+						var err error
+						if rows[i], err = decodeBench(conv, recs[i].Value); err != nil {
+							failed.CompareAndSwap(nil, &err)
+							return
+						}
+					}
+				}(lo, min(lo+chunk, len(recs)))
+			}
+			wg.Wait()
+			if err := failed.Load(); err != nil {
+				decodeErr <- *err
+				return
+			}
+			batches <- batch{rows: rows, first: recs[0].Offset}
+			count += len(recs)
 		}
-		rows = rows[:0]
+	}()
+
+	ctx := context.Background()
+	var (
+		f     backend.Writer
+		w     *parquet.GenericWriter[benchRow]
+		start int64
+		count int
+		tmp   = "bench/+tmp/bench.parquet"
+	)
+	finish := func(end int64) {
 		if err := w.Close(); err != nil {
 			b.Fatal(err)
 		}
-		if err := f.Sync(); err != nil {
+		if err := f.Close(); err != nil {
 			b.Fatal(err)
 		}
-		f.Close()
-		if err := os.Rename(f.Name(), filepath.Join(dir, fmt.Sprintf("bench+0+%010d+%010d.parquet", start, end))); err != nil {
+		if err := st.Rename(ctx, tmp, fmt.Sprintf("bench/bench+0+%010d+%010d.parquet", start, end)); err != nil {
 			b.Fatal(err)
 		}
 		f, w = nil, nil
 	}
-	for count < n {
-		fetches := cl.PollFetches(context.Background())
-		if errs := fetches.Errors(); len(errs) > 0 {
-			b.Fatal(errs[0].Err)
-		}
-		fetches.EachRecord(func(r *kgo.Record) {
+	for bt := range batches {
+		for len(bt.rows) > 0 {
 			if f == nil {
-				if f, err = os.Create(filepath.Join(dir, "tmp.parquet")); err != nil {
+				if f, err = st.Create(ctx, tmp); err != nil {
 					b.Fatal(err)
 				}
 				w = parquet.NewGenericWriter[benchRow](f, parquet.Compression(&parquet.Snappy))
-				start = r.Offset
+				start = bt.first
 			}
-			if err := json.Unmarshal(r.Value, &env); err != nil {
+			take := min(len(bt.rows), flushSize-count%flushSize)
+			if _, err := w.Write(bt.rows[:take]); err != nil {
 				b.Fatal(err)
 			}
-			p := env.Payload
-			rows = append(rows, benchRow{Active: p.Active, Created: time.UnixMilli(p.Created), Email: p.Email, ID: p.ID,
-				Name: p.Name, Price: p.Price, Qty: p.Qty, Score: p.Score})
-			if len(rows) == 1024 {
-				if _, err := w.Write(rows); err != nil {
-					b.Fatal(err)
-				}
-				rows = rows[:0]
-			}
-			count++
+			bt.rows, bt.first, count = bt.rows[take:], bt.first+int64(take), count+take
 			if count%flushSize == 0 {
-				finish(r.Offset)
+				finish(bt.first - 1)
 			}
-		})
+		}
+	}
+	select {
+	case err := <-decodeErr:
+		b.Fatal(err)
+	default:
 	}
 	if f != nil {
 		finish(int64(count - 1))
 	}
+	return float64(count) / time.Since(began).Seconds()
 }
 
-// BenchmarkParquetLocalVsBare loads one topic of 8-column JSON records (KCONNECT_STORAGE_BENCH_RECORDS,
-// 200000 by default) into snappy Parquet files on local disk twice: with the local storage sink in
-// a kconnect worker process (from connector creation until the consumer group committed the last
-// offset) and with a bare franz-go + parquet-go program in this process (the better of two runs);
-// it reports both rates and their ratio. One op is the whole comparison:
+// BenchmarkParquetVsBare loads one topic of 8-column JSON records (KCONNECT_STORAGE_BENCH_RECORDS,
+// 200000 by default) into snappy Parquet files on local disk and on HDFS, each store twice with
+// each program, alternating: the storage sink in a kconnect worker process (sinkLoad, from
+// connector creation until the consumer group committed the last offset) and the bare franz-go +
+// parquet-go program (bareLoad) in this process, writing through the same backend. It reports
+// both better rates, their ratio and the worker's peak RSS (over both sink runs). One op is the whole comparison:
 //
-//	go test -run '^$' -bench ParquetLocalVsBare -benchtime 1x ./connectors/storage/
-func BenchmarkParquetLocalVsBare(b *testing.B) {
+//	go test -run '^$' -bench ParquetVsBare -benchtime 1x ./connectors/storage/
+func BenchmarkParquetVsBare(b *testing.B) {
 	n := 200_000
 	if v := os.Getenv("KCONNECT_STORAGE_BENCH_RECORDS"); v != "" {
 		var err error
@@ -167,55 +222,66 @@ func BenchmarkParquetLocalVsBare(b *testing.B) {
 		}
 	}
 	const flushSize = 50_000
-	for b.Loop() {
-		w := startWorker(b)
-		topic := testenv.Topic(b, "st-bench")
-		produceBench(b, w.Bootstrap, topic, n)
+	for _, kind := range []string{"local", "hdfs"} {
+		b.Run(kind, func(b *testing.B) {
+			for b.Loop() {
+				w := startWorker(b)
+				topic := testenv.Topic(b, "st-bench")
+				produceBench(b, w.Bootstrap, topic, n)
 
-		// The bare program runs twice and counts its better run, so that reading the topic cold
-		// the first time does not count against it.
-		var bare float64
-		for range 2 {
-			bareStart := time.Now()
-			bareLoad(b, w.Bootstrap, topic, b.TempDir(), n, flushSize)
-			bare = max(bare, float64(n)/time.Since(bareStart).Seconds())
-		}
-
-		out := b.TempDir()
-		name := "bench-" + topic[len(topic)-8:]
-		sinkStart := time.Now()
-		code, body := w.Do("POST", "/connectors", map[string]any{"name": name, "config": map[string]string{
-			"connector.class":             "LocalStorageSink",
-			"topics":                      topic,
-			"store.url":                   "file://" + out,
-			"format.class":                "io.confluent.connect.s3.format.parquet.ParquetFormat",
-			"parquet.codec":               "snappy",
-			"flush.size":                  strconv.Itoa(flushSize),
-			"rotate.schedule.interval.ms": "1000",
-			"timezone":                    "UTC",
-		}})
-		if code != 201 {
-			b.Fatalf("create connector: %d %s", code, body)
-		}
-		for groupOffsets(b, w.Bootstrap, "connect-"+name, topic) != int64(n) {
-			time.Sleep(20 * time.Millisecond)
-			if time.Since(sinkStart) > 10*time.Minute {
-				b.Fatalf("sink did not finish\n%s", w.Log())
+				// Each side runs twice, alternating, and counts its better run: reading the topic
+				// cold the first time does not count against either, and a burst of load from
+				// other processes on the machine hits both alike.
+				var bare, sink float64
+				for round := range 2 {
+					bare = max(bare, bareLoad(b, w.Bootstrap, topic, newTarget(b, kind).store, n, flushSize))
+					sink = max(sink, sinkLoad(b, w, kind, topic, fmt.Sprintf("bench-%d-%s", round, topic[len(topic)-8:]), n, flushSize))
+				}
+				if rss := workerPeakRSS(b, w.Dir); rss > 0 {
+					b.ReportMetric(float64(rss)/(1<<20), "worker-peak-rss-MiB")
+				}
+				b.ReportMetric(sink, "sink-records/s")
+				b.ReportMetric(bare, "bare-records/s")
+				b.ReportMetric(sink/bare, "ratio")
 			}
-		}
-		sink := float64(n) / time.Since(sinkStart).Seconds()
-		if rss := workerPeakRSS(b, w.Dir); rss > 0 {
-			b.ReportMetric(float64(rss)/(1<<20), "worker-peak-rss-MiB")
-		}
-		b.ReportMetric(sink, "sink-records/s")
-		b.ReportMetric(bare, "bare-records/s")
-		b.ReportMetric(sink/bare, "ratio")
+		})
 	}
+}
+
+// sinkLoad runs the storage sink in worker w from connector creation until its consumer group
+// committed all n records of topic, and returns its rate in records/s.
+func sinkLoad(b *testing.B, w *workertest.Worker, kind, topic, name string, n, flushSize int) float64 {
+	config := map[string]string{
+		"connector.class":             "LocalStorageSink",
+		"topics":                      topic,
+		"format.class":                "io.confluent.connect.s3.format.parquet.ParquetFormat",
+		"parquet.codec":               "snappy",
+		"flush.size":                  strconv.Itoa(flushSize),
+		"rotate.schedule.interval.ms": "10000",
+		"timezone":                    "UTC",
+	}
+	newTarget(b, kind).point(config, "store.url")
+	created := time.Now()
+	code, body := w.Do("POST", "/connectors", map[string]any{"name": name, "config": config})
+	if code != 201 {
+		b.Fatalf("create connector: %d %s", code, body)
+	}
+	for groupOffsets(b, w.Bootstrap, "connect-"+name, topic) != int64(n) {
+		time.Sleep(20 * time.Millisecond)
+		if time.Since(created) > 10*time.Minute {
+			b.Fatalf("sink did not finish\n%s", w.Log())
+		}
+	}
+	rate := float64(n) / time.Since(created).Seconds()
+	if code, body := w.Do("DELETE", "/connectors/"+name, nil); code != 204 {
+		b.Fatalf("delete connector: %d %s", code, body)
+	}
+	return rate
 }
 
 // workerPeakRSS returns the peak resident set (VmHWM, bytes) of the worker process whose
 // command line names a file in dir, or 0 when /proc does not show it.
-func workerPeakRSS(b *testing.B, dir string) int64 {
+func workerPeakRSS(b testing.TB, dir string) int64 {
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
 		cmdline, err := os.ReadFile(p)

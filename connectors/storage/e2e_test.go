@@ -9,8 +9,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"sort"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -160,34 +160,8 @@ func failIfTaskFailed(t *testing.T, w *workertest.Worker, name string) {
 	}
 }
 
-// committedFiles lists the committed files below dir/topics (temporary files excluded).
-func committedFiles(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(filepath.Join(dir, "topics"), func(p string, d os.DirEntry, err error) error {
-		if os.IsNotExist(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && d.Name() == "+tmp" {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() {
-			out = append(out, p)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // dumpFiles reads files with the external readers and returns each file's rows.
-func dumpFiles(t *testing.T, paths []string) map[string][]map[string]any {
+func dumpFiles(t testing.TB, paths []string) map[string][]map[string]any {
 	t.Helper()
 	out := map[string][]map[string]any{}
 	for len(paths) > 0 {
@@ -241,180 +215,345 @@ func checkExactlyOnce(t *testing.T, rows []map[string]any, n int) {
 	}
 }
 
+// checkJSONExactlyOnce fails unless JSON rows hold every record 0..n-1 exactly once with its id,
+// name and region (the JSON format writes decimals and times in the converter's encoding, which
+// checkExactlyOnce's reader form does not cover).
+func checkJSONExactlyOnce(t *testing.T, rows []map[string]any, n int) {
+	t.Helper()
+	seen := make([]int, n)
+	for _, r := range rows {
+		id, ok := r["id"].(float64)
+		if !ok || id < 0 || int(id) >= n || r["name"] != fmt.Sprintf("name-%d", int(id)) || r["region"] != regions[int(id)%3] {
+			t.Fatalf("unexpected row %v", r)
+		}
+		seen[int(id)]++
+	}
+	for i, c := range seen {
+		if c != 1 {
+			t.Fatalf("record %d written %d times", i, c)
+		}
+	}
+}
+
 func waitCommitted(t *testing.T, w *workertest.Worker, name, topic string, n int) {
 	t.Helper()
-	w.WaitFor(3*time.Minute, "the consumer group to commit every record", func() bool {
+	waitCommittedWithin(t, w, name, topic, n, 3*time.Minute)
+}
+
+func waitCommittedWithin(t *testing.T, w *workertest.Worker, name, topic string, n int, timeout time.Duration) {
+	t.Helper()
+	w.WaitFor(timeout, "the consumer group to commit every record", func() bool {
 		failIfTaskFailed(t, w, name)
 		return groupOffsets(t, w.Bootstrap, "connect-"+name, topic) == int64(n)
 	})
 }
 
-// load produces n records to a new topic of the given partitions, runs a sink with config (the
-// URL key gets file://<out>; topics is set) in a fresh worker until the consumer group committed
-// every record, and returns the output directory and the topic.
-func load(t *testing.T, prefix string, partitions int32, n int, urlKey string, config map[string]string) (out, topic string) {
+// load produces n records to a new topic of the given partitions, runs a sink with config (pointed
+// at tg; topics is set) in a fresh worker until the consumer group committed every record, and
+// returns the topic.
+func load(t *testing.T, prefix string, partitions int32, n int, tg *target, urlKey string, config map[string]string) (topic string) {
 	t.Helper()
 	w := startWorker(t)
-	out = t.TempDir()
 	topic = testenv.Topic(t, prefix)
 	produce(t, w.Bootstrap, topic, partitions, n)
 	name := prefix + "-" + topic[len(topic)-8:]
 	config["topics"] = topic
-	config[urlKey] = "file://" + out
+	tg.point(config, urlKey)
 	createConnector(t, w, name, config)
 	waitCommitted(t, w, name, topic, n)
-	return out, topic
+	return topic
 }
 
-// TestE2EAvroDefaultPartitioner runs Confluent's HDFS 3 sink class on a file:// URL: Avro files
-// per Kafka partition, read back with fastavro.
-func TestE2EAvroDefaultPartitioner(t *testing.T) {
-	const n = 1000
-	out, topic := load(t, "st-avro", 2, n, "store.url", map[string]string{
-		"connector.class":             "io.confluent.connect.hdfs3.Hdfs3SinkConnector",
-		"format.class":                "io.confluent.connect.hdfs3.avro.AvroFormat",
-		"avro.codec":                  "snappy",
-		"flush.size":                  "100",
-		"rotate.schedule.interval.ms": "1000",
-		"timezone":                    "UTC",
-	})
-	files := committedFiles(t, out)
-	var rows []map[string]any
-	for path, rs := range dumpFiles(t, files) {
-		rel, _ := filepath.Rel(out, path)
-		var part, start, end int
-		if _, err := fmt.Sscanf(filepath.Base(rel), topic+"+%d+%010d+%010d.avro", &part, &start, &end); err != nil {
-			t.Fatalf("file name %s: %v", rel, err)
+// fileOffsets reads the offsets from a committed file's name: <topic>+<partition>+<start>+<end><ext>
+// on stores with atomic rename, <topic>+<partition>+<start><ext> on S3 (end is then -1).
+func fileOffsets(t *testing.T, file, topic, ext string) (part, start, end int) {
+	t.Helper()
+	base := strings.TrimSuffix(path.Base(file), ext)
+	fields := strings.Split(strings.TrimPrefix(base, topic+"+"), "+")
+	nums := make([]int, len(fields))
+	for i, f := range fields {
+		var err error
+		if nums[i], err = strconv.Atoi(f); err != nil || len(f) != 10 && i > 0 {
+			t.Fatalf("file name %s: field %q is not a 10-digit offset", file, f)
 		}
-		if dir := fmt.Sprintf("topics/%s/partition=%d", topic, part); filepath.Dir(rel) != dir {
-			t.Errorf("file %s not in %s", rel, dir)
-		}
-		if len(rs) != end-start+1 || len(rs) > 100 {
-			t.Errorf("file %s holds %d rows, its name says %d (flush.size 100)", rel, len(rs), end-start+1)
-		}
-		rows = append(rows, rs...)
 	}
-	checkExactlyOnce(t, rows, n)
+	switch len(nums) {
+	case 2:
+		return nums[0], nums[1], -1
+	case 3:
+		return nums[0], nums[1], nums[2]
+	}
+	t.Fatalf("file name %s: want %s+<partition>+<offsets>%s", file, topic, ext)
+	return
+}
+
+// TestE2EAvroDefaultPartitioner runs Confluent's HDFS 3 sink class on a local directory and on HDFS
+// (the S3 sink on S3): Avro files per Kafka partition, read back with fastavro.
+func TestE2EAvroDefaultPartitioner(t *testing.T) {
+	for _, kind := range targets {
+		t.Run(kind, func(t *testing.T) {
+			const n = 1000
+			tg := newTarget(t, kind)
+			class, format := "io.confluent.connect.hdfs3.Hdfs3SinkConnector", "io.confluent.connect.hdfs3.avro.AvroFormat"
+			if kind == "s3" {
+				class, format = "io.confluent.connect.s3.S3SinkConnector", "io.confluent.connect.s3.format.avro.AvroFormat"
+			}
+			topic := load(t, "st-avro", 2, n, tg, "store.url", map[string]string{
+				"connector.class":             class,
+				"format.class":                format,
+				"avro.codec":                  "snappy",
+				"flush.size":                  "100",
+				"rotate.schedule.interval.ms": "1000",
+				"timezone":                    "UTC",
+			})
+			var rows []map[string]any
+			for file, rs := range tg.rows(t) {
+				part, start, end := fileOffsets(t, file, topic, ".avro")
+				if want := fmt.Sprintf("topics/%s/partition=%d", topic, part); path.Dir(file) != want {
+					t.Errorf("file %s not in %s", file, want)
+				}
+				if end >= 0 && len(rs) != end-start+1 || len(rs) > 100 || len(rs) == 0 {
+					t.Errorf("file %s holds %d rows (flush.size 100)", file, len(rs))
+				}
+				rows = append(rows, rs...)
+			}
+			checkExactlyOnce(t, rows, n)
+		})
+	}
 }
 
 // TestE2EParquetDaily writes Parquet files in daily directories from a record field's time.
 func TestE2EParquetDaily(t *testing.T) {
-	const n = 900
-	out, topic := load(t, "st-parquet", 1, n, "store.url", map[string]string{
-		"connector.class":             "LocalStorageSink",
-		"format.class":                "io.confluent.connect.s3.format.parquet.ParquetFormat",
-		"parquet.codec":               "zstd",
-		"partitioner.class":           "io.confluent.connect.storage.partitioner.DailyPartitioner",
-		"locale":                      "en-US",
-		"timezone":                    "UTC",
-		"timestamp.extractor":         "RecordField",
-		"timestamp.field":             "ts",
-		"flush.size":                  "250",
-		"rotate.schedule.interval.ms": "1000",
-	})
-	var rows []map[string]any
-	for path, rs := range dumpFiles(t, committedFiles(t, out)) {
-		dir, _ := filepath.Rel(out, filepath.Dir(path))
-		for _, r := range rs {
-			day, _ := time.Parse("2006-01-02T15:04:05.000Z", r["ts"].(string))
-			if want := fmt.Sprintf("topics/%s/year=%d/month=%02d/day=%02d", topic, day.Year(), day.Month(), day.Day()); dir != want {
-				t.Fatalf("row %v in %s, want %s", r, dir, want)
+	for _, kind := range targets {
+		t.Run(kind, func(t *testing.T) {
+			const n = 900
+			tg := newTarget(t, kind)
+			class := "LocalStorageSink"
+			switch kind {
+			case "s3":
+				class = "io.confluent.connect.s3.S3SinkConnector"
+			case "hdfs":
+				class = "io.confluent.connect.hdfs3.Hdfs3SinkConnector"
 			}
-		}
-		rows = append(rows, rs...)
+			topic := load(t, "st-parquet", 1, n, tg, "store.url", map[string]string{
+				"connector.class":             class,
+				"format.class":                "io.confluent.connect.s3.format.parquet.ParquetFormat",
+				"parquet.codec":               "zstd",
+				"partitioner.class":           "io.confluent.connect.storage.partitioner.DailyPartitioner",
+				"locale":                      "en-US",
+				"timezone":                    "UTC",
+				"timestamp.extractor":         "RecordField",
+				"timestamp.field":             "ts",
+				"flush.size":                  "250",
+				"rotate.schedule.interval.ms": "1000",
+			})
+			var rows []map[string]any
+			for file, rs := range tg.rows(t) {
+				for _, r := range rs {
+					day, _ := time.Parse("2006-01-02T15:04:05.000Z", r["ts"].(string))
+					if want := fmt.Sprintf("topics/%s/year=%d/month=%02d/day=%02d", topic, day.Year(), day.Month(), day.Day()); path.Dir(file) != want {
+						t.Fatalf("row %v in %s, want %s", r, file, want)
+					}
+				}
+				rows = append(rows, rs...)
+			}
+			checkExactlyOnce(t, rows, n)
+		})
 	}
-	checkExactlyOnce(t, rows, n)
 }
 
-// TestE2EJSONField writes JSON lines in directories named by a field's value.
+// TestE2EJSONField writes JSON lines in directories named by a field's value, with the HDFS 2 sink
+// class on local and HDFS stores and the S3 sink on S3.
 func TestE2EJSONField(t *testing.T) {
-	const n = 600
-	out, topic := load(t, "st-json", 1, n, "hdfs.url", map[string]string{
-		"connector.class":             "io.confluent.connect.hdfs.HdfsSinkConnector",
-		"format.class":                "io.confluent.connect.hdfs.json.JsonFormat",
-		"partitioner.class":           "io.confluent.connect.storage.partitioner.FieldPartitioner",
-		"partition.field.name":        "region",
-		"flush.size":                  "50",
-		"rotate.schedule.interval.ms": "1000",
-		"timezone":                    "UTC",
-	})
-	seen := map[int]int{}
-	for _, path := range committedFiles(t, out) {
-		dir, _ := filepath.Rel(out, filepath.Dir(path))
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
-			var r struct {
-				ID     int    `json:"id"`
-				Region string `json:"region"`
-				Name   string `json:"name"`
+	for _, kind := range targets {
+		t.Run(kind, func(t *testing.T) {
+			const n = 600
+			tg := newTarget(t, kind)
+			class, format := "io.confluent.connect.hdfs.HdfsSinkConnector", "io.confluent.connect.hdfs.json.JsonFormat"
+			if kind == "s3" {
+				class, format = "io.confluent.connect.s3.S3SinkConnector", "io.confluent.connect.s3.format.json.JsonFormat"
 			}
-			if err := json.Unmarshal([]byte(line), &r); err != nil {
-				t.Fatalf("%s: %q: %v", path, line, err)
+			topic := load(t, "st-json", 1, n, tg, "hdfs.url", map[string]string{
+				"connector.class":             class,
+				"format.class":                format,
+				"partitioner.class":           "io.confluent.connect.storage.partitioner.FieldPartitioner",
+				"partition.field.name":        "region",
+				"flush.size":                  "50",
+				"rotate.schedule.interval.ms": "1000",
+				"timezone":                    "UTC",
+			})
+			var rows []map[string]any
+			for file, rs := range tg.rows(t) {
+				for _, r := range rs {
+					id := int(r["id"].(float64))
+					if want := "topics/" + topic + "/region=" + regions[id%3]; path.Dir(file) != want || r["region"] != regions[id%3] {
+						t.Fatalf("record %v in %s, want %s", r, file, want)
+					}
+				}
+				rows = append(rows, rs...)
 			}
-			if want := "topics/" + topic + "/region=" + regions[r.ID%3]; dir != want || r.Region != regions[r.ID%3] || r.Name != fmt.Sprintf("name-%d", r.ID) {
-				t.Fatalf("record %+v in %s, want %s", r, dir, want)
-			}
-			seen[r.ID]++
-		}
-	}
-	for i := range n {
-		if seen[i] != 1 {
-			t.Fatalf("record %d written %d times", i, seen[i])
-		}
+			checkJSONExactlyOnce(t, rows, n)
+		})
 	}
 }
 
-// TestE2EKill9DuringLoad kills the worker with SIGKILL while it loads a topic into local Avro
-// files (KCONNECT_STORAGE_KILLS times, 2 by default), restarting it each time: the committed
-// files must hold every record exactly once, as fastavro counts them.
+// TestE2EKill9DuringLoad kills the worker with SIGKILL while it loads a topic into Avro files on
+// each store (KCONNECT_STORAGE_KILLS times, 2 by default, with KCONNECT_STORAGE_RECORDS records,
+// 20000 per kill by default), restarting it each time: the committed files must hold every record
+// exactly once, as fastavro counts them. On S3 the sink resumes from the consumer's committed
+// offsets and the wall-clock rotation makes file boundaries differ between runs, so a file
+// uploaded after the last offset commit must not survive beside its rewrite.
 func TestE2EKill9DuringLoad(t *testing.T) {
-	kills := 2
-	if v := os.Getenv("KCONNECT_STORAGE_KILLS"); v != "" {
-		var err error
-		if kills, err = strconv.Atoi(v); err != nil {
-			t.Fatalf("KCONNECT_STORAGE_KILLS=%q: %v", v, err)
+	kills := envInt(t, "KCONNECT_STORAGE_KILLS", 2)
+	n := envInt(t, "KCONNECT_STORAGE_RECORDS", 20_000*(kills+1))
+	only := os.Getenv("KCONNECT_STORAGE_TARGETS")
+	for _, kind := range targets {
+		if only != "" && !slices.Contains(strings.Split(only, ","), kind) {
+			continue
 		}
+		t.Run(kind, func(t *testing.T) { kill9DuringLoad(t, kind, kills, n) })
 	}
-	n := 20_000 * (kills + 1)
+}
+
+func envInt(t *testing.T, key string, def int) int {
+	t.Helper()
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		t.Fatalf("%s=%q: not a whole number", key, v)
+	}
+	return n
+}
+
+func kill9DuringLoad(t *testing.T, kind string, kills, n int) {
+	tg := newTarget(t, kind)
 	w := startWorker(t)
-	out := t.TempDir()
 	topic := testenv.Topic(t, "st-kill")
 	produce(t, w.Bootstrap, topic, 3, n)
 	name := "kill-" + topic[len(topic)-8:]
-	createConnector(t, w, name, map[string]string{
+	config := map[string]string{
 		"connector.class":                    "LocalStorageSink",
 		"tasks.max":                          "2",
 		"topics":                             topic,
-		"store.url":                          "file://" + out,
 		"format.class":                       "io.confluent.connect.hdfs3.avro.AvroFormat",
 		"flush.size":                         "300",
 		"rotate.schedule.interval.ms":        "1000",
 		"timezone":                           "UTC",
 		"consumer.override.max.poll.records": "100",
-	})
+	}
+	switch kind {
+	case "hdfs":
+		config["connector.class"] = "io.confluent.connect.hdfs3.Hdfs3SinkConnector"
+	case "s3":
+		config["connector.class"] = "io.confluent.connect.s3.S3SinkConnector"
+		config["format.class"] = "io.confluent.connect.s3.format.avro.AvroFormat"
+		config["s3.part.size"] = strconv.Itoa(5 << 20)
+	}
+	if n >= 100_000 {
+		// A long load writes bigger files, so the stores are not flooded with thousands of tiny ones.
+		config["flush.size"] = "5000"
+		config["consumer.override.max.poll.records"] = "500"
+	}
+	tg.point(config, "store.url")
+	createConnector(t, w, name, config)
 	files := 0
 	for k := range kills {
-		w.WaitFor(3*time.Minute, "more committed files", func() bool {
+		done := false
+		w.WaitFor(5*time.Minute, "more committed files", func() bool {
 			failIfTaskFailed(t, w, name)
-			return len(committedFiles(t, out)) > files
+			done = groupOffsets(t, w.Bootstrap, "connect-"+name, topic) == int64(n)
+			return done || len(tg.committed(t)) > files
 		})
+		if done {
+			t.Logf("the load finished after %d kills", k)
+			break
+		}
 		// A random pause moves the kill away from the moment a commit finished.
 		time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
-		files = len(committedFiles(t, out))
+		files = len(tg.committed(t))
 		w.Kill9()
 		t.Logf("kill %d with %d committed files", k+1, files)
 		w.Restart()
 	}
-	waitCommitted(t, w, name, topic, n)
-	var rows []map[string]any
-	for _, rs := range dumpFiles(t, committedFiles(t, out)) {
-		rows = append(rows, rs...)
-	}
+	waitCommittedWithin(t, w, name, topic, n, 30*time.Minute)
+	rows := tg.allRows(t)
+	t.Logf("%s: %d committed files hold %d rows for %d records", kind, len(tg.committed(t)), len(rows), n)
 	checkExactlyOnce(t, rows, n)
 	if err := w.Stop(); err != nil {
 		t.Errorf("graceful stop: %v", err)
+	}
+}
+
+// TestE2ES3LargeFileMemory streams KCONNECT_STORAGE_MEMORY_RECORDS records (50000 by default; the
+// issue's measurement is 1000000) into one Parquet object on S3 (Avro or JSON lines with
+// KCONNECT_STORAGE_MEMORY_FORMAT=avro or json): flush.size is larger than the
+// load, and a last record stamped 45 minutes later (brokers reject records stamped more than an
+// hour ahead) rotates the file by record time (rotate.interval.ms 30 minutes) without being
+// committed itself. The sink must stream the file as a multipart upload; the test
+// reports the worker's peak RSS (VmHWM) and checks the rows with pyarrow.
+func TestE2ES3LargeFileMemory(t *testing.T) {
+	n := envInt(t, "KCONNECT_STORAGE_MEMORY_RECORDS", 50_000)
+	tg := newTarget(t, "s3")
+	w := startWorker(t)
+	topic := testenv.Topic(t, "st-mem")
+	produce(t, w.Bootstrap, topic, 1, n)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(w.Bootstrap, ",")...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Value: envelope(n), Timestamp: time.Now().Add(45 * time.Minute)}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	name := "mem-" + topic[len(topic)-8:]
+	format := "parquet.ParquetFormat"
+	switch v := os.Getenv("KCONNECT_STORAGE_MEMORY_FORMAT"); v {
+	case "", "parquet":
+	case "avro":
+		format = "avro.AvroFormat"
+	case "json":
+		format = "json.JsonFormat"
+	default:
+		t.Fatalf("KCONNECT_STORAGE_MEMORY_FORMAT=%q: want parquet, avro or json", v)
+	}
+	config := map[string]string{
+		"connector.class":     "io.confluent.connect.s3.S3SinkConnector",
+		"topics":              topic,
+		"format.class":        "io.confluent.connect.s3.format." + format,
+		"flush.size":          strconv.Itoa(n + 10),
+		"s3.part.size":        strconv.Itoa(5 << 20),
+		"partitioner.class":   "io.confluent.connect.storage.partitioner.DailyPartitioner",
+		"timestamp.extractor": "Record",
+		"rotate.interval.ms":  strconv.Itoa(30 * 60 * 1000),
+		"locale":              "en-US",
+		"timezone":            "UTC",
+	}
+	tg.point(config, "")
+	createConnector(t, w, name, config)
+	waitCommittedWithin(t, w, name, topic, n, 30*time.Minute)
+	rss := workerPeakRSS(t, w.Dir)
+	files := tg.committed(t)
+	var size int64
+	for _, f := range files {
+		fi, err := tg.store.Stat(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size += fi.Size
+	}
+	t.Logf("%d records in %d %s objects of %d bytes in all; worker peak RSS %d MiB", n, len(files), format, size, rss>>20)
+	// A load that crosses midnight (UTC) of the record times makes two days' objects.
+	if len(files) == 0 || len(files) > 2 {
+		t.Fatalf("objects %v, want the load in one (or two, across midnight)", files)
+	}
+	if format == "json.JsonFormat" {
+		checkJSONExactlyOnce(t, tg.allRows(t), n)
+	} else {
+		checkExactlyOnce(t, tg.allRows(t), n)
 	}
 }

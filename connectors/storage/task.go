@@ -28,7 +28,11 @@ import (
 // committed file names on Open, and the consumer seeks there. On other stores (S3) each file is
 // written once under its final name, which depends only on its first offset, so a file
 // rewritten after a crash replaces the same object; the consumer resumes from the offsets
-// PreCommit returned, which never pass a committed file.
+// PreCommit returned, which never pass a committed file. Where the rewritten files end may
+// differ from where the lost run's files ended (rotate.schedule.interval.ms and the Wallclock
+// extractor depend on the wall clock), so before a partition's first record after Open the
+// files starting at or after that record's offset, written after the last offset commit, are
+// deleted: the records they hold are about to be written again.
 type Task struct {
 	v     variant
 	cfg   *config
@@ -82,7 +86,7 @@ func (t *Task) Open(ctx context.Context, partitions []connect.TopicPartition) er
 				return err
 			}
 		}
-		w := &tpWriter{t: t, tp: tp, files: map[string]*openFile{}, committed: -1}
+		w := &tpWriter{t: t, tp: tp, files: map[string]*openFile{}, committed: -1, resumed: !t.store.Capabilities().AtomicRename}
 		if t.store.Capabilities().AtomicRename {
 			next, err := w.recover(ctx)
 			if err != nil {
@@ -221,6 +225,9 @@ type tpWriter struct {
 	firstTime time.Time       // rotation time of the first record in the open files
 	scheduled time.Time       // wall-clock time of the next scheduled rotation
 	committed int64           // offset after the last committed file; -1 when unknown
+	// resumed: the partition was opened on a store without atomic rename and its first record,
+	// where the consumer resumed, is still to come.
+	resumed bool
 }
 
 func (w *tpWriter) write(ctx context.Context, rec *connect.SinkRecord) error {
@@ -228,6 +235,12 @@ func (w *tpWriter) write(ctx context.Context, rec *connect.SinkRecord) error {
 	if w.committed >= 0 && rec.Offset < w.committed {
 		// Delivered before the seek to the recovered offset took effect: already committed.
 		return nil
+	}
+	if w.resumed {
+		if err := w.discardFrom(ctx, rec.Offset); err != nil {
+			return err
+		}
+		w.resumed = false
 	}
 	if rec.Value == nil {
 		if cfg.ignoreNullValues {
@@ -437,11 +450,7 @@ func (w *tpWriter) recover(ctx context.Context) (int64, error) {
 			return -1, err
 		}
 	}
-	prefix := cfg.topicsDir
-	if cfg.delim == "/" {
-		prefix += "/" + w.tp.Topic
-	}
-	files, err := st.List(ctx, prefix)
+	files, err := st.List(ctx, w.filesPrefix())
 	if err != nil {
 		return -1, err
 	}
@@ -452,6 +461,47 @@ func (w *tpWriter) recover(ctx context.Context) (int64, error) {
 		}
 	}
 	return next, nil
+}
+
+// filesPrefix is the directory below which the partition's committed files lie.
+func (w *tpWriter) filesPrefix() string {
+	prefix := w.t.cfg.topicsDir
+	if w.t.cfg.delim == "/" {
+		prefix += "/" + w.tp.Topic
+	}
+	return prefix
+}
+
+// discardFrom deletes the partition's committed files whose first offset is at or after offset,
+// the one the consumer resumed from on a store without atomic rename.
+func (w *tpWriter) discardFrom(ctx context.Context, offset int64) error {
+	files, err := w.t.store.List(ctx, w.filesPrefix())
+	if err != nil {
+		return fmt.Errorf("list the files of %s: %w", w.tp, err)
+	}
+	for _, fi := range files {
+		start, ok := parseFileStart(path.Base(fi.Path), w.tp)
+		if !ok || start < offset {
+			continue
+		}
+		if err := w.t.store.Delete(ctx, fi.Path); err != nil {
+			return fmt.Errorf("delete %s, written after the last offset commit of %s: %w", fi.Path, w.tp, err)
+		}
+		w.t.log.Info("storage file written after the last offset commit deleted", "partition", w.tp.String(), "file", fi.Path, "resume_offset", offset)
+	}
+	return nil
+}
+
+// parseFileStart reads the first offset of a committed file name of tp, with or without its end
+// offset.
+func parseFileStart(name string, tp connect.TopicPartition) (int64, bool) {
+	rest, found := strings.CutPrefix(name, tp.Topic+"+"+strconv.Itoa(int(tp.Partition))+"+")
+	if !found {
+		return 0, false
+	}
+	digits := rest[:len(rest)-len(strings.TrimLeft(rest, "0123456789"))]
+	start, err := strconv.ParseInt(digits, 10, 64)
+	return start, err == nil
 }
 
 // parseFileName reads the offsets of a committed file name of tp.

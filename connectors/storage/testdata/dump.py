@@ -1,4 +1,5 @@
-"""Prints the rows of Avro object container files (fastavro) or Parquet files (pyarrow) as JSON.
+"""Prints the rows of Avro object container files (fastavro), Parquet files (pyarrow) or JSON-lines
+files (Python's json) as JSON.
 
 Usage: dump.py FILE...  Output: one JSON object per file on its own line:
 {"file": ..., "rows": [...], "meta": {...}}; meta holds the Avro codec and schema, or the Parquet
@@ -52,6 +53,16 @@ def dump_parquet(path):
                                                    "row_groups": md.num_row_groups}
 
 
+def dump_json(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()], {}
+
+
 for path in sys.argv[1:]:
-    rows, meta = dump_avro(path) if path.endswith(".avro") else dump_parquet(path)
+    if path.endswith(".avro"):
+        rows, meta = dump_avro(path)
+    elif path.endswith(".json"):
+        rows, meta = dump_json(path)
+    else:
+        rows, meta = dump_parquet(path)
     print(json.dumps({"file": path, "rows": rows, "meta": meta}, sort_keys=True))
