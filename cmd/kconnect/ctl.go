@@ -233,6 +233,9 @@ func newDescribeCommand(o *ctlOptions) *cobra.Command {
 		Args:  cobra.ExactArgs(1), ValidArgsFunction: o.completeConnector,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !watch {
+				if cmd.Flags().Changed("interval") {
+					return errors.New("--interval: only with --watch")
+				}
 				return describe(cmd, args)
 			}
 			return watchConnector(cmd, o, args[0], interval)

@@ -228,6 +228,13 @@ func TestCtlShowsSnapshotProgress(t *testing.T) {
 			len(tables), tableOut.String())
 	}
 
+	// --interval is for --watch only, and must be positive.
+	for _, args := range [][]string{{"--interval", "1s"}, {"--watch", "--interval", "0s"}} {
+		if _, errOut, code := k.run(append([]string{"describe", "connector", "pg"}, args...)...); code == 0 || !strings.Contains(errOut, "--interval") {
+			t.Errorf("describe connector pg %s: exit %d, stderr %q; want a failure naming --interval", strings.Join(args, " "), code, errOut)
+		}
+	}
+
 	// No progress, no column: upstream's table again.
 	k.expectOut("NAME  TYPE    STATE    TASKS  CLASS\npg    source  RUNNING  1/1    "+class+"\n", "get", "connectors")
 }
