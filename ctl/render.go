@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -87,12 +88,31 @@ func PrintConnectors(w io.Writer, f Format, cs []Connector) error {
 	if f != Table {
 		return Encode(w, f, cs)
 	}
+	// The PROGRESS column is there only while some connector reports progress, so the table of
+	// an upstream worker (which never does) keeps upstream's columns.
+	withProgress := slices.ContainsFunc(cs, func(c Connector) bool { return c.Status.Connector.Progress != nil })
+	header := []string{"NAME", "TYPE", "STATE", "TASKS", "CLASS"}
+	if withProgress {
+		header = append(header, "PROGRESS")
+	}
 	rows := make([][]string, 0, len(cs))
 	for _, c := range cs {
-		rows = append(rows, []string{c.Info.Name, string(c.Info.Type), string(c.Status.Connector.State),
-			runningTasks(c.Status.Tasks), c.Info.Config["connector.class"]})
+		row := []string{c.Info.Name, string(c.Info.Type), string(c.Status.Connector.State),
+			runningTasks(c.Status.Tasks), c.Info.Config["connector.class"]}
+		if withProgress {
+			row = append(row, progressCell(c.Status.Connector.Progress))
+		}
+		rows = append(rows, row)
 	}
-	return table(w, "", []string{"NAME", "TYPE", "STATE", "TASKS", "CLASS"}, rows)
+	return table(w, "", header, rows)
+}
+
+// progressCell is progressText, or nothing for no progress.
+func progressCell(p *herder.Progress) string {
+	if p == nil {
+		return ""
+	}
+	return progressText(p)
 }
 
 // runningTasks is "running/total".
@@ -146,13 +166,17 @@ func PrintDescription(w io.Writer, f Format, c Connector) error {
 		return Encode(w, f, c)
 	}
 	st := c.Status.Connector
-	if err := table(w, "", nil, [][]string{
+	head := [][]string{
 		{"Name:", c.Info.Name},
 		{"Type:", string(c.Info.Type)},
 		{"Class:", c.Info.Config["connector.class"]},
 		{"State:", string(st.State)},
 		{"Worker ID:", st.WorkerID},
-	}); err != nil {
+	}
+	if st.Progress != nil {
+		head = append(head, []string{"Progress:", progressText(st.Progress)})
+	}
+	if err := table(w, "", nil, head); err != nil {
 		return err
 	}
 	if st.Trace != "" {
@@ -168,10 +192,19 @@ func PrintDescription(w io.Writer, f Format, c Connector) error {
 	}
 	fmt.Fprintln(w, "\nTasks:")
 	rows = rows[:0]
-	for _, t := range c.Status.Tasks {
-		rows = append(rows, []string{fmt.Sprint(t.ID), string(t.State), t.WorkerID})
+	withProgress := slices.ContainsFunc(c.Status.Tasks, func(t herder.TaskState) bool { return t.Progress != nil })
+	header := []string{"ID", "STATE", "WORKER ID"}
+	if withProgress {
+		header = append(header, "PROGRESS")
 	}
-	if err := table(w, "  ", []string{"ID", "STATE", "WORKER ID"}, rows); err != nil {
+	for _, t := range c.Status.Tasks {
+		row := []string{fmt.Sprint(t.ID), string(t.State), t.WorkerID}
+		if withProgress {
+			row = append(row, progressCell(t.Progress))
+		}
+		rows = append(rows, row)
+	}
+	if err := table(w, "  ", header, rows); err != nil {
 		return err
 	}
 	for _, t := range c.Status.Tasks {

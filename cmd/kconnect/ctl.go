@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/ctl"
@@ -68,6 +72,16 @@ func (o *ctlOptions) loadConfig() (*ctl.Config, error) {
 }
 
 func (o *ctlOptions) format() (ctl.Format, error) { return ctl.ParseFormat(o.output) }
+
+// formatAndClient checks --output before anything is sent, then builds the client.
+func (o *ctlOptions) formatAndClient() (ctl.Format, *ctl.Client, error) {
+	f, err := o.format()
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := o.client()
+	return f, c, err
+}
 
 // completeConnectors offers, for shell completion, the cluster's connector names not yet given.
 func (o *ctlOptions) completeConnectors(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -167,11 +181,7 @@ func newRestartCommand(o *ctlOptions) *cobra.Command {
 // chosen format.
 func show[T any](o *ctlOptions, read func(*cobra.Command, *ctl.Client, []string) (T, error), print func(io.Writer, ctl.Format, T) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		f, err := o.format()
-		if err != nil {
-			return err
-		}
-		c, err := o.client()
+		f, c, err := o.formatAndClient()
 		if err != nil {
 			return err
 		}
@@ -212,15 +222,90 @@ func newGetCommand(o *ctlOptions) *cobra.Command {
 
 func newDescribeCommand(o *ctlOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "describe", Short: "Show one object in detail"}
-	cmd.AddCommand(&cobra.Command{
+	var watch bool
+	var interval time.Duration
+	describe := show(o, func(cmd *cobra.Command, c *ctl.Client, args []string) (ctl.Connector, error) {
+		return c.Connector(cmd.Context(), args[0])
+	}, ctl.PrintDescription)
+	conn := &cobra.Command{
 		Use: "connector NAME", Aliases: []string{"connectors", "conn"},
-		Short: "Show a connector's state, config, tasks and the traces of its failures",
+		Short: "Show a connector's state, progress, config, tasks and the traces of its failures",
 		Args:  cobra.ExactArgs(1), ValidArgsFunction: o.completeConnector,
-		RunE: show(o, func(cmd *cobra.Command, c *ctl.Client, args []string) (ctl.Connector, error) {
-			return c.Connector(cmd.Context(), args[0])
-		}, ctl.PrintDescription),
-	})
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !watch {
+				if cmd.Flags().Changed("interval") {
+					return errors.New("--interval: only with --watch")
+				}
+				return describe(cmd, args)
+			}
+			return watchConnector(cmd, o, args[0], interval)
+		},
+	}
+	conn.Flags().BoolVarP(&watch, "watch", "w", false, "show the description again whenever it changes, until the connector reports no progress")
+	conn.Flags().DurationVar(&interval, "interval", 2*time.Second, "how often --watch reads the connector")
+	cmd.AddCommand(conn)
 	return cmd
+}
+
+// watchSeparators go between successive descriptions when they are not redrawn in place: a blank
+// line between tables, a document marker between YAML documents, nothing between JSON values
+// (a JSON decoder reads them as a stream).
+var watchSeparators = map[ctl.Format]string{ctl.Table: "\n", ctl.YAML: "---\n", ctl.JSON: ""}
+
+// watchConnector reads a connector every interval and prints its description whenever it changed,
+// until it reports no progress: that last state is printed too, so a connector without progress
+// is described once. On a terminal each description replaces the one before; elsewhere they follow
+// one another, so a log keeps every step. An interrupt ends the watch without an error.
+func watchConnector(cmd *cobra.Command, o *ctlOptions, name string, interval time.Duration) error {
+	if interval <= 0 {
+		return fmt.Errorf("--interval %s: want a positive duration", interval)
+	}
+	f, c, err := o.formatAndClient()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	defer stop()
+	out := cmd.OutOrStdout()
+	file, ok := out.(*os.File)
+	redraw := ok && term.IsTerminal(int(file.Fd()))
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	var last string
+	for {
+		d, err := c.Connector(ctx, name)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := ctl.PrintDescription(&buf, f, d); err != nil {
+			return err
+		}
+		if frame := buf.String(); frame != last {
+			prefix := ""
+			switch {
+			case redraw:
+				prefix = "\x1b[H\x1b[2J" // cursor home, clear screen
+			case last != "":
+				prefix = watchSeparators[f]
+			}
+			if _, err := io.WriteString(out, prefix+frame); err != nil {
+				return err
+			}
+			last = frame
+		}
+		if !ctl.InProgress(d) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
 }
 
 func newApplyCommand(o *ctlOptions) *cobra.Command {
@@ -234,11 +319,7 @@ func newApplyCommand(o *ctlOptions) *cobra.Command {
 			"and the command exits non-zero.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := o.format()
-			if err != nil {
-				return err
-			}
-			c, err := o.client()
+			f, c, err := o.formatAndClient()
 			if err != nil {
 				return err
 			}
