@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -76,6 +77,7 @@ func writeReference(dir string) error {
 		aliases[p.Class] = append(aliases[p.Class], p.Aliases...)
 	}
 	for _, class := range classes {
+		slices.Sort(types[class]) // the registry lists a class's plugin types in no fixed order
 		intro := fmt.Sprintf("Plugin type: %s.", strings.Join(types[class], ", "))
 		if len(aliases[class]) > 0 {
 			intro += fmt.Sprintf(" Also found as: %s.", "`"+strings.Join(dedupe(aliases[class]), "`, `")+"`")
