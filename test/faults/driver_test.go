@@ -141,6 +141,7 @@ type pipeline struct {
 	name       string
 	postgres   bool // runs a private PostgreSQL the faults restart
 	mysql      bool // runs a private MariaDB
+	apache     bool // Kafka is a private Apache Kafka node rather than a `kconnect broker` process
 	schemas    bool // JSON converters with schemas (the SQL sinks need them)
 	kinds      []string
 	connectors func(e *env) []map[string]string
@@ -153,20 +154,21 @@ type pipeline struct {
 
 // env is the running infrastructure of one pipeline.
 type env struct {
-	t          *testing.T
-	p          *pipeline
-	rng        *rand.Rand
-	dir        string
-	broker     *proc
-	brokerAddr string
-	worker     *proc
-	workerURL  string
-	pg         *testenv.PostgresServer
-	my         *testenv.MySQLServer
-	offsetsDir string
-	topic      string
-	skipped    map[string]string // fault kind → why it is not injected
-	connectors []string
+	t           *testing.T
+	p           *pipeline
+	rng         *rand.Rand
+	dir         string
+	brokerAddr  string
+	brokerKill  func() // kill -9 of the broker
+	brokerStart func() // start of the killed broker on the same port and data
+	worker      *proc
+	workerURL   string
+	pg          *testenv.PostgresServer
+	my          *testenv.MySQLServer
+	offsetsDir  string
+	topic       string
+	skipped     map[string]string // fault kind → why it is not injected
+	connectors  []string
 
 	restarts int // tasks found FAILED and restarted through the REST API
 	exits    int // workers that exited by themselves
@@ -214,10 +216,16 @@ func newEnv(t *testing.T, p *pipeline, seed uint64) *env {
 		e.skipped[faultSlowNetwork] = why
 	}
 
-	port := testenv.FreePort(t)
-	e.brokerAddr = fmt.Sprintf("127.0.0.1:%d", port)
-	e.broker = startProc(t, "broker", e.dir, listening(e.brokerAddr), "broker", "--port", strconv.Itoa(port),
-		"--data-dir", filepath.Join(e.dir, "broker-data"))
+	if p.apache {
+		k := testenv.NewKafkaServer(t)
+		e.brokerAddr, e.brokerKill, e.brokerStart = k.Addr(), k.Kill, k.Start
+	} else {
+		port := testenv.FreePort(t)
+		e.brokerAddr = fmt.Sprintf("127.0.0.1:%d", port)
+		b := startProc(t, "broker", e.dir, listening(e.brokerAddr), "broker", "--port", strconv.Itoa(port),
+			"--data-dir", filepath.Join(e.dir, "broker-data"))
+		e.brokerKill, e.brokerStart = b.kill9, b.start
+	}
 
 	if p.prepare != nil {
 		p.prepare(e)
@@ -310,21 +318,25 @@ func (e *env) pause(lo, hi time.Duration) {
 	time.Sleep(lo + time.Duration(e.rng.Int64N(int64(hi-lo))))
 }
 
-// inject causes one fault and heals it; it returns when the fault is over.
-func (e *env) inject(kind string) {
+// inject causes one fault and heals it. It returns when the fault is over, with the moment the
+// time to recover counts from: when the fault ended, or for a killed worker when its restart
+// began, so that the worker's own start-up counts.
+func (e *env) inject(kind string) time.Time {
 	e.t.Helper()
 	switch kind {
 	case faultWorkerKill:
 		e.worker.kill9()
+		restart := time.Now()
 		e.worker.start()
+		return restart
 	case faultWorkerStop:
 		e.worker.signal(syscall.SIGSTOP)
 		e.pause(time.Second, 6*time.Second)
 		e.worker.signal(syscall.SIGCONT)
 	case faultBrokerKill:
-		e.broker.kill9()
+		e.brokerKill()
 		e.pause(500*time.Millisecond, 4*time.Second)
-		e.broker.start()
+		e.brokerStart()
 	case faultPGRestart:
 		e.pg.Stop()
 		e.pause(500*time.Millisecond, 4*time.Second)
@@ -345,6 +357,7 @@ func (e *env) inject(kind string) {
 	default:
 		e.t.Fatalf("unknown fault %q", kind)
 	}
+	return time.Now()
 }
 
 // fillDisk fills the offsets tmpfs for a few seconds, then frees it.
@@ -392,9 +405,8 @@ func (e *env) slowNetwork() {
 
 // awaitRecovery waits until the destination grows past what it held when the fault ended (or
 // already holds everything), restarting failed tasks and a worker that exited on its own, each
-// counted. It returns how long that took, or false after recoveryTimeout.
-func (e *env) awaitRecovery(from int64) (time.Duration, bool) {
-	start := time.Now()
+// counted. It returns how long that took since start, or false after recoveryTimeout.
+func (e *env) awaitRecovery(start time.Time, from int64) (time.Duration, bool) {
 	for time.Since(start) < recoveryTimeout {
 		if !e.worker.alive() {
 			e.exits++
@@ -490,7 +502,7 @@ func run(t *testing.T, cfg config, p *pipeline) report {
 	})
 	defer stopLoad()
 
-	if _, ok := e.awaitRecovery(0); !ok {
+	if _, ok := e.awaitRecovery(time.Now(), 0); !ok {
 		t.Fatalf("%s: nothing reached the destination within %v", p.name, recoveryTimeout)
 	}
 	rep := report{Pipeline: p.name, Faults: map[string]int{}, Skipped: e.skipped}
@@ -501,14 +513,14 @@ func run(t *testing.T, cfg config, p *pipeline) report {
 		e.pause(500*time.Millisecond, 3*time.Second)
 		kind := kinds[e.rng.IntN(len(kinds))]
 		t.Logf("fault %d: %s", i+1, kind)
-		e.inject(kind)
+		since := e.inject(kind)
 		from, err := p.progress(e)
 		if err != nil {
 			from = 0
 		}
 		rep.Faults[kind]++
 		rep.Injected++
-		d, ok := e.awaitRecovery(from)
+		d, ok := e.awaitRecovery(since, from)
 		if !ok {
 			rep.Unrecovered++
 			t.Errorf("%s: no progress within %v after %s", p.name, recoveryTimeout, kind)

@@ -28,7 +28,7 @@ const (
 var commonKinds = []string{faultWorkerKill, faultWorkerStop, faultBrokerKill, faultDiskFull, faultSlowNetwork}
 
 func pipelines() []*pipeline {
-	return []*pipeline{filePipeline(), jdbcSourcePipeline(), cdcPipeline(), datagenPipeline()}
+	return []*pipeline{filePipeline(false), filePipeline(true), jdbcSourcePipeline(), cdcPipeline(), datagenPipeline()}
 }
 
 // key is the n-th key of a pipeline's load.
@@ -49,13 +49,19 @@ func tick(ctx context.Context, fn func()) {
 }
 
 // filePipeline: lines appended to a file → FileStreamSource → Kafka → FileStreamSink → a file.
-// A line is its key and the key's checksum.
-func filePipeline() *pipeline {
+// A line is its key and the key's checksum. apache runs it on Apache Kafka instead of the
+// embedded broker.
+func filePipeline(apache bool) *pipeline {
 	var input, output string
 	written := 0
+	name := "file-kafka-file"
+	if apache {
+		name = "file-apachekafka-file"
+	}
 	return &pipeline{
-		name:  "file-kafka-file",
-		kinds: commonKinds,
+		name:   name,
+		apache: apache,
+		kinds:  commonKinds,
 		connectors: func(e *env) []map[string]string {
 			input, output = filepath.Join(e.dir, "input.txt"), filepath.Join(e.dir, "output.txt")
 			return []map[string]string{
