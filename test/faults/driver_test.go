@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -165,6 +166,7 @@ type env struct {
 	workerURL   string
 	pg          *testenv.PostgresServer
 	my          *testenv.MySQLServer
+	myDB        *sql.DB // one pool to the MariaDB database dst: a pool per query would exhaust max_connections
 	offsetsDir  string
 	topic       string
 	skipped     map[string]string // fault kind → why it is not injected
@@ -206,6 +208,8 @@ func newEnv(t *testing.T, p *pipeline, seed uint64) *env {
 	}
 	if p.mysql {
 		e.my = testenv.NewMySQLServer(t)
+		e.myDB = e.my.Open("dst")
+		e.myDB.SetMaxOpenConns(2)
 	}
 	e.offsetsDir = filepath.Join(e.dir, "offsets")
 	if err := os.Mkdir(e.offsetsDir, 0o755); err != nil {

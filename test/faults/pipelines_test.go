@@ -217,7 +217,7 @@ func cdcPipeline() *pipeline {
 		},
 		progress: func(e *env) (int64, error) {
 			var n int64
-			err := e.my.Open("dst").QueryRow("SELECT count(*) FROM src").Scan(&n)
+			err := e.myDB.QueryRow("SELECT count(*) FROM src").Scan(&n)
 			return n, err
 		},
 		verify: func(e *env) (result, error) {
@@ -226,7 +226,7 @@ func cdcPipeline() *pipeline {
 				return result{}, err
 			}
 			got := map[string]int{}
-			rows, err := e.my.Open("dst").Query("SELECT k, sum FROM src")
+			rows, err := e.myDB.Query("SELECT k, sum FROM src")
 			if err != nil {
 				return result{}, err
 			}
