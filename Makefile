@@ -34,7 +34,7 @@ FUZZTIME ?= 15s
 # any KCONNECT_TEST_* set by the caller).
 LOAD_TESTENV := set -a; . '$(TESTENV_FILE)'; set +a
 
-.PHONY: spark-check build test test-kafka testenv testenv-stop lint compose-check fuzz bench stress-cdc stress-storage
+.PHONY: build test test-kafka testenv testenv-stop lint compose-check fuzz bench stress-cdc stress-storage faults spark-check
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/kconnect ./cmd/kconnect
@@ -101,6 +101,18 @@ stress-cdc: testenv
 		-run '^TestSnapshotHandoffStress$$' ./connectors/postgres/
 	$(LOAD_TESTENV); KCONNECT_CDC_STRESS_ROUNDS=$(STRESS_KILL_ROUNDS) $(GO) test -count=1 -timeout 120m \
 		-run '^TestWorkerKill9HandoffStress$$' ./connectors/postgres/
+
+# The fault-injection suite (test/faults): every pipeline under load with FAULTS random faults
+# (at most FAULTS_BUDGET of injecting each), then lost and duplicated records counted; the report
+# goes to docs/faults-report.md and .json. It runs private databases and brokers, not the shared
+# services. A run prints its seed; FAULTS_SEED=<seed> replays it. `make test` runs a short one.
+FAULTS ?= 100
+FAULTS_SEED ?= $(shell date +%s)
+FAULTS_BUDGET ?= 30m
+faults: testenv
+	KCONNECT_FAULTS=$(FAULTS) KCONNECT_FAULTS_SEED=$(FAULTS_SEED) KCONNECT_FAULTS_BUDGET=$(FAULTS_BUDGET) \
+		KCONNECT_FAULTS_REPORT='$(CURDIR)/docs/faults-report' \
+		$(GO) test -count=1 -v -timeout 300m -run '^TestFaults$$' ./test/faults/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(GOTESTFLAGS) ./...
