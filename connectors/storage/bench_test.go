@@ -266,7 +266,7 @@ func sinkLoad(b *testing.B, w *workertest.Worker, kind, topic, name string, n, f
 	if code != 201 {
 		b.Fatalf("create connector: %d %s", code, body)
 	}
-	for groupOffsets(b, w.Bootstrap, "connect-"+name, topic) != int64(n) {
+	for testenv.GroupOffsets(b, w.Bootstrap, "connect-"+name, topic) != int64(n) {
 		time.Sleep(20 * time.Millisecond)
 		if time.Since(created) > 10*time.Minute {
 			b.Fatalf("sink did not finish\n%s", w.Log())

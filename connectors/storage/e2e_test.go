@@ -13,11 +13,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kconnect/kconnect/internal/testenv"
@@ -68,58 +66,9 @@ func rowString(r map[string]any) string {
 // produce writes records 0..n-1 to a new topic with the given partitions, keyed by id.
 func produce(t *testing.T, bootstrap, topic string, partitions int32, n int) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.DefaultProduceTopic(topic),
-		kgo.ProducerLinger(5*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, 1, nil, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatalf("create topic %s: %v", topic, err)
-	}
-	var failed atomic.Pointer[error]
-	for i := range n {
-		cl.Produce(ctx, &kgo.Record{Key: []byte(strconv.Itoa(i)), Value: envelope(i)}, func(_ *kgo.Record, err error) {
-			if err != nil {
-				failed.CompareAndSwap(nil, &err)
-			}
-		})
-	}
-	if err := cl.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := failed.Load(); err != nil {
-		t.Fatalf("produce: %v", *err)
-	}
-}
-
-// groupOffsets returns the sum of the consumer group's committed offsets on topic.
-func groupOffsets(t testing.TB, bootstrap, group, topic string) int64 {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	offs, err := kadm.NewClient(cl).FetchOffsets(ctx, group)
-	if err != nil {
-		return -1
-	}
-	var sum int64
-	offs.Each(func(o kadm.OffsetResponse) {
-		if o.Topic == topic && o.Err == nil {
-			sum += o.At
-		}
+	testenv.Produce(t, bootstrap, topic, partitions, n, func(i int) ([]byte, []byte) {
+		return []byte(strconv.Itoa(i)), envelope(i)
 	})
-	return sum
 }
 
 func startWorker(t testing.TB) *workertest.Worker {
@@ -244,7 +193,7 @@ func waitCommittedWithin(t *testing.T, w *workertest.Worker, name, topic string,
 	t.Helper()
 	w.WaitFor(timeout, "the consumer group to commit every record", func() bool {
 		failIfTaskFailed(t, w, name)
-		return groupOffsets(t, w.Bootstrap, "connect-"+name, topic) == int64(n)
+		return testenv.GroupOffsets(t, w.Bootstrap, "connect-"+name, topic) == int64(n)
 	})
 }
 
@@ -464,7 +413,7 @@ func kill9DuringLoad(t *testing.T, kind string, kills, n int) {
 		done := false
 		w.WaitFor(5*time.Minute, "more committed files", func() bool {
 			failIfTaskFailed(t, w, name)
-			done = groupOffsets(t, w.Bootstrap, "connect-"+name, topic) == int64(n)
+			done = testenv.GroupOffsets(t, w.Bootstrap, "connect-"+name, topic) == int64(n)
 			return done || len(tg.committed(t)) > files
 		})
 		if done {

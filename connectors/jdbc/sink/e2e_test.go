@@ -290,29 +290,6 @@ func produceLoad(t *testing.T, bootstrap, topic string, partitions int32, n int)
 	return out
 }
 
-// groupOffsets returns the sum of the consumer group's committed offsets on topic.
-func groupOffsets(t *testing.T, bootstrap, group, topic string) int64 {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	offs, err := kadm.NewClient(cl).FetchOffsets(ctx, group)
-	if err != nil {
-		return -1
-	}
-	var sum int64
-	offs.Each(func(o kadm.OffsetResponse) {
-		if o.Topic == topic && o.Err == nil {
-			sum += o.At
-		}
-	})
-	return sum
-}
-
 // failIfTaskFailed ends the test with the task's trace when the connector or a task failed.
 func failIfTaskFailed(t *testing.T, w *workertest.Worker, name string) {
 	t.Helper()
@@ -437,7 +414,7 @@ func TestE2EKill9DuringInsertLoad(t *testing.T) {
 			// The consumer group follows the database (PreCommit returns the stored offsets).
 			group := "connect-" + name
 			w.WaitFor(30*time.Second, "the consumer group to commit the end offsets", func() bool {
-				return groupOffsets(t, w.Bootstrap, group, topic) == n
+				return testenv.GroupOffsets(t, w.Bootstrap, group, topic) == n
 			})
 			if err := w.Stop(); err != nil {
 				t.Errorf("graceful stop: %v\n%s", err, w.Log())
