@@ -128,13 +128,16 @@ func TransactionalID(groupID, connector string, task int) string {
 }
 
 // OffsetTopicSettings returns the settings of the offsets topic name from the worker's
-// offset.storage.* properties (its partitions, replication factor and configs); an empty name
+// offset.storage.* properties (its partitions, replication factor and configs, but not
+// offset.storage.file.filename); an empty name
 // means the worker's own offset.storage.topic, DefaultOffsetsTopic when unset.
 func OffsetTopicSettings(props map[string]string, name string) (kafkalog.Topic, error) {
 	p := make(map[string]string, len(props)+1)
 	for k, v := range props {
 		p[k] = v
 	}
+	// The standalone worker's offsets file is no topic config.
+	delete(p, OffsetStorageFile)
 	if name != "" {
 		p[kafkalog.OffsetTopic.Prefix+kafkalog.TopicSuffix] = name
 	} else if p[kafkalog.OffsetTopic.Prefix+kafkalog.TopicSuffix] == "" {
