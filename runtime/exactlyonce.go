@@ -127,9 +127,10 @@ func TransactionalID(groupID, connector string, task int) string {
 	return fmt.Sprintf("%s-%s-%d", groupID, connector, task)
 }
 
-// OffsetTopicSettings returns the settings of the offsets topic name from the worker's
-// offset.storage.* properties (its partitions, replication factor and configs, but not
-// offset.storage.file.filename); an empty name
+// OffsetTopicSettings returns the settings of the offsets topic name of an exactly-once worker
+// from its offset.storage.* properties (its partitions, replication factor and configs, but not
+// offset.storage.file.filename), reading committed records only, so that offsets written in a
+// transaction that aborted are never seen; an empty name
 // means the worker's own offset.storage.topic, DefaultOffsetsTopic when unset.
 func OffsetTopicSettings(props map[string]string, name string) (kafkalog.Topic, error) {
 	p := make(map[string]string, len(props)+1)
@@ -143,18 +144,19 @@ func OffsetTopicSettings(props map[string]string, name string) (kafkalog.Topic, 
 	} else if p[kafkalog.OffsetTopic.Prefix+kafkalog.TopicSuffix] == "" {
 		p[kafkalog.OffsetTopic.Prefix+kafkalog.TopicSuffix] = DefaultOffsetsTopic
 	}
-	return kafkalog.TopicFromWorker(p, kafkalog.OffsetTopic)
+	t, err := kafkalog.TopicFromWorker(p, kafkalog.OffsetTopic)
+	t.ReadCommitted = true
+	return t, err
 }
 
 // OffsetTopicClientOpts are the Kafka client options an offsets TopicStore of an exactly-once
-// worker is opened with: the worker's admin client settings, reading committed records only, so
-// that offsets written in a transaction that aborted are never seen.
+// worker is opened with: the worker's admin client settings.
 func OffsetTopicClientOpts(props map[string]string) ([]kgo.Opt, error) {
 	opts, err := clientOpts(clientProps(props, nil, "admin"))
 	if err != nil {
 		return nil, fmt.Errorf("offsets topic client config: %w", err)
 	}
-	return append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted())), nil
+	return opts, nil
 }
 
 // txnOffsets returns where an exactly-once task of a connector with offsets.storage.topic

@@ -67,6 +67,9 @@ func Open(ctx context.Context, opts []kgo.Opt, t Topic, apply func(*kgo.Record),
 		// one key written by kconnect and by Kafka Connect stay ordered in one partition.
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
 	}
+	if t.ReadCommitted {
+		own = append(own, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
 	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...), own...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client for %s topic %s: %w", t.Purpose, t.Name, err)
@@ -181,12 +184,12 @@ func (l *Log) ReadToEnd(ctx context.Context) error {
 }
 
 // listEnds lists the offsets a read to the end must reach: the last stable offset when the log
-// reads committed records only (an exactly-once worker's offsets topic), as the Java consumer's
+// reads committed records only (Topic.ReadCommitted), as the Java consumer's
 // endOffsets does at that isolation level, since such a reader cannot pass a transaction still
 // open (a killed task's, until its next instance or the broker aborts it); the high watermark
 // otherwise.
 func (l *Log) listEnds(ctx context.Context, topic string) (kadm.ListedOffsets, error) {
-	if l.cl.OptValue(kgo.FetchIsolationLevel) == kgo.ReadCommitted() {
+	if l.topic.ReadCommitted {
 		return l.adm.ListCommittedOffsets(ctx, topic)
 	}
 	return l.adm.ListEndOffsets(ctx, topic)
