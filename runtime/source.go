@@ -338,7 +338,11 @@ func (r *sourceRunner) send(src *connect.SourceRecord, entry *submittedRecord, k
 			kr.Value = nil
 		}
 		if err != nil {
-			err = fmt.Errorf("send record to topic %s: %w", kr.Topic, err)
+			if r.txn != nil {
+				err = txnError("send record to topic "+kr.Topic, err)
+			} else {
+				err = fmt.Errorf("send record to topic %s: %w", kr.Topic, err)
+			}
 			r.failure.CompareAndSwap(nil, &err)
 			return
 		}
