@@ -192,3 +192,32 @@ func (w *Worker) txnInterval(cfg *connect.Config) time.Duration {
 	}
 	return w.flushInterval()
 }
+
+// FenceProducers fences the transactional producers of tasks 0 to tasks-1 of a connector, as
+// upstream's leader does through Admin.fenceProducers before a new generation of an exactly-once
+// connector's tasks starts: initializing each transactional id bumps its epoch, which aborts the
+// transaction a zombie instance left open and fails any later write or commit of that instance.
+// It needs group.id, which names the ids (see TransactionalID).
+func (w *Worker) FenceProducers(ctx context.Context, connector string, tasks int) error {
+	group := w.props[GroupID]
+	if group == "" {
+		return fmt.Errorf("fence producers of %s: %s is not set", connector, GroupID)
+	}
+	opts, err := clientOpts(clientProps(w.props, nil, "producer"))
+	if err != nil {
+		return fmt.Errorf("fence producers of %s: producer config: %w", connector, err)
+	}
+	for task := range tasks {
+		id := TransactionalID(group, connector, task)
+		cl, err := kgo.NewClient(append(opts, kgo.TransactionalID(id))...)
+		if err != nil {
+			return fmt.Errorf("fence producer %s: %w", id, err)
+		}
+		_, _, err = cl.ProducerID(ctx)
+		cl.Close()
+		if err != nil {
+			return fmt.Errorf("fence producer %s: %w", id, err)
+		}
+	}
+	return nil
+}

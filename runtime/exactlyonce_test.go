@@ -390,3 +390,35 @@ func TestExactlyOnceConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestExactlyOnceFenceProducers fences a running exactly-once task from another worker, as a
+// distributed leader does before new tasks start: the task fails, and what it committed before
+// stays exactly the committed offset's numbers.
+func TestExactlyOnceFenceProducers(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := testenv.Topic(t, "eos-fenceapi")
+	props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-fenceapi-offsets"))
+	plugin := connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: &instances{}} }}
+	w1, _ := newEOSWorker(t, props, plugin)
+	w2, _ := newEOSWorker(t, props, plugin)
+	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
+	failed := make(chan struct{})
+	var once sync.Once
+	task, err := w1.StartSourceTask(herder.TaskID{Connector: "seq"}, conn, conn, func(_ herder.TaskID, st herder.State, _ error) {
+		if st == herder.Failed {
+			once.Do(func() { close(failed) })
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCommitted(t, props, "seq", 2000)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := w2.FenceProducers(ctx, "seq", 1); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, failed, "the fenced task to fail")
+	waitClosed(t, task.Done(), "the fenced task to finish")
+	checkSequence(t, readTopic(t, bootstrap, topic, true), committedNext(t, props, "seq"))
+}
