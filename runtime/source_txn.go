@@ -114,8 +114,10 @@ func (r *sourceRunner) commitTxn() error {
 	if !x.open {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(r.produceCtx, r.w.flushTimeout())
-	defer cancel()
+	// Not bounded by offset.flush.timeout.ms: a transaction waits for its records as long as the
+	// producer retries them (errors.retry.timeout), and a stop that outlasts its graceful timeout
+	// cancels produceCtx, which aborts the wait.
+	ctx := r.produceCtx
 	start := time.Now()
 	if err := r.client.Flush(ctx); err != nil {
 		return txnError("wait for the transaction's records", err)
@@ -180,8 +182,7 @@ func (r *sourceRunner) abortTxn() error {
 	if !x.open {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(r.produceCtx, r.w.flushTimeout())
-	defer cancel()
+	ctx := r.produceCtx
 	if err := r.client.Flush(ctx); err != nil {
 		return txnError("wait for the aborted transaction's records", err)
 	}

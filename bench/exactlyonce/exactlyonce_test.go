@@ -137,7 +137,11 @@ func run(b *testing.B, addr string, n, batch int, eos bool) float64 {
 	if eos {
 		want += int64((n + batch - 1) / batch)
 	}
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d records not committed after 2 minutes", n)
+		}
 		select {
 		case err := <-failed:
 			b.Fatal(err)
