@@ -354,17 +354,23 @@ func (r *sourceRunner) send(src *connect.SourceRecord, entry *submittedRecord, k
 				r.txn.deferCommitRecord(committed, meta)
 				return
 			}
-			if err := call(func() error { return r.committer.CommitRecord(committed, meta) }); err != nil {
-				var pe *connect.PanicError
-				if errors.As(err, &pe) {
-					r.fail(fmt.Errorf("commit record: %w", err))
-					return
-				}
-				r.t.log.Warn("commit record", "err", err)
-			}
+			r.commitRecord(committed, meta)
 		}
 	})
 	return nil
+}
+
+// commitRecord calls the task's CommitRecord; a panic fails the task, which it reports false.
+func (r *sourceRunner) commitRecord(rec *connect.SourceRecord, meta connect.RecordMetadata) bool {
+	if err := call(func() error { return r.committer.CommitRecord(rec, meta) }); err != nil {
+		var pe *connect.PanicError
+		if errors.As(err, &pe) {
+			r.fail(fmt.Errorf("commit record: %w", err))
+			return false
+		}
+		r.t.log.Warn("commit record", "err", err)
+	}
+	return true
 }
 
 // toKafka fills kr from rec through the converters and reports the failing stage on error.
@@ -437,13 +443,18 @@ func (r *sourceRunner) commit() error {
 		// upstream staying behind the stored offsets is safe; the next instance reads them.
 		return nil
 	}
+	r.taskCommit(ctx, offs)
+	return nil
+}
+
+// taskCommit tells the task which offsets are now durable; a panic fails the task.
+func (r *sourceRunner) taskCommit(ctx context.Context, offs []connect.SourceOffset) {
 	if err := call(func() error { return r.task.Commit(ctx, offs) }); err != nil {
 		var pe *connect.PanicError
 		if errors.As(err, &pe) {
 			r.fail(fmt.Errorf("task commit hook: %w", err))
-			return nil
+			return
 		}
 		r.t.log.Warn("task commit hook failed", "err", err)
 	}
-	return nil
 }

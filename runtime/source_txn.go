@@ -153,25 +153,12 @@ func (r *sourceRunner) afterTxnCommit(ctx context.Context, offs []connect.Source
 		return
 	}
 	for _, p := range pending {
-		if err := call(func() error { return r.committer.CommitRecord(p.rec, p.meta) }); err != nil {
-			var pe *connect.PanicError
-			if errors.As(err, &pe) {
-				r.fail(fmt.Errorf("commit record: %w", err))
-				return
-			}
-			r.t.log.Warn("commit record", "err", err)
-		}
-	}
-	if len(offs) == 0 {
-		return
-	}
-	if err := call(func() error { return r.task.Commit(ctx, offs) }); err != nil {
-		var pe *connect.PanicError
-		if errors.As(err, &pe) {
-			r.fail(fmt.Errorf("task commit hook: %w", err))
+		if !r.commitRecord(p.rec, p.meta) {
 			return
 		}
-		r.t.log.Warn("task commit hook failed", "err", err)
+	}
+	if len(offs) > 0 {
+		r.taskCommit(ctx, offs)
 	}
 }
 
