@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -421,4 +422,47 @@ func TestExactlyOnceFenceProducers(t *testing.T) {
 	waitClosed(t, failed, "the fenced task to fail")
 	waitClosed(t, task.Done(), "the fenced task to finish")
 	checkSequence(t, readTopic(t, bootstrap, topic, true), committedNext(t, props, "seq"))
+}
+
+// TestExactlyOnceDatagen runs the datagen source with exactly-once on, exactly.once.support=required
+// and several transactions: a read_committed reader gets every generated id once, in order.
+func TestExactlyOnceDatagen(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := testenv.Topic(t, "eos-datagen")
+	props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-datagen-offsets"))
+	props["value.converter"] = "org.apache.kafka.connect.json.JsonConverter"
+	props["value.converter.schemas.enable"] = "false"
+	w, _ := newEOSWorker(t, props)
+	const n = 5000
+	conn := map[string]string{"name": "datagen", "connector.class": "DatagenConnector", "kafka.topic": topic, "task.id": "0",
+		"iterations": strconv.Itoa(n), "max.interval": "0", "record.size": "64", "batch.size": "700",
+		runtime.ExactlyOnceSupport: "required"}
+	task, err := w.StartSourceTask(herder.TaskID{Connector: "datagen"}, conn, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := stopContext(w)
+		defer cancel()
+		_ = task.Stop(ctx)
+	}()
+	var values []string
+	for deadline := time.Now().Add(60 * time.Second); len(values) < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d records committed after 60 s", len(values), n)
+		}
+		values = readTopic(t, bootstrap, topic, true)
+	}
+	for i, v := range values {
+		var rec struct{ ID int64 }
+		if err := json.Unmarshal([]byte(v), &rec); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if rec.ID != int64(i) {
+			t.Fatalf("committed record %d has id %d: a duplicate or a gap", i, rec.ID)
+		}
+	}
+	if len(values) != n {
+		t.Errorf("%d records committed, want %d", len(values), n)
+	}
 }
