@@ -158,27 +158,38 @@ func waitCommitted(t *testing.T, props map[string]string, connector string, n in
 }
 
 // TestExactlyOnceSourceCommitsRecordsWithTheirOffsets runs a source task with exactly-once on and
-// stops it: a read_committed reader sees exactly the records up to the committed offset, which
-// was written in the same transactions, read back from the offsets topic by a store of its own.
+// stops it, with each boundary the runtime draws itself: a read_committed reader sees exactly the
+// records up to the committed offset, which was written in the same transactions, read back from
+// the offsets topic by a store of its own.
 func TestExactlyOnceSourceCommitsRecordsWithTheirOffsets(t *testing.T) {
-	bootstrap := testenv.Kafka(t)
-	topic := testenv.Topic(t, "eos-data")
-	props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-offsets"))
-	n := &instances{}
-	w, _ := newEOSWorker(t, props, connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: n} }})
-	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
-	task, err := w.StartSourceTask(herder.TaskID{Connector: "seq"}, conn, conn, nil)
-	if err != nil {
-		t.Fatal(err)
+	for _, boundary := range []map[string]string{
+		{runtime.TransactionBoundary: "poll"},
+		{runtime.TransactionBoundary: "interval", runtime.TransactionBoundaryInterval: "300"},
+	} {
+		t.Run(boundary[runtime.TransactionBoundary], func(t *testing.T) {
+			bootstrap := testenv.Kafka(t)
+			topic := testenv.Topic(t, "eos-data")
+			props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-offsets"))
+			n := &instances{}
+			w, _ := newEOSWorker(t, props, connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: n} }})
+			conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
+			for k, v := range boundary {
+				conn[k] = v
+			}
+			task, err := w.StartSourceTask(herder.TaskID{Connector: "seq"}, conn, conn, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitCommitted(t, props, "seq", 3000)
+			ctx, cancel := stopContext(w)
+			defer cancel()
+			if err := task.Stop(ctx); err != nil {
+				t.Fatal(err)
+			}
+			next := committedNext(t, props, "seq")
+			checkSequence(t, readTopic(t, bootstrap, topic, true), next)
+		})
 	}
-	waitCommitted(t, props, "seq", 3000)
-	ctx, cancel := stopContext(w)
-	defer cancel()
-	if err := task.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
-	next := committedNext(t, props, "seq")
-	checkSequence(t, readTopic(t, bootstrap, topic, true), next)
 }
 
 // TestExactlyOnceZombieIsFenced starts a second instance of a running exactly-once task on
