@@ -477,3 +477,34 @@ func TestExactlyOnceDatagen(t *testing.T) {
 		t.Errorf("%d records committed, want %d", len(values), n)
 	}
 }
+
+// TestExactlyOnceIntervalCommitsOnPause pauses a task whose transactions last a minute: its open
+// transaction is committed when it pauses rather than left holding read_committed readers back.
+func TestExactlyOnceIntervalCommitsOnPause(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := testenv.Topic(t, "eos-pause")
+	props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-pause-offsets"))
+	n := &instances{}
+	w, _ := newEOSWorker(t, props, connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: n} }})
+	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic,
+		runtime.TransactionBoundary: "interval", runtime.TransactionBoundaryInterval: "600000"}
+	task, err := w.StartSourceTask(herder.TaskID{Connector: "seq"}, conn, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); n.polled.Load() < 1000; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the task polled nothing in 60 s")
+		}
+	}
+	task.Pause()
+	waitCommitted(t, props, "seq", 1000)
+	next := committedNext(t, props, "seq")
+	checkSequence(t, readTopic(t, bootstrap, topic, true), next)
+	task.Resume()
+	ctx, cancel := stopContext(w)
+	defer cancel()
+	if err := task.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -238,6 +238,13 @@ func (r *sourceRunner) stopTask() {
 func (r *sourceRunner) pollLoop(ctx context.Context) error {
 	retry := newRetrier(r.retry, "poll")
 	for {
+		if r.txn != nil && r.txn.boundary == boundaryInterval && r.t.pauseRequested() {
+			// A transaction left open while paused would hold read_committed readers back and
+			// outlive the transaction timeout.
+			if err := r.commitTxn(); err != nil {
+				return err
+			}
+		}
 		if !r.t.waitResumed(ctx) {
 			return nil
 		}

@@ -242,3 +242,10 @@ func (r *sourceRunner) txnLoopEnd(err error) error {
 	}
 	return err
 }
+
+// pauseRequested reports whether Pause was called and Resume has not been since.
+func (t *Task) pauseRequested() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.paused
+}
