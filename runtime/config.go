@@ -28,6 +28,11 @@ const (
 	StateDir                = "kconnect.state.dir"
 	TasksMaxLimit           = "kconnect.tasks.max.limit"
 	EmbeddedBootstrapServer = "embedded"
+	// ExactlyOnceSourceSupport turns on exactly-once delivery for the worker's source tasks (KIP-618).
+	ExactlyOnceSourceSupport = "exactly.once.source.support"
+	// GroupID names the worker's cluster in distributed mode; it prefixes the transactional ids
+	// of exactly-once source tasks in both modes.
+	GroupID = "group.id"
 )
 
 // DefaultTasksMaxLimit is kconnect.tasks.max.limit's default. A task costs about 7 file
@@ -66,7 +71,9 @@ func WorkerConfigDef() *connect.ConfigDef {
 		Define(connect.ConfigKey{Name: StateDir, Type: connect.ConfigString, Default: "", Importance: connect.Low,
 			Doc: "Directory for kconnect's own state (standalone connector state, embedded broker data); defaults to the offsets file's directory."}).
 		Define(connect.ConfigKey{Name: TasksMaxLimit, Type: connect.ConfigInt, Default: strconv.Itoa(DefaultTasksMaxLimit), Validator: connect.AtLeast(1), Importance: connect.Medium,
-			Doc: "The largest tasks.max a connector may ask for; a larger one is rejected, so one request cannot exhaust the worker's file descriptors and memory."})
+			Doc: "The largest tasks.max a connector may ask for; a larger one is rejected, so one request cannot exhaust the worker's file descriptors and memory."}).
+		Define(connect.ConfigKey{Name: ExactlyOnceSourceSupport, Type: connect.ConfigString, Default: eosDisabled, Validator: connect.OneOf(eosDisabled, eosPreparing, eosEnabled), Importance: connect.High,
+			Doc: "Whether source tasks write their records and offsets in Kafka transactions: disabled; preparing (distributed mode's step of a rolling upgrade: the worker fences zombie tasks but runs tasks without transactions); enabled. Standalone accepts it too: enabled keeps source offsets in offsets.storage.topic instead of the offsets file."})
 }
 
 // Connector configuration keys shared by every connector (upstream ConnectorConfig and
@@ -126,6 +133,7 @@ func ConnectorConfigDef(sink bool) *connect.ConfigDef {
 		Define(connect.ConfigKey{Name: ErrorsLogMessages, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Medium, Group: errorsGroup, OrderInGroup: 5, Width: connect.WidthShort, DisplayName: "Log Error Details",
 			Doc: "Whether logged errors include the record's topic, partition and offset."})
 	if !sink {
+		defineExactlyOnceKeys(d)
 		d.Define(connect.ConfigKey{Name: TopicCreationGroups, Type: connect.ConfigList, Default: "", Validator: uniqueList(), Importance: connect.Low, Group: topicCreationGroupTag, OrderInGroup: 1, Width: connect.WidthLong, DisplayName: "Topic Creation Groups",
 			Doc: "Groups of topic.creation.<group>.* settings for the topics this connector creates, besides the default group, which always exists; the first group whose include matches a topic creates it."})
 	}

@@ -157,6 +157,15 @@ var clientSettings = map[string]func(string) (kgo.Opt, error){
 		ms, err := strconv.Atoi(v)
 		return kgo.MetadataMaxAge(time.Duration(ms) * time.Millisecond), err
 	},
+	"isolation.level": func(v string) (kgo.Opt, error) {
+		switch strings.ToLower(v) {
+		case "read_committed":
+			return kgo.FetchIsolationLevel(kgo.ReadCommitted()), nil
+		case "read_uncommitted":
+			return kgo.FetchIsolationLevel(kgo.ReadUncommitted()), nil
+		}
+		return nil, fmt.Errorf("isolation.level must be read_committed or read_uncommitted")
+	},
 	"auto.offset.reset": func(v string) (kgo.Opt, error) {
 		switch strings.ToLower(v) {
 		case "earliest":

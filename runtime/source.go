@@ -13,6 +13,7 @@ import (
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/internal/backoff"
 	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/offsets"
 )
 
 const (
@@ -50,12 +51,16 @@ type sourceRunner struct {
 	// a produce waiting for buffer space while Kafka is unreachable gives up.
 	produceCtx context.Context
 	abort      context.CancelFunc
+	// txn is the exactly-once state; nil unless the worker has exactly.once.source.support=enabled.
+	txn *sourceTxn
+	// offsets is the store the task reads its offsets from.
+	offsets offsets.Store
 }
 
 // startSource starts t, claimed, as a task of the source connector conn.
 func (w *Worker) startSource(t *Task, conn connect.SourceConnector, connProps, taskProps map[string]string) (err error) {
 	defer connect.Recover(&err)
-	r := &sourceRunner{w: w, t: t, props: taskProps, submitted: newSubmitted(), topics: topicTracker{w: w, connector: t.id.Connector}}
+	r := &sourceRunner{w: w, t: t, props: taskProps, submitted: newSubmitted(), topics: topicTracker{w: w, connector: t.id.Connector}, offsets: w.offsets}
 	r.task = conn.NewTask()
 	r.committer, _ = r.task.(connect.RecordCommitter)
 	if r.conv, err = buildConverters(w.registry, w.props, connProps); err != nil {
@@ -79,6 +84,25 @@ func (w *Worker) startSource(t *Task, conn connect.SourceConnector, connProps, t
 	opts, err := sourceProducerOpts(clientProps(w.props, connProps, "producer"))
 	if err != nil {
 		return err
+	}
+	closeOffsets := func() {}
+	if w.exactlyOnceEnabled() {
+		if errs := w.exactlyOnceErrors(conn, connProps); len(errs) > 0 {
+			key := connect.SortedKeys(errs)[0]
+			return fmt.Errorf("connector config: %s: %s", key, errs[key])
+		}
+		r.txn = &sourceTxn{boundary: cfg.String(TransactionBoundary), interval: w.txnInterval(cfg)}
+		if r.txn.store, r.offsets, closeOffsets, err = w.txnOffsets(cfg.String(OffsetsStorageTopic), log); err != nil {
+			return fmt.Errorf("connector config: %w", err)
+		}
+		defer func() {
+			if !started {
+				closeOffsets()
+			}
+		}()
+		txnID := TransactionalID(w.props[GroupID], t.id.Connector, t.id.Task)
+		opts = txnProducerOpts(opts, txnID)
+		logTxn(log, txnID, r.txn)
 	}
 	r.tolerance = newTolerance(cfg, log)
 	r.retry = newRetryPolicy(cfg)
@@ -106,6 +130,7 @@ func (w *Worker) startSource(t *Task, conn connect.SourceConnector, connProps, t
 	t.run(func() error { return r.loop(ctx) }, func() {
 		closeClient()
 		r.abort()
+		closeOffsets()
 		r.chain.close(log)
 		r.t.metrics.Close()
 	})
@@ -149,18 +174,29 @@ func sourceProducerOpts(props map[string]string) ([]kgo.Opt, error) {
 type sourceTaskContext struct {
 	taskContext
 	offsets offsetReader
+	txn     *sourceTxn
 }
 
 func (c sourceTaskContext) Offsets() connect.OffsetReader { return c.offsets }
 
 func (r *sourceRunner) loop(ctx context.Context) error {
 	id := r.t.id
-	tctx := sourceTaskContext{taskContext{id: id, log: r.t.log, metrics: r.t.metrics}, offsetReader{r.w.offsets, id.Connector}}
+	tctx := sourceTaskContext{taskContext{id: id, log: r.t.log, metrics: r.t.metrics}, offsetReader{r.offsets, id.Connector}, r.txn}
+	if r.txn != nil {
+		// Taking the transactional id over fences any older instance of the task before this
+		// one reads its offsets: a zombie can no longer commit what this one will redo.
+		if _, _, err := r.client.ProducerID(r.produceCtx); err != nil {
+			return txnError("initialize transactional producer", err)
+		}
+	}
 	if err := r.t.lifecycle("start source task", func() error { return r.task.Start(tctx, r.props) }); err != nil {
 		return fmt.Errorf("start source task: %w", err)
 	}
 	r.t.report(herder.Running, nil)
 
+	if r.txn != nil {
+		return r.txnLoopEnd(r.pollLoop(ctx))
+	}
 	stopCommitter := make(chan struct{})
 	committerDone := make(chan struct{})
 	go r.commitPeriodically(stopCommitter, committerDone)
@@ -169,9 +205,7 @@ func (r *sourceRunner) loop(ctx context.Context) error {
 
 	close(stopCommitter)
 	<-committerDone
-	if stopErr := r.t.lifecycle("stop source task", r.task.Stop); stopErr != nil {
-		r.t.log.Warn("stop source task", "err", stopErr)
-	}
+	r.stopTask()
 	// Drain what is in flight so its offsets can be committed, within the graceful timeout; unless
 	// the task failed, which gives up what waits for Kafka.
 	if r.produceCtx.Err() == nil {
@@ -194,9 +228,23 @@ func (r *sourceRunner) loop(ctx context.Context) error {
 	return err
 }
 
+// stopTask calls the task's Stop.
+func (r *sourceRunner) stopTask() {
+	if stopErr := r.t.lifecycle("stop source task", r.task.Stop); stopErr != nil {
+		r.t.log.Warn("stop source task", "err", stopErr)
+	}
+}
+
 func (r *sourceRunner) pollLoop(ctx context.Context) error {
 	retry := newRetrier(r.retry, "poll")
 	for {
+		if r.txn != nil && r.txn.boundary == boundaryInterval && r.t.pauseRequested() {
+			// A transaction left open while paused would hold read_committed readers back and
+			// outlive the transaction timeout.
+			if err := r.commitTxn(); err != nil {
+				return err
+			}
+		}
 		if !r.t.waitResumed(ctx) {
 			return nil
 		}
@@ -228,12 +276,22 @@ func (r *sourceRunner) pollLoop(ctx context.Context) error {
 		if err := r.sendAll(recs); err != nil {
 			return err
 		}
+		if r.txn != nil {
+			if err := r.txnBoundary(); err != nil {
+				return err
+			}
+		}
 	}
 }
 
 func (r *sourceRunner) sendAll(recs []connect.SourceRecord) error {
 	// One allocation each for the batch's tracking entries and Kafka records instead of two per
 	// record; both live until the last record of the batch is acknowledged.
+	if r.txn != nil && len(recs) > 0 {
+		if err := r.beginTxn(); err != nil {
+			return err
+		}
+	}
 	entries := make([]submittedRecord, len(recs))
 	krs := make([]kgo.Record, len(recs))
 	for i := range recs {
@@ -287,7 +345,11 @@ func (r *sourceRunner) send(src *connect.SourceRecord, entry *submittedRecord, k
 			kr.Value = nil
 		}
 		if err != nil {
-			err = fmt.Errorf("send record to topic %s: %w", kr.Topic, err)
+			if r.txn != nil {
+				err = txnError("send record to topic "+kr.Topic, err)
+			} else {
+				err = fmt.Errorf("send record to topic %s: %w", kr.Topic, err)
+			}
 			r.failure.CompareAndSwap(nil, &err)
 			return
 		}
@@ -295,17 +357,27 @@ func (r *sourceRunner) send(src *connect.SourceRecord, entry *submittedRecord, k
 		r.t.metrics.Written()
 		if committed != nil {
 			meta := connect.RecordMetadata{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset}
-			if err := call(func() error { return r.committer.CommitRecord(committed, meta) }); err != nil {
-				var pe *connect.PanicError
-				if errors.As(err, &pe) {
-					r.fail(fmt.Errorf("commit record: %w", err))
-					return
-				}
-				r.t.log.Warn("commit record", "err", err)
+			if r.txn != nil {
+				r.txn.deferCommitRecord(committed, meta)
+				return
 			}
+			r.commitRecord(committed, meta)
 		}
 	})
 	return nil
+}
+
+// commitRecord calls the task's CommitRecord; a panic fails the task, which it reports false.
+func (r *sourceRunner) commitRecord(rec *connect.SourceRecord, meta connect.RecordMetadata) bool {
+	if err := call(func() error { return r.committer.CommitRecord(rec, meta) }); err != nil {
+		var pe *connect.PanicError
+		if errors.As(err, &pe) {
+			r.fail(fmt.Errorf("commit record: %w", err))
+			return false
+		}
+		r.t.log.Warn("commit record", "err", err)
+	}
+	return true
 }
 
 // toKafka fills kr from rec through the converters and reports the failing stage on error.
@@ -378,13 +450,18 @@ func (r *sourceRunner) commit() error {
 		// upstream staying behind the stored offsets is safe; the next instance reads them.
 		return nil
 	}
+	r.taskCommit(ctx, offs)
+	return nil
+}
+
+// taskCommit tells the task which offsets are now durable; a panic fails the task.
+func (r *sourceRunner) taskCommit(ctx context.Context, offs []connect.SourceOffset) {
 	if err := call(func() error { return r.task.Commit(ctx, offs) }); err != nil {
 		var pe *connect.PanicError
 		if errors.As(err, &pe) {
 			r.fail(fmt.Errorf("task commit hook: %w", err))
-			return nil
+			return
 		}
 		r.t.log.Warn("task commit hook failed", "err", err)
 	}
-	return nil
 }

@@ -35,6 +35,9 @@ func (w *Worker) Validate(ctx context.Context, class string, props map[string]st
 	infos := herder.ConfigInfos{Name: plugin.Class}
 	commonValues := common.Validate(withClass)
 	w.validateCommon(withClass, sink, commonValues)
+	if !sink {
+		w.validateExactlyOnce(conn, withClass, commonValues)
+	}
 	addInfos(&infos, common, commonValues)
 
 	extra, extraValues := w.validateTransforms(withClass)

@@ -54,6 +54,9 @@ func NewWorker(id string, props map[string]string, reg *connect.Registry, store 
 			return nil, fmt.Errorf("worker config %s: %w", key, err)
 		}
 	}
+	if err := checkExactlyOnceWorker(props, cfg, store); err != nil {
+		return nil, fmt.Errorf("worker config: %w", err)
+	}
 	w := &Worker{props: props, cfg: cfg, registry: reg, offsets: store, log: log, topics: map[string]map[string]struct{}{},
 		instances: map[herder.TaskID]*Task{}}
 	w.SetID(id)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/kconnect/kconnect/broker"
 	"github.com/kconnect/kconnect/runtime"
-	"github.com/kconnect/kconnect/runtime/offsets"
 	"github.com/kconnect/kconnect/runtime/standalone"
 )
 
@@ -71,10 +70,11 @@ func runStandalone(args []string) error {
 		health = b.Err
 	}
 
-	store, err := offsets.OpenFile(offsetsPath)
+	store, err := standaloneOffsets(context.Background(), props, offsetsPath, log)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", worker.path, err)
 	}
+	defer store.Close()
 	w, err := runtime.NewWorker(workerID(props), props, reg, store, log)
 	if err != nil {
 		return fmt.Errorf("%s: %w", worker.path, err)

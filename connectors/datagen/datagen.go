@@ -189,3 +189,7 @@ func (c *Connector) Stop() error { return nil }
 
 // NewTask implements connect.SourceConnector.
 func (c *Connector) NewTask() connect.SourceTask { return &Task{} }
+
+// ExactlyOnceSupport implements connect.ExactlyOnceConnector: a task resumes counting from its
+// committed offset, so the ids of a resumed run follow the committed ones without repeats.
+func (c *Connector) ExactlyOnceSupport(map[string]string) bool { return true }

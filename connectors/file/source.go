@@ -470,3 +470,9 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	}
 }
+
+// ExactlyOnceSupport implements connect.ExactlyOnceConnector as upstream's FileStreamSource: a
+// file is read again from the committed position, standard input cannot be.
+func (c *SourceConnector) ExactlyOnceSupport(props map[string]string) bool {
+	return strings.TrimSpace(props[fileConfig]) != ""
+}

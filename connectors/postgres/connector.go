@@ -205,3 +205,9 @@ func includeWarning(cfg *config, all []tableInfo) string {
 	return fmt.Sprintf("%s entries %s match no table of database %s, so nothing is captured for them (entries are regular expressions matched against schema.table names)",
 		cfgTableInclude, strings.Join(unmatched, ", "), cfg.dbname)
 }
+
+// ExactlyOnceSupport implements connect.ExactlyOnceConnector, as Debezium's connector declares:
+// streaming resumes from the committed LSN, which the slot is confirmed up to only once the
+// offsets are durable (Task.Commit), and the snapshot restarts from the beginning when it did not
+// complete, which the transaction of its last records makes visible with its completion or not at all.
+func (c *Connector) ExactlyOnceSupport(map[string]string) bool { return true }

@@ -67,6 +67,9 @@ func Open(ctx context.Context, opts []kgo.Opt, t Topic, apply func(*kgo.Record),
 		// one key written by kconnect and by Kafka Connect stay ordered in one partition.
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
 	}
+	if t.ReadCommitted {
+		own = append(own, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
 	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...), own...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client for %s topic %s: %w", t.Purpose, t.Name, err)
@@ -180,12 +183,24 @@ func (l *Log) ReadToEnd(ctx context.Context) error {
 	}
 }
 
+// listEnds lists the offsets a read to the end must reach: the last stable offset when the log
+// reads committed records only (Topic.ReadCommitted), as the Java consumer's
+// endOffsets does at that isolation level, since such a reader cannot pass a transaction still
+// open (a killed task's, until its next instance or the broker aborts it); the high watermark
+// otherwise.
+func (l *Log) listEnds(ctx context.Context, topic string) (kadm.ListedOffsets, error) {
+	if l.topic.ReadCommitted {
+		return l.adm.ListCommittedOffsets(ctx, topic)
+	}
+	return l.adm.ListEndOffsets(ctx, topic)
+}
+
 // endOffsets lists the topic's end offsets, retrying the errors of a topic whose metadata has
 // not reached every broker yet (just created) or whose leader is moving.
 func (l *Log) endOffsets(ctx context.Context) (kadm.ListedOffsets, error) {
 	var retry backoff.Backoff
 	for {
-		ends, err := l.adm.ListEndOffsets(ctx, l.topic.Name)
+		ends, err := l.listEnds(ctx, l.topic.Name)
 		if err == nil {
 			err = ends.Error()
 		}

@@ -28,6 +28,10 @@ type Topic struct {
 	// Configs are further topic configs (from the <prefix>.* worker properties). cleanup.policy
 	// is always compact, whatever they say.
 	Configs map[string]string
+	// ReadCommitted reads only records of committed transactions, and reads to the end up to the
+	// last stable offset: an exactly-once worker's offsets topic, written in the tasks'
+	// transactions, whose aborted offsets must never be applied.
+	ReadCommitted bool
 }
 
 // Kind is one of the three internal topics of distributed mode.

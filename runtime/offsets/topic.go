@@ -144,13 +144,28 @@ func (s *TopicStore) Put(ctx context.Context, connector string, offsets []connec
 	if len(offsets) == 0 {
 		return nil
 	}
+	recs, err := s.Records(connector, offsets)
+	if err != nil {
+		return err
+	}
+	if err := s.log.Send(ctx, recs...); err != nil {
+		return fmt.Errorf("store offsets of %s: %w", connector, err)
+	}
+	return nil
+}
+
+// Records returns the records that store offsets, addressed to the store's topic, without
+// writing them: an exactly-once source task writes them with its own transactional producer, in
+// the transaction of the records they advance past. They are keyed as Put keys them, so a
+// producer partitioning by murmur2 of the key (Kafka's default) puts them where Put would.
+func (s *TopicStore) Records(connector string, offsets []connect.SourceOffset) ([]*kgo.Record, error) {
 	recs := make([]*kgo.Record, 0, len(offsets))
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, o := range offsets {
 		canon, err := Key(connector, o.Partition)
 		if err != nil {
-			s.mu.Unlock()
-			return err
+			return nil, err
 		}
 		key := canon
 		if e := s.entries[string(canon)]; e != nil {
@@ -158,16 +173,11 @@ func (s *TopicStore) Put(ctx context.Context, connector string, offsets []connec
 		}
 		value, err := EncodeValue(o.Offset)
 		if err != nil {
-			s.mu.Unlock()
-			return fmt.Errorf("%s %s: %w", connector, canon, err)
+			return nil, fmt.Errorf("%s %s: %w", connector, canon, err)
 		}
-		recs = append(recs, &kgo.Record{Key: key, Value: value})
+		recs = append(recs, &kgo.Record{Topic: s.Topic(), Key: key, Value: value})
 	}
-	s.mu.Unlock()
-	if err := s.log.Send(ctx, recs...); err != nil {
-		return fmt.Errorf("store offsets of %s: %w", connector, err)
-	}
-	return nil
+	return recs, nil
 }
 
 // Close implements Store.

@@ -356,3 +356,15 @@ func problemFor(err error, fallback string) problem {
 	}
 	return problem{fallback, err.Error()}
 }
+
+// ExactlyOnceSupport implements connect.ExactlyOnceConnector: the incrementing and
+// timestamp+incrementing modes resume strictly after the committed row. bulk re-reads whole tables
+// by design, and timestamp alone cannot tell apart rows sharing the committed timestamp, which a
+// resume may read again or pass over: neither can promise exactly once.
+func (c *Connector) ExactlyOnceSupport(props map[string]string) bool {
+	switch strings.TrimSpace(props[keyMode]) {
+	case modeIncrementing, modeTimestampIncrementing:
+		return true
+	}
+	return false
+}

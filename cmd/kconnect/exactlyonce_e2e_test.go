@@ -1,0 +1,146 @@
+package main_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/testenv"
+	"github.com/kconnect/kconnect/internal/workertest"
+	"github.com/kconnect/kconnect/runtime/offsets"
+)
+
+// eosKillIterations is how many times TestExactlyOnceKill9 kills the worker: a few by default,
+// KCONNECT_EOS_KILL_ITERATIONS for the long run (20 in the acceptance).
+func eosKillIterations(t *testing.T) int {
+	v := os.Getenv("KCONNECT_EOS_KILL_ITERATIONS")
+	if v == "" {
+		return 3
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("KCONNECT_EOS_KILL_ITERATIONS=%q: want a whole number of at least 1", v)
+	}
+	return n
+}
+
+// committedReader reads a topic with isolation.level=read_committed, as a downstream consumer
+// of an exactly-once source does, keeping every value it has seen.
+type committedReader struct {
+	cl     *kgo.Client
+	values []string
+}
+
+func newCommittedReader(t *testing.T, bootstrap, topic string) *committedReader {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumeTopics(topic),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return &committedReader{cl: cl}
+}
+
+// drain reads what is committed now, giving up after a quiet second.
+func (r *committedReader) drain() int {
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		fs := r.cl.PollFetches(ctx)
+		cancel()
+		if fs.NumRecords() == 0 {
+			return len(r.values)
+		}
+		fs.EachRecord(func(rec *kgo.Record) { r.values = append(r.values, string(rec.Value)) })
+	}
+}
+
+// TestExactlyOnceKill9 loads a large file through the file source with exactly-once on and kills
+// the standalone worker with SIGKILL at random points of the load, restarting it each time; a
+// read_committed reader must then see every line exactly once and in order: no duplicate, no gap.
+// The worker starts with an offsets file from an earlier run without exactly-once, which it
+// migrates into the offsets topic, so the first lines it holds are not sent again.
+func TestExactlyOnceKill9(t *testing.T) {
+	const lines = 1_000_000
+	const migrated = 1_000 // lines the offsets file says were sent before exactly-once was on
+	dir := t.TempDir()
+	input := filepath.Join(dir, "input.txt")
+	appendLines(t, input, 0, lines)
+	topic := testenv.Topic(t, "eos-kill")
+	props := workertest.WorkerProps(t, dir)
+	props["bootstrap.servers"] = testenv.Kafka(t) // kfake listens on TCP: the worker reaches it
+	delete(props, "kconnect.embedded.broker.port")
+	props["value.converter"] = "org.apache.kafka.connect.storage.StringConverter"
+	props["exactly.once.source.support"] = "enabled"
+	props["offset.storage.topic"] = testenv.Topic(t, "eos-kill-offsets")
+	props["offset.storage.replication.factor"] = "1"
+	props["offset.storage.partitions"] = "3"
+	writeFileSourceOffset(t, filepath.Join(dir, "connect.offsets"), input, migrated*int64(len("line 000000\n")))
+	src := map[string]string{"name": "source", "connector.class": "FileStreamSource", "file": input, "topic": topic,
+		"exactly.once.support": "required", "transaction.boundary": "poll", "batch.size": "500"}
+
+	reader := newCommittedReader(t, props["bootstrap.servers"], topic)
+	w := workertest.Start(t, dir, props, src)
+	iterations := eosKillIterations(t)
+	midLoad := 0 // kills before every line was committed
+	for i := range iterations {
+		if i > 0 {
+			w.Restart()
+		}
+		time.Sleep(time.Duration(50+rand.IntN(700)) * time.Millisecond)
+		w.Kill9()
+		committed := reader.drain()
+		if committed < lines-migrated {
+			midLoad++
+		}
+		t.Logf("kill %d/%d: %d lines committed", i+1, iterations, committed)
+	}
+	w.Restart()
+	want := lines - migrated
+	w.WaitFor(180*time.Second, fmt.Sprintf("%d committed lines", want), func() bool { return reader.drain() >= want })
+	if err := w.Stop(); err != nil {
+		t.Fatalf("graceful stop: %v\n%s", err, w.Log())
+	}
+	got := reader.drain()
+	dups, gaps := 0, 0
+	for i, v := range reader.values {
+		if exp := fmt.Sprintf("line %06d", migrated+i); v != exp {
+			n, err := strconv.Atoi(v[len("line "):])
+			if err == nil && n < migrated+i {
+				dups++
+			} else {
+				gaps++
+			}
+			t.Errorf("committed record %d is %q, want %q", i, v, exp)
+			break
+		}
+	}
+	t.Logf("%d kills, %d during the load; %d lines committed, want %d: %d duplicates, %d gaps", iterations, midLoad, got, want, dups, gaps)
+	if got != want {
+		t.Fatalf("%d lines committed, want exactly %d", got, want)
+	}
+}
+
+// writeFileSourceOffset writes the offsets file a worker without exactly-once would have left:
+// the file source "source" committed up to byte position of input.
+func writeFileSourceOffset(t *testing.T, path, input string, position int64) {
+	t.Helper()
+	store, err := offsets.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = store.Put(context.Background(), "source", []connect.SourceOffset{{
+		Partition: map[string]any{"filename": input}, Offset: map[string]any{"position": position}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

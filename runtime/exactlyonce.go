@@ -1,0 +1,223 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/runtime/kafkalog"
+	"github.com/kconnect/kconnect/runtime/offsets"
+)
+
+// Source connector keys of exactly-once delivery (upstream SourceConnectorConfig, KIP-618).
+const (
+	ExactlyOnceSupport          = "exactly.once.support"
+	TransactionBoundary         = "transaction.boundary"
+	TransactionBoundaryInterval = "transaction.boundary.interval.ms"
+	OffsetsStorageTopic         = "offsets.storage.topic"
+	exactlyOnceGroup            = "Exactly Once Support"
+	offsetsTopicGroup           = "offsets.topic"
+)
+
+// Values of exactly.once.source.support, exactly.once.support and transaction.boundary.
+const (
+	eosDisabled       = "disabled"
+	eosPreparing      = "preparing"
+	eosEnabled        = "enabled"
+	eosRequested      = "requested"
+	eosRequired       = "required"
+	boundaryPoll      = "poll"
+	boundaryInterval  = "interval"
+	boundaryConnector = "connector"
+)
+
+// DefaultOffsetsTopic is the offsets topic a standalone worker with exactly-once enabled uses when
+// offset.storage.topic is unset: the name upstream's distributed examples use.
+const DefaultOffsetsTopic = "connect-offsets"
+
+func defineExactlyOnceKeys(d *connect.ConfigDef) {
+	d.Define(connect.ConfigKey{Name: ExactlyOnceSupport, Type: connect.ConfigString, Default: eosRequested, Validator: connect.OneOf(eosRequested, eosRequired), Importance: connect.Medium, Group: exactlyOnceGroup, OrderInGroup: 1, Width: connect.WidthShort, DisplayName: "Exactly once support",
+		Doc: "required fails validation and the tasks' start on a worker with exactly.once.source.support=enabled unless the connector declares it can deliver exactly once; requested runs it with transactions regardless."}).
+		Define(connect.ConfigKey{Name: TransactionBoundary, Type: connect.ConfigString, Default: boundaryPoll, Validator: connect.OneOf(boundaryPoll, boundaryInterval, boundaryConnector), Importance: connect.Medium, Group: exactlyOnceGroup, OrderInGroup: 2, Width: connect.WidthShort, DisplayName: "Transaction Boundary",
+			Doc: "Where a task's transactions end when exactly-once is on: after each non-empty poll; every transaction.boundary.interval.ms; or where the task asks through its TransactionContext (connectors that declare they can)."}).
+		Define(connect.ConfigKey{Name: TransactionBoundaryInterval, Type: connect.ConfigLong, Default: nil, Validator: nullOrAtLeast(0), Importance: connect.Low, Group: exactlyOnceGroup, OrderInGroup: 3, Width: connect.WidthShort, DisplayName: "Transaction boundary interval",
+			Doc: "With transaction.boundary=interval, the longest a transaction stays open, in milliseconds, checked after each poll; unset, the worker's offset.flush.interval.ms. Rejected with another boundary, where it would be ignored."}).
+		Define(connect.ConfigKey{Name: OffsetsStorageTopic, Type: connect.ConfigString, Default: nil, Importance: connect.Low, Group: offsetsTopicGroup, OrderInGroup: 1, Width: connect.WidthLong, DisplayName: "Offsets topic",
+			Doc: "With exactly-once on, a topic of the connector's own for its offsets, created like the worker's offsets topic; reads fall back on the worker's topic, so the connector resumes from offsets it had there."})
+}
+
+// nullOrAtLeast accepts an unset value or one of at least lo.
+func nullOrAtLeast(lo int64) connect.Validator {
+	return connect.ValidatorFunc(fmt.Sprintf("[%d,...]", lo), func(name string, v any) error {
+		if n, ok := v.(int64); ok && n < lo {
+			return fmt.Errorf("Invalid value %d for configuration %s: Value must be at least %d", n, name, lo)
+		}
+		return nil
+	})
+}
+
+// exactlyOnceEnabled reports whether the worker runs its source tasks in transactions.
+func (w *Worker) exactlyOnceEnabled() bool {
+	return w.cfg.String(ExactlyOnceSourceSupport) == eosEnabled
+}
+
+// checkExactlyOnceWorker rejects an enabled worker that lacks what transactions need.
+func checkExactlyOnceWorker(props map[string]string, cfg *connect.Config, store offsets.Store) error {
+	if cfg.String(ExactlyOnceSourceSupport) != eosEnabled {
+		return nil
+	}
+	if props[GroupID] == "" {
+		return fmt.Errorf("%s=%s needs %s, the prefix of the tasks' transactional ids", ExactlyOnceSourceSupport, eosEnabled, GroupID)
+	}
+	if _, ok := store.(*offsets.TopicStore); !ok {
+		return fmt.Errorf("%s=%s needs the source offsets in a Kafka topic (offset.storage.topic), not %T", ExactlyOnceSourceSupport, eosEnabled, store)
+	}
+	return nil
+}
+
+// exactlyOnceErrors returns, by key, what makes a source connector's configuration unfit for the
+// worker's exactly-once setting; nil when it is fit. Keys that fail their own validation are left
+// to it.
+func (w *Worker) exactlyOnceErrors(conn connect.Connector, props map[string]string) map[string]string {
+	errs := map[string]string{}
+	boundary := props[TransactionBoundary]
+	if boundary == "" {
+		boundary = boundaryPoll
+	}
+	if props[TransactionBoundaryInterval] != "" && boundary != boundaryInterval {
+		errs[TransactionBoundaryInterval] = fmt.Sprintf("only used with %s=%s, but %s=%s", TransactionBoundary, boundaryInterval, TransactionBoundary, boundary)
+	}
+	if !w.exactlyOnceEnabled() {
+		return errs
+	}
+	if props[ExactlyOnceSupport] == eosRequired {
+		c, ok := conn.(connect.ExactlyOnceConnector)
+		if !ok || !c.ExactlyOnceSupport(props) {
+			errs[ExactlyOnceSupport] = "The connector does not support exactly-once semantics with the provided configuration."
+		}
+	}
+	if boundary == boundaryConnector {
+		c, ok := conn.(connect.TransactionBoundaryConnector)
+		if !ok || !c.CanDefineTransactionBoundaries(props) {
+			errs[TransactionBoundary] = "The connector does not support connector-defined transaction boundaries with the given configuration."
+		}
+	}
+	return errs
+}
+
+// validateExactlyOnce adds exactlyOnceErrors to a source connector's validation values.
+func (w *Worker) validateExactlyOnce(conn connect.Connector, props map[string]string, values []connect.ConfigValue) {
+	for key, msg := range w.exactlyOnceErrors(conn, props) {
+		for i := range values {
+			if values[i].Name == key && len(values[i].Errors) == 0 {
+				values[i].Errors = append(values[i].Errors, msg)
+			}
+		}
+	}
+}
+
+// TransactionalID is the transactional id of an exactly-once source task's producer, as
+// upstream's: ${group.id}-${connector}-${task}.
+func TransactionalID(groupID, connector string, task int) string {
+	return fmt.Sprintf("%s-%s-%d", groupID, connector, task)
+}
+
+// OffsetTopicSettings returns the settings of the offsets topic name of an exactly-once worker
+// from its offset.storage.* properties (its partitions, replication factor and configs, but not
+// offset.storage.file.filename), reading committed records only, so that offsets written in a
+// transaction that aborted are never seen; an empty name
+// means the worker's own offset.storage.topic, DefaultOffsetsTopic when unset.
+func OffsetTopicSettings(props map[string]string, name string) (kafkalog.Topic, error) {
+	p := make(map[string]string, len(props)+1)
+	for k, v := range props {
+		p[k] = v
+	}
+	// The standalone worker's offsets file is no topic config.
+	delete(p, OffsetStorageFile)
+	if name != "" {
+		p[kafkalog.OffsetTopic.Prefix+kafkalog.TopicSuffix] = name
+	} else if p[kafkalog.OffsetTopic.Prefix+kafkalog.TopicSuffix] == "" {
+		p[kafkalog.OffsetTopic.Prefix+kafkalog.TopicSuffix] = DefaultOffsetsTopic
+	}
+	t, err := kafkalog.TopicFromWorker(p, kafkalog.OffsetTopic)
+	t.ReadCommitted = true
+	return t, err
+}
+
+// OffsetTopicClientOpts are the Kafka client options an offsets TopicStore of an exactly-once
+// worker is opened with: the worker's admin client settings.
+func OffsetTopicClientOpts(props map[string]string) ([]kgo.Opt, error) {
+	opts, err := clientOpts(clientProps(props, nil, "admin"))
+	if err != nil {
+		return nil, fmt.Errorf("offsets topic client config: %w", err)
+	}
+	return opts, nil
+}
+
+// txnOffsets returns where an exactly-once task of a connector with offsets.storage.topic
+// topic ("" when unset) writes its offsets in its transactions, the store its task reads them
+// from, and what closes what was opened for it.
+func (w *Worker) txnOffsets(topic string, log *slog.Logger) (*offsets.TopicStore, offsets.Store, func(), error) {
+	ws := w.offsets.(*offsets.TopicStore) // checked by NewWorker
+	if !offsets.ConnectorStoreNeeded(topic, ws.Topic()) {
+		return ws, ws, func() {}, nil
+	}
+	t, err := OffsetTopicSettings(w.props, topic)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", OffsetsStorageTopic, err)
+	}
+	t.Setting = OffsetsStorageTopic
+	opts, err := OffsetTopicClientOpts(w.props)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), offsets.ReadTimeout)
+	defer cancel()
+	own, err := offsets.OpenTopic(ctx, opts, t, log)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("open %s %s: %w", OffsetsStorageTopic, topic, err)
+	}
+	return own, &offsets.Layered{Connector: own, Worker: ws, Log: log}, func() { _ = own.Close() }, nil
+}
+
+// txnInterval returns transaction.boundary.interval.ms, or the worker's flush interval.
+func (w *Worker) txnInterval(cfg *connect.Config) time.Duration {
+	if strings.TrimSpace(cfg.Originals()[TransactionBoundaryInterval]) != "" {
+		return time.Duration(cfg.Long(TransactionBoundaryInterval)) * time.Millisecond
+	}
+	return w.flushInterval()
+}
+
+// FenceProducers fences the transactional producers of tasks 0 to tasks-1 of a connector, as
+// upstream's leader does through Admin.fenceProducers before a new generation of an exactly-once
+// connector's tasks starts: initializing each transactional id bumps its epoch, which aborts the
+// transaction a zombie instance left open and fails any later write or commit of that instance.
+// It needs group.id, which names the ids (see TransactionalID).
+func (w *Worker) FenceProducers(ctx context.Context, connector string, tasks int) error {
+	group := w.props[GroupID]
+	if group == "" {
+		return fmt.Errorf("fence producers of %s: %s is not set", connector, GroupID)
+	}
+	opts, err := clientOpts(clientProps(w.props, nil, "producer"))
+	if err != nil {
+		return fmt.Errorf("fence producers of %s: producer config: %w", connector, err)
+	}
+	for task := range tasks {
+		id := TransactionalID(group, connector, task)
+		cl, err := kgo.NewClient(append(opts, kgo.TransactionalID(id))...)
+		if err != nil {
+			return fmt.Errorf("fence producer %s: %w", id, err)
+		}
+		_, _, err = cl.ProducerID(ctx)
+		cl.Close()
+		if err != nil {
+			return fmt.Errorf("fence producer %s: %w", id, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,510 @@
+package runtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/testenv"
+	"github.com/kconnect/kconnect/runtime"
+	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/offsets"
+)
+
+// eosProps are the worker settings of an exactly-once worker whose offsets topic is topic.
+func eosProps(bootstrap, group, topic string) map[string]string {
+	return map[string]string{
+		"bootstrap.servers":                 bootstrap,
+		runtime.ExactlyOnceSourceSupport:    "enabled",
+		runtime.GroupID:                     group,
+		"offset.storage.topic":              topic,
+		"offset.storage.replication.factor": "1",
+		"offset.storage.partitions":         "2",
+		"task.shutdown.graceful.timeout.ms": "2000",
+		"offset.flush.timeout.ms":           "10000",
+		"key.converter":                     "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter":                   "org.apache.kafka.connect.storage.StringConverter",
+	}
+}
+
+// openEOSStore opens the offsets topic of props as an exactly-once worker does.
+func openEOSStore(t *testing.T, props map[string]string) *offsets.TopicStore {
+	t.Helper()
+	topic, err := runtime.OffsetTopicSettings(props, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := runtime.OffsetTopicClientOpts(props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := offsets.OpenTopic(ctx, opts, topic, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// newEOSWorker returns an exactly-once worker and the log it writes.
+func newEOSWorker(t *testing.T, props map[string]string, extra ...connect.Plugin) (*runtime.Worker, *syncBuffer) {
+	t.Helper()
+	reg, _ := registryAndStore(t, extra...)
+	buf := &syncBuffer{}
+	w, err := runtime.NewWorker("eos-worker", props, reg, openEOSStore(t, props), slog.New(slog.NewTextHandler(buf, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		w.Close()
+		if t.Failed() {
+			t.Logf("worker log:\n%s", buf)
+		}
+	})
+	return w, buf
+}
+
+// committedNext reads seqSource's committed offset (the next number) with a store of its own.
+func committedNext(t *testing.T, props map[string]string, connector string) int64 {
+	t.Helper()
+	off, err := openEOSStore(t, props).Get(connector, seqPartition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off == nil {
+		return 0
+	}
+	n, ok, err := connect.OffsetInt64(off, "next")
+	if err != nil || !ok {
+		t.Fatalf("offset %v: %v", off, err)
+	}
+	return n
+}
+
+// readTopic reads every record of topic at the given isolation level once no more arrive.
+func readTopic(t *testing.T, bootstrap, topic string, committed bool) []string {
+	t.Helper()
+	level := kgo.ReadUncommitted()
+	if committed {
+		level = kgo.ReadCommitted()
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(level),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []string
+	quiet := 0
+	for deadline := time.Now().Add(60 * time.Second); quiet < 3; {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		if fs.NumRecords() == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s kept growing for 60 s", topic)
+		}
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, string(r.Value)) })
+	}
+	return out
+}
+
+// checkSequence fails unless values are exactly the numbers 0..n-1 in order: no duplicate, no gap.
+func checkSequence(t *testing.T, values []string, n int64) {
+	t.Helper()
+	if int64(len(values)) != n {
+		t.Errorf("read %d committed records, want %d (the committed offset)", len(values), n)
+	}
+	for i, v := range values {
+		if v != strconv.Itoa(i) {
+			t.Fatalf("committed record %d is %q, want %d: a duplicate or a gap", i, v, i)
+		}
+	}
+}
+
+// waitCommitted waits until the connector's committed offset reaches at least n.
+func waitCommitted(t *testing.T, props map[string]string, connector string, n int64) {
+	t.Helper()
+	store := openEOSStore(t, props)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		off, err := store.Get(connector, seqPartition)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _, _ := connect.OffsetInt64(off, "next"); v >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("committed offset %v after 60 s, want next >= %d", off, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestExactlyOnceSourceCommitsRecordsWithTheirOffsets runs a source task with exactly-once on and
+// stops it, with each boundary the runtime draws itself: a read_committed reader sees exactly the
+// records up to the committed offset, which was written in the same transactions, read back from
+// the offsets topic by a store of its own.
+func TestExactlyOnceSourceCommitsRecordsWithTheirOffsets(t *testing.T) {
+	for _, boundary := range []map[string]string{
+		{runtime.TransactionBoundary: "poll"},
+		{runtime.TransactionBoundary: "interval", runtime.TransactionBoundaryInterval: "300"},
+	} {
+		t.Run(boundary[runtime.TransactionBoundary], func(t *testing.T) {
+			bootstrap := testenv.Kafka(t)
+			topic := testenv.Topic(t, "eos-data")
+			props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-offsets"))
+			n := &instances{}
+			w, _ := newEOSWorker(t, props, connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: n} }})
+			conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
+			for k, v := range boundary {
+				conn[k] = v
+			}
+			task, err := w.StartSourceTask(herder.TaskID{Connector: "seq"}, conn, conn, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitCommitted(t, props, "seq", 3000)
+			ctx, cancel := stopContext(w)
+			defer cancel()
+			if err := task.Stop(ctx); err != nil {
+				t.Fatal(err)
+			}
+			next := committedNext(t, props, "seq")
+			checkSequence(t, readTopic(t, bootstrap, topic, true), next)
+		})
+	}
+}
+
+// TestExactlyOnceZombieIsFenced starts a second instance of a running exactly-once task on
+// another worker with the same group.id, as a rebalance would while the first still runs: the
+// first instance's producer is fenced, the task fails without committing, and what the two
+// committed together is every number once.
+func TestExactlyOnceZombieIsFenced(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := testenv.Topic(t, "eos-fence")
+	props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-fence-offsets"))
+	n := &instances{}
+	plugin := connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: n} }}
+	w1, _ := newEOSWorker(t, props, plugin)
+	w2, _ := newEOSWorker(t, props, plugin)
+	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
+	id := herder.TaskID{Connector: "seq"}
+
+	var mu sync.Mutex
+	var zombieErr error
+	failed := make(chan struct{})
+	zombie, err := w1.StartSourceTask(id, conn, conn, func(_ herder.TaskID, st herder.State, err error) {
+		if st == herder.Failed {
+			mu.Lock()
+			zombieErr = err
+			mu.Unlock()
+			close(failed)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCommitted(t, props, "seq", 2000)
+	task, err := w2.StartSourceTask(id, conn, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, failed, "the fenced instance to fail")
+	mu.Lock()
+	// Kafka answers the fenced producer's next request with PRODUCER_FENCED or
+	// INVALID_PRODUCER_EPOCH; kfake answers an EndTxn of the transaction the new producer aborted
+	// with INVALID_TXN_STATE.
+	if zombieErr == nil || !strings.Contains(zombieErr.Error(), "producer fenced") && !strings.Contains(zombieErr.Error(), "INVALID_TXN_STATE") {
+		t.Errorf("fenced instance failed with %v, want a producer fenced error", zombieErr)
+	}
+	mu.Unlock()
+	waitClosed(t, zombie.Done(), "the fenced instance to finish")
+	before := committedNext(t, props, "seq")
+	waitCommitted(t, props, "seq", before+2000)
+	ctx, cancel := stopContext(w2)
+	defer cancel()
+	if err := task.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkSequence(t, readTopic(t, bootstrap, topic, true), committedNext(t, props, "seq"))
+}
+
+// abortingSource defines its own transaction boundaries: it commits every even batch and
+// aborts every odd one, then sends the aborted numbers again.
+type abortingSource struct {
+	seqSource
+	mu        sync.Mutex
+	committed []string // values CommitRecord was called with
+}
+
+func (c *abortingSource) CanDefineTransactionBoundaries(map[string]string) bool { return true }
+func (c *abortingSource) NewTask() connect.SourceTask {
+	return &abortingTask{seqTask: seqTask{n: c.n}, c: c}
+}
+
+type abortingTask struct {
+	seqTask
+	c       *abortingSource
+	txn     connect.TransactionContext
+	batches int
+}
+
+func (t *abortingTask) Start(ctx connect.SourceTaskContext, props map[string]string) error {
+	if tc, ok := ctx.(connect.TransactionalTaskContext); ok {
+		t.txn = tc.TransactionContext()
+	}
+	if t.txn == nil {
+		return fmt.Errorf("no transaction context with transaction.boundary=connector")
+	}
+	return t.seqTask.Start(ctx, props)
+}
+
+func (t *abortingTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
+	from := t.next
+	recs, err := t.seqTask.Poll(ctx)
+	if len(recs) == 0 || err != nil {
+		return recs, err
+	}
+	t.batches++
+	if t.batches%2 == 0 {
+		t.txn.AbortTransaction()
+		t.next = from // the aborted numbers are sent again in the next batch
+	} else {
+		t.txn.CommitTransaction()
+	}
+	return recs, nil
+}
+
+func (t *abortingTask) CommitRecord(rec *connect.SourceRecord, _ connect.RecordMetadata) error {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	t.c.committed = append(t.c.committed, rec.Value.(string))
+	return nil
+}
+
+// TestExactlyOnceConnectorBoundaryAborts runs a task that aborts every other transaction through
+// its TransactionContext: read_committed readers see every number once, the aborted copies are in
+// the topic for read_uncommitted readers only, and CommitRecord hears of committed records only.
+func TestExactlyOnceConnectorBoundaryAborts(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := testenv.Topic(t, "eos-abort")
+	props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-abort-offsets"))
+	src := &abortingSource{seqSource: seqSource{n: &instances{}}}
+	w, _ := newEOSWorker(t, props, connect.Plugin{Class: "AbortingSource", Type: connect.PluginSource, New: func() any { return src }})
+	conn := map[string]string{"name": "abort", "connector.class": "AbortingSource", "topic": topic, runtime.TransactionBoundary: "connector"}
+	task, err := w.StartSourceTask(herder.TaskID{Connector: "abort"}, conn, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCommitted(t, props, "abort", 3000)
+	ctx, cancel := stopContext(w)
+	defer cancel()
+	if err := task.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next := committedNext(t, props, "abort")
+	checkSequence(t, readTopic(t, bootstrap, topic, true), next)
+	if all := readTopic(t, bootstrap, topic, false); int64(len(all)) <= next {
+		t.Errorf("read_uncommitted sees %d records, want more than the %d committed (the aborted copies)", len(all), next)
+	}
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	checkSequence(t, src.committed, next)
+}
+
+// TestExactlyOnceConfig checks the keys' validation: bad values are rejected naming the key,
+// required fails for a connector that does not declare support and passes for one that does,
+// and an interval set with another boundary is rejected rather than ignored.
+func TestExactlyOnceConfig(t *testing.T) {
+	reg, file := registryAndStore(t, connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: &instances{}} }})
+	base := map[string]string{"bootstrap.servers": "127.0.0.1:1", "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter": "org.apache.kafka.connect.storage.StringConverter"}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		props map[string]string
+		want  string
+	}{
+		{with(runtime.ExactlyOnceSourceSupport, "on"), runtime.ExactlyOnceSourceSupport},
+		{with(runtime.ExactlyOnceSourceSupport, "enabled"), runtime.GroupID},
+		{with(runtime.ExactlyOnceSourceSupport, "enabled", runtime.GroupID, "g"), "offset.storage.topic"},
+	} {
+		if _, err := runtime.NewWorker("w", tc.props, reg, file, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("NewWorker(%v) = %v, want an error naming %s", tc.props, err, tc.want)
+		}
+	}
+	for _, v := range []string{"disabled", "preparing"} {
+		if _, err := runtime.NewWorker("w", with(runtime.ExactlyOnceSourceSupport, v), reg, file, nil); err != nil {
+			t.Errorf("%s=%s: %v", runtime.ExactlyOnceSourceSupport, v, err)
+		}
+	}
+
+	props := eosProps(testenv.Kafka(t), "eos-config", testenv.Topic(t, "eos-config-offsets"))
+	w, _ := newEOSWorker(t, props, connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: &instances{}} }})
+	for _, tc := range []struct {
+		class string
+		props map[string]string
+		key   string // "" when valid
+	}{
+		{"SeqSource", map[string]string{runtime.ExactlyOnceSupport: "required"}, runtime.ExactlyOnceSupport},
+		{"SeqSource", map[string]string{runtime.ExactlyOnceSupport: "requested"}, ""},
+		{"SeqSource", map[string]string{runtime.ExactlyOnceSupport: "always"}, runtime.ExactlyOnceSupport},
+		{"SeqSource", map[string]string{runtime.TransactionBoundary: "connector"}, runtime.TransactionBoundary},
+		{"SeqSource", map[string]string{runtime.TransactionBoundary: "batch"}, runtime.TransactionBoundary},
+		{"SeqSource", map[string]string{runtime.TransactionBoundaryInterval: "1000"}, runtime.TransactionBoundaryInterval},
+		{"SeqSource", map[string]string{runtime.TransactionBoundary: "interval", runtime.TransactionBoundaryInterval: "-5"}, runtime.TransactionBoundaryInterval},
+		{"SeqSource", map[string]string{runtime.TransactionBoundary: "interval", runtime.TransactionBoundaryInterval: "1000"}, ""},
+		{"DatagenConnector", map[string]string{runtime.ExactlyOnceSupport: "required", "kafka.topic": "t"}, ""},
+		{"FileStreamSource", map[string]string{runtime.ExactlyOnceSupport: "required", "topic": "t"}, runtime.ExactlyOnceSupport},
+		{"FileStreamSource", map[string]string{runtime.ExactlyOnceSupport: "required", "topic": "t", "file": "/tmp/x"}, ""},
+	} {
+		conn := map[string]string{"name": "c", "connector.class": tc.class, "topic": "t"}
+		for k, v := range tc.props {
+			conn[k] = v
+		}
+		infos, err := w.Validate(context.Background(), tc.class, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bad []string
+		for _, c := range infos.Configs {
+			if len(c.Value.Errors) > 0 {
+				bad = append(bad, c.Value.Name)
+			}
+		}
+		if tc.key == "" && len(bad) > 0 || tc.key != "" && (len(bad) != 1 || bad[0] != tc.key) {
+			t.Errorf("%s %v: errors on %v, want on %q", tc.class, tc.props, bad, tc.key)
+		}
+	}
+}
+
+// TestExactlyOnceFenceProducers fences a running exactly-once task from another worker, as a
+// distributed leader does before new tasks start: the task fails, and what it committed before
+// stays exactly the committed offset's numbers.
+func TestExactlyOnceFenceProducers(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := testenv.Topic(t, "eos-fenceapi")
+	props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-fenceapi-offsets"))
+	plugin := connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: &instances{}} }}
+	w1, _ := newEOSWorker(t, props, plugin)
+	w2, _ := newEOSWorker(t, props, plugin)
+	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
+	failed := make(chan struct{})
+	var once sync.Once
+	task, err := w1.StartSourceTask(herder.TaskID{Connector: "seq"}, conn, conn, func(_ herder.TaskID, st herder.State, _ error) {
+		if st == herder.Failed {
+			once.Do(func() { close(failed) })
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCommitted(t, props, "seq", 2000)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := w2.FenceProducers(ctx, "seq", 1); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, failed, "the fenced task to fail")
+	waitClosed(t, task.Done(), "the fenced task to finish")
+	checkSequence(t, readTopic(t, bootstrap, topic, true), committedNext(t, props, "seq"))
+}
+
+// TestExactlyOnceDatagen runs the datagen source with exactly-once on, exactly.once.support=required
+// and several transactions: a read_committed reader gets every generated id once, in order.
+func TestExactlyOnceDatagen(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := testenv.Topic(t, "eos-datagen")
+	props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-datagen-offsets"))
+	props["value.converter"] = "org.apache.kafka.connect.json.JsonConverter"
+	props["value.converter.schemas.enable"] = "false"
+	w, _ := newEOSWorker(t, props)
+	const n = 5000
+	conn := map[string]string{"name": "datagen", "connector.class": "DatagenConnector", "kafka.topic": topic, "task.id": "0",
+		"iterations": strconv.Itoa(n), "max.interval": "0", "record.size": "64", "batch.size": "700",
+		runtime.ExactlyOnceSupport: "required"}
+	task, err := w.StartSourceTask(herder.TaskID{Connector: "datagen"}, conn, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := stopContext(w)
+		defer cancel()
+		_ = task.Stop(ctx)
+	}()
+	var values []string
+	for deadline := time.Now().Add(60 * time.Second); len(values) < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d records committed after 60 s", len(values), n)
+		}
+		values = readTopic(t, bootstrap, topic, true)
+	}
+	for i, v := range values {
+		var rec struct{ ID int64 }
+		if err := json.Unmarshal([]byte(v), &rec); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if rec.ID != int64(i) {
+			t.Fatalf("committed record %d has id %d: a duplicate or a gap", i, rec.ID)
+		}
+	}
+	if len(values) != n {
+		t.Errorf("%d records committed, want %d", len(values), n)
+	}
+}
+
+// TestExactlyOnceIntervalCommitsOnPause pauses a task whose transactions last a minute: its open
+// transaction is committed when it pauses rather than left holding read_committed readers back.
+func TestExactlyOnceIntervalCommitsOnPause(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := testenv.Topic(t, "eos-pause")
+	props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-pause-offsets"))
+	n := &instances{}
+	w, _ := newEOSWorker(t, props, connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: n} }})
+	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic,
+		runtime.TransactionBoundary: "interval", runtime.TransactionBoundaryInterval: "600000"}
+	task, err := w.StartSourceTask(herder.TaskID{Connector: "seq"}, conn, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); n.polled.Load() < 1000; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the task polled nothing in 60 s")
+		}
+	}
+	task.Pause()
+	waitCommitted(t, props, "seq", 1000)
+	next := committedNext(t, props, "seq")
+	checkSequence(t, readTopic(t, bootstrap, topic, true), next)
+	task.Resume()
+	ctx, cancel := stopContext(w)
+	defer cancel()
+	if err := task.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

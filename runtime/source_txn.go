@@ -1,0 +1,251 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/runtime/offsets"
+)
+
+// sourceTxn is the exactly-once state of a source task (KIP-618): its producer is transactional,
+// and each transaction holds a run of the task's records followed by the offsets they advance,
+// written to the offsets topic, so both become visible to read_committed readers together or not
+// at all. The task hears of offsets (Commit, CommitRecord) only once their transaction committed.
+type sourceTxn struct {
+	boundary string
+	interval time.Duration
+	store    *offsets.TopicStore // where the transaction writes the offsets
+	open     bool
+	begun    time.Time
+
+	commitRequested atomic.Bool // by the task, through its TransactionContext
+	abortRequested  atomic.Bool
+
+	mu      sync.Mutex
+	pending []pendingCommitRecord // acknowledged in the open transaction, for CommitRecord
+}
+
+// pendingCommitRecord is a record acknowledged within the open transaction.
+type pendingCommitRecord struct {
+	rec  *connect.SourceRecord
+	meta connect.RecordMetadata
+}
+
+// txnContext implements connect.TransactionContext.
+type txnContext struct{ txn *sourceTxn }
+
+func (c txnContext) CommitTransaction() { c.txn.commitRequested.Store(true) }
+func (c txnContext) AbortTransaction()  { c.txn.abortRequested.Store(true) }
+
+// TransactionContext implements connect.TransactionalTaskContext.
+func (c sourceTaskContext) TransactionContext() connect.TransactionContext {
+	if c.txn == nil || c.txn.boundary != boundaryConnector {
+		return nil
+	}
+	return txnContext{c.txn}
+}
+
+// deferCommitRecord keeps an acknowledged record for CommitRecord after its transaction commits.
+func (x *sourceTxn) deferCommitRecord(rec *connect.SourceRecord, meta connect.RecordMetadata) {
+	x.mu.Lock()
+	x.pending = append(x.pending, pendingCommitRecord{rec, meta})
+	x.mu.Unlock()
+}
+
+func (x *sourceTxn) takePending() []pendingCommitRecord {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	p := x.pending
+	x.pending = nil
+	return p
+}
+
+// begin opens a transaction before the first record of a batch is produced.
+func (r *sourceRunner) beginTxn() error {
+	x := r.txn
+	if x.open {
+		return nil
+	}
+	if err := r.client.BeginTransaction(); err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	x.open, x.begun = true, time.Now()
+	return nil
+}
+
+// txnBoundary ends the open transaction where the connector's transaction.boundary says, after a
+// poll's records were dispatched.
+func (r *sourceRunner) txnBoundary() error {
+	x := r.txn
+	switch x.boundary {
+	case boundaryPoll:
+		return r.commitTxn()
+	case boundaryInterval:
+		if x.open && time.Since(x.begun) >= x.interval {
+			return r.commitTxn()
+		}
+	case boundaryConnector:
+		if x.abortRequested.Swap(false) {
+			x.commitRequested.Store(false)
+			return r.abortTxn()
+		}
+		if x.commitRequested.Swap(false) {
+			return r.commitTxn()
+		}
+	}
+	return nil
+}
+
+// commitTxn waits for the open transaction's records, writes the offsets they advance into it and
+// commits it; then, and only then, tells the task. Any failure fails the task: records or offsets
+// of a transaction that did not commit are never committed, and a fenced producer (another
+// instance of the task took over its transactional id) must not write again.
+func (r *sourceRunner) commitTxn() error {
+	x := r.txn
+	if !x.open {
+		return nil
+	}
+	// Not bounded by offset.flush.timeout.ms: a transaction waits for its records as long as the
+	// producer retries them (errors.retry.timeout), and a stop that outlasts its graceful timeout
+	// cancels produceCtx, which aborts the wait.
+	ctx := r.produceCtx
+	start := time.Now()
+	if err := r.client.Flush(ctx); err != nil {
+		return txnError("wait for the transaction's records", err)
+	}
+	if f := r.failure.Load(); f != nil {
+		return *f
+	}
+	offs := r.submitted.committable()
+	if len(offs) > 0 {
+		recs, err := x.store.Records(r.t.id.Connector, offs)
+		if err != nil {
+			return err
+		}
+		if err := r.client.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			return txnError("write offsets to "+x.store.Topic(), err)
+		}
+	}
+	x.open = false
+	err := r.client.EndTransaction(ctx, kgo.TryCommit)
+	r.t.metrics.Committed(start, err)
+	if err != nil {
+		return txnError("commit transaction", err)
+	}
+	r.submitted.stored()
+	r.afterTxnCommit(ctx, offs)
+	return nil
+}
+
+// afterTxnCommit tells the task about what its committed transaction made durable.
+func (r *sourceRunner) afterTxnCommit(ctx context.Context, offs []connect.SourceOffset) {
+	pending := r.txn.takePending()
+	if r.t.abandoned.Load() {
+		return
+	}
+	for _, p := range pending {
+		if !r.commitRecord(p.rec, p.meta) {
+			return
+		}
+	}
+	if len(offs) > 0 {
+		r.taskCommit(ctx, offs)
+	}
+}
+
+// abortTxn aborts the open transaction at the task's request: its records stay in the topic
+// marked aborted, and their offsets are forgotten, never committed.
+func (r *sourceRunner) abortTxn() error {
+	x := r.txn
+	if !x.open {
+		return nil
+	}
+	ctx := r.produceCtx
+	if err := r.client.Flush(ctx); err != nil {
+		return txnError("wait for the aborted transaction's records", err)
+	}
+	x.open = false
+	if err := r.client.EndTransaction(ctx, kgo.TryAbort); err != nil {
+		return txnError("abort transaction", err)
+	}
+	r.submitted = newSubmitted()
+	x.takePending()
+	r.t.log.Info("transaction aborted at the task's request")
+	return nil
+}
+
+// closeTxn ends the task's transactional work as its loop ends: the open transaction is committed
+// when the task stopped cleanly and is otherwise aborted, best effort (the next instance's
+// producer aborts it anyway when it takes over the transactional id, and the broker after
+// transaction.timeout.ms).
+func (r *sourceRunner) closeTxn(loopErr error) error {
+	if loopErr == nil && r.failure.Load() == nil && !r.t.abandoned.Load() {
+		return r.commitTxn()
+	}
+	if !r.txn.open {
+		return nil
+	}
+	r.txn.open = false
+	ctx, cancel := context.WithTimeout(context.Background(), r.w.flushTimeout())
+	defer cancel()
+	if err := r.client.AbortBufferedRecords(ctx); err == nil {
+		if err := r.client.EndTransaction(ctx, kgo.TryAbort); err != nil {
+			r.t.log.Warn("abort transaction of the failed task", "err", err)
+		}
+	}
+	return nil
+}
+
+// txnError wraps a transactional failure, saying so when the producer was fenced.
+func txnError(what string, err error) error {
+	if isFenced(err) {
+		return fmt.Errorf("%s: producer fenced: another instance of this task took over its transactional id; nothing of this transaction is committed: %w", what, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// isFenced reports whether err says a newer producer took over the transactional id.
+func isFenced(err error) bool {
+	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch)
+}
+
+// txnProducerOpts makes a task's producer transactional with its transactional id.
+func txnProducerOpts(opts []kgo.Opt, id string) []kgo.Opt {
+	return append(opts, kgo.TransactionalID(id))
+}
+
+// logTxn describes the task's exactly-once settings once at start.
+func logTxn(log *slog.Logger, id string, x *sourceTxn) {
+	log.Info("exactly-once delivery on", "transactional_id", id, TransactionBoundary, x.boundary, "offsets_topic", x.store.Topic())
+}
+
+// txnLoopEnd finishes an exactly-once task whose poll loop returned err: the task is stopped,
+// then its open transaction committed or aborted (see closeTxn).
+func (r *sourceRunner) txnLoopEnd(err error) error {
+	r.stopTask()
+	if cerr := r.closeTxn(err); cerr != nil && err == nil {
+		err = cerr
+	}
+	if err == nil {
+		if f := r.failure.Load(); f != nil {
+			err = *f
+		}
+	}
+	return err
+}
+
+// pauseRequested reports whether Pause was called and Resume has not been since.
+func (t *Task) pauseRequested() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.paused
+}
