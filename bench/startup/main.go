@@ -113,4 +113,3 @@ func firstRecordTime(addr string) (time.Time, error) {
 		}
 	}
 }
-
