@@ -33,39 +33,14 @@ const lineBytes = 12
 // output file exactly once).
 func TestMigrateFromKafkaConnectDistributed(t *testing.T) {
 	classpath := testenv.JavaClients(t)
-	var brokers string
-	if testenv.RealKafka() {
-		brokers = testenv.Kafka(t)
-	} else {
-		brokers = workertest.StartBroker(t, t.TempDir())
-	}
+	brokers := javaTestBroker(t)
 	dir := t.TempDir()
 	lines, paused, stopped := testenv.Topic(t, "mig-lines"), testenv.Topic(t, "mig-paused"), testenv.Topic(t, "mig-stopped")
 	for _, topic := range []string{lines, paused, stopped} {
 		// One partition: the topic's order is the file's.
 		kafkalogtest.CreateTopic(t, brokers, topic, 1, "delete")
 	}
-	port := testenv.FreePort(t)
-	props := map[string]string{
-		"bootstrap.servers":                 brokers,
-		"group.id":                          testenv.Topic(t, "mig-group"),
-		"config.storage.topic":              testenv.Topic(t, "mig-configs"),
-		"offset.storage.topic":              testenv.Topic(t, "mig-offsets"),
-		"status.storage.topic":              testenv.Topic(t, "mig-status"),
-		"config.storage.replication.factor": "1",
-		"offset.storage.replication.factor": "1",
-		"status.storage.replication.factor": "1",
-		"key.converter":                     "org.apache.kafka.connect.storage.StringConverter",
-		"value.converter":                   "org.apache.kafka.connect.json.JsonConverter",
-		"value.converter.schemas.enable":    "false",
-		"offset.flush.interval.ms":          "500",
-		"listeners":                         fmt.Sprintf("http://127.0.0.1:%d", port),
-		"rest.advertised.host.name":         "127.0.0.1",
-		"rest.advertised.port":              fmt.Sprint(port),
-		// Kafka Connect reads its plugins' service manifests instead of scanning every class
-		// (seconds less to start); kconnect accepts the key and has its plugins built in.
-		"plugin.discovery": "service_load",
-	}
+	props := javaCompatibleProps(t, brokers, "mig")
 	javaDir, kcDir := t.TempDir(), t.TempDir()
 	java := workertest.StartJavaDistributed(t, classpath, javaDir, props)
 
@@ -223,6 +198,45 @@ func TestMigrateFromKafkaConnectDistributed(t *testing.T) {
 	time.Sleep(time.Second)
 	checkExactlyOnce(t, "the paused source's topic", unquote(t, recordValues(t, brokers, paused)),
 		[]string{"line 000000", "line 000001", "line 000002", "line 000003"})
+}
+
+// javaTestBroker is the broker for tests running Kafka Connect's Java workers: the real Kafka
+// under KCONNECT_TEST_BROKER=real, else a `kconnect broker` process (an in-process kfake is out
+// of the JVM's reach).
+func javaTestBroker(t *testing.T) string {
+	t.Helper()
+	if testenv.RealKafka() {
+		return testenv.Kafka(t)
+	}
+	return workertest.StartBroker(t, t.TempDir())
+}
+
+// javaCompatibleProps is a distributed worker config that Kafka Connect and kconnect both run
+// on: fresh group and internal topics named after prefix, a free REST port advertised as
+// 127.0.0.1, String keys and schemaless JSON values.
+func javaCompatibleProps(t *testing.T, brokers, prefix string) map[string]string {
+	t.Helper()
+	port := testenv.FreePort(t)
+	return map[string]string{
+		"bootstrap.servers":                 brokers,
+		"group.id":                          testenv.Topic(t, prefix+"-group"),
+		"config.storage.topic":              testenv.Topic(t, prefix+"-configs"),
+		"offset.storage.topic":              testenv.Topic(t, prefix+"-offsets"),
+		"status.storage.topic":              testenv.Topic(t, prefix+"-status"),
+		"config.storage.replication.factor": "1",
+		"offset.storage.replication.factor": "1",
+		"status.storage.replication.factor": "1",
+		"key.converter":                     "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter":                   "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable":    "false",
+		"offset.flush.interval.ms":          "500",
+		"listeners":                         fmt.Sprintf("http://127.0.0.1:%d", port),
+		"rest.advertised.host.name":         "127.0.0.1",
+		"rest.advertised.port":              fmt.Sprint(port),
+		// Kafka Connect reads its plugins' service manifests instead of scanning every class
+		// (seconds less to start); kconnect accepts the key and has its plugins built in.
+		"plugin.discovery": "service_load",
+	}
 }
 
 // connectorView is what a worker's REST API shows of one connector.

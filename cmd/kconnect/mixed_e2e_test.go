@@ -23,33 +23,13 @@ import (
 // worker needs to start a task (TODO(#13), see docs/distributed.md).
 func TestMixedKafkaConnectAndKconnectGroup(t *testing.T) {
 	classpath := testenv.JavaClients(t)
-	var brokers string
-	if testenv.RealKafka() {
-		brokers = testenv.Kafka(t)
-	} else {
-		brokers = workertest.StartBroker(t, t.TempDir())
-	}
-	base := map[string]string{
-		"bootstrap.servers":                 brokers,
-		"group.id":                          testenv.Topic(t, "mix-group"),
-		"config.storage.topic":              testenv.Topic(t, "mix-configs"),
-		"offset.storage.topic":              testenv.Topic(t, "mix-offsets"),
-		"status.storage.topic":              testenv.Topic(t, "mix-status"),
-		"config.storage.replication.factor": "1",
-		"offset.storage.replication.factor": "1",
-		"status.storage.replication.factor": "1",
-		"key.converter":                     "org.apache.kafka.connect.storage.StringConverter",
-		"value.converter":                   "org.apache.kafka.connect.json.JsonConverter",
-		"value.converter.schemas.enable":    "false",
-		"offset.flush.interval.ms":          "500",
-		"plugin.discovery":                  "service_load",
-		"scheduled.rebalance.max.delay.ms":  "3000",
-	}
+	brokers := javaTestBroker(t)
+	base := javaCompatibleProps(t, brokers, "mix")
+	base["scheduled.rebalance.max.delay.ms"] = "3000"
 	props := func() map[string]string {
 		p := maps.Clone(base)
 		port := testenv.FreePort(t)
 		p["listeners"] = fmt.Sprintf("http://127.0.0.1:%d", port)
-		p["rest.advertised.host.name"] = "127.0.0.1"
 		p["rest.advertised.port"] = fmt.Sprint(port)
 		return p
 	}
