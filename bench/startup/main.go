@@ -14,16 +14,15 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kconnect/kconnect/bench/internal/procstat"
 )
 
 func main() {
@@ -54,7 +53,7 @@ func once(bin string, idle time.Duration) (time.Duration, int, int, error) {
 		return 0, 0, 0, err
 	}
 	defer os.RemoveAll(dir)
-	brokerPort, restPort := freePort(), freePort()
+	brokerPort, restPort := procstat.FreePort(), procstat.FreePort()
 	input := filepath.Join(dir, "input.txt")
 	if err := os.WriteFile(input, []byte("hello\nworld\n"), 0o644); err != nil {
 		return 0, 0, 0, err
@@ -90,7 +89,7 @@ listeners=http://127.0.0.1:%d
 		return 0, 0, 0, err
 	}
 	time.Sleep(idle)
-	rss, hwm, err := memory(cmd.Process.Pid)
+	rss, hwm, err := procstat.Memory(cmd.Process.Pid)
 	return first.Sub(start), rss, hwm, err
 }
 
@@ -113,34 +112,4 @@ func firstRecordTime(addr string) (time.Time, error) {
 			return recs[0].Timestamp, nil
 		}
 	}
-}
-
-// memory returns the process's resident and peak resident memory in KiB.
-func memory(pid int) (rss, hwm int, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		switch f[0] {
-		case "VmRSS:":
-			rss, _ = strconv.Atoi(f[1])
-		case "VmHWM:":
-			hwm, _ = strconv.Atoi(f[1])
-		}
-	}
-	return rss, hwm, nil
-}
-
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -74,7 +74,8 @@ type Worker struct {
 	exited     chan struct{}
 	exitErr    error
 	restartNum int
-	fileLimit  int // ulimit -n of the worker process; 0 leaves it as the test's
+	fileLimit  int      // ulimit -n of the worker process; 0 leaves it as the test's
+	jvm        []string // the java command line before args, for an Apache Kafka Connect worker
 }
 
 // WorkerProps returns a worker config for dir: JSON values without schemas, String keys, a
@@ -159,6 +160,29 @@ func StartBroker(t testing.TB, dir string) string {
 	return w.Bootstrap
 }
 
+// StartJavaDistributed starts an Apache Kafka Connect distributed worker (ConnectDistributed
+// from the jars of classpath, see testenv.JavaClients) on the worker config written into dir,
+// the same file StartDistributed writes there, and waits for its REST API's /health. It logs at
+// INFO to the worker log; Stop sends SIGTERM, after which the JVM exits with status 143.
+func StartJavaDistributed(t testing.TB, classpath, dir string, worker map[string]string) *Worker {
+	t.Helper()
+	log4j := filepath.Join(dir, "log4j2.properties")
+	conf := strings.Join([]string{"rootLogger.level = INFO", "rootLogger.appenderRef.stdout.ref = stdout",
+		"appender.stdout.type = Console", "appender.stdout.name = stdout",
+		"appender.stdout.layout.type = PatternLayout", "appender.stdout.layout.pattern = [%d] %p %m (%c)%n", ""}, "\n")
+	if err := os.WriteFile(log4j, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	listener := strings.Split(worker["listeners"], ",")[0]
+	w := &Worker{t: t, Dir: dir, URL: strings.Replace(listener, "://:", "://127.0.0.1:", 1), Bootstrap: worker["bootstrap.servers"],
+		args: []string{"org.apache.kafka.connect.cli.ConnectDistributed", WriteProperties(t, dir, "worker.properties", worker)},
+		// A small heap and the client compiler only: the JVM starts in seconds on a busy machine.
+		jvm: []string{"-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dlog4j2.configurationFile=" + log4j, "-cp", classpath}}
+	w.start()
+	t.Cleanup(func() { w.Stop() })
+	return w
+}
+
 func start(t testing.TB, dir string, fileLimit int, worker map[string]string, connectors []map[string]string) *Worker {
 	t.Helper()
 	args := []string{"standalone", WriteProperties(t, dir, "worker.properties", worker)}
@@ -203,7 +227,11 @@ func (w *Worker) launch() {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	w.cmd = exec.Command(Binary(w.t), w.args...)
+	if w.jvm != nil {
+		w.cmd = exec.Command("java", append(w.jvm, w.args...)...)
+	} else {
+		w.cmd = exec.Command(Binary(w.t), w.args...)
+	}
 	if w.fileLimit > 0 {
 		// The shell execs the worker, so signals reach it directly.
 		w.cmd = exec.Command("/bin/sh", append([]string{"-c", `ulimit -n "$0" && exec "$@"`, strconv.Itoa(w.fileLimit), Binary(w.t)}, w.args...)...)

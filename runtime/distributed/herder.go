@@ -668,11 +668,30 @@ func (h *Herder) generateTaskConfigs(ctx context.Context, name string, cr *connR
 		return
 	}
 	current := snap.Tasks(name)
-	if _, committed := snap.TaskCounts[name]; committed && !snap.Inconsistent[name] && reflect.DeepEqual(configs, current) &&
+	if _, committed := snap.TaskCounts[name]; committed && !snap.Inconsistent[name] && reflect.DeepEqual(configs, withoutTaskClass(current)) &&
 		maps.Equal(snap.AppliedConfigs[name], cr.config) {
 		return
 	}
 	h.writeTaskConfigs(ctx, name, configs)
+}
+
+// taskClassKey is the key Kafka Connect adds to every task config it writes, naming the Java
+// task class; kconnect's plugins have none.
+const taskClassKey = "task.class"
+
+// withoutTaskClass is configs without taskClassKey, so that task configs a Kafka Connect worker
+// wrote compare equal to the same ones generated here and are kept, not rewritten: a rewrite
+// would restart the tasks after a migration and drop the key Java workers need to run them.
+func withoutTaskClass(configs []map[string]string) []map[string]string {
+	out := make([]map[string]string, len(configs))
+	for i, c := range configs {
+		out[i] = c
+		if _, ok := c[taskClassKey]; ok {
+			out[i] = maps.Clone(c)
+			delete(out[i], taskClassKey)
+		}
+	}
+	return out
 }
 
 // writeTaskConfigs writes task configs directly on the leader and through the leader's
