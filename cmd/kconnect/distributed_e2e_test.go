@@ -295,9 +295,20 @@ func (c *cluster) checkInternalTopics(t *testing.T, input string) {
 		t.Errorf("session-key = %s", cfg["session-key"])
 	}
 
-	status := latest(c.topics.status)
+	// A worker that lost the connector in the last rebalance may still be writing its
+	// UNASSIGNED record; the owner's RUNNING follows it.
+	var status map[string][]byte
 	var cs map[string]any
-	decodeJSON(t, status["status-connector-file-0"], &cs)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		status = latest(c.topics.status)
+		cs = nil
+		decodeJSON(t, status["status-connector-file-0"], &cs)
+		var task map[string]any
+		decodeJSON(t, status["status-task-file-0-0"], &task)
+		if cs["state"] == "RUNNING" && task["state"] == "RUNNING" || time.Now().After(deadline) {
+			break
+		}
+	}
 	if cs["state"] != "RUNNING" || !slices.ContainsFunc(c.workers, func(w *workertest.Worker) bool { return cs["worker_id"] == workerID(c.t, w) }) {
 		t.Errorf("status-connector-file-0 = %s", status["status-connector-file-0"])
 	}
