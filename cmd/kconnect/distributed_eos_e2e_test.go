@@ -164,13 +164,7 @@ func (c *cluster) checkFencing(t *testing.T) {
 	} else {
 		t.Logf("the zombie's commit failed as it must: %v", err)
 	}
-	fenced := false
-	for _, w := range c.workers {
-		fenced = fenced || strings.Contains(w.Log(), "fenced the producers of the connector's earlier tasks")
-	}
-	if !fenced {
-		t.Errorf("no worker logged fencing the producers of gen's earlier tasks")
-	}
+	c.checkFencedBeforeStart(t)
 	// datagen never stops, so the reader takes what a few polls bring rather than draining.
 	r := newCommittedReader(t, c.brokers, topic)
 	if r.pollUntil(100); len(r.values) < 100 {
@@ -229,5 +223,56 @@ func (r *committedReader) pollUntil(n int) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		r.cl.PollFetches(ctx).EachRecord(func(rec *kgo.Record) { r.values = append(r.values, string(rec.Value)) })
 		cancel()
+	}
+}
+
+// checkFencedBeforeStart checks, in the workers' logs (one clock: they run on this machine), that
+// the leader fenced gen for each task count before any task of that count started its
+// transactional producer.
+func (c *cluster) checkFencedBeforeStart(t *testing.T) {
+	t.Helper()
+	stamp := func(line string) time.Time {
+		ts, err := time.Parse(time.RFC3339Nano, strings.TrimPrefix(strings.Fields(line)[0], "time="))
+		if err != nil {
+			t.Fatalf("log line without a time: %q", line)
+		}
+		return ts
+	}
+	fencedAt := map[string]time.Time{} // by "task_count=n"
+	var starts []string
+	for _, w := range c.workers {
+		for line := range strings.SplitSeq(w.Log(), "\n") {
+			switch {
+			case strings.Contains(line, "fenced the producers of the connector's earlier tasks") && strings.Contains(line, " connector=gen "):
+				for _, f := range strings.Fields(line) {
+					if strings.HasPrefix(f, "task_count=") {
+						fencedAt[f] = stamp(line)
+					}
+				}
+			case strings.Contains(line, `msg="exactly-once delivery on"`) && strings.Contains(line, " connector=gen "):
+				starts = append(starts, line)
+			}
+		}
+	}
+	two, ok2 := fencedAt["task_count=2"]
+	three, ok3 := fencedAt["task_count=3"]
+	if !ok2 || !ok3 {
+		t.Fatalf("no worker logged fencing gen for two and for three tasks: %v", fencedAt)
+	}
+	task2 := 0
+	for _, line := range starts {
+		at := stamp(line)
+		if at.Before(two) {
+			t.Errorf("a gen task started before the leader fenced the first generation at %s: %s", two.Format(time.RFC3339Nano), line)
+		}
+		if strings.Contains(line, " task=2 ") {
+			task2++
+			if at.Before(three) {
+				t.Errorf("gen's task 2 started before the leader fenced for three tasks at %s: %s", three.Format(time.RFC3339Nano), line)
+			}
+		}
+	}
+	if task2 == 0 {
+		t.Errorf("no worker logged gen's task 2 starting its transactional producer")
 	}
 }
