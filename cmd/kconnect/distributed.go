@@ -47,6 +47,14 @@ func runDistributed(args []string) error {
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
 
+	if cfg.ExactlyOnce == distributed.EOSEnabled {
+		// Offsets written in a transaction that aborted must never be read back.
+		if cfg.OffsetTopic, err = runtime.OffsetTopicSettings(props, ""); err != nil {
+			return fmt.Errorf("%s: %w", worker.path, err)
+		}
+		log.Info("exactly-once source delivery enabled", "offsets_topic", cfg.OffsetTopic.Name)
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	openCtx, cancel := context.WithTimeout(ctx, startupTimeout)

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -28,12 +29,16 @@ type cluster struct {
 	brokers string
 	workers []*workertest.Worker
 	topics  struct{ config, offsets, status string }
+	group   string
 }
 
 // startCluster starts a `kconnect broker` (or uses the real Kafka under
 // KCONNECT_TEST_BROKER=real) and three workers with a short session timeout and a 3 s
 // scheduled.rebalance.max.delay.ms. The first worker is started alone, so it leads.
-func startCluster(t *testing.T) *cluster {
+func startCluster(t *testing.T) *cluster { return startClusterWith(t, nil) }
+
+// startClusterWith is startCluster with extra worker properties.
+func startClusterWith(t *testing.T, extra map[string]string) *cluster {
 	c := &cluster{t: t}
 	if testenv.RealKafka() {
 		c.brokers = testenv.Kafka(t)
@@ -43,14 +48,14 @@ func startCluster(t *testing.T) *cluster {
 	c.topics.config = testenv.Topic(t, "dist-configs")
 	c.topics.offsets = testenv.Topic(t, "dist-offsets")
 	c.topics.status = testenv.Topic(t, "dist-status")
-	group := testenv.Topic(t, "dist-group")
+	c.group = testenv.Topic(t, "dist-group")
 	for i := range 3 {
 		props := workertest.WorkerProps(t, t.TempDir())
 		delete(props, "offset.storage.file.filename")
 		delete(props, "kconnect.embedded.broker.port")
 		for k, v := range map[string]string{
 			"bootstrap.servers":                 c.brokers,
-			"group.id":                          group,
+			"group.id":                          c.group,
 			"config.storage.topic":              c.topics.config,
 			"offset.storage.topic":              c.topics.offsets,
 			"status.storage.topic":              c.topics.status,
@@ -65,6 +70,7 @@ func startCluster(t *testing.T) *cluster {
 		} {
 			props[k] = v
 		}
+		maps.Copy(props, extra)
 		begin := time.Now()
 		w := workertest.StartDistributed(t, t.TempDir(), props)
 		t.Logf("worker %d ready in %.1fs", i, time.Since(begin).Seconds())

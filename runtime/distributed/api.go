@@ -360,14 +360,16 @@ func (h *Herder) PutTaskConfigs(ctx context.Context, name string, configs []map[
 	if err := h.internalRequest(name, sig); err != nil {
 		return err
 	}
-	return h.configs.PutTaskConfigs(ctx, name, configs)
+	return h.putTaskConfigs(ctx, name, configs)
 }
 
-// FenceZombies implements herder.Internal. kconnect's source tasks do not write
-// transactionally (exactly.once.source.support is not supported), so there are no producers to
-// fence: the request succeeds once its signature verifies.
-func (h *Herder) FenceZombies(_ context.Context, name string, sig herder.InternalSignature) error {
-	return h.internalRequest(name, sig)
+// FenceZombies implements herder.Internal: the leader fences the producers of the connector's
+// earlier tasks when its latest task configs are pending fencing (see fence.go).
+func (h *Herder) FenceZombies(ctx context.Context, name string, sig herder.InternalSignature) error {
+	if err := h.internalRequest(name, sig); err != nil {
+		return err
+	}
+	return h.fence(ctx, name)
 }
 
 // internalRequest checks an internal request: its signature, that this worker leads, and that

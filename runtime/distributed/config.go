@@ -32,6 +32,16 @@ const (
 	ExactlyOnceSource  = "exactly.once.source.support"
 )
 
+// Values of exactly.once.source.support.
+const (
+	// EOSDisabled runs source tasks without transactions and fences nothing.
+	EOSDisabled = "disabled"
+	// EOSPreparing fences source connectors' old tasks but runs them without transactions.
+	EOSPreparing = "preparing"
+	// EOSEnabled fences and runs source tasks in transactions.
+	EOSEnabled = "enabled"
+)
+
 // macs are the Mac algorithms kconnect signs and verifies with, by their javax.crypto names.
 var macs = map[string]func() hash.Hash{
 	"HmacSHA256": sha256.New,
@@ -52,6 +62,8 @@ type Config struct {
 	ConfigTopic        kafkalog.Topic
 	OffsetTopic        kafkalog.Topic
 	StatusTopic        kafkalog.Topic
+	// ExactlyOnce is exactly.once.source.support: EOSDisabled, EOSPreparing or EOSEnabled.
+	ExactlyOnce string
 }
 
 var macValidator = connect.ValidatorFunc("one of "+strings.Join(connect.SortedKeys(macs), ", "), func(name string, v any) error {
@@ -89,14 +101,9 @@ func configDef() *connect.ConfigDef {
 			Doc: "The algorithm session keys are generated for."}).
 		Define(connect.ConfigKey{Name: VerifyAlgorithms, Type: connect.ConfigList, Default: "HmacSHA256", Validator: macValidator, Importance: connect.Low,
 			Doc: "The Mac algorithms internal requests may be signed with."}).
-		Define(connect.ConfigKey{Name: ExactlyOnceSource, Type: connect.ConfigString, Default: "disabled",
-			Validator: connect.ValidatorFunc("disabled", func(name string, v any) error {
-				if s, _ := v.(string); !strings.EqualFold(s, "disabled") {
-					return fmt.Errorf("Invalid value %v for configuration %s: kconnect's source tasks do not write transactionally; set it to disabled", v, name)
-				}
-				return nil
-			}), Importance: connect.Low,
-			Doc: "Exactly-once support for source connectors; only disabled is supported."}).
+		Define(connect.ConfigKey{Name: ExactlyOnceSource, Type: connect.ConfigString, Default: EOSDisabled,
+			Validator: connect.OneOf(EOSDisabled, EOSPreparing, EOSEnabled), Importance: connect.High,
+			Doc: "Exactly-once support for source connectors (KIP-618): preparing has the leader fence the producers of a source connector's previous tasks whenever its task configs change, which every worker must do before any enables it; enabled also runs source tasks in transactions, with their offsets, and starts them only once that fencing happened."}).
 		Define(connect.ConfigKey{Name: KeySize, Type: connect.ConfigInt, Default: "256", Validator: connect.AtLeast(8), Importance: connect.Low,
 			Doc: "The size of session keys in bits."})
 }
@@ -118,6 +125,7 @@ func ParseConfig(props map[string]string) (Config, error) {
 		KeyAlgorithm:       cfg.String(KeyAlgorithm),
 		KeyBytes:           cfg.Int(KeySize) / 8,
 		VerifyAlgorithms:   cfg.List(VerifyAlgorithms),
+		ExactlyOnce:        cfg.String(ExactlyOnceSource),
 		Member: cluster.MemberConfig{
 			GroupID:           cfg.String(GroupID),
 			Protocol:          protocol,

@@ -46,7 +46,7 @@ func TestParseConfigNamesTheBadKey(t *testing.T) {
 		"session.timeout.ms":               "0",
 		"inter.worker.signature.algorithm": "HmacMD5",
 		"status.storage.partitions":        "0",
-		"exactly.once.source.support":      "enabled",
+		"exactly.once.source.support":      "always",
 	} {
 		props := map[string]string{}
 		for k, v := range base {
@@ -56,6 +56,17 @@ func TestParseConfigNamesTheBadKey(t *testing.T) {
 		_, err := ParseConfig(props)
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%s=%q: err %v, want one naming %s", key, value, err, key)
+		}
+	}
+}
+
+// exactly.once.source.support takes upstream's three values.
+func TestParseConfigExactlyOnceValues(t *testing.T) {
+	for _, v := range []string{"disabled", "preparing", "enabled"} {
+		cfg, err := ParseConfig(map[string]string{"group.id": "g", "config.storage.topic": "c", "offset.storage.topic": "o",
+			"status.storage.topic": "s", "exactly.once.source.support": v})
+		if err != nil || cfg.ExactlyOnce != v {
+			t.Errorf("%s: %+v, %v", v, cfg.ExactlyOnce, err)
 		}
 	}
 }

@@ -96,6 +96,12 @@ type Herder struct {
 	taskRestarts []herder.TaskID // tasks of this worker to restart (POST .../tasks/{n}/restart)
 	reconfig     map[string]bool // connectors whose task configs to generate again
 	knownConns   map[string]bool // connectors seen in the config topic, to rejoin when that changes
+	// fenceRequests are the connectors this worker is having the leader fence (fence.go).
+	fenceRequests map[string]bool
+
+	// fenceMu serializes, on the leader, fencing a connector with writing task configs, so that
+	// a task count record always follows the task configs it was fenced for.
+	fenceMu sync.Mutex
 
 	// runsMu guards current, the newest instance of each task, and local, the tasks running
 	// here: tasks report from their own goroutines and REST asks, also while runMu is held
@@ -121,6 +127,7 @@ type connRun struct {
 type taskRun struct {
 	config     map[string]string
 	connConfig map[string]string // the connector config it runs with
+	generation int               // the connector's task config generation it started with
 	task       *runtime.Task
 	paused     bool
 }
@@ -145,7 +152,7 @@ func New(ctx context.Context, w *runtime.Worker, log *slog.Logger, opts Options)
 	h := &Herder{
 		w: w, core: lifecycle.New(w, opts.Resolver, log), log: log, cfg: opts.Config, client: opts.Client, health: opts.Health,
 		sinkCheck: opts.SinkCheckInterval, trackTopics: opts.TrackTopics, published: map[string]map[string]bool{},
-		wake: make(chan struct{}, 1), reconfig: map[string]bool{}, knownConns: map[string]bool{},
+		wake: make(chan struct{}, 1), reconfig: map[string]bool{}, knownConns: map[string]bool{}, fenceRequests: map[string]bool{},
 		conns: map[string]*connRun{}, tasks: map[herder.TaskID]*taskRun{}, current: map[herder.TaskID]uint64{}, local: map[herder.TaskID]bool{},
 	}
 	statuses, err := statusstore.OpenTopic(ctx, opts.Client, opts.Config.StatusTopic, log)
@@ -258,6 +265,9 @@ func (h *Herder) onConfigUpdate(u configstore.Update) {
 	}
 	h.poke()
 }
+
+// wakeAfter runs the loop again after d.
+func (h *Herder) wakeAfter(d time.Duration) { time.AfterFunc(d, h.poke) }
 
 func (h *Herder) poke() {
 	select {
@@ -491,7 +501,7 @@ func (h *Herder) reconcile(ctx context.Context) {
 		configs := v.snap.Tasks(id.Connector)
 		if !v.tasks[id] || id.Task >= len(configs) || !maps.Equal(tr.config, configs[id.Task]) ||
 			!maps.Equal(tr.connConfig, taskConnectorConfig(v.snap, id.Connector)) ||
-			v.snap.TargetStates[id.Connector] == herder.TargetStopped {
+			v.snap.TargetStates[id.Connector] == herder.TargetStopped || h.oldGeneration(v.snap, id, tr) {
 			stale = append(stale, id)
 		}
 	}
@@ -542,8 +552,17 @@ func (h *Herder) reconcile(ctx context.Context) {
 		if v.reconfig[name] && cr.inst != nil {
 			h.generateTaskConfigs(ctx, name, cr, v.snap)
 		}
+		if _, committed := v.snap.TaskCounts[name]; committed && h.fencing() && cr.typ == herder.Source && v.snap.PendingFencing[name] {
+			h.requestFencing(ctx, name)
+		}
 	}
 
+	waiting := false
+	defer func() {
+		if waiting {
+			h.wakeAfter(fencePoll)
+		}
+	}()
 	for _, id := range sortedTasks(v.tasks) {
 		configs := v.snap.Tasks(id.Connector)
 		target := v.snap.TargetStates[id.Connector]
@@ -551,8 +570,16 @@ func (h *Herder) reconcile(ctx context.Context) {
 			continue
 		}
 		tr := h.tasks[id]
+		connCfg := taskConnectorConfig(v.snap, id.Connector)
+		if tr == nil && h.awaitsFencing(v.snap, h.core.Type(connCfg), id.Connector) {
+			// As upstream, a task whose connector has not been fenced yet waits; the config
+			// topic will have its task count record soon.
+			h.log.Debug("not starting the task: the connector has not been fenced yet", "connector", id.Connector, "task", id.Task)
+			waiting = true
+			continue
+		}
 		if tr == nil {
-			h.startTask(id, taskConnectorConfig(v.snap, id.Connector), configs[id.Task], target, v.generation)
+			h.startTask(id, connCfg, configs[id.Task], target, v.generation, v.snap.TaskConfigGenerations[id.Connector])
 			continue
 		}
 		if paused := target == herder.TargetPaused; paused != tr.paused && tr.task != nil {
@@ -702,7 +729,7 @@ func (h *Herder) writeTaskConfigs(ctx context.Context, name string, configs []ma
 	h.mu.Unlock()
 	var err error
 	if leading {
-		err = h.configs.PutTaskConfigs(ctx, name, configs)
+		err = h.putTaskConfigs(ctx, name, configs)
 	} else {
 		err = h.forwardTaskConfigs(ctx, leaderURL, name, configs)
 	}
@@ -716,6 +743,13 @@ func (h *Herder) writeTaskConfigs(ctx context.Context, name string, configs []ma
 		h.mu.Unlock()
 		h.poke()
 	})
+}
+
+// putTaskConfigs writes task configs on the leader, never while it fences.
+func (h *Herder) putTaskConfigs(ctx context.Context, name string, configs []map[string]string) error {
+	h.fenceMu.Lock()
+	defer h.fenceMu.Unlock()
+	return h.configs.PutTaskConfigs(ctx, name, configs)
 }
 
 // leading reports whether this worker leads the group after a rebalance it acted on.
@@ -740,13 +774,13 @@ func (h *Herder) currentGeneration() int32 {
 }
 
 // startTask starts a task this worker holds. Callers hold runMu.
-func (h *Herder) startTask(id herder.TaskID, connCfg, taskCfg map[string]string, target herder.TargetState, generation int32) {
+func (h *Herder) startTask(id herder.TaskID, connCfg, taskCfg map[string]string, target herder.TargetState, generation int32, taskGeneration int) {
 	run := h.runs.Add(1)
 	h.runsMu.Lock()
 	h.current[id] = run
 	h.local[id] = true
 	h.runsMu.Unlock()
-	tr := &taskRun{config: taskCfg, connConfig: connCfg}
+	tr := &taskRun{config: taskCfg, connConfig: connCfg, generation: taskGeneration}
 	h.tasks[id] = tr
 	listener := func(id herder.TaskID, state herder.State, err error) { h.onTaskState(id, run, state, err) }
 	t, err := h.core.StartTask(id, h.core.Type(connCfg), connCfg, taskCfg, listener)

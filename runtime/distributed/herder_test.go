@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -38,6 +39,12 @@ type testWorker struct {
 // leads, and returns them once each has completed a rebalance.
 func startWorkers(t testing.TB, n int, protocol string) (brokers string, ws []*testWorker, topics map[string]string) {
 	t.Helper()
+	return startWorkersWith(t, n, protocol, nil)
+}
+
+// startWorkersWith is startWorkers with extra worker properties.
+func startWorkersWith(t testing.TB, n int, protocol string, extra map[string]string) (brokers string, ws []*testWorker, topics map[string]string) {
+	t.Helper()
 	brokers = testenv.Kafka(t)
 	topics = map[string]string{
 		"config.storage.topic": testenv.Topic(t, "configs"), "offset.storage.topic": testenv.Topic(t, "offsets"),
@@ -58,6 +65,7 @@ func startWorkers(t testing.TB, n int, protocol string) (brokers string, ws []*t
 		for k, v := range topics {
 			props[k] = v
 		}
+		maps.Copy(props, extra)
 		ws = append(ws, startWorker(t, props))
 		waitFor(t, fmt.Sprintf("worker %d ready", i), func() bool { return ws[i].h.Ready(t.Context()) == nil })
 	}
@@ -393,5 +401,34 @@ func TestActiveTopicsOnEveryWorker(t *testing.T) {
 			}
 			return topicsOn(w) == want
 		})
+	}
+}
+
+// With exactly.once.source.support=preparing, tasks run without transactions, but each commit of
+// a source connector's task configs is followed by its tasks-fencing record, written by the
+// leader also when a follower runs the connector and asks through PUT /connectors/{name}/fence.
+func TestPreparingWritesTaskCountRecords(t *testing.T) {
+	_, ws, _ := startWorkersWith(t, 2, "sessioned", map[string]string{"exactly.once.source.support": "preparing"})
+	leader, follower := ws[0], ws[1]
+	config := map[string]string{"connector.class": "datagen", "kafka.topic": testenv.Topic(t, "gen"), "max.interval": "100"}
+	for _, tasks := range []int{2, 3} {
+		config["tasks.max"] = fmt.Sprint(tasks)
+		if code, body := follower.do(t, http.MethodPut, "/connectors/gen/config", config); code/100 != 2 {
+			t.Fatalf("PUT tasks.max=%d: %d %s", tasks, code, body)
+		}
+		follower.waitStatus(t, "gen", tasks, herder.Running)
+		waitFor(t, fmt.Sprintf("tasks-fencing-gen with %d tasks", tasks), func() bool {
+			snap := leader.h.configs.Snapshot()
+			return snap.TaskCountRecords["gen"] == tasks && !snap.PendingFencing["gen"]
+		})
+	}
+	// The sink of the same cluster has no producers to fence.
+	if code, body := follower.do(t, http.MethodPut, "/connectors/sink/config", map[string]string{
+		"connector.class": "FileStreamSink", "file": filepath.Join(t.TempDir(), "out"), "topics": config["kafka.topic"]}); code/100 != 2 {
+		t.Fatalf("PUT sink: %d %s", code, body)
+	}
+	follower.waitStatus(t, "sink", 1, herder.Running)
+	if n, ok := leader.h.configs.Snapshot().TaskCountRecords["sink"]; ok {
+		t.Errorf("a sink has a tasks-fencing record with %d tasks", n)
 	}
 }

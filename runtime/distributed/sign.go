@@ -58,24 +58,37 @@ func (h *Herder) verify(sig herder.InternalSignature) error {
 	return nil
 }
 
-// forwardTaskConfigs sends task configs to the leader's internal endpoint, signed with the
-// session key under the sessioned protocol.
+// forwardTaskConfigs sends task configs to the leader's internal endpoint.
 func (h *Herder) forwardTaskConfigs(ctx context.Context, leaderURL, name string, configs []map[string]string) error {
-	if leaderURL == "" {
-		return fmt.Errorf("no leader known")
-	}
 	body, err := json.Marshal(configs)
 	if err != nil {
 		return fmt.Errorf("encode task configs: %w", err)
 	}
-	target := strings.TrimRight(leaderURL, "/") + "/connectors/" + url.PathEscape(name) + "/tasks?forward=true"
+	return h.forwardInternal(ctx, leaderURL, http.MethodPost, "/connectors/"+url.PathEscape(name)+"/tasks?forward=true", body)
+}
+
+// forwardFence asks the leader, through its internal endpoint, to fence the producers of a
+// connector's earlier tasks and record its task count.
+func (h *Herder) forwardFence(ctx context.Context, leaderURL, name string) error {
+	return h.forwardInternal(ctx, leaderURL, http.MethodPut, "/connectors/"+url.PathEscape(name)+"/fence?forward=true", nil)
+}
+
+// forwardInternal sends an internal request to the leader, signed with the session key under
+// the sessioned protocol.
+func (h *Herder) forwardInternal(ctx context.Context, leaderURL, method, path string, body []byte) error {
+	if leaderURL == "" {
+		return fmt.Errorf("no leader known")
+	}
+	target := strings.TrimRight(leaderURL, "/") + path
 	ctx, cancel := context.WithTimeout(ctx, internalTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if h.sessioned() {
 		key := h.configs.Snapshot().SessionKey
 		if key == nil {
@@ -90,12 +103,12 @@ func (h *Herder) forwardTaskConfigs(ctx context.Context, leaderURL, name string,
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("POST %s: %w", target, err)
+		return fmt.Errorf("%s %s: %w", method, target, err)
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("POST %s: %s: %s", target, resp.Status, msg)
+		return fmt.Errorf("%s %s: %s: %s", method, target, resp.Status, msg)
 	}
 	return nil
 }
