@@ -12,13 +12,14 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/internal/testenv"
+	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/herder"
 )
 
 // TestSinkReadsCommittedByDefault writes a topic in transactions, one of them aborted, and runs a
-// sink task on it: by default the sink gets the committed records only; with
-// consumer.override.isolation.level=read_uncommitted it gets the aborted ones too, as Kafka's
-// default would give them.
+// sink task on it: on an exactly-once worker the sink gets the committed records only by default;
+// with consumer.override.isolation.level=read_uncommitted, or on a worker without exactly-once
+// (Kafka's default, as upstream), it gets the aborted ones too.
 func TestSinkReadsCommittedByDefault(t *testing.T) {
 	bootstrap := testenv.Kafka(t)
 	topic := testenv.Topic(t, "isolation")
@@ -46,13 +47,21 @@ func TestSinkReadsCommittedByDefault(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct {
+		plain     bool // a worker without exactly.once.source.support=enabled
 		isolation string
 		want      []string
-	}{{"", []string{"a", "b", "c"}}, {"read_uncommitted", []string{"a", "b", "x", "y", "c"}}} {
-		t.Run(fmt.Sprintf("isolation=%q", tc.isolation), func(t *testing.T) {
+	}{{false, "", []string{"a", "b", "c"}}, {false, "read_uncommitted", []string{"a", "b", "x", "y", "c"}},
+		{true, "", []string{"a", "b", "x", "y", "c"}}, {true, "read_committed", []string{"a", "b", "c"}}} {
+		t.Run(fmt.Sprintf("plain=%v isolation=%q", tc.plain, tc.isolation), func(t *testing.T) {
 			sink := &testSink{n: &instances{}, puts: make(chan []connect.SinkRecord, 100)}
-			w, _ := newLifecycleWorker(t, bootstrap, connect.Plugin{Class: "TestSink", Type: connect.PluginSink, New: func() any { return sink }})
-			conn := map[string]string{"name": "iso-" + tc.isolation, "connector.class": "TestSink", "topics": topic}
+			plugin := connect.Plugin{Class: "TestSink", Type: connect.PluginSink, New: func() any { return sink }}
+			var w *runtime.Worker
+			if tc.plain {
+				w, _ = newLifecycleWorker(t, bootstrap, plugin)
+			} else {
+				w, _ = newEOSWorker(t, eosProps(bootstrap, "iso-"+topic, testenv.Topic(t, "iso-offsets")), plugin)
+			}
+			conn := map[string]string{"name": fmt.Sprintf("iso-%v-%s", tc.plain, tc.isolation), "connector.class": "TestSink", "topics": topic}
 			if tc.isolation != "" {
 				conn["consumer.override.isolation.level"] = tc.isolation
 			}

@@ -100,10 +100,12 @@ func (w *Worker) startSink(t *Task, conn connect.SinkConnector, connProps, taskP
 	if _, ok := cprops["auto.offset.reset"]; !ok {
 		cprops["auto.offset.reset"] = "earliest" // Kafka Connect's default for sink consumers
 	}
-	if _, ok := cprops["isolation.level"]; !ok {
-		// kconnect's default, where Kafka's is read_uncommitted: records of aborted or still open
-		// transactions (an exactly-once source's) never reach the sink. A topic written without
-		// transactions reads the same either way.
+	if _, ok := cprops["isolation.level"]; !ok && w.exactlyOnceEnabled() {
+		// On a worker whose sources write transactionally, kconnect's default is read_committed,
+		// where Kafka's is read_uncommitted: records of aborted or still open transactions never
+		// reach the sink. Elsewhere the sink keeps Kafka's default, as upstream: the embedded
+		// broker can hold its last stable offset back after a kill -9 until the next write,
+		// which stalled a read_committed sink on a topic nobody writes transactions to.
 		cprops["isolation.level"] = "read_committed"
 	}
 	if n, err := strconv.Atoi(cprops["max.poll.records"]); err == nil && n > 0 {
