@@ -103,9 +103,10 @@ func (w *Worker) startSink(t *Task, conn connect.SinkConnector, connProps, taskP
 	if _, ok := cprops["isolation.level"]; !ok && w.exactlyOnceEnabled() {
 		// On a worker whose sources write transactionally, kconnect's default is read_committed,
 		// where Kafka's is read_uncommitted: records of aborted or still open transactions never
-		// reach the sink. Elsewhere the sink keeps Kafka's default, as upstream: the embedded
-		// broker can hold its last stable offset back after a kill -9 until the next write,
-		// which stalled a read_committed sink on a topic nobody writes transactions to.
+		// reach the sink. Elsewhere the sink keeps Kafka's default, as upstream: with
+		// read_committed, a Delta sink restarted after a kill -9 on the embedded broker once
+		// stalled on a topic nobody writes transactions to (suspected: a recovered partition's
+		// last stable offset, TODO(#17)).
 		cprops["isolation.level"] = "read_committed"
 	}
 	if n, err := strconv.Atoi(cprops["max.poll.records"]); err == nil && n > 0 {
