@@ -93,22 +93,6 @@ func createConnector(t *testing.T, w *workertest.Worker, name string, config map
 	}
 }
 
-func failIfTaskFailed(t *testing.T, w *workertest.Worker, name string) {
-	t.Helper()
-	st, ok := w.Status(name)
-	if !ok {
-		return
-	}
-	if st.Connector.State == "FAILED" {
-		t.Fatalf("connector %s failed: %s", name, st.Connector.Trace)
-	}
-	for _, task := range st.Tasks {
-		if task.State == "FAILED" {
-			t.Fatalf("task %s-%d failed: %s", name, task.ID, task.Trace)
-		}
-	}
-}
-
 // dumpFiles reads files with the external readers and returns each file's rows.
 func dumpFiles(t testing.TB, paths []string) map[string][]map[string]any {
 	t.Helper()
@@ -192,7 +176,7 @@ func waitCommitted(t *testing.T, w *workertest.Worker, name, topic string, n int
 func waitCommittedWithin(t *testing.T, w *workertest.Worker, name, topic string, n int, timeout time.Duration) {
 	t.Helper()
 	w.WaitFor(timeout, "the consumer group to commit every record", func() bool {
-		failIfTaskFailed(t, w, name)
+		w.FailIfFailed(name)
 		return testenv.GroupOffsets(t, w.Bootstrap, "connect-"+name, topic) == int64(n)
 	})
 }
@@ -412,7 +396,7 @@ func kill9DuringLoad(t *testing.T, kind string, kills, n int) {
 	for k := range kills {
 		done := false
 		w.WaitFor(5*time.Minute, "more committed files", func() bool {
-			failIfTaskFailed(t, w, name)
+			w.FailIfFailed(name)
 			done = testenv.GroupOffsets(t, w.Bootstrap, "connect-"+name, topic) == int64(n)
 			return done || len(tg.committed(t)) > files
 		})
