@@ -28,21 +28,11 @@ readonly SASL_PORT=19192 SSL_PORT=19193 CONTROLLER_PORT=19194 INTERNAL_PORT=1919
 readonly STORE_PASS=kconnect-store
 readonly SCRAM_USER=kconnect SCRAM_PASS=kconnect-scram-secret
 
-log() { printf 'kafka-secure: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+readonly SERVICE=kafka-secure
+# shellcheck source=lib/service.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/service.sh"
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
-pid_gone() { ! kill -0 "$1" 2>/dev/null; }
-
-wait_for() {
-	local secs=$1
-	shift
-	local deadline=$((SECONDS + secs))
-	until "$@"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.2
-	done
-}
 
 kafka_pid() {
 	local pid
@@ -141,7 +131,8 @@ write_config() {
 }
 
 ready() { kafka_pid >/dev/null && grep -qs 'Kafka Server started' "$LOG_FILE" && port_open 127.0.0.1 "$SASL_PORT"; }
-up_or_dead() { ! kafka_pid >/dev/null || ready; }
+# Dead means the pid is gone: right after the fork its command line is still this shell's.
+up_or_dead() { pid_gone "$(cat "$PID_FILE")" || ready; }
 
 start() {
 	[[ -f $LIBS/.complete ]] || die "no Kafka jars in $LIBS; run scripts/testenv.sh first"
@@ -178,8 +169,6 @@ start() {
 	fi
 	write_env
 }
-
-env_line() { printf "export %s='%s'\n" "$1" "${2//\'/\'\\\'\'}"; }
 
 write_env() {
 	{

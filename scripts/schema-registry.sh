@@ -36,19 +36,9 @@ readonly REG_URL="http://127.0.0.1:$REG_PORT/apis/ccompat/v7"
 readonly VENV="$CACHE/avro-venv"
 readonly PY_PACKAGES=('confluent-kafka[avro,schemaregistry]==2.16.2' 'fastavro==1.13.1')
 
-log() { printf 'schema-registry: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds; fails when SECONDS pass.
-wait_for() {
-	local secs=$1
-	shift
-	local deadline=$((SECONDS + secs))
-	until "$@"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.2
-	done
-}
+readonly SERVICE=schema-registry
+# shellcheck source=lib/service.sh
+. "$REPO_ROOT/scripts/lib/service.sh"
 
 # ------------------------------------------------------------------ registry
 
@@ -81,7 +71,8 @@ registry_pid() {
 
 registry_ready() { curl -sf -o /dev/null "http://127.0.0.1:$REG_PORT/health/ready"; }
 
-registry_up_or_dead() { ! registry_pid >/dev/null || registry_ready; }
+# Dead means the pid is gone: right after the fork its command line is still this shell's.
+registry_up_or_dead() { pid_gone "$(cat "$REG_PID")" || registry_ready; }
 
 # set_backward makes the registry enforce what Confluent's does by default; in-memory storage
 # forgets it on every start.
@@ -139,8 +130,6 @@ provision_venv() {
 }
 
 # ---------------------------------------------------------------------- main
-
-env_line() { printf "export %s='%s'\n" "$1" "${2//\'/\'\\\'\'}"; }
 
 start() {
 	mkdir -p "$CACHE"

@@ -392,7 +392,8 @@ kafka_ready() {
 	kafka_running && grep -qs 'Kafka Server started' "$KAFKA_LOG" && port_open 127.0.0.1 "$KAFKA_PORT"
 }
 
-kafka_up_or_dead() { ! kafka_running || kafka_ready; }
+# Dead means the pid is gone: right after the fork its command line is still this shell's.
+kafka_up_or_dead() { pid_gone "$(cat "$KAFKA_PID")" || kafka_ready; }
 
 # stop_kafka: stops every broker this script started, whatever its version.
 stop_kafka() {

@@ -24,6 +24,9 @@ daemon_pid() {
 	[[ -n $pid ]] && grep -qs "$2" "/proc/$pid/cmdline" && echo "$pid"
 }
 
+# pid_gone PID: true once no process has that pid.
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+
 # start_daemon PIDFILE LOG COMMAND...: runs COMMAND in its own session, detached from this
 # script, output to LOG, and records its pid.
 start_daemon() {
@@ -38,7 +41,11 @@ start_daemon() {
 await_daemon() {
 	local pidfile=$1 pattern=$2 secs=$3 logfile=$4
 	shift 4
-	up_or_dead() { ! daemon_pid "$pidfile" "$pattern" >/dev/null || "$@"; }
+	# Dead means the pid is gone: right after the fork its command line is still this shell's,
+	# so a PATTERN match would call a daemon that is still starting dead.
+	local pid
+	pid="$(cat "$pidfile")"
+	up_or_dead() { pid_gone "$pid" || "$@"; }
 	wait_for "$secs" up_or_dead "$@" || true
 	if ! "$@"; then
 		tail -n 30 "$logfile" >&2 || true

@@ -81,17 +81,27 @@ func TestE2EKill9DuringLoad(t *testing.T) {
 		checkpointIntervalConfig:             "5",
 		"consumer.override.max.poll.records": "100",
 	})
-	seen := 0
+	// The load takes about n/250 commits; kill k lands at a random commit inside the k-th of
+	// kills+1 equal stretches, watched closely enough that the worker is killed mid-load.
+	stretch := n / 250 / (kills + 1)
 	for k := range kills {
-		w.WaitFor(3*time.Minute, "more delta commits", func() bool {
+		target := k*stretch + 1 + rand.IntN(stretch/2)
+		deadline := time.Now().Add(3 * time.Minute)
+		for commits(t, out) < target {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for delta commit %d\nworker log:\n%s", target, w.Log())
+			}
 			w.FailIfFailed(name)
-			return commits(t, out) > seen
-		})
-		// A random pause moves the kill away from the moment a commit finished.
-		time.Sleep(time.Duration(rand.IntN(400)) * time.Millisecond)
-		seen = commits(t, out)
+			time.Sleep(2 * time.Millisecond)
+		}
 		w.Kill9()
-		t.Logf("kill %d after %d commits", k+1, seen)
+		seen := commits(t, out)
+		// Proves the kill came mid-load: a load that had finished would make this test vacuous.
+		if rows := len(readDelta(t, "file://"+out, -1).Rows); rows >= n {
+			t.Fatalf("kill %d came after the load finished: %d commits hold %d rows", k+1, seen, rows)
+		} else {
+			t.Logf("kill %d after %d commits holding %d of %d rows", k+1, seen, rows, n)
+		}
 		w.Restart()
 	}
 	w.WaitFor(4*time.Minute, "the consumer group to commit every record", func() bool {
