@@ -134,6 +134,32 @@ func adminFor(t *testing.T, bootstrap string) func() (*kadm.Client, error) {
 	return func() (*kadm.Client, error) { return adm, nil }
 }
 
+// createdTopics lists the cluster's topics until every one of topics is there with its
+// partitions: Apache Kafka's metadata can lag a CreateTopics answer, and kfake answers a
+// metadata request naming a just-created topic as unknown, so all topics are listed.
+func createdTopics(ctx context.Context, t *testing.T, cl *kadm.Client, topics ...string) kadm.TopicDetails {
+	t.Helper()
+	for {
+		details, err := cl.ListTopics(ctx)
+		if err != nil {
+			t.Fatalf("list topics: %v", err)
+		}
+		complete := true
+		for _, topic := range topics {
+			td, ok := details[topic]
+			complete = complete && ok && td.Err == nil && len(td.Partitions) > 0
+		}
+		if complete {
+			return details
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("topics %v not all listed: %v", topics, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 func TestTopicCreationCreatesTopicsWithTheirGroupsSettings(t *testing.T) {
 	bootstrap := testenv.Kafka(t)
 	adm := adminFor(t, bootstrap)
@@ -158,11 +184,7 @@ func TestTopicCreationCreatesTopicsWithTheirGroupsSettings(t *testing.T) {
 		}
 	}
 	cl, _ := adm()
-	// All topics: kfake answers a metadata request naming a just-created topic as unknown.
-	details, err := cl.ListTopics(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	details := createdTopics(ctx, t, cl, compacted, plain)
 	if n := len(details[compacted].Partitions); n != 3 {
 		t.Errorf("%s has %d partitions, want 3", compacted, n)
 	}
@@ -213,17 +235,13 @@ func TestDeadLetterQueueTopicIsCreatedWithItsReplicationFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl, _ := adm()
-	details, err := cl.ListTopics(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	td := details[ok.topic]
+	td := createdTopics(ctx, t, cl, ok.topic)[ok.topic]
 	if td.Err != nil || len(td.Partitions) != 1 || len(td.Partitions[0].Replicas) != 1 {
 		t.Errorf("dead letter queue topic %s: %+v; want 1 partition with 1 replica", ok.topic, td)
 	}
 	// The default replication factor, 3, is more than one broker has: upstream fails the same way.
 	bad := &deadLetterQueue{topic: testenv.Topic(t, "dlq-rf3"), replicationFactor: 3, admin: adm}
-	err = bad.setup(ctx)
+	err := bad.setup(ctx)
 	if !errors.Is(err, kerr.InvalidReplicationFactor) || !strings.Contains(err.Error(), DLQReplicationFactor) {
 		t.Errorf("replication factor 3 on one broker: got %v, want INVALID_REPLICATION_FACTOR naming %s", err, DLQReplicationFactor)
 	}
