@@ -1,7 +1,6 @@
 package distributed
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kconnect/kconnect/internal/testenv"
@@ -181,24 +179,7 @@ func checkOffsetsTopicCreated(t *testing.T, brokers, topic string, partitions in
 	if n := kafkalogtest.Partitions(t, brokers, topic); n != partitions {
 		t.Errorf("%s has %d partitions, want the worker's offsets topic's %d", topic, n, partitions)
 	}
-	cl, err := kgo.NewClient(kafkalogtest.Client(brokers)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	rc, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := rc.On(topic, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range c.Configs {
-		if kv.Key == "cleanup.policy" && kv.MaybeValue() != "compact" {
-			t.Errorf("%s cleanup.policy = %q, want compact", topic, kv.MaybeValue())
-		}
+	if p := kafkalogtest.TopicConfig(t, brokers, topic, "cleanup.policy"); p != "compact" {
+		t.Errorf("%s cleanup.policy = %q, want compact", topic, p)
 	}
 }

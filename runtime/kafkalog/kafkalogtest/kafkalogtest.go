@@ -67,6 +67,29 @@ func Partitions(t testing.TB, brokers, topic string) int {
 	return len(details[topic].Partitions)
 }
 
+// TopicConfig returns the value of the topic config name of topic, "" when it has none.
+func TopicConfig(t testing.TB, brokers, topic, name string) string {
+	t.Helper()
+	cl := client(t, brokers)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	rcs, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := rcs.On(topic, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rc.Configs {
+		if c.Key == name {
+			return c.MaybeValue()
+		}
+	}
+	return ""
+}
+
 // CreateTopic creates a topic with the given partitions and cleanup.policy.
 func CreateTopic(t testing.TB, brokers, name string, partitions int32, policy string) {
 	t.Helper()
