@@ -12,6 +12,7 @@ import (
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/offsets"
 )
 
 // A standalone worker with the offsets file cannot honour offsets.storage.topic (upstream's
@@ -113,5 +114,36 @@ func TestExactlyOnceStandaloneHonoursOffsetsStorageTopic(t *testing.T) {
 		if v != strconv.Itoa(resumed+i) {
 			t.Fatalf("committed record %d is %q, want %d: a duplicate or a gap", i, v, resumed+i)
 		}
+	}
+}
+
+// The store a source connector gets is upstream's pick: the worker's alone without
+// offsets.storage.topic or when it names the worker's topic on the worker's cluster (bootstrap
+// servers compared as a set), else a store of the named topic over the worker's.
+func TestSourceOffsetsPicksTheStoreAsUpstream(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	props := eosProps(bootstrap, "pick", testenv.Topic(t, "pick-offsets"))
+	w, _ := newEOSWorker(t, props)
+	other := testenv.Topic(t, "pick-own")
+	for _, tc := range []struct {
+		conn map[string]string
+		own  string // "" for the worker's store alone
+	}{
+		{map[string]string{}, ""},
+		{map[string]string{runtime.OffsetsStorageTopic: props["offset.storage.topic"]}, ""},
+		{map[string]string{runtime.OffsetsStorageTopic: props["offset.storage.topic"], "producer.override.bootstrap.servers": " " + bootstrap + "," + bootstrap}, ""},
+		{map[string]string{runtime.OffsetsStorageTopic: other}, other},
+	} {
+		l, err := w.SourceOffsets(tc.conn, nil)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.conn, err)
+		}
+		switch own, _ := l.Connector.(*offsets.TopicStore); {
+		case tc.own == "" && l.Connector != nil:
+			t.Errorf("%v: a store of its own (%T), want the worker's alone", tc.conn, l.Connector)
+		case tc.own != "" && (own == nil || own.Topic() != tc.own):
+			t.Errorf("%v: connector store %v, want one of topic %s", tc.conn, l.Connector, tc.own)
+		}
+		_ = l.Close()
 	}
 }
