@@ -106,14 +106,14 @@ func CreateTopic(t testing.TB, brokers, name string, partitions int32, policy st
 	}
 }
 
-// Records reads every committed record of topic, each partition in offset order. A topic written
-// in transactions ends in transaction markers, which are read, to reach its end, but not returned.
+// Records reads every record of topic, each partition in offset order. A topic written in
+// transactions ends in transaction markers, which are read, to reach its end, but not returned.
 func Records(t testing.TB, brokers, topic string) []*kgo.Record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cl := client(t, brokers, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+		kgo.KeepControlRecords())
 	defer cl.Close()
 	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
 	if err == nil {
