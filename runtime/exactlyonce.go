@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -47,9 +46,17 @@ func defineExactlyOnceKeys(d *connect.ConfigDef) {
 			Doc: "Where a task's transactions end when exactly-once is on: after each non-empty poll; every transaction.boundary.interval.ms; or where the task asks through its TransactionContext (connectors that declare they can)."}).
 		Define(connect.ConfigKey{Name: TransactionBoundaryInterval, Type: connect.ConfigLong, Default: nil, Validator: nullOrAtLeast(0), Importance: connect.Low, Group: exactlyOnceGroup, OrderInGroup: 3, Width: connect.WidthShort, DisplayName: "Transaction boundary interval",
 			Doc: "With transaction.boundary=interval, the longest a transaction stays open, in milliseconds, checked after each poll; unset, the worker's offset.flush.interval.ms. Rejected with another boundary, where it would be ignored."}).
-		Define(connect.ConfigKey{Name: OffsetsStorageTopic, Type: connect.ConfigString, Default: nil, Importance: connect.Low, Group: offsetsTopicGroup, OrderInGroup: 1, Width: connect.WidthLong, DisplayName: "Offsets topic",
-			Doc: "With exactly-once on, a topic of the connector's own for its offsets, created like the worker's offsets topic; reads fall back on the worker's topic, so the connector resumes from offsets it had there."})
+		Define(connect.ConfigKey{Name: OffsetsStorageTopic, Type: connect.ConfigString, Default: nil, Validator: nullOrNonEmpty, Importance: connect.Low, Group: offsetsTopicGroup, OrderInGroup: 1, Width: connect.WidthLong, DisplayName: "Offsets topic",
+			Doc: "A topic of the connector's own for its source offsets, with exactly-once on or off, created when missing with the worker's offset.storage.* settings on the cluster the connector's producer writes to; unset, the worker's offset.storage.topic. Reads fall back on the worker's topic and commits are copied to it, so a connector given its own topic resumes from the offsets it had there. Needs a worker that keeps offsets in Kafka: distributed mode, or standalone mode with exactly.once.source.support=enabled; a standalone worker with the offsets file rejects it."})
 }
+
+// nullOrNonEmpty accepts an unset value or a non-empty one, as upstream's ConfigDef.NonEmptyString.
+var nullOrNonEmpty = connect.ValidatorFunc("non-empty string", func(name string, v any) error {
+	if s, ok := v.(string); ok && s == "" {
+		return fmt.Errorf("Invalid value  for configuration %s: String must be non-empty", name)
+	}
+	return nil
+})
 
 // nullOrAtLeast accepts an unset value or one of at least lo.
 func nullOrAtLeast(lo int64) connect.Validator {
@@ -80,11 +87,14 @@ func checkExactlyOnceWorker(props map[string]string, cfg *connect.Config, store 
 	return nil
 }
 
-// exactlyOnceErrors returns, by key, what makes a source connector's configuration unfit for the
-// worker's exactly-once setting; nil when it is fit. Keys that fail their own validation are left
-// to it.
+// exactlyOnceErrors returns, by key, what makes a source connector's configuration of the KIP-618
+// keys unfit for the worker's exactly-once setting and offset store; empty when it is fit. Keys
+// that fail their own validation are left to it.
 func (w *Worker) exactlyOnceErrors(conn connect.Connector, props map[string]string) map[string]string {
 	errs := map[string]string{}
+	if msg := w.offsetsTopicError(props); msg != "" {
+		errs[OffsetsStorageTopic] = msg
+	}
 	boundary := props[TransactionBoundary]
 	if boundary == "" {
 		boundary = boundaryPoll
@@ -127,11 +137,11 @@ func TransactionalID(groupID, connector string, task int) string {
 	return fmt.Sprintf("%s-%s-%d", groupID, connector, task)
 }
 
-// OffsetTopicSettings returns the settings of the offsets topic name of an exactly-once worker
-// from its offset.storage.* properties (its partitions, replication factor and configs, but not
-// offset.storage.file.filename), reading committed records only, so that offsets written in a
-// transaction that aborted are never seen; an empty name
-// means the worker's own offset.storage.topic, DefaultOffsetsTopic when unset.
+// OffsetTopicSettings returns the settings of the offsets topic name (a connector's
+// offsets.storage.topic) from the worker's offset.storage.* properties (its partitions,
+// replication factor and configs, but not offset.storage.file.filename), reading committed
+// records only, so that offsets written in a transaction that aborted are never seen; an empty
+// name means the worker's own offset.storage.topic, DefaultOffsetsTopic when unset.
 func OffsetTopicSettings(props map[string]string, name string) (kafkalog.Topic, error) {
 	p := make(map[string]string, len(props)+1)
 	for k, v := range props {
@@ -157,32 +167,6 @@ func OffsetTopicClientOpts(props map[string]string) ([]kgo.Opt, error) {
 		return nil, fmt.Errorf("offsets topic client config: %w", err)
 	}
 	return opts, nil
-}
-
-// txnOffsets returns where an exactly-once task of a connector with offsets.storage.topic
-// topic ("" when unset) writes its offsets in its transactions, the store its task reads them
-// from, and what closes what was opened for it.
-func (w *Worker) txnOffsets(topic string, log *slog.Logger) (*offsets.TopicStore, offsets.Store, func(), error) {
-	ws := w.offsets.(*offsets.TopicStore) // checked by NewWorker
-	if !offsets.ConnectorStoreNeeded(topic, ws.Topic()) {
-		return ws, ws, func() {}, nil
-	}
-	t, err := OffsetTopicSettings(w.props, topic)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %w", OffsetsStorageTopic, err)
-	}
-	t.Setting = OffsetsStorageTopic
-	opts, err := OffsetTopicClientOpts(w.props)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), offsets.ReadTimeout)
-	defer cancel()
-	own, err := offsets.OpenTopic(ctx, opts, t, log)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("open %s %s: %w", OffsetsStorageTopic, topic, err)
-	}
-	return own, &offsets.Layered{Connector: own, Worker: ws, Log: log}, func() { _ = own.Close() }, nil
 }
 
 // txnInterval returns transaction.boundary.interval.ms, or the worker's flush interval.

@@ -53,14 +53,14 @@ type sourceRunner struct {
 	abort      context.CancelFunc
 	// txn is the exactly-once state; nil unless the worker has exactly.once.source.support=enabled.
 	txn *sourceTxn
-	// offsets is the store the task reads its offsets from.
-	offsets offsets.Store
+	// offsets is the connector's offset store: the worker's, or its own topic's over the worker's.
+	offsets *offsets.Layered
 }
 
 // startSource starts t, claimed, as a task of the source connector conn.
 func (w *Worker) startSource(t *Task, conn connect.SourceConnector, connProps, taskProps map[string]string) (err error) {
 	defer connect.Recover(&err)
-	r := &sourceRunner{w: w, t: t, props: taskProps, submitted: newSubmitted(), topics: topicTracker{w: w, connector: t.id.Connector}, offsets: w.offsets}
+	r := &sourceRunner{w: w, t: t, props: taskProps, submitted: newSubmitted(), topics: topicTracker{w: w, connector: t.id.Connector}}
 	r.task = conn.NewTask()
 	r.committer, _ = r.task.(connect.RecordCommitter)
 	if r.conv, err = buildConverters(w.registry, w.props, connProps); err != nil {
@@ -85,21 +85,22 @@ func (w *Worker) startSource(t *Task, conn connect.SourceConnector, connProps, t
 	if err != nil {
 		return err
 	}
-	closeOffsets := func() {}
 	if w.exactlyOnceEnabled() {
 		if errs := w.exactlyOnceErrors(conn, connProps); len(errs) > 0 {
 			key := connect.SortedKeys(errs)[0]
 			return fmt.Errorf("connector config: %s: %s", key, errs[key])
 		}
-		r.txn = &sourceTxn{boundary: cfg.String(TransactionBoundary), interval: w.txnInterval(cfg)}
-		if r.txn.store, r.offsets, closeOffsets, err = w.txnOffsets(cfg.String(OffsetsStorageTopic), log); err != nil {
-			return fmt.Errorf("connector config: %w", err)
+	}
+	if r.offsets, err = w.SourceOffsets(connProps, log); err != nil {
+		return fmt.Errorf("connector config: %w", err)
+	}
+	defer func() {
+		if !started {
+			_ = r.offsets.Close()
 		}
-		defer func() {
-			if !started {
-				closeOffsets()
-			}
-		}()
+	}()
+	if w.exactlyOnceEnabled() {
+		r.txn = &sourceTxn{boundary: cfg.String(TransactionBoundary), interval: w.txnInterval(cfg), store: primaryTopic(r.offsets)}
 		txnID := TransactionalID(w.props[GroupID], t.id.Connector, t.id.Task)
 		opts = txnProducerOpts(opts, txnID)
 		logTxn(log, txnID, r.txn)
@@ -130,7 +131,7 @@ func (w *Worker) startSource(t *Task, conn connect.SourceConnector, connProps, t
 	t.run(func() error { return r.loop(ctx) }, func() {
 		closeClient()
 		r.abort()
-		closeOffsets()
+		_ = r.offsets.Close()
 		r.chain.close(log)
 		r.t.metrics.Close()
 	})
@@ -439,7 +440,7 @@ func (r *sourceRunner) commit() error {
 	ctx, cancel := r.w.flushContext()
 	defer cancel()
 	start := time.Now()
-	err := r.w.offsets.Put(ctx, r.t.id.Connector, offs)
+	err := r.offsets.Put(ctx, r.t.id.Connector, offs)
 	r.t.metrics.Committed(start, err)
 	if err != nil {
 		return fmt.Errorf("commit offsets: %w", err)

@@ -142,6 +142,9 @@ func (r *sourceRunner) commitTxn() error {
 		return txnError("commit transaction", err)
 	}
 	r.submitted.stored()
+	// As upstream, the worker's topic gets a copy, so that the connector resumes from it if it
+	// leaves its own topic.
+	r.offsets.CopyToWorker(ctx, r.t.id.Connector, offs)
 	r.afterTxnCommit(ctx, offs)
 	return nil
 }

@@ -291,36 +291,38 @@ func (h *Herder) Offsets(ctx context.Context, name string) ([]herder.Offset, err
 	if err != nil {
 		return nil, err
 	}
-	return h.core.Offsets(ctx, name, h.core.Type(cfg))
+	return h.core.Offsets(ctx, name, cfg)
 }
 
-func (h *Herder) stoppedConnector(name string) (herder.ConnectorType, error) {
+// stoppedConnector returns the config of the connector if it is STOPPED, as altering offsets
+// requires.
+func (h *Herder) stoppedConnector(name string) (map[string]string, error) {
 	snap, cfg, err := h.connectorConfig(name)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if snap.TargetStates[name] != herder.TargetStopped {
-		return "", lifecycle.InvalidOffsetsTarget(name)
+		return nil, lifecycle.InvalidOffsetsTarget(name)
 	}
-	return h.core.Type(cfg), nil
+	return cfg, nil
 }
 
 // AlterOffsets implements herder.Herder.
 func (h *Herder) AlterOffsets(ctx context.Context, name string, offs []herder.Offset) (string, error) {
-	typ, err := h.stoppedConnector(name)
+	cfg, err := h.stoppedConnector(name)
 	if err != nil {
 		return "", err
 	}
-	return h.core.AlterOffsets(ctx, name, typ, offs)
+	return h.core.AlterOffsets(ctx, name, cfg, offs)
 }
 
 // ResetOffsets implements herder.Herder.
 func (h *Herder) ResetOffsets(ctx context.Context, name string) (string, error) {
-	typ, err := h.stoppedConnector(name)
+	cfg, err := h.stoppedConnector(name)
 	if err != nil {
 		return "", err
 	}
-	return h.core.ResetOffsets(ctx, name, typ)
+	return h.core.ResetOffsets(ctx, name, cfg)
 }
 
 // Plugins implements herder.Herder.

@@ -17,6 +17,7 @@ import (
 	"github.com/kconnect/kconnect/runtime"
 	"github.com/kconnect/kconnect/runtime/configprovider"
 	"github.com/kconnect/kconnect/runtime/herder"
+	"github.com/kconnect/kconnect/runtime/offsets"
 )
 
 // Upstream's messages for the offsets endpoints.
@@ -224,13 +225,19 @@ func (c *Core) StopTasks(ctx context.Context, tasks []*runtime.Task) {
 	wg.Wait()
 }
 
-// Offsets returns a connector's committed offsets: the sink's consumer group offsets or the
-// source's offsets in the worker's store.
-func (c *Core) Offsets(ctx context.Context, name string, typ herder.ConnectorType) ([]herder.Offset, error) {
-	if typ == herder.Sink {
+// Offsets returns the committed offsets of the connector with config: the sink's consumer group
+// offsets, or the source's offsets in its offset store (its own offsets.storage.topic over the
+// worker's, as upstream reads them).
+func (c *Core) Offsets(ctx context.Context, name string, config map[string]string) ([]herder.Offset, error) {
+	if c.Type(config) == herder.Sink {
 		return c.W.SinkOffsets(ctx, name)
 	}
-	list, err := c.W.Offsets().List(name)
+	store, err := c.sourceOffsets(config)
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	list, err := store.List(name)
 	if err != nil {
 		return nil, err
 	}
@@ -241,12 +248,23 @@ func (c *Core) Offsets(ctx context.Context, name string, typ herder.ConnectorTyp
 	return out, nil
 }
 
-// AlterOffsets changes a stopped connector's offsets and returns upstream's message.
-func (c *Core) AlterOffsets(ctx context.Context, name string, typ herder.ConnectorType, offs []herder.Offset) (string, error) {
+// sourceOffsets opens the offset store of the source connector with config, whose secrets it
+// resolves first, as the connector's tasks see them.
+func (c *Core) sourceOffsets(config map[string]string) (offsets.Store, error) {
+	resolved, err := c.Resolver.Resolve(config)
+	if err != nil {
+		return nil, fmt.Errorf("resolve config: %w", err)
+	}
+	return c.W.SourceOffsets(resolved, c.Log.With("connector", config[runtime.ConnectorName]))
+}
+
+// AlterOffsets changes the offsets of a stopped connector with config and returns upstream's
+// message.
+func (c *Core) AlterOffsets(ctx context.Context, name string, config map[string]string, offs []herder.Offset) (string, error) {
 	if len(offs) == 0 {
 		return "", herder.BadRequest("The offsets to be altered may not be empty")
 	}
-	if typ == herder.Sink {
+	if c.Type(config) == herder.Sink {
 		return MsgAltered, c.W.AlterSinkOffsets(ctx, name, offs)
 	}
 	list := make([]connect.SourceOffset, len(offs))
@@ -256,25 +274,36 @@ func (c *Core) AlterOffsets(ctx context.Context, name string, typ herder.Connect
 		}
 		list[i] = connect.SourceOffset{Partition: o.Partition, Offset: o.Offset}
 	}
-	if err := c.W.Offsets().Put(ctx, name, list); err != nil {
+	store, err := c.sourceOffsets(config)
+	if err != nil {
+		return "", err
+	}
+	defer store.Close()
+	if err := store.Put(ctx, name, list); err != nil {
 		return "", err
 	}
 	return MsgAltered, nil
 }
 
-// ResetOffsets removes every offset of a stopped connector and returns upstream's message.
-func (c *Core) ResetOffsets(ctx context.Context, name string, typ herder.ConnectorType) (string, error) {
-	if typ == herder.Sink {
+// ResetOffsets removes every offset of a stopped connector with config, from every store it
+// reads, and returns upstream's message.
+func (c *Core) ResetOffsets(ctx context.Context, name string, config map[string]string) (string, error) {
+	if c.Type(config) == herder.Sink {
 		return MsgReset, c.W.ResetSinkOffsets(ctx, name)
 	}
-	list, err := c.W.Offsets().List(name)
+	store, err := c.sourceOffsets(config)
+	if err != nil {
+		return "", err
+	}
+	defer store.Close()
+	list, err := store.List(name)
 	if err != nil {
 		return "", err
 	}
 	for i := range list {
 		list[i].Offset = nil
 	}
-	if err := c.W.Offsets().Put(ctx, name, list); err != nil {
+	if err := store.Put(ctx, name, list); err != nil {
 		return "", err
 	}
 	return MsgReset, nil

@@ -8,22 +8,15 @@ import (
 	"github.com/kconnect/kconnect/connect"
 )
 
-// ConnectorStoreNeeded reports whether a source connector configured with offsetsTopic (its
-// offsets.storage.topic, "" when unset) needs a store of its own next to the worker's, whose
-// topic is workerTopic: when it names another topic. Upstream uses a connector store alone when
-// the two topics are the same; here the worker's store already is that store. The connector's
-// store is an OpenTopic of the worker's offsets topic settings with the name replaced, as
-// upstream creates it with the worker's offset.storage.* settings, wrapped in a Layered.
-func ConnectorStoreNeeded(offsetsTopic, workerTopic string) bool {
-	return offsetsTopic != "" && offsetsTopic != workerTopic
-}
-
-// Layered is the offset store of a source connector with an offsets topic of its own
-// (offsets.storage.topic), as upstream's ConnectorOffsetBackingStore: reads prefer the
-// connector's store and fall back on the worker's, so a connector moved to its own topic resumes
-// from the offsets it had; writes go to the connector's store and are copied to the worker's.
+// Layered is the offset store of one source connector, as upstream's
+// ConnectorOffsetBackingStore: with an offsets topic of the connector's own
+// (offsets.storage.topic), reads prefer the connector's store and fall back on the worker's, so
+// a connector moved to its own topic resumes from the offsets it had, and writes go to the
+// connector's store and are copied to the worker's; without one, everything goes to the
+// worker's store.
 type Layered struct {
-	// Connector is the store of the connector's own topic; Layered owns it and closes it.
+	// Connector is the store of the connector's own topic, nil when it has none; Layered owns it
+	// and closes it.
 	Connector Store
 	// Worker is the worker's store, shared with other connectors; Layered never closes it.
 	Worker Store
@@ -33,6 +26,9 @@ type Layered struct {
 
 // Get implements Store.
 func (l *Layered) Get(connector string, partition map[string]any) (map[string]any, error) {
+	if l.Connector == nil {
+		return l.Worker.Get(connector, partition)
+	}
 	off, err := l.Connector.Get(connector, partition)
 	if err != nil || off != nil {
 		return off, err
@@ -42,6 +38,9 @@ func (l *Layered) Get(connector string, partition map[string]any) (map[string]an
 
 // List implements Store: the partitions of both stores, each with the offset Get returns.
 func (l *Layered) List(connector string) ([]connect.SourceOffset, error) {
+	if l.Connector == nil {
+		return l.Worker.List(connector)
+	}
 	own, err := l.Connector.List(connector)
 	if err != nil {
 		return nil, err
@@ -76,12 +75,13 @@ func (l *Layered) List(connector string) ([]connect.SourceOffset, error) {
 // the connector's store, which is the write that counts; then the remaining offsets are copied
 // to the worker's store, where a failure is only logged.
 func (l *Layered) Put(ctx context.Context, connector string, offsets []connect.SourceOffset) error {
-	var deletes, updates []connect.SourceOffset
+	if l.Connector == nil {
+		return l.Worker.Put(ctx, connector, offsets)
+	}
+	var deletes []connect.SourceOffset
 	for _, o := range offsets {
 		if o.Offset == nil {
 			deletes = append(deletes, o)
-		} else {
-			updates = append(updates, o)
 		}
 	}
 	if len(deletes) > 0 {
@@ -92,17 +92,40 @@ func (l *Layered) Put(ctx context.Context, connector string, offsets []connect.S
 	if err := l.Connector.Put(ctx, connector, offsets); err != nil {
 		return err
 	}
-	if len(updates) > 0 {
-		if err := l.Worker.Put(ctx, connector, updates); err != nil {
-			lg := l.Log
-			if lg == nil {
-				lg = slog.Default()
-			}
-			lg.Warn("failed to copy offsets to the worker's offsets topic", "connector", connector, "err", err)
-		}
-	}
+	l.CopyToWorker(ctx, connector, offsets)
 	return nil
 }
 
+// CopyToWorker copies offsets already written to the connector's store (by Put, or by an
+// exactly-once task's transaction) to the worker's store, as upstream's secondary write: a
+// failure is only logged, since the connector's store holds them. Deletions are not copied:
+// they reach the worker's store first. Without a connector store it does nothing.
+func (l *Layered) CopyToWorker(ctx context.Context, connector string, offsets []connect.SourceOffset) {
+	if l.Connector == nil {
+		return
+	}
+	var updates []connect.SourceOffset
+	for _, o := range offsets {
+		if o.Offset != nil {
+			updates = append(updates, o)
+		}
+	}
+	if len(updates) == 0 {
+		return
+	}
+	if err := l.Worker.Put(ctx, connector, updates); err != nil {
+		lg := l.Log
+		if lg == nil {
+			lg = slog.Default()
+		}
+		lg.Warn("failed to copy offsets to the worker's offsets topic", "connector", connector, "err", err)
+	}
+}
+
 // Close closes the connector's store; the worker's stays open for other connectors.
-func (l *Layered) Close() error { return l.Connector.Close() }
+func (l *Layered) Close() error {
+	if l.Connector == nil {
+		return nil
+	}
+	return l.Connector.Close()
+}

@@ -9,17 +9,6 @@ import (
 	"github.com/kconnect/kconnect/connect"
 )
 
-func TestConnectorStoreNeeded(t *testing.T) {
-	for _, c := range []struct {
-		own, worker string
-		want        bool
-	}{{"", "connect-offsets", false}, {"connect-offsets", "connect-offsets", false}, {"mine", "connect-offsets", true}} {
-		if got := ConnectorStoreNeeded(c.own, c.worker); got != c.want {
-			t.Errorf("ConnectorStoreNeeded(%q, %q) = %v", c.own, c.worker, got)
-		}
-	}
-}
-
 func openFile(t *testing.T) *FileStore {
 	t.Helper()
 	s, err := OpenFile(filepath.Join(t.TempDir(), "offsets"))
@@ -89,5 +78,33 @@ func TestLayeredDeletesFromWorkerStoreFirst(t *testing.T) {
 	// Updates only copy to the worker store: its failure is logged, not returned.
 	if err := l.Put(ctx, "c", []connect.SourceOffset{{Partition: p, Offset: map[string]any{"n": int64(2)}}}); err != nil {
 		t.Fatalf("Put of an update = %v", err)
+	}
+}
+
+// closeRecorder is a store that remembers being closed.
+type closeRecorder struct {
+	Store
+	closed bool
+}
+
+func (c *closeRecorder) Close() error { c.closed = true; return nil }
+
+func TestLayeredWithoutConnectorStoreIsTheWorkerStore(t *testing.T) {
+	ctx := context.Background()
+	worker := &closeRecorder{Store: openFile(t)}
+	l := &Layered{Worker: worker}
+	p := map[string]any{"f": "a"}
+	if err := l.Put(ctx, "c", []connect.SourceOffset{{Partition: p, Offset: map[string]any{"n": int64(3)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := worker.Get("c", p); got["n"] != int64(3) {
+		t.Fatalf("worker store = %v, want the write", got)
+	}
+	if list, err := l.List("c"); err != nil || len(list) != 1 {
+		t.Fatalf("List = %v, %v", list, err)
+	}
+	// The worker's store is shared with other connectors: closing this one's view leaves it open.
+	if err := l.Close(); err != nil || worker.closed {
+		t.Fatalf("Close = %v, worker store closed %v; want it left open", err, worker.closed)
 	}
 }

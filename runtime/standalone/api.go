@@ -300,15 +300,20 @@ func (h *Herder) ResetConnectorTopics(_ context.Context, name string) error {
 func (h *Herder) Offsets(ctx context.Context, name string) ([]herder.Offset, error) {
 	h.mu.Lock()
 	c, err := h.get(name)
+	var config map[string]string
+	if err == nil {
+		config = c.config
+	}
 	h.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	return h.core.Offsets(ctx, name, c.typ)
+	return h.core.Offsets(ctx, name, config)
 }
 
-// stoppedConnector returns the connector if it is STOPPED, as altering offsets requires.
-func (h *Herder) stoppedConnector(name string) (*connector, error) {
+// stoppedConnector returns the config of the connector if it is STOPPED, as altering offsets
+// requires.
+func (h *Herder) stoppedConnector(name string) (map[string]string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c, err := h.get(name)
@@ -318,25 +323,25 @@ func (h *Herder) stoppedConnector(name string) (*connector, error) {
 	if c.target != herder.TargetStopped {
 		return nil, lifecycle.InvalidOffsetsTarget(name)
 	}
-	return c, nil
+	return c.config, nil
 }
 
 // AlterOffsets implements herder.Herder.
 func (h *Herder) AlterOffsets(ctx context.Context, name string, offs []herder.Offset) (string, error) {
-	c, err := h.stoppedConnector(name)
+	config, err := h.stoppedConnector(name)
 	if err != nil {
 		return "", err
 	}
-	return h.core.AlterOffsets(ctx, name, c.typ, offs)
+	return h.core.AlterOffsets(ctx, name, config, offs)
 }
 
 // ResetOffsets implements herder.Herder.
 func (h *Herder) ResetOffsets(ctx context.Context, name string) (string, error) {
-	c, err := h.stoppedConnector(name)
+	config, err := h.stoppedConnector(name)
 	if err != nil {
 		return "", err
 	}
-	return h.core.ResetOffsets(ctx, name, c.typ)
+	return h.core.ResetOffsets(ctx, name, config)
 }
 
 // Plugins implements herder.Herder.

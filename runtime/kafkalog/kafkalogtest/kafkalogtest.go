@@ -67,6 +67,29 @@ func Partitions(t testing.TB, brokers, topic string) int {
 	return len(details[topic].Partitions)
 }
 
+// TopicConfig returns the value of the topic config name of topic, "" when it has none.
+func TopicConfig(t testing.TB, brokers, topic, name string) string {
+	t.Helper()
+	cl := client(t, brokers)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	rcs, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := rcs.On(topic, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rc.Configs {
+		if c.Key == name {
+			return c.MaybeValue()
+		}
+	}
+	return ""
+}
+
 // CreateTopic creates a topic with the given partitions and cleanup.policy.
 func CreateTopic(t testing.TB, brokers, name string, partitions int32, policy string) {
 	t.Helper()
@@ -83,12 +106,14 @@ func CreateTopic(t testing.TB, brokers, name string, partitions int32, policy st
 	}
 }
 
-// Records reads every record of topic, each partition in offset order.
+// Records reads every record of topic, each partition in offset order. A topic written in
+// transactions ends in transaction markers, which are read, to reach its end, but not returned.
 func Records(t testing.TB, brokers, topic string) []*kgo.Record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cl := client(t, brokers, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl := client(t, brokers, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.KeepControlRecords())
 	defer cl.Close()
 	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
 	if err == nil {
@@ -110,7 +135,9 @@ func Records(t testing.TB, brokers, topic string) []*kgo.Record {
 			t.Fatalf("read %s: %v", topic, err)
 		}
 		fs.EachRecord(func(r *kgo.Record) {
-			out = append(out, r)
+			if !r.Attrs.IsControl() {
+				out = append(out, r)
+			}
 			if r.Offset+1 >= want[r.Partition] {
 				delete(want, r.Partition)
 			}
