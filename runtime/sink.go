@@ -55,6 +55,10 @@ type sinkRunner struct {
 
 	seekMu sync.Mutex
 	seeks  map[connect.TopicPartition]int64 // requested by the task, applied by the loop
+	// opened holds where partitions opened at a task's seek: the loop makes them current, so a
+	// partition the task has already stored up to its end still gets that offset committed
+	// (upstream leaves the group's offset behind until a new record arrives).
+	opened map[connect.TopicPartition]int64
 
 	commitRequested atomic.Bool
 	asyncErr        atomic.Pointer[error] // a failure raised from a rebalance callback
@@ -72,6 +76,7 @@ func (w *Worker) startSink(t *Task, conn connect.SinkConnector, connProps, taskP
 		w: w, t: t, props: taskProps, maxPoll: maxPollRecords, topics: topicTracker{w: w, connector: id.Connector},
 		assigned: map[connect.TopicPartition]bool{}, current: map[connect.TopicPartition]int64{},
 		committed: map[connect.TopicPartition]int64{}, seeks: map[connect.TopicPartition]int64{},
+		opened: map[connect.TopicPartition]int64{},
 	}
 	r.task = conn.NewTask()
 	r.listener, _ = r.task.(connect.PartitionListener)
@@ -267,6 +272,7 @@ func (r *sinkRunner) consume(ctx context.Context) error {
 func (r *sinkRunner) process(ctx context.Context, fetches kgo.Fetches) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.takeOpened()
 	n := fetches.NumRecords()
 	if n > 0 {
 		batch := make([]connect.SinkRecord, 0, n)
@@ -544,10 +550,13 @@ func (r *sinkRunner) dropPartitions(ctx context.Context, tps []connect.TopicPart
 			r.t.log.Warn("close partitions", "err", err)
 		}
 	}
+	r.seekMu.Lock()
+	defer r.seekMu.Unlock()
 	for _, tp := range tps {
 		delete(r.assigned, tp)
 		delete(r.current, tp)
 		delete(r.committed, tp)
+		delete(r.opened, tp)
 	}
 }
 
@@ -561,10 +570,23 @@ func (r *sinkRunner) adjustOffsets(_ context.Context, offs map[string]map[int32]
 			if _, ok := parts[tp.Partition]; ok {
 				parts[tp.Partition] = kgo.NewOffset().At(o).WithEpoch(-1)
 				delete(r.seeks, tp)
+				r.opened[tp] = o
 			}
 		}
 	}
 	return offs, nil
+}
+
+// takeOpened makes the offsets partitions opened at current where no record has moved them yet.
+func (r *sinkRunner) takeOpened() {
+	r.seekMu.Lock()
+	defer r.seekMu.Unlock()
+	for tp, o := range r.opened {
+		if _, ok := r.current[tp]; !ok && r.assigned[tp] {
+			r.current[tp] = o
+		}
+	}
+	clear(r.opened)
 }
 
 // applySeeks moves partitions the task asked to rewind or skip while running.
