@@ -157,8 +157,8 @@ func lsoRound(t *testing.T, addr, round, commit, open string, committed map[stri
 	return left
 }
 
-// txnTopicProducer returns a producer to topic txn of the broker at addr that picks partitions
-// by the record's Partition.
+// txnTopicProducer returns a producer to topic txn of the broker at addr, unless opts name
+// another, that picks partitions by the record's Partition.
 func txnTopicProducer(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("txn"),
@@ -169,7 +169,7 @@ func txnTopicProducer(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
 	return cl
 }
 
-// produceToBoth produces the record prefix-p<N> to each partition N of topic txn.
+// produceToBoth produces the record prefix-p<N> to each of partitions 0 and 1.
 func produceToBoth(t *testing.T, cl *kgo.Client, prefix string) {
 	t.Helper()
 	for p := range int32(2) {
@@ -190,7 +190,11 @@ func TestReadCommittedAfterKillNine(t *testing.T) {
 	committed := make(map[string]bool)
 
 	s := serve(t, dir)
-	createTxnTopic(t, s.addr)
+	// Topic plain never sees a transaction; checkStable checks it along with txn.
+	createTopics(t, s.addr, "txn", "plain")
+	plain := txnTopicProducer(t, s.addr, kgo.DefaultProduceTopic("plain"))
+	produceToBoth(t, plain, "plain")
+	plain.Close()
 	lsoRound(t, s.addr, "r0", "tx", "", committed)
 	s.kill9()
 	s = serve(t, dir)
@@ -225,12 +229,16 @@ func TestReadCommittedAfterKillNine(t *testing.T) {
 	checkCommitted(t, "new transactions after recovery", s.addr, committed)
 }
 
-// createTxnTopic creates topic txn with two partitions on the broker at addr.
-func createTxnTopic(t *testing.T, addr string) {
+// createTopics creates topics with two partitions on the broker at addr.
+func createTopics(t *testing.T, addr string, topics ...string) {
 	t.Helper()
 	cl := txnTopicProducer(t, addr)
 	defer cl.Close()
-	if _, err := kadm.NewClient(cl).CreateTopic(testContext(t), 2, 1, nil, "txn"); err != nil {
+	resp, err := kadm.NewClient(cl).CreateTopics(testContext(t), 2, 1, nil, topics...)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 }
@@ -258,7 +266,7 @@ func TestReadCommittedAfterKillBetweenBatchAndIndex(t *testing.T) {
 	committed := make(map[string]bool)
 
 	s := serve(t, dir)
-	createTxnTopic(t, s.addr)
+	createTopics(t, s.addr, "txn")
 	left := lsoRound(t, s.addr, "r0", "tx", "tx", committed)
 	s.kill9()
 	left.Close()
