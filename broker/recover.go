@@ -236,7 +236,10 @@ type openTxn struct {
 // marker: without it they skip every later record of the same producer in
 // the partition, committed or not, and once kfake replays the partition
 // again, a later commit marker of the producer commits the aborted records
-// too.
+// too. A transaction a crash cut off while its commit markers were being
+// written is aborted in the partitions its marker did not reach: kfake logs
+// the commit only after writing every marker, so nothing on disk tells it
+// from a transaction that was never committed.
 //
 // It also repairs the index files a crash left out of step with their
 // segments (see repairIndex), and removes the snapshot.json of the
