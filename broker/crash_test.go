@@ -35,6 +35,7 @@ const (
 
 func TestMain(m *testing.M) {
 	runFDLimitChild()
+	runServeChild()
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		round, _ := strconv.Atoi(os.Getenv(crashRoundEnv))
 		run := crashChild

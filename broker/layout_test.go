@@ -18,8 +18,9 @@ import (
 // that a kfake upgrade that changes it fails here rather than silently disabling recovery:
 // meta.json marks a used dir; topics.json is version 1 with name, id (standard base64 of 16
 // bytes), partitions and replicas per topic; partition dirs are partitions/<escaped topic>-<n>
-// with <base offset>.dat segments of Kafka record batches (v2 header, CRC-32C) and a
-// snapshot.json; a leftover *.tmp file is deleted when kfake loads the dir.
+// with <base offset>.dat segments of Kafka record batches (v2 header, CRC-32C), <base offset>.idx
+// index files of one entry per batch in the format repairIndex writes, and a snapshot.json; a
+// leftover *.tmp file is deleted when kfake loads the dir.
 func TestKfakeDataDirLayout(t *testing.T) {
 	dir := t.TempDir()
 	first, err := Start(Options{DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
@@ -121,13 +122,21 @@ func TestKfakeDataDirLayout(t *testing.T) {
 	if ok, err := holdsSegments(p0); !ok || err != nil {
 		t.Errorf("holdsSegments(%s) = %v, %v; want true", p0, ok, err)
 	}
-	// The batch layout recover.go reads: CRC, attributes and producer fields at their offsets.
-	if open, err := scanPartitionTxns(p0); err != nil || len(open) != 0 {
-		t.Errorf("partition 0 (no transaction): open %v, %v", open, err)
+	// The batch layout recover.go reads: CRC, attributes and producer fields at their offsets;
+	// and the index entries it checks: kfake's, unchanged, so none is repaired.
+	if open, repaired, err := scanPartition(p0); err != nil || len(open) != 0 || repaired {
+		t.Errorf("partition 0 (no transaction): open %v, index repaired %v, %v", open, repaired, err)
 	}
-	open, err := scanPartitionTxns(filepath.Join(dir, "partitions", topic+"-1"))
-	if err != nil || len(open) != 1 || open[producerID] != epoch {
-		t.Errorf("partition 1: open transactions %v, %v; want producer %d epoch %d", open, err, producerID, epoch)
+	p1 := filepath.Join(dir, "partitions", topic+"-1")
+	open, repaired, err := scanPartition(p1)
+	if err != nil || len(open) != 1 || open[producerID] != epoch || repaired {
+		t.Errorf("partition 1: open transactions %v, index repaired %v, %v; want producer %d epoch %d, no repair", open, repaired, err, producerID, epoch)
+	}
+	// One index entry per batch, the transactional one flagged.
+	if idx, err := os.ReadFile(filepath.Join(p1, "0.idx")); err != nil || len(idx) != indexEntrySize {
+		t.Errorf("partition 1 index: %d bytes, %v; want one entry of %d", len(idx), err, indexEntrySize)
+	} else if e, ok := indexEntryAt(idx, 0); !ok || !e.inTxn {
+		t.Errorf("partition 1 index entry % x: valid %v, in a transaction %v; want both", idx, ok, e.inTxn)
 	}
 
 	for _, leftover := range []string{filepath.Join(dir, ".topics.json.123.tmp"), filepath.Join(p0, "snapshot.json.tmp")} {

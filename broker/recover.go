@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -228,19 +229,28 @@ type openTxn struct {
 	epoch      int16
 }
 
-// findOpenTxns lists the transactions a crash left open: after a crash no
+// recoverPartitions lists the transactions a crash left open: after a crash no
 // producer can finish them, so they must be aborted. kfake treats them as
 // aborted when it loads a partition by replaying its segments, but it
 // writes no abort marker. Consumers reading committed records rely on that
 // marker: without it they skip every later record of the same producer in
 // the partition, committed or not, and once kfake replays the partition
 // again, a later commit marker of the producer commits the aborted records
-// too.
+// too. A transaction a crash cut off while its commit markers were being
+// written is aborted in the partitions its marker did not reach: kfake logs
+// the commit only after writing every marker, so nothing on disk tells it
+// from a transaction that was never committed.
 //
-// It also removes the snapshot.json of the partitions with open
-// transactions, so that kfake replays them rather than trusting a snapshot
-// that predates the transaction.
-func findOpenTxns(dir string) ([]openTxn, error) {
+// It also repairs the index files a crash left out of step with their
+// segments (see repairIndex), and removes the snapshot.json of the
+// partitions with open transactions or repaired index files, so that kfake
+// replays them rather than trusting a snapshot that predates them: kfake
+// restores the last stable offset from the snapshot, and the transaction
+// that held it back lived only in memory and in a session file that the
+// previous start consumed, so a partition with a transaction open across a
+// clean shutdown and then a kill would keep its last stable offset short of
+// its end for good (TestReadCommittedAfterKillNine).
+func recoverPartitions(dir string, log *slog.Logger) ([]openTxn, error) {
 	pdirs, err := os.ReadDir(filepath.Join(dir, "partitions"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -255,11 +265,14 @@ func findOpenTxns(dir string) ([]openTxn, error) {
 			continue
 		}
 		pdir := filepath.Join(dir, "partitions", d.Name())
-		open, err := scanPartitionTxns(pdir)
+		open, repaired, err := scanPartition(pdir)
 		if err != nil {
 			return nil, fmt.Errorf("partition %s-%d: %w", topic, partition, err)
 		}
-		if len(open) == 0 {
+		if repaired {
+			log.Warn("embedded broker repaired the index of a partition a crash left out of step with its records", "topic", topic, "partition", partition)
+		}
+		if len(open) == 0 && !repaired {
 			continue
 		}
 		for pid, epoch := range open {
@@ -280,11 +293,13 @@ func findOpenTxns(dir string) ([]openTxn, error) {
 
 // Record batch header layout, from Kafka's DefaultRecordBatch.
 const (
-	batchLengthOffset     = 8  // int32, the bytes after this field
-	batchCRCOffset        = 17 // uint32 CRC-32C of the bytes from attributes on
-	batchAttributesOffset = 21 // int16
-	batchProducerIDOffset = 43 // int64, then int16 producer epoch
-	batchHeaderSize       = 61
+	batchLengthOffset       = 8  // int32, the bytes after this field
+	batchLeaderEpochOffset  = 12 // int32
+	batchCRCOffset          = 17 // uint32 CRC-32C of the bytes from attributes on
+	batchAttributesOffset   = 21 // int16
+	batchMaxTimestampOffset = 35 // int64
+	batchProducerIDOffset   = 43 // int64, then int16 producer epoch
+	batchHeaderSize         = 61
 
 	attrTransactional = 0x10
 	attrControl       = 0x20
@@ -292,14 +307,15 @@ const (
 
 var crc32c = crc32.MakeTable(crc32.Castagnoli)
 
-// scanPartitionTxns returns the producers with a transaction open at the
-// end of a partition's segments, with the epoch of their last batch. It
-// stops at the first batch that is cut short or fails its CRC, where kfake
-// truncates the segment when it loads it.
-func scanPartitionTxns(pdir string) (map[int64]int16, error) {
+// scanPartition returns the producers with a transaction open at the end of
+// a partition's segments, with the epoch of their last batch, and whether it
+// had to repair an index file. It stops reading a segment at the first batch
+// that is cut short or fails its CRC, where kfake truncates the segment when
+// it loads it.
+func scanPartition(pdir string) (open map[int64]int16, repaired bool, err error) {
 	entries, err := os.ReadDir(pdir)
 	if err != nil {
-		return nil, fmt.Errorf("list segments: %w", err)
+		return nil, false, fmt.Errorf("list segments: %w", err)
 	}
 	var bases []int64
 	for _, e := range entries {
@@ -310,13 +326,15 @@ func scanPartitionTxns(pdir string) (map[int64]int16, error) {
 		}
 	}
 	slices.Sort(bases)
-	open := make(map[int64]int16)
+	open = make(map[int64]int16)
+	var maxTimestamp int64
 	for _, base := range bases {
 		path := filepath.Join(pdir, strconv.FormatInt(base, 10)+".dat")
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("read segment: %w", err)
+			return nil, false, fmt.Errorf("read segment: %w", err)
 		}
+		var batches []indexedBatch
 		for len(raw) >= batchHeaderSize {
 			size := 12 + int64(binary.BigEndian.Uint32(raw[batchLengthOffset:]))
 			if size < batchHeaderSize || size > int64(len(raw)) {
@@ -330,15 +348,110 @@ func scanPartitionTxns(pdir string) (map[int64]int16, error) {
 			attrs := binary.BigEndian.Uint16(batch[batchAttributesOffset:])
 			pid := int64(binary.BigEndian.Uint64(batch[batchProducerIDOffset:]))
 			epoch := int16(binary.BigEndian.Uint16(batch[batchProducerIDOffset+8:]))
+			inTxn := false
 			switch {
 			case attrs&attrControl != 0:
 				delete(open, pid)
 			case attrs&attrTransactional != 0:
 				open[pid] = epoch
+				inTxn = true
 			}
+			maxTimestamp = max(maxTimestamp, int64(binary.BigEndian.Uint64(batch[batchMaxTimestampOffset:])))
+			batches = append(batches, indexedBatch{
+				leaderEpoch:  int32(binary.BigEndian.Uint32(batch[batchLeaderEpochOffset:])),
+				maxTimestamp: maxTimestamp,
+				inTxn:        inTxn,
+			})
 		}
+		fixed, err := repairIndex(filepath.Join(pdir, strconv.FormatInt(base, 10)+".idx"), batches)
+		if err != nil {
+			return nil, false, err
+		}
+		repaired = repaired || fixed
 	}
-	return open, nil
+	return open, repaired, nil
+}
+
+// kfake's index files, <base offset>.idx beside each segment, hold one entry
+// per record batch of the segment, in order: a version byte, the low byte of
+// the CRC-32C of the rest, then little-endian the batch's leader epoch
+// (int32) and the largest timestamp up to it (int64), and a flags byte whose
+// bit 0 says the batch belongs to a transaction. kfake learns which batches
+// belong to transactions only from these flags when it replays a partition.
+const (
+	indexVersion   = 1
+	indexEntrySize = 15
+	indexFlagTxn   = 1
+)
+
+// indexedBatch is what a batch's index entry must say.
+type indexedBatch struct {
+	leaderEpoch  int32
+	maxTimestamp int64 // the largest timestamp of the partition up to this batch
+	inTxn        bool
+}
+
+// repairIndex makes the index file at path hold one valid entry for each
+// of batches, a segment's batches in order, and reports whether it had to
+// change it. kfake appends a batch to its segment and then its entry to the
+// index: a kill between the two writes leaves the index an entry short (or
+// part of one), and kfake, which reads the Nth entry as the Nth batch's,
+// then takes the batch for one outside any transaction and appends the next
+// batch's entry in its place. A transaction left open by that kill is then
+// neither aborted nor hidden from consumers reading committed records, and
+// every later batch of the segment inherits the flags of the one after it,
+// so records of later aborted transactions become visible too
+// (TestReadCommittedAfterKillBetweenBatchAndIndex). Valid entries that agree
+// with their batch are kept as kfake wrote them.
+func repairIndex(path string, batches []indexedBatch) (bool, error) {
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("read index: %w", err)
+	}
+	idx := make([]byte, 0, len(batches)*indexEntrySize)
+	for i, b := range batches {
+		if e, ok := indexEntryAt(old, i); ok && e.leaderEpoch == b.leaderEpoch && e.inTxn == b.inTxn {
+			idx = append(idx, old[i*indexEntrySize:(i+1)*indexEntrySize]...)
+			continue
+		}
+		idx = appendIndexEntry(idx, b)
+	}
+	if bytes.Equal(idx, old) {
+		return false, nil
+	}
+	if err := atomicfile.WriteFile(path, idx); err != nil {
+		return false, fmt.Errorf("repair index: %w", err)
+	}
+	return true, nil
+}
+
+// indexEntryAt decodes the i-th entry of an index file, if it is there and valid.
+func indexEntryAt(idx []byte, i int) (indexedBatch, bool) {
+	if len(idx) < (i+1)*indexEntrySize {
+		return indexedBatch{}, false
+	}
+	e := idx[i*indexEntrySize : (i+1)*indexEntrySize]
+	if e[0] != indexVersion || e[1] != byte(crc32.Checksum(e[2:], crc32c)) {
+		return indexedBatch{}, false
+	}
+	return indexedBatch{
+		leaderEpoch:  int32(binary.LittleEndian.Uint32(e[2:])),
+		maxTimestamp: int64(binary.LittleEndian.Uint64(e[6:])),
+		inTxn:        e[14]&indexFlagTxn != 0,
+	}, true
+}
+
+// appendIndexEntry appends the index entry for b to idx.
+func appendIndexEntry(idx []byte, b indexedBatch) []byte {
+	var e [indexEntrySize]byte
+	e[0] = indexVersion
+	binary.LittleEndian.PutUint32(e[2:], uint32(b.leaderEpoch))
+	binary.LittleEndian.PutUint64(e[6:], uint64(b.maxTimestamp))
+	if b.inTxn {
+		e[14] = indexFlagTxn
+	}
+	e[1] = byte(crc32.Checksum(e[2:], crc32c))
+	return append(idx, e[:]...)
 }
 
 // prepareDataDir readies a data dir for kfake to load and returns the
@@ -357,7 +470,7 @@ func prepareDataDir(dir string, log *slog.Logger) ([]openTxn, error) {
 		return nil, nil
 	}
 	log.Warn("embedded broker did not shut down cleanly last time; recovering", "data_dir", dir)
-	return findOpenTxns(dir)
+	return recoverPartitions(dir, log)
 }
 
 // abortTxns writes abort markers for transactions a crash left open, as

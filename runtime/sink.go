@@ -108,10 +108,15 @@ func (w *Worker) startSink(t *Task, conn connect.SinkConnector, connProps, taskP
 	if _, ok := cprops["isolation.level"]; !ok && w.exactlyOnceEnabled() {
 		// On a worker whose sources write transactionally, kconnect's default is read_committed,
 		// where Kafka's is read_uncommitted: records of aborted or still open transactions never
-		// reach the sink. Elsewhere the sink keeps Kafka's default, as upstream: with
-		// read_committed, a Delta sink restarted after a kill -9 on the embedded broker once
-		// stalled on a topic nobody writes transactions to (suspected: a recovered partition's
-		// last stable offset, TODO(#17)).
+		// reach the sink. Elsewhere the sink keeps Kafka's default, as upstream. TODO(#17): this
+		// was narrowed after a read_committed Delta sink seemed to stall after a kill -9 on the
+		// embedded broker. It did not: that run's log shows the table holding every record of the
+		// topic 140 ms after the restart, and the test then waiting for consumer group offsets,
+		// which the sink, resuming from the table's offsets, had no new record to commit for. The
+		// embedded broker's last stable offset is at the high watermark after a kill -9
+		// (broker.TestReadCommittedAfterKillNine, TestReadCommittedAfterKillBetweenBatchAndIndex),
+		// and the Delta kill test forced to read_committed passed 34 kills in 4 runs, so the
+		// narrowing may be undone.
 		cprops["isolation.level"] = "read_committed"
 	}
 	if n, err := strconv.Atoi(cprops["max.poll.records"]); err == nil && n > 0 {
