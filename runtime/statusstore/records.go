@@ -48,28 +48,17 @@ func parseTopicKey(key string) (connector, topic string, ok bool) {
 // Value schemas, field for field upstream's (Kafka 4.x, with the plugin version of KIP-891),
 // written by the JSON converter with schemas.enable=false as upstream configures it.
 var (
-	statusSchema = connect.StructBuilder().
-			Field("state", connect.StringSchema).
-			Field("trace", connect.OptionalStringSchema).
-			Field("worker_id", connect.StringSchema).
-			Field("generation", connect.Int32Schema).
-			Field("version", connect.OptionalStringSchema).MustBuild()
+	statusSchema = statusFields().MustBuild()
 	// statusProgressSchema is statusSchema with kconnect's "progress" after upstream's fields,
 	// written only while a task reports progress. Upstream's parser looks up the fields it
 	// knows by name and ignores the others, so Kafka Connect workers read these records too.
-	statusProgressSchema = connect.StructBuilder().
-				Field("state", connect.StringSchema).
-				Field("trace", connect.OptionalStringSchema).
-				Field("worker_id", connect.StringSchema).
-				Field("generation", connect.Int32Schema).
-				Field("version", connect.OptionalStringSchema).
-				Field("progress", progressSchema).MustBuild()
-	progressSchema = connect.StructBuilder().
-			Field("phase", connect.OptionalStringSchema).
-			Field("tables_done", connect.Int64Schema).
-			Field("tables_total", connect.Int64Schema).
-			Field("rows_done", connect.Int64Schema).
-			Field("rows_estimated", connect.Int64Schema).MustBuild()
+	statusProgressSchema = statusFields().Field("progress", progressSchema).MustBuild()
+	progressSchema       = connect.StructBuilder().
+				Field("phase", connect.OptionalStringSchema).
+				Field("tables_done", connect.Int64Schema).
+				Field("tables_total", connect.Int64Schema).
+				Field("rows_done", connect.Int64Schema).
+				Field("rows_estimated", connect.Int64Schema).MustBuild()
 	topicValueSchema = connect.StructBuilder().
 				Field("name", connect.StringSchema).
 				Field("connector", connect.StringSchema).
@@ -77,6 +66,16 @@ var (
 				Field("discoverTimestamp", connect.Int64Schema).MustBuild()
 	topicSchema = connect.MapBuilder(connect.StringSchema, topicValueSchema).MustBuild()
 )
+
+// statusFields are the fields of upstream's status values, in upstream's order.
+func statusFields() *connect.SchemaBuilder {
+	return connect.StructBuilder().
+		Field("state", connect.StringSchema).
+		Field("trace", connect.OptionalStringSchema).
+		Field("worker_id", connect.StringSchema).
+		Field("generation", connect.Int32Schema).
+		Field("version", connect.OptionalStringSchema)
+}
 
 var converter = func() *jsonconverter.Converter {
 	c := jsonconverter.New()
