@@ -10,10 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/internal/workertest"
 	"github.com/kconnect/kconnect/runtime/herder"
 	"github.com/kconnect/kconnect/runtime/kafkalog/kafkalogtest"
+	"github.com/kconnect/kconnect/runtime/statusstore"
 )
 
 // A rolling migration's middle state: a Kafka Connect 4.3.1 worker and a kconnect worker in one
@@ -202,6 +205,45 @@ func TestMixedKafkaConnectAndKconnectGroup(t *testing.T) {
 	// A write through the Java worker is forwarded to the kconnect leader.
 	targetState(java, "f1", "pause", herder.Paused)
 	targetState(java, "f1", "resume", herder.Running)
+	// A task status with kconnect's progress field, here of a task the Java worker runs, is read
+	// by both: kconnect shows the progress, Kafka Connect the record's other fields (a version
+	// only this record has), ignoring the extra field.
+	probe := ""
+	for i := range topics {
+		if st, _ := java.Status(fmt.Sprintf("f%d", i)); st.Tasks[0].WorkerID == workerID(t, java) {
+			probe = fmt.Sprintf("f%d", i)
+		}
+	}
+	key := statusstore.TaskKey(herder.TaskID{Connector: probe, Task: 0})
+	var last *kgo.Record
+	for _, r := range kafkalogtest.Records(t, brokers, base["status.storage.topic"]) {
+		if string(r.Key) == key {
+			last = r
+		}
+	}
+	var rec map[string]any
+	if last == nil || json.Unmarshal(last.Value, &rec) != nil {
+		t.Fatalf("no status record of %s", key)
+	}
+	rec["version"] = "probe-1"
+	rec["progress"] = map[string]any{"phase": "snapshot", "tables_done": 1, "tables_total": 2, "rows_done": 30, "rows_estimated": 60}
+	value, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kafkalogtest.Produce(t, brokers, &kgo.Record{Topic: last.Topic, Partition: last.Partition, Key: last.Key, Value: value})
+	want := herder.Progress{Phase: "snapshot", TablesDone: 1, TablesTotal: 2, RowsDone: 30, RowsEstimated: 60}
+	kc.WaitFor(time.Minute, "kconnect to show the progress and Kafka Connect the version of "+key, func() bool {
+		st, _ := kc.Status(probe)
+		_, body := java.Do(http.MethodGet, "/connectors/"+probe+"/tasks/0/status", nil)
+		var js struct {
+			State   string `json:"state"`
+			Version string `json:"version"`
+		}
+		return len(st.Tasks) == 1 && st.Tasks[0].Progress != nil && *st.Tasks[0].Progress == want &&
+			json.Unmarshal(body, &js) == nil && js.State == "RUNNING" && js.Version == "probe-1"
+	})
+
 	// Every line arrives, also those of the tasks the Java worker runs with kconnect's configs.
 	for i := range topics {
 		appendLines(t, files[i], 10, 20)
