@@ -110,8 +110,8 @@ type Herder struct {
 	current map[herder.TaskID]uint64
 	local   map[herder.TaskID]bool
 
-	// reportMu guards reports, what this worker last wrote of each task it runs, and orders
-	// the task's status writes: its state changes and its progress updates.
+	// reportMu guards reports, what this worker last wrote of each task it runs; it is held
+	// only to look the reports up, never across a write.
 	reportMu sync.Mutex
 	reports  map[herder.TaskID]*taskReport
 
@@ -812,9 +812,7 @@ func (h *Herder) startTask(id herder.TaskID, connCfg, taskCfg map[string]string,
 		return
 	}
 	tr.task = t
-	h.reportMu.Lock()
-	rep.task = t
-	h.reportMu.Unlock()
+	rep.task.Store(t)
 	if target == herder.TargetPaused {
 		tr.paused = true
 		t.Pause()
@@ -832,11 +830,11 @@ func (h *Herder) onTaskState(id herder.TaskID, rep *taskReport, state herder.Sta
 		return
 	}
 	st := statusstore.Status{State: state, Trace: lifecycle.Trace(err), WorkerID: h.w.ID(), Generation: h.currentGeneration(), Version: rep.version}
-	// Under reportMu, so that a progress update never overtakes a state change.
-	h.reportMu.Lock()
-	defer h.reportMu.Unlock()
+	// Under the report's lock, so that a progress update never overtakes a state change.
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
 	if showsProgress(state) {
-		st.Progress = rep.task.Progress()
+		st.Progress = rep.task.Load().Progress()
 	}
 	rep.last, rep.written = st, time.Now()
 	if state == herder.Unassigned {
@@ -850,11 +848,14 @@ func (h *Herder) onTaskState(id herder.TaskID, rep *taskReport, state herder.Sta
 // between its state changes, so that a snapshot reporting every batch does not flood the topic.
 const progressInterval = 3 * time.Second
 
-// taskReport is what this worker last wrote of the status of a task instance it runs.
+// taskReport is what this worker last wrote of the status of a task instance it runs. Its mu
+// orders the task's status writes and guards last and written.
 type taskReport struct {
 	run     uint64
 	version string
-	task    *runtime.Task // nil until the task has started
+	task    atomic.Pointer[runtime.Task] // nil until the task has started
+
+	mu      sync.Mutex
 	last    statusstore.Status
 	written time.Time
 }
@@ -868,31 +869,39 @@ func showsProgress(state herder.State) bool { return state == herder.Running || 
 // last status with the new progress, safely: a worker that lost the task to a newer
 // generation's owner must not overwrite its status.
 func (h *Herder) publishProgress() {
-	now := time.Now()
 	h.reportMu.Lock()
-	defer h.reportMu.Unlock()
-	for id, rep := range h.reports {
-		if rep.written.IsZero() || !showsProgress(rep.last.State) || now.Sub(rep.written) < progressInterval {
-			continue
-		}
-		p := rep.task.Progress()
-		if p == rep.last.Progress || p != nil && rep.last.Progress != nil && *p == *rep.last.Progress {
-			continue
-		}
-		rep.last.Progress, rep.written = p, now
-		h.statuses.PutTaskSafe(id, rep.last)
+	reports := maps.Clone(h.reports)
+	h.reportMu.Unlock()
+	for id, rep := range reports {
+		h.publishTaskProgress(id, rep)
 	}
+}
+
+// publishTaskProgress is publishProgress for one task.
+func (h *Herder) publishTaskProgress(id herder.TaskID, rep *taskReport) {
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
+	now := time.Now()
+	if rep.written.IsZero() || !showsProgress(rep.last.State) || now.Sub(rep.written) < progressInterval {
+		return
+	}
+	p := rep.task.Load().Progress()
+	if p == rep.last.Progress || p != nil && rep.last.Progress != nil && *p == *rep.last.Progress {
+		return
+	}
+	rep.last.Progress, rep.written = p, now
+	h.statuses.PutTaskSafe(id, rep.last)
 }
 
 // localProgress is the live progress of a task running here, and whether it runs here.
 func (h *Herder) localProgress(id herder.TaskID) (*herder.Progress, bool) {
 	h.reportMu.Lock()
-	defer h.reportMu.Unlock()
 	rep := h.reports[id]
-	if rep == nil || rep.task == nil {
+	h.reportMu.Unlock()
+	if rep == nil || rep.task.Load() == nil {
 		return nil, false
 	}
-	return rep.task.Progress(), true
+	return rep.task.Load().Progress(), true
 }
 
 // stopTasks stops tasks in parallel and forgets them, returning once each has finished or been
