@@ -28,9 +28,24 @@ type Plugin struct {
 	Aliases []string
 	Type    PluginType
 	Version string
+	// TaskClass is the Java class of a connector's tasks, which task configs carry as task.class
+	// so that Kafka Connect workers in the same group can run them: upstream's class where the
+	// connector stands in for one, a class in kconnect's namespace otherwise.
+	TaskClass string
+	// AliasTaskClasses replaces TaskClass for the aliases that stand in for another upstream
+	// connector, whose tasks have a class of their own.
+	AliasTaskClasses map[string]string
 	// New returns a fresh instance: a SourceConnector, SinkConnector, Converter,
 	// HeaderConverter, Transformation or Predicate according to Type.
 	New func() any
+}
+
+// TaskClassFor is the task class of the connector a config names by class or alias name.
+func (p Plugin) TaskClassFor(name string) string {
+	if c, ok := p.AliasTaskClasses[strings.TrimSpace(name)]; ok {
+		return c
+	}
+	return p.TaskClass
 }
 
 // Registry finds plugins by class name or alias. One class may be registered once per plugin

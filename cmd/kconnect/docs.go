@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -64,6 +65,7 @@ func writeReference(dir string) error {
 	types := map[string][]string{}
 	aliases := map[string][]string{}
 	defs := map[string]*connect.ConfigDef{}
+	taskClasses := map[string]string{}
 	for _, p := range reg.Plugins() {
 		cfg, ok := p.New().(connect.Configurable)
 		if !ok {
@@ -75,6 +77,13 @@ func writeReference(dir string) error {
 		}
 		types[p.Class] = append(types[p.Class], string(p.Type))
 		aliases[p.Class] = append(aliases[p.Class], p.Aliases...)
+		if p.TaskClass != "" {
+			taskClasses[p.Class] = fmt.Sprintf(" Its task configs name the task class `%s` (`task.class`)", p.TaskClass)
+			for _, alias := range slices.Sorted(maps.Keys(p.AliasTaskClasses)) {
+				taskClasses[p.Class] += fmt.Sprintf(", `%s` when created as `%s`", p.AliasTaskClasses[alias], alias)
+			}
+			taskClasses[p.Class] += ", so Kafka Connect workers in the same group can run them."
+		}
 	}
 	for _, class := range classes {
 		slices.Sort(types[class]) // the registry lists a class's plugin types in no fixed order
@@ -87,6 +96,7 @@ func writeReference(dir string) error {
 				intro += fmt.Sprintf(" It also takes the keys of every %s connector: [connector-%s.md](connector-%s.md).", t, t, t)
 			}
 		}
+		intro += taskClasses[class]
 		pages = append(pages, refPage{class + ".md", class, intro, defs[class]})
 	}
 

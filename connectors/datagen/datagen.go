@@ -47,11 +47,12 @@ const (
 // Plugins lists the generator for the plugin registry.
 func Plugins() []connect.Plugin {
 	return []connect.Plugin{{
-		Class:   "io.confluent.kafka.connect.datagen.DatagenConnector",
-		Aliases: []string{"DatagenConnector", "datagen"},
-		Type:    connect.PluginSource,
-		Version: version,
-		New:     func() any { return &Connector{} },
+		Class:     "io.confluent.kafka.connect.datagen.DatagenConnector",
+		Aliases:   []string{"DatagenConnector", "datagen"},
+		Type:      connect.PluginSource,
+		Version:   version,
+		TaskClass: "io.confluent.kafka.connect.datagen.DatagenTask",
+		New:       func() any { return &Connector{} },
 	}}
 }
 

@@ -20,18 +20,20 @@ const (
 func Plugins() []connect.Plugin {
 	return []connect.Plugin{
 		{
-			Class:   sourceClass,
-			Aliases: []string{"FileStreamSource", "FileStreamSourceConnector"},
-			Type:    connect.PluginSource,
-			Version: version,
-			New:     func() any { return &SourceConnector{} },
+			Class:     sourceClass,
+			Aliases:   []string{"FileStreamSource", "FileStreamSourceConnector"},
+			Type:      connect.PluginSource,
+			Version:   version,
+			TaskClass: "org.apache.kafka.connect.file.FileStreamSourceTask",
+			New:       func() any { return &SourceConnector{} },
 		},
 		{
-			Class:   sinkClass,
-			Aliases: []string{"FileStreamSink", "FileStreamSinkConnector"},
-			Type:    connect.PluginSink,
-			Version: version,
-			New:     func() any { return &SinkConnector{} },
+			Class:     sinkClass,
+			Aliases:   []string{"FileStreamSink", "FileStreamSinkConnector"},
+			Type:      connect.PluginSink,
+			Version:   version,
+			TaskClass: "org.apache.kafka.connect.file.FileStreamSinkTask",
+			New:       func() any { return &SinkConnector{} },
 		},
 	}
 }

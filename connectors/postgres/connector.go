@@ -23,11 +23,12 @@ const ConnectorClass = "io.debezium.connector.postgresql.PostgresConnector"
 // Plugins lists the plugins of this package.
 func Plugins() []connect.Plugin {
 	return []connect.Plugin{{
-		Class:   ConnectorClass,
-		Aliases: []string{"PostgresConnector", "PostgresCdcSource"},
-		Type:    connect.PluginSource,
-		Version: Version,
-		New:     func() any { return &Connector{} },
+		Class:     ConnectorClass,
+		Aliases:   []string{"PostgresConnector", "PostgresCdcSource"},
+		Type:      connect.PluginSource,
+		Version:   Version,
+		TaskClass: "io.debezium.connector.postgresql.PostgresConnectorTask",
+		New:       func() any { return &Connector{} },
 	}}
 }
 

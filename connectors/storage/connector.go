@@ -32,15 +32,19 @@ var (
 
 // Plugins lists the storage connectors for the plugin registry.
 func Plugins() []connect.Plugin {
-	plugin := func(class string, aliases []string, v variant) connect.Plugin {
+	plugin := func(class, taskClass string, aliases []string, v variant) connect.Plugin {
 		return connect.Plugin{Class: class, Aliases: aliases, Type: connect.PluginSink, Version: version,
-			New: func() any { return &Connector{v: v} }}
+			TaskClass: taskClass, New: func() any { return &Connector{v: v} }}
 	}
 	return []connect.Plugin{
-		plugin("io.confluent.connect.hdfs3.Hdfs3SinkConnector", []string{"Hdfs3SinkConnector", "Hdfs3Sink"}, hdfs3Variant),
-		plugin("io.confluent.connect.hdfs.HdfsSinkConnector", []string{"HdfsSinkConnector", "HdfsSink"}, hdfsVariant),
-		plugin("io.confluent.connect.s3.S3SinkConnector", []string{"S3SinkConnector", "S3Sink"}, s3Variant),
-		plugin("io.kconnect.connect.storage.LocalStorageSinkConnector", []string{"LocalStorageSink", "LocalStorageSinkConnector"}, localVariant),
+		plugin("io.confluent.connect.hdfs3.Hdfs3SinkConnector", "io.confluent.connect.hdfs3.Hdfs3SinkTask",
+			[]string{"Hdfs3SinkConnector", "Hdfs3Sink"}, hdfs3Variant),
+		plugin("io.confluent.connect.hdfs.HdfsSinkConnector", "io.confluent.connect.hdfs.HdfsSinkTask",
+			[]string{"HdfsSinkConnector", "HdfsSink"}, hdfsVariant),
+		plugin("io.confluent.connect.s3.S3SinkConnector", "io.confluent.connect.s3.S3SinkTask",
+			[]string{"S3SinkConnector", "S3Sink"}, s3Variant),
+		plugin("io.kconnect.connect.storage.LocalStorageSinkConnector", "io.kconnect.connect.storage.LocalStorageSinkTask",
+			[]string{"LocalStorageSink", "LocalStorageSinkConnector"}, localVariant),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/kconnect/kconnect/runtime/configstore"
 	"github.com/kconnect/kconnect/runtime/herder"
 	"github.com/kconnect/kconnect/runtime/lifecycle"
+	"github.com/kconnect/kconnect/runtime/statusstore"
 )
 
 var (
@@ -148,10 +149,23 @@ func (h *Herder) ConnectorStatus(_ context.Context, name string) (herder.Connect
 	}
 	tasks := h.statuses.Tasks(name)
 	for i := range len(snap.Tasks(name)) {
-		ts := tasks[i]
-		st.Tasks = append(st.Tasks, herder.TaskState{ID: i, State: orUnassigned(ts.State), WorkerID: ts.WorkerID, Trace: ts.Trace})
+		st.Tasks = append(st.Tasks, h.taskState(herder.TaskID{Connector: name, Task: i}, tasks[i]))
 	}
+	st.Connector.Progress = herder.SumProgress(st.Tasks)
 	return st, nil
+}
+
+// taskState is the REST view of a task's status. The progress of a task running here is its
+// live one; of a task running elsewhere, what its worker last wrote to the status topic.
+func (h *Herder) taskState(id herder.TaskID, ts statusstore.Status) herder.TaskState {
+	progress := ts.Progress
+	if p, local := h.localProgress(id); local {
+		progress = p
+	}
+	if !showsProgress(ts.State) {
+		progress = nil
+	}
+	return herder.TaskState{ID: id.Task, State: orUnassigned(ts.State), WorkerID: ts.WorkerID, Trace: ts.Trace, Progress: progress}
 }
 
 func orUnassigned(s herder.State) herder.State {
@@ -168,7 +182,7 @@ func (h *Herder) TaskStatus(_ context.Context, id herder.TaskID) (herder.TaskSta
 		return herder.TaskState{}, herder.NotFound("No status found for task %s-%d", id.Connector, id.Task)
 	}
 	ts, _ := h.statuses.Task(id)
-	return herder.TaskState{ID: id.Task, State: orUnassigned(ts.State), WorkerID: ts.WorkerID, Trace: ts.Trace}, nil
+	return h.taskState(id, ts), nil
 }
 
 // Tasks implements herder.Herder.

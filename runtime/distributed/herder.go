@@ -110,6 +110,11 @@ type Herder struct {
 	current map[herder.TaskID]uint64
 	local   map[herder.TaskID]bool
 
+	// reportMu guards reports, what this worker last wrote of each task it runs; it is held
+	// only to look the reports up, never across a write.
+	reportMu sync.Mutex
+	reports  map[herder.TaskID]*taskReport
+
 	runMu sync.Mutex
 	conns map[string]*connRun
 	tasks map[herder.TaskID]*taskRun
@@ -154,6 +159,7 @@ func New(ctx context.Context, w *runtime.Worker, log *slog.Logger, opts Options)
 		sinkCheck: opts.SinkCheckInterval, trackTopics: opts.TrackTopics, published: map[string]map[string]bool{},
 		wake: make(chan struct{}, 1), reconfig: map[string]bool{}, knownConns: map[string]bool{}, fenceRequests: map[string]bool{},
 		conns: map[string]*connRun{}, tasks: map[herder.TaskID]*taskRun{}, current: map[herder.TaskID]uint64{}, local: map[herder.TaskID]bool{},
+		reports: map[herder.TaskID]*taskReport{},
 	}
 	statuses, err := statusstore.OpenTopic(ctx, opts.Client, opts.Config.StatusTopic, log)
 	if err != nil {
@@ -285,6 +291,8 @@ func (h *Herder) loop(ctx context.Context) {
 	defer sinks.Stop()
 	topics := time.NewTicker(topicsInterval)
 	defer topics.Stop()
+	progress := time.NewTicker(progressInterval / 3)
+	defer progress.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -295,6 +303,9 @@ func (h *Herder) loop(ctx context.Context) {
 			h.recheckSinks()
 		case <-topics.C:
 			h.publishTopics(ctx)
+			continue
+		case <-progress.C:
+			h.publishProgress()
 			continue
 		}
 		h.reconcile(ctx)
@@ -514,7 +525,7 @@ func (h *Herder) reconcile(ctx context.Context) {
 	}
 	h.stopTasks(restart)
 	for _, id := range restart {
-		h.statuses.PutTask(id, statusstore.Status{State: herder.Restarting, WorkerID: h.w.ID(), Generation: v.generation})
+		h.statuses.PutTask(id, h.taskStatus(herder.Restarting, v.snap.Connectors[id.Connector], v.generation))
 	}
 	for name, cr := range h.conns {
 		cfg, exists := v.snap.Connectors[name]
@@ -534,7 +545,7 @@ func (h *Herder) reconcile(ctx context.Context) {
 		target := v.snap.TargetStates[name]
 		if target == herder.TargetStopped {
 			if cur, _ := h.statuses.Connector(name); cur.State != herder.Stopped || cur.WorkerID != h.w.ID() {
-				h.putConnectorStatus(name, herder.Stopped, nil, v.generation)
+				h.putConnectorStatus(name, cfg, herder.Stopped, nil, v.generation)
 			}
 			if len(v.snap.Tasks(name)) > 0 {
 				h.writeTaskConfigs(ctx, name, []map[string]string{})
@@ -547,7 +558,7 @@ func (h *Herder) reconcile(ctx context.Context) {
 			v.reconfig[name] = true
 		} else if cr.target != target && cr.inst != nil {
 			cr.target = target
-			h.putConnectorStatus(name, runState(target), nil, v.generation)
+			h.putConnectorStatus(name, cr.config, runState(target), nil, v.generation)
 		}
 		if v.reconfig[name] && cr.inst != nil {
 			h.generateTaskConfigs(ctx, name, cr, v.snap)
@@ -621,7 +632,7 @@ func (h *Herder) restart(r configstore.RestartRequest, v view) {
 	if v.conns[name] && h.conns[name] != nil {
 		st, _ := h.statuses.Connector(name)
 		if !r.OnlyFailed || st.State == herder.Failed {
-			h.putConnectorStatus(name, herder.Restarting, nil, v.generation)
+			h.putConnectorStatus(name, h.conns[name].config, herder.Restarting, nil, v.generation)
 			h.stopConnector(name, false)
 		}
 	}
@@ -640,7 +651,7 @@ func (h *Herder) restart(r configstore.RestartRequest, v view) {
 	}
 	h.stopTasks(stop)
 	for _, id := range stop {
-		h.statuses.PutTask(id, statusstore.Status{State: herder.Restarting, WorkerID: h.w.ID(), Generation: v.generation})
+		h.statuses.PutTask(id, h.taskStatus(herder.Restarting, v.snap.Connectors[name], v.generation))
 	}
 }
 
@@ -651,12 +662,12 @@ func (h *Herder) startConnector(name string, cfg map[string]string, target herde
 	inst, err := h.core.StartConnector(cfg, h.connectorContext(name, cfg))
 	if err != nil {
 		h.log.Error("connector failed", "connector", name, "err", err)
-		h.putConnectorStatus(name, herder.Failed, err, generation)
+		h.putConnectorStatus(name, cfg, herder.Failed, err, generation)
 		return cr
 	}
 	cr.inst = inst
 	h.log.Info("connector started", "connector", name)
-	h.putConnectorStatus(name, runState(target), nil, generation)
+	h.putConnectorStatus(name, cfg, runState(target), nil, generation)
 	return cr
 }
 
@@ -677,12 +688,20 @@ func (h *Herder) stopConnector(name string, deleted bool) {
 		h.mu.Lock()
 		gen := h.generation
 		h.mu.Unlock()
-		h.statuses.PutConnectorSafe(name, statusstore.Status{State: herder.Unassigned, WorkerID: h.w.ID(), Generation: gen})
+		h.statuses.PutConnectorSafe(name, statusstore.Status{State: herder.Unassigned, WorkerID: h.w.ID(), Generation: gen, Version: h.core.Version(cr.config)})
 	}
 }
 
-func (h *Herder) putConnectorStatus(name string, state herder.State, err error, generation int32) {
-	h.statuses.PutConnector(name, statusstore.Status{State: state, Trace: lifecycle.Trace(err), WorkerID: h.w.ID(), Generation: generation})
+// putConnectorStatus writes a status of a connector whose config is config, with its plugin's
+// version as upstream's workers write it.
+func (h *Herder) putConnectorStatus(name string, config map[string]string, state herder.State, err error, generation int32) {
+	h.statuses.PutConnector(name, statusstore.Status{State: state, Trace: lifecycle.Trace(err), WorkerID: h.w.ID(), Generation: generation,
+		Version: h.core.Version(config)})
+}
+
+// taskStatus is a task's status, the task's connector having config connConfig.
+func (h *Herder) taskStatus(state herder.State, connConfig map[string]string, generation int32) statusstore.Status {
+	return statusstore.Status{State: state, WorkerID: h.w.ID(), Generation: generation, Version: h.core.Version(connConfig)}
 }
 
 // generateTaskConfigs asks a running connector for its task configs and has the leader write
@@ -691,31 +710,28 @@ func (h *Herder) generateTaskConfigs(ctx context.Context, name string, cr *connR
 	configs, err := h.core.TaskConfigs(ctx, name, cr.config, cr.typ, cr.inst)
 	if err != nil {
 		h.log.Error("connector failed", "connector", name, "err", err)
-		h.putConnectorStatus(name, herder.Failed, err, h.currentGeneration())
+		h.putConnectorStatus(name, cr.config, herder.Failed, err, h.currentGeneration())
 		return
 	}
 	current := snap.Tasks(name)
-	if _, committed := snap.TaskCounts[name]; committed && !snap.Inconsistent[name] && reflect.DeepEqual(configs, withoutTaskClass(current)) &&
+	if _, committed := snap.TaskCounts[name]; committed && !snap.Inconsistent[name] && reflect.DeepEqual(withoutTaskClass(configs), withoutTaskClass(current)) &&
 		maps.Equal(snap.AppliedConfigs[name], cr.config) {
 		return
 	}
 	h.writeTaskConfigs(ctx, name, configs)
 }
 
-// taskClassKey is the key Kafka Connect adds to every task config it writes, naming the Java
-// task class; kconnect's plugins have none.
-const taskClassKey = "task.class"
-
-// withoutTaskClass is configs without taskClassKey, so that task configs a Kafka Connect worker
-// wrote compare equal to the same ones generated here and are kept, not rewritten: a rewrite
-// would restart the tasks after a migration and drop the key Java workers need to run them.
+// withoutTaskClass is configs without lifecycle.TaskClassKey. Task configs are compared without
+// it, so that the ones a Kafka Connect worker or an older kconnect wrote, whose task class may be
+// named otherwise or missing, are kept when the rest is the same: a rewrite would restart the
+// tasks after a migration.
 func withoutTaskClass(configs []map[string]string) []map[string]string {
 	out := make([]map[string]string, len(configs))
 	for i, c := range configs {
 		out[i] = c
-		if _, ok := c[taskClassKey]; ok {
+		if _, ok := c[lifecycle.TaskClassKey]; ok {
 			out[i] = maps.Clone(c)
-			delete(out[i], taskClassKey)
+			delete(out[i], lifecycle.TaskClassKey)
 		}
 	}
 	return out
@@ -782,14 +798,21 @@ func (h *Herder) startTask(id herder.TaskID, connCfg, taskCfg map[string]string,
 	h.runsMu.Unlock()
 	tr := &taskRun{config: taskCfg, connConfig: connCfg, generation: taskGeneration}
 	h.tasks[id] = tr
-	listener := func(id herder.TaskID, state herder.State, err error) { h.onTaskState(id, run, state, err) }
+	rep := &taskReport{run: run, version: h.core.Version(connCfg)}
+	h.reportMu.Lock()
+	h.reports[id] = rep
+	h.reportMu.Unlock()
+	listener := func(id herder.TaskID, state herder.State, err error) { h.onTaskState(id, rep, state, err) }
 	t, err := h.core.StartTask(id, h.core.Type(connCfg), connCfg, taskCfg, listener)
 	if err != nil {
 		h.log.Error("task failed to start", "connector", id.Connector, "task", id.Task, "err", err)
-		h.statuses.PutTask(id, statusstore.Status{State: herder.Failed, Trace: err.Error(), WorkerID: h.w.ID(), Generation: generation})
+		st := h.taskStatus(herder.Failed, connCfg, generation)
+		st.Trace = err.Error()
+		h.statuses.PutTask(id, st)
 		return
 	}
 	tr.task = t
+	rep.task.Store(t)
 	if target == herder.TargetPaused {
 		tr.paused = true
 		t.Pause()
@@ -798,20 +821,87 @@ func (h *Herder) startTask(id herder.TaskID, connCfg, taskCfg map[string]string,
 
 // onTaskState writes a task's state change to the status topic, unless a newer instance of the
 // task runs here: a task that was slow to stop must not overwrite its successor's status.
-func (h *Herder) onTaskState(id herder.TaskID, run uint64, state herder.State, err error) {
+func (h *Herder) onTaskState(id herder.TaskID, rep *taskReport, state herder.State, err error) {
 	h.runsMu.Lock()
 	cur := h.current[id]
 	h.runsMu.Unlock()
 	// A task that ends after its connector was deleted must not bring its status back.
-	if cur != run || !h.configs.Contains(id.Connector) {
+	if cur != rep.run || !h.configs.Contains(id.Connector) {
 		return
 	}
-	st := statusstore.Status{State: state, Trace: lifecycle.Trace(err), WorkerID: h.w.ID(), Generation: h.currentGeneration()}
+	st := statusstore.Status{State: state, Trace: lifecycle.Trace(err), WorkerID: h.w.ID(), Generation: h.currentGeneration(), Version: rep.version}
+	// Under the report's lock, so that a progress update never overtakes a state change.
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
+	if showsProgress(state) {
+		st.Progress = rep.task.Load().Progress()
+	}
+	rep.last, rep.written = st, time.Now()
 	if state == herder.Unassigned {
 		h.statuses.PutTaskSafe(id, st)
 		return
 	}
 	h.statuses.PutTask(id, st)
+}
+
+// progressInterval is how often at most a task's progress is written to the status topic
+// between its state changes, so that a snapshot reporting every batch does not flood the topic.
+const progressInterval = 3 * time.Second
+
+// taskReport is what this worker last wrote of the status of a task instance it runs. Its mu
+// orders the task's status writes and guards last and written.
+type taskReport struct {
+	run     uint64
+	version string
+	task    atomic.Pointer[runtime.Task] // nil until the task has started
+
+	mu      sync.Mutex
+	last    statusstore.Status
+	written time.Time
+}
+
+// showsProgress reports whether a status of state carries the task's progress: only a task
+// that runs (or is paused in the middle of its work) has any.
+func showsProgress(state herder.State) bool { return state == herder.Running || state == herder.Paused }
+
+// publishProgress writes the status of each task running here whose progress changed since its
+// status was last written, at most once per progressInterval per task. The write repeats the
+// last status with the new progress, safely: a worker that lost the task to a newer
+// generation's owner must not overwrite its status.
+func (h *Herder) publishProgress() {
+	h.reportMu.Lock()
+	reports := maps.Clone(h.reports)
+	h.reportMu.Unlock()
+	for id, rep := range reports {
+		h.publishTaskProgress(id, rep)
+	}
+}
+
+// publishTaskProgress is publishProgress for one task.
+func (h *Herder) publishTaskProgress(id herder.TaskID, rep *taskReport) {
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
+	now := time.Now()
+	if rep.written.IsZero() || !showsProgress(rep.last.State) || now.Sub(rep.written) < progressInterval {
+		return
+	}
+	p := rep.task.Load().Progress()
+	if p == rep.last.Progress || p != nil && rep.last.Progress != nil && *p == *rep.last.Progress {
+		return
+	}
+	rep.last.Progress, rep.written = p, now
+	h.statuses.PutTaskSafe(id, rep.last)
+}
+
+// localProgress is the live progress of a task running here, and whether it runs here.
+func (h *Herder) localProgress(id herder.TaskID) (*herder.Progress, bool) {
+	h.reportMu.Lock()
+	rep := h.reports[id]
+	h.reportMu.Unlock()
+	if rep == nil || rep.task.Load() == nil {
+		return nil, false
+	}
+	return rep.task.Load().Progress(), true
 }
 
 // stopTasks stops tasks in parallel and forgets them, returning once each has finished or been
@@ -830,6 +920,11 @@ func (h *Herder) stopTasks(ids []herder.TaskID) {
 		delete(h.local, id)
 	}
 	h.runsMu.Unlock()
+	h.reportMu.Lock()
+	for _, id := range ids {
+		delete(h.reports, id)
+	}
+	h.reportMu.Unlock()
 }
 
 // rotateSessionKey writes a new session key when this worker leads a sessioned group and the
@@ -865,7 +960,7 @@ func (h *Herder) connectorContext(name string, config map[string]string) *lifecy
 		},
 		Fail: func(err error) {
 			log.Error("connector failed", "err", err)
-			h.putConnectorStatus(name, herder.Failed, err, h.currentGeneration())
+			h.putConnectorStatus(name, config, herder.Failed, err, h.currentGeneration())
 		},
 	}
 }

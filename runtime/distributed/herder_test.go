@@ -94,6 +94,9 @@ func startWorker(t testing.TB, props map[string]string) *testWorker {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := reg.Register(progressSourcePlugin); err != nil {
+		t.Fatal(err)
+	}
 	w, err := runtime.NewWorker("pending", props, reg, store, log)
 	if err != nil {
 		t.Fatal(err)

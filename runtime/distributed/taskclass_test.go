@@ -7,9 +7,9 @@ import (
 )
 
 // Task configs as Kafka Connect 4.3.1 wrote them for a FileStreamSource (GET
-// /connectors/{name}/tasks on a Java worker) compare equal to the ones kconnect's file source
-// generates once the Java-only task.class is left out, and the committed configs themselves
-// are not changed.
+// /connectors/{name}/tasks on a Java worker) compare equal to the ones kconnect wrote before it
+// added task.class once task.class is left out, and the committed configs themselves are not
+// changed.
 func TestWithoutTaskClass(t *testing.T) {
 	java := []map[string]string{{
 		"connector.class": "FileStreamSource", "file": "/tmp/in.txt", "name": "lines", "tasks.max": "1",

@@ -121,8 +121,14 @@ func (c *Core) StopConnector(name string, inst connect.Connector) {
 	}
 }
 
+// TaskClassKey is the task config key naming the task's Java class, which Kafka Connect workers
+// add to every task config they generate and need to start a task.
+const TaskClassKey = "task.class"
+
 // TaskConfigs asks a started connector for its task configs, at most TaskCount of them, with
-// resolved secrets put back as the references of config.
+// resolved secrets put back as the references of config. As upstream's worker, it adds the
+// task class and the connector's topics or topics.regex to each, so that a Kafka Connect
+// worker of the same group can run the tasks too.
 func (c *Core) TaskConfigs(ctx context.Context, name string, config map[string]string, typ herder.ConnectorType, inst connect.Connector) ([]map[string]string, error) {
 	maxTasks := c.TaskCount(ctx, name, config, typ)
 	configs, err := inst.TaskConfigs(maxTasks)
@@ -132,7 +138,37 @@ func (c *Core) TaskConfigs(ctx context.Context, name string, config map[string]s
 	if len(configs) > maxTasks {
 		configs = configs[:maxTasks]
 	}
-	return configprovider.Unresolve(config, configs), nil
+	configs = configprovider.Unresolve(config, configs)
+	taskClass := ""
+	if p, err := c.W.Registry().Lookup(config[runtime.ConnectorClass], connect.PluginSource, connect.PluginSink); err == nil {
+		taskClass = p.TaskClassFor(config[runtime.ConnectorClass])
+	}
+	for i := range configs {
+		// Unresolve returned copies, so these writes do not reach the connector's maps.
+		if configs[i] == nil {
+			configs[i] = map[string]string{}
+		}
+		if taskClass != "" {
+			configs[i][TaskClassKey] = taskClass
+		}
+		for _, k := range []string{runtime.Topics, runtime.TopicsRegex} {
+			if v, ok := config[k]; ok {
+				configs[i][k] = v
+			}
+		}
+	}
+	return configs, nil
+}
+
+// Version is the version of the connector plugin a config names, "" for an unknown class: what
+// status records carry as the connector's and its tasks' version, as GET /connector-plugins
+// reports it.
+func (c *Core) Version(config map[string]string) string {
+	p, err := c.W.Registry().Lookup(config[runtime.ConnectorClass], connect.PluginSource, connect.PluginSink)
+	if err != nil {
+		return ""
+	}
+	return p.Version
 }
 
 // TaskCount is how many tasks a connector may run: its tasks.max, no more than the worker's

@@ -309,3 +309,42 @@ func TestRestoreKeepsConnectorsThatNoLongerValidate(t *testing.T) {
 		t.Errorf("create with tasks.max above the limit: %v", err)
 	}
 }
+
+// Generated task configs carry what upstream's worker adds to them (the task.class of
+// connect-file 4.3.1's tasks, and a sink's topics), so a Kafka Connect worker could run them;
+// a plugin that names no task class gets none.
+func TestTaskConfigsNameTheTaskClass(t *testing.T) {
+	th := newTestHerder(t, nil)
+	dir := t.TempDir()
+	topic := testenv.Topic(t, "taskclass")
+	connectors := map[string]map[string]string{
+		"src":   {"connector.class": "FileStreamSource", "file": filepath.Join(dir, "in.txt"), "topic": topic},
+		"sink":  {"connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "file": filepath.Join(dir, "out.txt"), "topics": topic},
+		"stuck": {"connector.class": "StuckSource"},
+	}
+	want := map[string]map[string]string{
+		"src":   {"task.class": "org.apache.kafka.connect.file.FileStreamSourceTask"},
+		"sink":  {"task.class": "org.apache.kafka.connect.file.FileStreamSinkTask", "topics": topic},
+		"stuck": {},
+	}
+	for name, cfg := range connectors {
+		if _, err := th.CreateConnector(t.Context(), name, cfg, ""); err != nil {
+			t.Fatal(err)
+		}
+		th.waitTask(t, name, herder.Running)
+		tasks, err := th.Tasks(t.Context(), name)
+		if err != nil || len(tasks) != 1 {
+			t.Fatalf("tasks of %s: %+v, %v", name, tasks, err)
+		}
+		got := tasks[0].Config
+		for k, v := range want[name] {
+			if got[k] != v {
+				t.Errorf("task config of %s has %s=%q, want %q (%v)", name, k, got[k], v, got)
+			}
+		}
+		if _, ok := got["task.class"]; !ok && name != "stuck" || ok && name == "stuck" {
+			t.Errorf("task config of %s: %v", name, got)
+		}
+	}
+	close(th.release)
+}

@@ -48,12 +48,17 @@ func parseTopicKey(key string) (connector, topic string, ok bool) {
 // Value schemas, field for field upstream's (Kafka 4.x, with the plugin version of KIP-891),
 // written by the JSON converter with schemas.enable=false as upstream configures it.
 var (
-	statusSchema = connect.StructBuilder().
-			Field("state", connect.StringSchema).
-			Field("trace", connect.OptionalStringSchema).
-			Field("worker_id", connect.StringSchema).
-			Field("generation", connect.Int32Schema).
-			Field("version", connect.OptionalStringSchema).MustBuild()
+	statusSchema = statusFields().MustBuild()
+	// statusProgressSchema is statusSchema with kconnect's "progress" after upstream's fields,
+	// written only while a task reports progress. Upstream's parser looks up the fields it
+	// knows by name and ignores the others, so Kafka Connect workers read these records too.
+	statusProgressSchema = statusFields().Field("progress", progressSchema).MustBuild()
+	progressSchema       = connect.StructBuilder().
+				Field("phase", connect.OptionalStringSchema).
+				Field("tables_done", connect.Int64Schema).
+				Field("tables_total", connect.Int64Schema).
+				Field("rows_done", connect.Int64Schema).
+				Field("rows_estimated", connect.Int64Schema).MustBuild()
 	topicValueSchema = connect.StructBuilder().
 				Field("name", connect.StringSchema).
 				Field("connector", connect.StringSchema).
@@ -61,6 +66,16 @@ var (
 				Field("discoverTimestamp", connect.Int64Schema).MustBuild()
 	topicSchema = connect.MapBuilder(connect.StringSchema, topicValueSchema).MustBuild()
 )
+
+// statusFields are the fields of upstream's status values, in upstream's order.
+func statusFields() *connect.SchemaBuilder {
+	return connect.StructBuilder().
+		Field("state", connect.StringSchema).
+		Field("trace", connect.OptionalStringSchema).
+		Field("worker_id", connect.StringSchema).
+		Field("generation", connect.Int32Schema).
+		Field("version", connect.OptionalStringSchema)
+}
 
 var converter = func() *jsonconverter.Converter {
 	c := jsonconverter.New()
@@ -79,13 +94,26 @@ func optional(s string) any {
 }
 
 func encodeStatus(s Status) ([]byte, error) {
-	st := connect.NewStruct(statusSchema)
+	schema := statusSchema
+	if s.Progress != nil {
+		schema = statusProgressSchema
+	}
+	st := connect.NewStruct(schema)
 	st.SetAt(0, string(s.State))
 	st.SetAt(1, optional(s.Trace))
 	st.SetAt(2, s.WorkerID)
 	st.SetAt(3, s.Generation)
 	st.SetAt(4, optional(s.Version))
-	b, err := converter.FromConnectData("", statusSchema, st)
+	if p := s.Progress; p != nil {
+		ps := connect.NewStruct(progressSchema)
+		ps.SetAt(0, optional(p.Phase))
+		ps.SetAt(1, p.TablesDone)
+		ps.SetAt(2, p.TablesTotal)
+		ps.SetAt(3, p.RowsDone)
+		ps.SetAt(4, p.RowsEstimated)
+		st.SetAt(5, ps)
+	}
+	b, err := converter.FromConnectData("", schema, st)
 	if err != nil {
 		return nil, fmt.Errorf("encode status: %w", err)
 	}
@@ -136,7 +164,22 @@ func decodeStatus(b []byte) (Status, error) {
 	s.Generation = int32(gen)
 	s.Trace, _ = m["trace"].(string)
 	s.Version, _ = m["version"].(string)
+	if p, ok := m["progress"].(map[string]any); ok {
+		s.Progress = decodeProgress(p)
+	}
 	return s, nil
+}
+
+// decodeProgress reads a status's progress; a field that is missing or not a number counts
+// as 0, as progress is only shown, never acted on.
+func decodeProgress(m map[string]any) *herder.Progress {
+	p := &herder.Progress{}
+	p.Phase, _ = m["phase"].(string)
+	p.TablesDone, _ = m["tables_done"].(int64)
+	p.TablesTotal, _ = m["tables_total"].(int64)
+	p.RowsDone, _ = m["rows_done"].(int64)
+	p.RowsEstimated, _ = m["rows_estimated"].(int64)
+	return p
 }
 
 func decodeTopic(b []byte) (TopicStatus, error) {

@@ -31,8 +31,12 @@ type Status struct {
 	WorkerID string
 	// Generation is the group generation of the worker when it wrote the status.
 	Generation int32
-	// Version is the plugin version (Kafka Connect 4.x); "" for none.
+	// Version is the version of the connector's plugin (Kafka Connect 4.x), as GET
+	// /connector-plugins reports it; "" for none.
 	Version string
+	// Progress is kconnect's addition: how far a task's snapshot or load is, nil when it
+	// reports none, so that every worker shows the progress of tasks running elsewhere.
+	Progress *herder.Progress
 }
 
 // TopicStatus records that a connector's task used a topic (KIP-558, GET /connectors/{c}/topics).

@@ -172,3 +172,30 @@ func TestDecodeRejectsMalformedStatuses(t *testing.T) {
 		t.Errorf("older record = %+v, %v", got, err)
 	}
 }
+
+// A task's progress travels in its status record as kconnect's extra "progress" field, after
+// upstream's fields, and reaches the other workers; a status without progress is upstream's
+// record exactly.
+func TestTopicStoreCarriesProgress(t *testing.T) {
+	brokers := testenv.Kafka(t)
+	topic := kafkalogtest.Topic(t, kafkalog.StatusTopic)
+	a, b := open(t, brokers, topic), open(t, brokers, topic)
+	id := herder.TaskID{Connector: "cdc", Task: 0}
+	p := &herder.Progress{Phase: "snapshot", TablesDone: 1, TablesTotal: 3, RowsDone: 420, RowsEstimated: 1000}
+	a.PutTask(id, Status{State: herder.Running, WorkerID: "w1:8083", Generation: 2, Version: "0.1.0", Progress: p})
+	share(t, a, b)
+	if got, _ := b.Task(id); got.Progress == nil || *got.Progress != *p || got.Version != "0.1.0" || got.State != herder.Running {
+		t.Fatalf("task status read back = %+v (progress %+v)", got, got.Progress)
+	}
+	want := []string{`status-task-cdc-0 {"state":"RUNNING","trace":null,"worker_id":"w1:8083","generation":2,"version":"0.1.0",` +
+		`"progress":{"phase":"snapshot","tables_done":1,"tables_total":3,"rows_done":420,"rows_estimated":1000}}`}
+	if got := records(t, brokers, topic.Name); !slices.Equal(got, want) {
+		t.Fatalf("status topic records:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The snapshot is over: the next status has no progress, and neither has the task then.
+	a.PutTask(id, Status{State: herder.Running, WorkerID: "w1:8083", Generation: 2, Version: "0.1.0"})
+	share(t, a, b)
+	if got, _ := b.Task(id); got.Progress != nil {
+		t.Fatalf("progress kept after a status without it: %+v", got.Progress)
+	}
+}

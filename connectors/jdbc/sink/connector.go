@@ -20,11 +20,13 @@ const validateConnectTimeout = 10 * time.Second
 // names, with Debezium's configuration keys mapped onto Confluent's.
 func Plugins() []connect.Plugin {
 	return []connect.Plugin{{
-		Class:   confluentClass,
-		Aliases: []string{"JdbcSinkConnector", debeziumClass},
-		Type:    connect.PluginSink,
-		Version: version,
-		New:     func() any { return &Connector{} },
+		Class:            confluentClass,
+		Aliases:          []string{"JdbcSinkConnector", debeziumClass},
+		Type:             connect.PluginSink,
+		Version:          version,
+		TaskClass:        "io.confluent.connect.jdbc.sink.JdbcSinkTask",
+		AliasTaskClasses: map[string]string{debeziumClass: "io.debezium.connector.jdbc.JdbcSinkConnectorTask"},
+		New:              func() any { return &Connector{} },
 	}}
 }
 

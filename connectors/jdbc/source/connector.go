@@ -25,11 +25,12 @@ const connectorClass = "io.confluent.connect.jdbc.JdbcSourceConnector"
 // Plugins lists the JDBC source connector for the plugin registry.
 func Plugins() []connect.Plugin {
 	return []connect.Plugin{{
-		Class:   connectorClass,
-		Aliases: []string{"JdbcSourceConnector"},
-		Type:    connect.PluginSource,
-		Version: version,
-		New:     func() any { return &Connector{} },
+		Class:     connectorClass,
+		Aliases:   []string{"JdbcSourceConnector"},
+		Type:      connect.PluginSource,
+		Version:   version,
+		TaskClass: "io.confluent.connect.jdbc.source.JdbcSourceTask",
+		New:       func() any { return &Connector{} },
 	}}
 }
 

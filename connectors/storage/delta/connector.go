@@ -47,7 +47,7 @@ const (
 // Plugins lists the Delta Lake sink for the plugin registry.
 func Plugins() []connect.Plugin {
 	return []connect.Plugin{{Class: "io.kconnect.connect.delta.DeltaLakeSinkConnector", Aliases: []string{"DeltaLakeSink", "DeltaLakeSinkConnector"},
-		Type: connect.PluginSink, Version: version, New: func() any { return &Connector{} }}}
+		Type: connect.PluginSink, Version: version, TaskClass: "io.kconnect.connect.delta.DeltaLakeSinkTask", New: func() any { return &Connector{} }}}
 }
 
 func configDef() *connect.ConfigDef {
