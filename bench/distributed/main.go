@@ -23,6 +23,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -61,6 +62,9 @@ func main() {
 			log.Fatal(err)
 		}
 		cmd.Stdout, cmd.Stderr = logf, logf
+		// A bench killed or failing with log.Fatal skips the deferred stop; without this its
+		// workers live on, and their datagen tasks filled the disk.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			log.Fatal(err)
 		}
