@@ -39,6 +39,9 @@ const (
 	// envPipelines names the pipelines to run, comma-separated (default all), so that one
 	// pipeline's long run need not wait for the others.
 	envPipelines = "KCONNECT_FAULTS_PIPELINES"
+	// envParallel is how many pipelines run at once (default all): each has its own broker,
+	// databases and worker, so they only share the machine. 1 measures each pipeline alone.
+	envParallel = "KCONNECT_FAULTS_PARALLEL"
 )
 
 // The short run that plain `go test` does: a few faults per pipeline with a fixed seed.
@@ -70,6 +73,7 @@ type config struct {
 	budget    time.Duration
 	report    string
 	pipelines map[string]bool // nil: all
+	parallel  int             // pipelines at once; 0: all
 }
 
 func loadConfig(t *testing.T) config {
@@ -109,6 +113,13 @@ func loadConfig(t *testing.T) config {
 			}
 			c.pipelines[n] = true
 		}
+	}
+	if v := os.Getenv(envParallel); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			t.Fatalf("%s=%q: want how many pipelines run at once (0 for all)", envParallel, v)
+		}
+		c.parallel = n
 	}
 	c.report = os.Getenv(envReport)
 	if c.report == "" {
@@ -339,10 +350,15 @@ func (e *env) mountTmpfs() {
 	})
 }
 
+// loopbackQdisc serialises the pipelines' changes to lo's root qdisc, which they would share.
+var loopbackQdisc sync.Mutex
+
 // netemUnavailable says why tc cannot delay loopback traffic here ("" when it can): the slow
 // network fault needs the prio and netem queueing disciplines, limited to the broker's port by a
 // u32 filter so that nobody else's loopback traffic slows down.
-func netemUnavailable() string {
+var netemUnavailable = sync.OnceValue(func() string {
+	loopbackQdisc.Lock()
+	defer loopbackQdisc.Unlock()
 	if _, err := exec.LookPath("tc"); err != nil {
 		return "tc is not installed"
 	}
@@ -354,7 +370,7 @@ func netemUnavailable() string {
 		return fmt.Sprintf("tc cannot add a netem qdisc on lo (sch_netem missing?): %s", strings.TrimSpace(string(out)))
 	}
 	return ""
-}
+})
 
 // kinds returns the fault kinds this pipeline injects.
 func (e *env) kinds() []string {
@@ -438,9 +454,12 @@ func (e *env) fillDisk() {
 	}
 }
 
-// slowNetwork delays the broker's loopback traffic by 100 ms for a few seconds.
+// slowNetwork delays the broker's loopback traffic by 100 ms for a few seconds; one pipeline at a
+// time, as lo has one root qdisc.
 func (e *env) slowNetwork() {
 	e.t.Helper()
+	loopbackQdisc.Lock()
+	defer loopbackQdisc.Unlock()
 	_, port, _ := strings.Cut(e.brokerAddr, ":")
 	cmds := [][]string{
 		{"qdisc", "add", "dev", "lo", "root", "handle", "1:", "prio"},
