@@ -74,9 +74,9 @@ type Worker struct {
 	exited     chan struct{}
 	exitErr    error
 	restartNum int
-	fileLimit  int      // ulimit -n of the worker process; 0 leaves it as the test's
-	jvm        []string // the java command line before args, for an Apache Kafka Connect worker
-	ready      func() bool
+	fileLimit  int         // ulimit -n of the worker process; 0 leaves it as the test's
+	jvm        []string    // the java command line before args, for an Apache Kafka Connect worker
+	ready      func() bool // replaces the wait for GET /health, for a process without a REST API
 
 	// StartTimeout bounds each later (re)start's wait for readiness; 0 means 60 s. Set it after
 	// the first start for a process whose recovery may be slow on a loaded machine.
