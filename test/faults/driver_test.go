@@ -60,6 +60,7 @@ const (
 	faultPGTerminate   = "pg_terminate_backend"
 	faultMySQLRestart  = "MariaDB restart"
 	faultDiskFull      = "disk full (offsets dir)"
+	faultBrokerFull    = "disk full (embedded broker data dir)"
 	faultSlowNetwork   = "slow network (netem)"
 	recoveryTimeout    = 3 * time.Minute
 	startTimeout       = 3 * time.Minute // a (re)start of a worker or broker on a loaded machine
@@ -205,6 +206,7 @@ type env struct {
 	my          *testenv.MySQLServer
 	myDB        *sql.DB // one pool to the MariaDB database dst: a pool per query would exhaust max_connections
 	offsetsDir  string
+	brokerDir   string // the embedded broker's data directory, on its own tmpfs
 	topic       string
 	skipped     map[string]string // fault kind → why it is not injected
 	connectors  []string
@@ -255,7 +257,7 @@ func newEnv(t *testing.T, p *pipeline, seed uint64) *env {
 	if p.exactlyOnce {
 		e.skipped[faultDiskFull] = "exactly-once keeps source offsets in the offsets topic; the offsets file is only read at start"
 	} else {
-		e.mountTmpfs()
+		e.mountTmpfs(e.offsetsDir, "1m", faultDiskFull)
 	}
 	if why := netemUnavailable(); why != "" {
 		e.skipped[faultSlowNetwork] = why
@@ -270,6 +272,12 @@ func newEnv(t *testing.T, p *pipeline, seed uint64) *env {
 		embeddedPort = testenv.FreePort(t)
 		e.brokerAddr = fmt.Sprintf("127.0.0.1:%d", embeddedPort)
 		e.skipped[faultBrokerKill] = "the broker is the worker's own: a worker kill -9 kills it"
+		// Room for the records of a long run; the fault fills the rest.
+		e.brokerDir = filepath.Join(e.dir, "state")
+		if err := os.Mkdir(e.brokerDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		e.mountTmpfs(e.brokerDir, "64m", faultBrokerFull)
 	default:
 		dir := filepath.Join(e.dir, "broker")
 		if err := os.Mkdir(dir, 0o755); err != nil {
@@ -294,8 +302,7 @@ func newEnv(t *testing.T, p *pipeline, seed uint64) *env {
 	if p.embedded {
 		props["bootstrap.servers"] = "embedded"
 		props["kconnect.embedded.broker.port"] = strconv.Itoa(embeddedPort)
-		// The broker's data would not fit the offsets directory's tmpfs.
-		props["kconnect.state.dir"] = filepath.Join(e.dir, "state")
+		props["kconnect.state.dir"] = e.brokerDir
 	}
 	if p.exactlyOnce {
 		props["exactly.once.source.support"] = "enabled"
@@ -329,23 +336,23 @@ func tail(s string, lines int) string {
 	return strings.Join(l[max(0, len(l)-lines):], "\n")
 }
 
-// mountTmpfs puts the offsets directory on a 1 MiB tmpfs, so that the disk-full fault fills it
-// without touching the machine's disk.
-func (e *env) mountTmpfs() {
-	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "kconnect-faults", e.offsetsDir).CombinedOutput()
+// mountTmpfs puts dir on a tmpfs of size, so that the disk-full fault kind fills it without
+// touching the machine's disk.
+func (e *env) mountTmpfs(dir, size, kind string) {
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "kconnect-faults", dir).CombinedOutput()
 	if err != nil {
-		msg := fmt.Sprintf("cannot mount a tmpfs on the offsets directory (needs root): %v %s", err, strings.TrimSpace(string(out)))
+		msg := fmt.Sprintf("cannot mount a tmpfs on %s (needs root): %v %s", filepath.Base(dir), err, strings.TrimSpace(string(out)))
 		if os.Getenv("CI") == "true" {
 			e.t.Fatal(msg)
 		}
-		e.t.Log("disk-full fault skipped: " + msg)
-		e.skipped[faultDiskFull] = msg
+		e.t.Log(kind + " skipped: " + msg)
+		e.skipped[kind] = msg
 		return
 	}
 	// Registered before the worker starts, so it runs after the worker stopped (cleanups are LIFO).
 	e.t.Cleanup(func() {
-		if out, err := exec.Command("umount", e.offsetsDir).CombinedOutput(); err != nil {
-			e.t.Errorf("umount %s: %v %s", e.offsetsDir, err, out)
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			e.t.Errorf("umount %s: %v %s", dir, err, out)
 		}
 	})
 }
@@ -421,7 +428,9 @@ func (e *env) inject(kind string) time.Time {
 			e.t.Fatal(err)
 		}
 	case faultDiskFull:
-		e.fillDisk()
+		e.fillDisk(e.offsetsDir)
+	case faultBrokerFull:
+		e.fillDisk(e.brokerDir)
 	case faultSlowNetwork:
 		e.slowNetwork()
 	default:
@@ -430,10 +439,10 @@ func (e *env) inject(kind string) time.Time {
 	return time.Now()
 }
 
-// fillDisk fills the offsets tmpfs for a few seconds, then frees it.
-func (e *env) fillDisk() {
+// fillDisk fills the tmpfs on dir for a few seconds, then frees it.
+func (e *env) fillDisk(dir string) {
 	e.t.Helper()
-	filler := filepath.Join(e.offsetsDir, "filler")
+	filler := filepath.Join(dir, "filler")
 	f, err := os.Create(filler)
 	if err != nil {
 		e.t.Fatal(err)
@@ -442,7 +451,7 @@ func (e *env) fillDisk() {
 	for {
 		if _, err := f.Write(chunk); err != nil {
 			if !errors.Is(err, syscall.ENOSPC) {
-				e.t.Fatalf("filling %s: %v", e.offsetsDir, err)
+				e.t.Fatalf("filling %s: %v", dir, err)
 			}
 			break
 		}

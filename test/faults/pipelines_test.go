@@ -147,15 +147,16 @@ func eosPipeline(apache bool) *pipeline {
 	var input string
 	written := 0
 	name := "file-embedded-eos"
+	kinds := append([]string{faultBrokerFull}, commonKinds...)
 	if apache {
-		name = "file-apachekafka-eos"
+		name, kinds = "file-apachekafka-eos", commonKinds
 	}
 	return &pipeline{
 		name:        name,
 		apache:      apache,
 		embedded:    !apache,
 		exactlyOnce: true,
-		kinds:       commonKinds,
+		kinds:       kinds,
 		connectors: func(e *env) []map[string]string {
 			input = filepath.Join(e.dir, "input.txt")
 			return []map[string]string{{"name": "file-source", "connector.class": "FileStreamSource", "file": input,
