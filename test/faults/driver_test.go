@@ -277,7 +277,7 @@ func newEnv(t *testing.T, p *pipeline, seed uint64) *env {
 		if err := os.Mkdir(e.brokerDir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		e.mountTmpfs(e.brokerDir, "64m", faultBrokerFull)
+		e.mountTmpfs(e.brokerDir, "128m", faultBrokerFull)
 	default:
 		dir := filepath.Join(e.dir, "broker")
 		if err := os.Mkdir(dir, 0o755); err != nil {
