@@ -105,12 +105,17 @@ stress-cdc: testenv
 # The fault-injection suite (test/faults): every pipeline under load with FAULTS random faults
 # (at most FAULTS_BUDGET of injecting each), then lost and duplicated records counted; the report
 # goes to docs/faults-report.md and .json. It runs private databases and brokers, not the shared
-# services. A run prints its seed; FAULTS_SEED=<seed> replays it. `make test` runs a short one.
+# services. A run prints its seed; FAULTS_SEED=<seed> replays it. `make test` runs a short one,
+# all pipelines at once; here FAULTS_PARALLEL pipelines run at once (1: each measured alone), and
+# FAULTS_PIPELINES (comma-separated names) picks some.
 FAULTS ?= 100
 FAULTS_SEED ?= $(shell date +%s)
 FAULTS_BUDGET ?= 30m
+FAULTS_PARALLEL ?= 1
+FAULTS_PIPELINES ?=
 faults: testenv
 	KCONNECT_FAULTS=$(FAULTS) KCONNECT_FAULTS_SEED=$(FAULTS_SEED) KCONNECT_FAULTS_BUDGET=$(FAULTS_BUDGET) \
+		KCONNECT_FAULTS_PARALLEL=$(FAULTS_PARALLEL) KCONNECT_FAULTS_PIPELINES='$(FAULTS_PIPELINES)' \
 		KCONNECT_FAULTS_REPORT='$(CURDIR)/docs/faults-report' \
 		$(GO) test -count=1 -v -timeout 300m -run '^TestFaults$$' ./test/faults/
 

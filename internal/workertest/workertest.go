@@ -74,8 +74,13 @@ type Worker struct {
 	exited     chan struct{}
 	exitErr    error
 	restartNum int
-	fileLimit  int      // ulimit -n of the worker process; 0 leaves it as the test's
-	jvm        []string // the java command line before args, for an Apache Kafka Connect worker
+	fileLimit  int         // ulimit -n of the worker process; 0 leaves it as the test's
+	jvm        []string    // the java command line before args, for an Apache Kafka Connect worker
+	ready      func() bool // replaces the wait for GET /health, for a process without a REST API
+
+	// StartTimeout bounds each later (re)start's wait for readiness; 0 means 60 s. Set it after
+	// the first start for a process whose recovery may be slow on a loaded machine.
+	StartTimeout time.Duration
 }
 
 // WorkerProps returns a worker config for dir: JSON values without schemas, String keys, a
@@ -145,19 +150,27 @@ func StartDistributed(t testing.TB, dir string, worker map[string]string) *Worke
 // address once it accepts connections; the broker is stopped at test cleanup.
 func StartBroker(t testing.TB, dir string) string {
 	t.Helper()
+	return StartBrokerProcess(t, dir).Bootstrap
+}
+
+// StartBrokerProcess is StartBroker for tests that kill and restart the broker: the returned
+// process's Bootstrap is its address, and Restart brings it back on the same port and data.
+func StartBrokerProcess(t testing.TB, dir string) *Worker {
+	t.Helper()
 	port := testenv.FreePort(t)
 	w := &Worker{t: t, Dir: dir, args: []string{"broker", "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--data-dir", filepath.Join(dir, "data")}}
 	w.Bootstrap = fmt.Sprintf("127.0.0.1:%d", port)
-	w.launch()
-	t.Cleanup(func() { w.Stop() })
-	w.waitUntil(func() bool {
+	w.ready = func() bool {
 		c, err := net.DialTimeout("tcp", w.Bootstrap, time.Second)
 		if err == nil {
 			c.Close()
 		}
 		return err == nil
-	})
-	return w.Bootstrap
+	}
+	w.launch()
+	t.Cleanup(func() { w.Stop() })
+	w.waitUntil(w.ready)
+	return w
 }
 
 // StartJavaDistributed starts an Apache Kafka Connect distributed worker (ConnectDistributed
@@ -208,8 +221,14 @@ func run(t testing.TB, dir string, fileLimit int, worker map[string]string, args
 func (w *Worker) start() {
 	w.t.Helper()
 	w.launch()
+	if w.ready != nil {
+		w.waitUntil(w.ready)
+		return
+	}
 	w.waitUntil(func() bool {
-		resp, err := http.Get(w.URL + "/health")
+		// A bounded request: a worker frozen or wedged mid-start must not hang the wait.
+		c := http.Client{Timeout: 5 * time.Second}
+		resp, err := c.Get(w.URL + "/health")
 		if err != nil {
 			return false
 		}
@@ -250,10 +269,14 @@ func (w *Worker) launch() {
 }
 
 // waitUntil polls ready during startup, failing the test if the process exits first or ready
-// is not true within 60 s.
+// is not true within StartTimeout.
 func (w *Worker) waitUntil(ready func() bool) {
 	w.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	timeout := w.StartTimeout
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		select {
 		case <-w.exited:
@@ -265,7 +288,7 @@ func (w *Worker) waitUntil(ready func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	w.t.Fatalf("%s not ready after 60s\n%s", w.args[0], w.Log())
+	w.t.Fatalf("%s not ready after %v\n%s", w.args[0], timeout, w.Log())
 }
 
 // Log returns what the current worker process logged.
@@ -288,14 +311,26 @@ func (w *Worker) Freeze() { _ = w.cmd.Process.Signal(syscall.SIGSTOP) }
 // Thaw continues a frozen worker.
 func (w *Worker) Thaw() { _ = w.cmd.Process.Signal(syscall.SIGCONT) }
 
+// Exited reports whether the process has exited, by itself or killed.
+func (w *Worker) Exited() bool {
+	select {
+	case <-w.exited:
+		return true
+	default:
+		return false
+	}
+}
+
 // Stop sends SIGTERM and waits up to 30 s for a clean exit, returning the process error (nil for
-// exit code 0). Stopping a stopped worker is a no-op.
+// exit code 0). Stopping a stopped worker is a no-op; a frozen one is thawed first, since a
+// stopped process does not handle SIGTERM.
 func (w *Worker) Stop() error {
 	select {
 	case <-w.exited:
 		return w.exitErr
 	default:
 	}
+	_ = w.cmd.Process.Signal(syscall.SIGCONT)
 	_ = w.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-w.exited:

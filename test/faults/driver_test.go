@@ -36,6 +36,12 @@ const (
 	envSeed   = "KCONNECT_FAULTS_SEED"   // seed of every random choice; printed, so a run can be replayed
 	envBudget = "KCONNECT_FAULTS_BUDGET" // time budget per pipeline for injecting faults (a Go duration)
 	envReport = "KCONNECT_FAULTS_REPORT" // report path without extension: .json and .md are written
+	// envPipelines names the pipelines to run, comma-separated (default all), so that one
+	// pipeline's long run need not wait for the others.
+	envPipelines = "KCONNECT_FAULTS_PIPELINES"
+	// envParallel is how many pipelines run at once (default all): each has its own broker,
+	// databases and worker, so they only share the machine. 1 measures each pipeline alone.
+	envParallel = "KCONNECT_FAULTS_PARALLEL"
 )
 
 // The short run that plain `go test` does: a few faults per pipeline with a fixed seed.
@@ -54,17 +60,21 @@ const (
 	faultPGTerminate   = "pg_terminate_backend"
 	faultMySQLRestart  = "MariaDB restart"
 	faultDiskFull      = "disk full (offsets dir)"
+	faultBrokerFull    = "disk full (embedded broker data dir)"
 	faultSlowNetwork   = "slow network (netem)"
 	recoveryTimeout    = 3 * time.Minute
+	startTimeout       = 3 * time.Minute // a (re)start of a worker or broker on a loaded machine
 	settleTimeout      = 4 * time.Minute
 	writerRetryBackoff = 200 * time.Millisecond
 )
 
 type config struct {
-	faults int
-	seed   uint64
-	budget time.Duration
-	report string
+	faults    int
+	seed      uint64
+	budget    time.Duration
+	report    string
+	pipelines map[string]bool // nil: all
+	parallel  int             // pipelines at once; 0: all
 }
 
 func loadConfig(t *testing.T) config {
@@ -91,6 +101,27 @@ func loadConfig(t *testing.T) config {
 		}
 		c.budget = d
 	}
+	if v := os.Getenv(envPipelines); v != "" {
+		c.pipelines = map[string]bool{}
+		var names []string
+		for _, p := range pipelines() {
+			names = append(names, p.name)
+		}
+		for n := range strings.SplitSeq(v, ",") {
+			n = strings.TrimSpace(n)
+			if !slices.Contains(names, n) {
+				t.Fatalf("%s=%q: no pipeline %q; the pipelines are %s", envPipelines, v, n, strings.Join(names, ", "))
+			}
+			c.pipelines[n] = true
+		}
+	}
+	if v := os.Getenv(envParallel); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			t.Fatalf("%s=%q: want how many pipelines run at once (0 for all)", envParallel, v)
+		}
+		c.parallel = n
+	}
 	c.report = os.Getenv(envReport)
 	if c.report == "" {
 		dir, err := os.MkdirTemp("", "kconnect-faults-")
@@ -116,6 +147,8 @@ type result struct {
 	Lost       int64 `json:"lost"`
 	Duplicated int64 `json:"duplicated"`
 	firstLost  []string
+	// firstDuplicated names a few duplicated keys for the failure message.
+	firstDuplicated []string
 }
 
 // compare counts lost and duplicated keys: want lists the source's keys; got maps each key that
@@ -132,6 +165,9 @@ func compare(want []string, got map[string]int) result {
 		}
 		if n > 1 {
 			r.Duplicated += int64(n - 1)
+			if len(r.firstDuplicated) < 10 {
+				r.firstDuplicated = append(r.firstDuplicated, k)
+			}
 		}
 	}
 	return r
@@ -139,18 +175,20 @@ func compare(want []string, got map[string]int) result {
 
 // pipeline describes one pipeline of the suite.
 type pipeline struct {
-	name       string
-	postgres   bool // runs a private PostgreSQL the faults restart
-	mysql      bool // runs a private MariaDB
-	apache     bool // Kafka is a private Apache Kafka node rather than a `kconnect broker` process
-	schemas    bool // JSON converters with schemas (the SQL sinks need them)
-	kinds      []string
-	connectors func(e *env) []map[string]string
-	prepare    func(e *env)
-	load       func(ctx context.Context, e *env)
-	stopLoad   func(e *env)
-	progress   func(e *env) (int64, error)
-	verify     func(e *env) (result, error)
+	name        string
+	postgres    bool // runs a private PostgreSQL the faults restart
+	mysql       bool // runs a private MariaDB
+	apache      bool // Kafka is a private Apache Kafka node rather than a `kconnect broker` process
+	embedded    bool // Kafka is the worker's own embedded broker, so a worker kill -9 kills it too
+	exactlyOnce bool // exactly.once.source.support=enabled, offsets in the offsets topic; a duplicate fails the test
+	schemas     bool // JSON converters with schemas (the SQL sinks need them)
+	kinds       []string
+	connectors  func(e *env) []map[string]string
+	prepare     func(e *env)
+	load        func(ctx context.Context, e *env)
+	stopLoad    func(e *env)
+	progress    func(e *env) (int64, error)
+	verify      func(e *env) (result, error)
 }
 
 // env is the running infrastructure of one pipeline.
@@ -162,12 +200,13 @@ type env struct {
 	brokerAddr  string
 	brokerKill  func() // kill -9 of the broker
 	brokerStart func() // start of the killed broker on the same port and data
-	worker      *proc
+	worker      *workertest.Worker
 	workerURL   string
 	pg          *testenv.PostgresServer
 	my          *testenv.MySQLServer
 	myDB        *sql.DB // one pool to the MariaDB database dst: a pool per query would exhaust max_connections
 	offsetsDir  string
+	brokerDir   string // the embedded broker's data directory, on its own tmpfs
 	topic       string
 	skipped     map[string]string // fault kind → why it is not injected
 	connectors  []string
@@ -215,20 +254,38 @@ func newEnv(t *testing.T, p *pipeline, seed uint64) *env {
 	if err := os.Mkdir(e.offsetsDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e.mountTmpfs()
+	if p.exactlyOnce {
+		e.skipped[faultDiskFull] = "exactly-once keeps source offsets in the offsets topic; the offsets file is only read at start"
+	} else {
+		e.mountTmpfs(e.offsetsDir, "1m", faultDiskFull)
+	}
 	if why := netemUnavailable(); why != "" {
 		e.skipped[faultSlowNetwork] = why
 	}
 
-	if p.apache {
+	embeddedPort := 0
+	switch {
+	case p.apache:
 		k := testenv.NewKafkaServer(t)
 		e.brokerAddr, e.brokerKill, e.brokerStart = k.Addr(), k.Kill, k.Start
-	} else {
-		port := testenv.FreePort(t)
-		e.brokerAddr = fmt.Sprintf("127.0.0.1:%d", port)
-		b := startProc(t, "broker", e.dir, listening(e.brokerAddr), "broker", "--port", strconv.Itoa(port),
-			"--data-dir", filepath.Join(e.dir, "broker-data"))
-		e.brokerKill, e.brokerStart = b.kill9, b.start
+	case p.embedded:
+		embeddedPort = testenv.FreePort(t)
+		e.brokerAddr = fmt.Sprintf("127.0.0.1:%d", embeddedPort)
+		e.skipped[faultBrokerKill] = "the broker is the worker's own: a worker kill -9 kills it"
+		// Room for the records of a long run; the fault fills the rest.
+		e.brokerDir = filepath.Join(e.dir, "state")
+		if err := os.Mkdir(e.brokerDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		e.mountTmpfs(e.brokerDir, "128m", faultBrokerFull)
+	default:
+		dir := filepath.Join(e.dir, "broker")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b := workertest.StartBrokerProcess(t, dir)
+		b.StartTimeout = startTimeout
+		e.brokerAddr, e.brokerKill, e.brokerStart = b.Bootstrap, b.Kill9, b.Restart
 	}
 
 	if p.prepare != nil {
@@ -242,6 +299,17 @@ func newEnv(t *testing.T, p *pipeline, seed uint64) *env {
 		"offset.flush.interval.ms":       "500",
 		"bootstrap.servers":              e.brokerAddr,
 	}
+	if p.embedded {
+		props["bootstrap.servers"] = "embedded"
+		props["kconnect.embedded.broker.port"] = strconv.Itoa(embeddedPort)
+		props["kconnect.state.dir"] = e.brokerDir
+	}
+	if p.exactlyOnce {
+		props["exactly.once.source.support"] = "enabled"
+		props["offset.storage.topic"] = e.topic + "-offsets"
+		props["offset.storage.replication.factor"] = "1"
+		props["offset.storage.partitions"] = "3"
+	}
 	if p.schemas {
 		props["key.converter"] = "org.apache.kafka.connect.json.JsonConverter"
 		props["key.converter.schemas.enable"] = "true"
@@ -249,15 +317,15 @@ func newEnv(t *testing.T, p *pipeline, seed uint64) *env {
 	}
 	e.workerURL = fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t))
 	props["listeners"] = e.workerURL
-	args := []string{"standalone", workertest.WriteProperties(t, e.dir, "worker.properties", props)}
-	for i, c := range p.connectors(e) {
+	conns := p.connectors(e)
+	for _, c := range conns {
 		e.connectors = append(e.connectors, c["name"])
-		args = append(args, workertest.WriteProperties(t, e.dir, fmt.Sprintf("connector-%d.properties", i), c))
 	}
-	e.worker = startProc(t, "worker", e.dir, healthy(e.workerURL), args...)
+	e.worker = workertest.Start(t, e.dir, props, conns...)
+	e.worker.StartTimeout = startTimeout
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("last worker log (%s):\n%s", e.worker.log, tail(e.worker.output(), 60))
+			t.Logf("last worker log:\n%s", tail(e.worker.Log(), 60))
 		}
 	})
 	return e
@@ -268,31 +336,36 @@ func tail(s string, lines int) string {
 	return strings.Join(l[max(0, len(l)-lines):], "\n")
 }
 
-// mountTmpfs puts the offsets directory on a 1 MiB tmpfs, so that the disk-full fault fills it
-// without touching the machine's disk.
-func (e *env) mountTmpfs() {
-	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "kconnect-faults", e.offsetsDir).CombinedOutput()
+// mountTmpfs puts dir on a tmpfs of size, so that the disk-full fault kind fills it without
+// touching the machine's disk.
+func (e *env) mountTmpfs(dir, size, kind string) {
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "kconnect-faults", dir).CombinedOutput()
 	if err != nil {
-		msg := fmt.Sprintf("cannot mount a tmpfs on the offsets directory (needs root): %v %s", err, strings.TrimSpace(string(out)))
+		msg := fmt.Sprintf("cannot mount a tmpfs on %s (needs root): %v %s", filepath.Base(dir), err, strings.TrimSpace(string(out)))
 		if os.Getenv("CI") == "true" {
 			e.t.Fatal(msg)
 		}
-		e.t.Log("disk-full fault skipped: " + msg)
-		e.skipped[faultDiskFull] = msg
+		e.t.Log(kind + " skipped: " + msg)
+		e.skipped[kind] = msg
 		return
 	}
 	// Registered before the worker starts, so it runs after the worker stopped (cleanups are LIFO).
 	e.t.Cleanup(func() {
-		if out, err := exec.Command("umount", e.offsetsDir).CombinedOutput(); err != nil {
-			e.t.Errorf("umount %s: %v %s", e.offsetsDir, err, out)
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			e.t.Errorf("umount %s: %v %s", dir, err, out)
 		}
 	})
 }
 
+// loopbackQdisc serialises the pipelines' changes to lo's root qdisc, which they would share.
+var loopbackQdisc sync.Mutex
+
 // netemUnavailable says why tc cannot delay loopback traffic here ("" when it can): the slow
 // network fault needs the prio and netem queueing disciplines, limited to the broker's port by a
 // u32 filter so that nobody else's loopback traffic slows down.
-func netemUnavailable() string {
+var netemUnavailable = sync.OnceValue(func() string {
+	loopbackQdisc.Lock()
+	defer loopbackQdisc.Unlock()
 	if _, err := exec.LookPath("tc"); err != nil {
 		return "tc is not installed"
 	}
@@ -304,7 +377,7 @@ func netemUnavailable() string {
 		return fmt.Sprintf("tc cannot add a netem qdisc on lo (sch_netem missing?): %s", strings.TrimSpace(string(out)))
 	}
 	return ""
-}
+})
 
 // kinds returns the fault kinds this pipeline injects.
 func (e *env) kinds() []string {
@@ -329,14 +402,14 @@ func (e *env) inject(kind string) time.Time {
 	e.t.Helper()
 	switch kind {
 	case faultWorkerKill:
-		e.worker.kill9()
+		e.worker.Kill9()
 		restart := time.Now()
-		e.worker.start()
+		e.worker.Restart()
 		return restart
 	case faultWorkerStop:
-		e.worker.signal(syscall.SIGSTOP)
+		e.worker.Freeze()
 		e.pause(time.Second, 6*time.Second)
-		e.worker.signal(syscall.SIGCONT)
+		e.worker.Thaw()
 	case faultBrokerKill:
 		e.brokerKill()
 		e.pause(500*time.Millisecond, 4*time.Second)
@@ -355,7 +428,9 @@ func (e *env) inject(kind string) time.Time {
 			e.t.Fatal(err)
 		}
 	case faultDiskFull:
-		e.fillDisk()
+		e.fillDisk(e.offsetsDir)
+	case faultBrokerFull:
+		e.fillDisk(e.brokerDir)
 	case faultSlowNetwork:
 		e.slowNetwork()
 	default:
@@ -364,10 +439,10 @@ func (e *env) inject(kind string) time.Time {
 	return time.Now()
 }
 
-// fillDisk fills the offsets tmpfs for a few seconds, then frees it.
-func (e *env) fillDisk() {
+// fillDisk fills the tmpfs on dir for a few seconds, then frees it.
+func (e *env) fillDisk(dir string) {
 	e.t.Helper()
-	filler := filepath.Join(e.offsetsDir, "filler")
+	filler := filepath.Join(dir, "filler")
 	f, err := os.Create(filler)
 	if err != nil {
 		e.t.Fatal(err)
@@ -376,7 +451,7 @@ func (e *env) fillDisk() {
 	for {
 		if _, err := f.Write(chunk); err != nil {
 			if !errors.Is(err, syscall.ENOSPC) {
-				e.t.Fatalf("filling %s: %v", e.offsetsDir, err)
+				e.t.Fatalf("filling %s: %v", dir, err)
 			}
 			break
 		}
@@ -388,9 +463,12 @@ func (e *env) fillDisk() {
 	}
 }
 
-// slowNetwork delays the broker's loopback traffic by 100 ms for a few seconds.
+// slowNetwork delays the broker's loopback traffic by 100 ms for a few seconds; one pipeline at a
+// time, as lo has one root qdisc.
 func (e *env) slowNetwork() {
 	e.t.Helper()
+	loopbackQdisc.Lock()
+	defer loopbackQdisc.Unlock()
 	_, port, _ := strings.Cut(e.brokerAddr, ":")
 	cmds := [][]string{
 		{"qdisc", "add", "dev", "lo", "root", "handle", "1:", "prio"},
@@ -412,10 +490,10 @@ func (e *env) slowNetwork() {
 // counted. It returns how long that took since start, or false after recoveryTimeout.
 func (e *env) awaitRecovery(start time.Time, from int64) (time.Duration, bool) {
 	for time.Since(start) < recoveryTimeout {
-		if !e.worker.alive() {
+		if e.worker.Exited() {
 			e.exits++
-			e.t.Logf("the worker exited by itself:\n%s", tail(e.worker.output(), 30))
-			e.worker.start()
+			e.t.Logf("the worker exited by itself:\n%s", tail(e.worker.Log(), 30))
+			e.worker.Restart()
 		}
 		e.restartFailed()
 		if n, err := e.p.progress(e); err == nil && n > from {
@@ -559,6 +637,10 @@ func run(t *testing.T, cfg config, p *pipeline) report {
 	if res.Lost > 0 {
 		t.Errorf("%s: %d of %d records lost (first: %v)", p.name, res.Lost, res.Expected, res.firstLost)
 	}
+	if p.exactlyOnce && res.Duplicated > 0 {
+		t.Errorf("%s: %d duplicates of %d records in an exactly-once pipeline (first: %v)", p.name, res.Duplicated,
+			res.Expected, res.firstDuplicated)
+	}
 	if res.Expected == 0 {
 		t.Errorf("%s: the source produced no records, so nothing was verified", p.name)
 	}
@@ -603,16 +685,21 @@ func writeReport(t *testing.T, cfg config, reps []report) string {
 		fmt.Fprintf(&b, "| %s | %d (%s) | %d | %d | %d | %.2fs | %.2fs | %d | %d | %d |\n", r.Pipeline, r.Injected,
 			strings.Join(kinds, ", "), r.Expected, r.Lost, r.Duplicated, r.RecoveryP50, r.RecoveryP99, r.Unrecovered, r.TaskRestarts, r.WorkerExits)
 	}
-	skipped := map[string]string{}
+	// A fault kind may be left out for different reasons in different pipelines.
+	type skip struct{ kind, why string }
+	skipped := map[skip][]string{}
 	for _, r := range reps {
 		for k, why := range r.Skipped {
-			skipped[k] = why
+			skipped[skip{k, why}] = append(skipped[skip{k, why}], r.Pipeline)
 		}
 	}
 	if len(skipped) > 0 {
 		b.WriteString("\nNot injected (not counted):\n\n")
-		for _, k := range slices.Sorted(maps.Keys(skipped)) {
-			fmt.Fprintf(&b, "- %s: %s\n", k, skipped[k])
+		keys := slices.SortedFunc(maps.Keys(skipped), func(a, b skip) int {
+			return strings.Compare(a.kind+"\x00"+a.why, b.kind+"\x00"+b.why)
+		})
+		for _, k := range keys {
+			fmt.Fprintf(&b, "- %s (%s): %s\n", k.kind, strings.Join(skipped[k], ", "), k.why)
 		}
 	}
 	md := b.String()

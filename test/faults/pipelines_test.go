@@ -22,13 +22,15 @@ import (
 const (
 	loadInterval = 100 * time.Millisecond
 	loadBatch    = 10
+	readQuiet    = 3 * time.Second // how long readCommitted waits for more records before it stops
 )
 
 // common fault kinds: every pipeline runs a worker, a broker and an offsets file.
 var commonKinds = []string{faultWorkerKill, faultWorkerStop, faultBrokerKill, faultDiskFull, faultSlowNetwork}
 
 func pipelines() []*pipeline {
-	return []*pipeline{filePipeline(false), filePipeline(true), jdbcSourcePipeline(), cdcPipeline(), datagenPipeline()}
+	return []*pipeline{filePipeline(false), filePipeline(true), jdbcSourcePipeline(), cdcPipeline(), datagenPipeline(),
+		eosPipeline(false), eosPipeline(true)}
 }
 
 // key is the n-th key of a pipeline's load.
@@ -69,26 +71,7 @@ func filePipeline(apache bool) *pipeline {
 				{"name": "file-sink", "connector.class": "FileStreamSink", "file": output, "topics": e.topic},
 			}
 		},
-		load: func(ctx context.Context, e *env) {
-			f, err := os.OpenFile(input, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-			if err != nil {
-				e.t.Error(err)
-				return
-			}
-			defer f.Close()
-			tick(ctx, func() {
-				var b bytes.Buffer
-				for range loadBatch {
-					k := key(written)
-					fmt.Fprintf(&b, "%s %s\n", k, checksum(k))
-					written++
-				}
-				// One write per batch: the source never sees a torn line.
-				if _, err := f.Write(b.Bytes()); err != nil {
-					e.t.Error(err)
-				}
-			})
-		},
+		load: func(ctx context.Context, e *env) { appendLines(ctx, e, input, &written) },
 		progress: func(*env) (int64, error) {
 			fi, err := os.Stat(output)
 			if errors.Is(err, os.ErrNotExist) {
@@ -108,15 +91,91 @@ func filePipeline(apache bool) *pipeline {
 			defer f.Close()
 			sc := bufio.NewScanner(f)
 			for sc.Scan() {
-				if k, sum, ok := strings.Cut(sc.Text(), " "); ok && sum == checksum(k) {
+				if k, ok := lineKey(sc.Text()); ok {
 					got[k]++
 				}
 			}
-			want := make([]string, written)
-			for i := range want {
-				want[i] = key(i)
-			}
-			return compare(want, got), sc.Err()
+			return compare(keys(written), got), sc.Err()
+		},
+	}
+}
+
+// appendLines appends loadBatch lines per tick to path until ctx ends, counting them in written:
+// each line is a key and its checksum.
+func appendLines(ctx context.Context, e *env, path string, written *int) {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		e.t.Error(err)
+		return
+	}
+	defer f.Close()
+	tick(ctx, func() {
+		var b bytes.Buffer
+		for range loadBatch {
+			k := key(*written)
+			fmt.Fprintf(&b, "%s %s\n", k, checksum(k))
+			*written++
+		}
+		// One write per batch: the source never sees a torn line.
+		if _, err := f.Write(b.Bytes()); err != nil {
+			e.t.Error(err)
+		}
+	})
+}
+
+// lineKey returns the key of a line appendLines wrote, if its checksum is right.
+func lineKey(line string) (string, bool) {
+	k, sum, ok := strings.Cut(line, " ")
+	return k, ok && sum == checksum(k)
+}
+
+// keys returns the first n keys of a load.
+func keys(n int) []string {
+	ks := make([]string, n)
+	for i := range ks {
+		ks[i] = key(i)
+	}
+	return ks
+}
+
+// eosPipeline: lines appended to a file → FileStreamSource on an exactly-once worker (one
+// transaction per poll, offsets in the offsets topic) → Kafka, read back with
+// isolation.level=read_committed: every line must be there exactly once. apache runs it on a
+// private Apache Kafka node; otherwise on the worker's embedded broker, which dies with the
+// worker.
+func eosPipeline(apache bool) *pipeline {
+	var input string
+	written := 0
+	name := "file-embedded-eos"
+	kinds := append([]string{faultBrokerFull}, commonKinds...)
+	if apache {
+		name, kinds = "file-apachekafka-eos", commonKinds
+	}
+	return &pipeline{
+		name:        name,
+		apache:      apache,
+		embedded:    !apache,
+		exactlyOnce: true,
+		kinds:       kinds,
+		connectors: func(e *env) []map[string]string {
+			input = filepath.Join(e.dir, "input.txt")
+			return []map[string]string{{"name": "file-source", "connector.class": "FileStreamSource", "file": input,
+				"topic": e.topic, "exactly.once.support": "required", "transaction.boundary": "poll"}}
+		},
+		load:     func(ctx context.Context, e *env) { appendLines(ctx, e, input, &written) },
+		progress: func(e *env) (int64, error) { return topicCommittedEnd(e, e.topic) },
+		verify: func(e *env) (result, error) {
+			got := map[string]int{}
+			err := readCommitted(e, e.topic, func(r *kgo.Record) {
+				var line string
+				if json.Unmarshal(r.Value, &line) != nil {
+					return
+				}
+				if k, ok := lineKey(line); ok {
+					got[k]++
+				}
+			})
+			return compare(keys(written), got), err
 		},
 	}
 }
@@ -423,6 +482,20 @@ func pgKeys(e *env, query string) ([]string, error) {
 
 // topicEnd returns the sum of a topic's end offsets (0 while it does not exist).
 func topicEnd(e *env, topic string) (int64, error) {
+	return sumOffsets(e, func(ctx context.Context, adm *kadm.Client) (kadm.ListedOffsets, error) {
+		return adm.ListEndOffsets(ctx, topic)
+	})
+}
+
+// topicCommittedEnd returns the sum of a topic's last stable offsets: it grows only when a
+// transaction commits.
+func topicCommittedEnd(e *env, topic string) (int64, error) {
+	return sumOffsets(e, func(ctx context.Context, adm *kadm.Client) (kadm.ListedOffsets, error) {
+		return adm.ListCommittedOffsets(ctx, topic)
+	})
+}
+
+func sumOffsets(e *env, list func(context.Context, *kadm.Client) (kadm.ListedOffsets, error)) (int64, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokerAddr))
 	if err != nil {
 		return 0, err
@@ -430,7 +503,7 @@ func topicEnd(e *env, topic string) (int64, error) {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	ends, err := list(ctx, kadm.NewClient(cl))
 	if err != nil {
 		return 0, err
 	}
@@ -484,4 +557,38 @@ func readTopic(e *env, topic string, fn func(*kgo.Record)) error {
 		})
 	}
 	return nil
+}
+
+// readCommitted reads a topic from the start with isolation.level=read_committed until no record
+// has come for readQuiet: a read_committed reader's last records are followed by transaction
+// markers, so it cannot stop at the end offsets as readTopic does. A read cut short by a slow
+// broker only undercounts, which the verifying loop retries.
+func readCommitted(e *env, topic string, fn func(*kgo.Record)) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokerAddr), kgo.ConsumeTopics(topic),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(500*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), readQuiet)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		var ferr error
+		fs.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				ferr = fmt.Errorf("reading %s partition %d: %w", t, p, err)
+			}
+		})
+		if ferr != nil {
+			return ferr
+		}
+		if fs.NumRecords() == 0 {
+			return nil
+		}
+		fs.EachRecord(fn)
+	}
+	return fmt.Errorf("reading %s: still reading after 2m", topic)
 }
