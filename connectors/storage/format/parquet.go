@@ -350,6 +350,11 @@ func appendLeaf(vals []parquet.Value, st *connect.Struct, lf leaf, col int, size
 		return nil, fmt.Errorf("field %s: %w", lf.path[len(lf.path)-1].name, err)
 	}
 	*size += n
+	if def == 0 {
+		// The levels of a value not under an optional field or a repetition are the zero
+		// value's, and a column writer does not read the column index: Level would only cost.
+		return append(vals, pv), nil
+	}
 	return append(vals, pv.Level(0, def, col)), nil
 }
 
