@@ -12,9 +12,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
+	"os"
+	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,7 +52,7 @@ func BenchmarkSourceLoop(b *testing.B) {
 	for range 3 {
 		rate, cpu := measure(n, func() float64 { return bareProducer(b, brk.Addr(), n) })
 		bare, bareCPU = append(bare, rate), append(bareCPU, cpu)
-		rate, cpu = measure(n, func() float64 { return sourceLoop(b, brk.Addr(), n, log, nil) })
+		rate, cpu = measure(n, func() float64 { return sourceLoop(b, brk.Addr(), n, log) })
 		loop, loopCPU = append(loop, rate), append(loopCPU, cpu)
 	}
 	b.StopTimer()
@@ -59,38 +64,120 @@ func BenchmarkSourceLoop(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
-// BenchmarkSourceLoopMetrics runs b.N records through the source loop without and with metrics,
-// six times each, and reports the median records/s of each and their ratio.
+// BenchmarkSourceLoopMetrics runs, per op, two processes side by side, each this test binary with
+// its own embedded broker and a source loop producing datagen records, one without metrics and
+// one with, and measures both over the same wall-clock window (metricsWindow, opening
+// metricsStart after their launch). Load from other processes on a shared machine comes and goes
+// within a second, so runs one after the other see different machines; side by side, both see
+// the same one. It reports the median over the ops of the on/off ratio of records/s, and of the
+// off/on ratio of process CPU time per record (cpu-ratio), beside each side's median rate and
+// CPU time per record.
+//
+//	go test ./bench/sourceloop -run '^$' -bench SourceLoopMetrics -benchtime 10x -count 6
 func BenchmarkSourceLoopMetrics(b *testing.B) {
-	brk, log := setup(b)
-	n := b.N
-	var off, on, offCPU, onCPU []float64
-	runOff := func() {
-		rate, cpu := measure(n, func() float64 { return sourceLoop(b, brk.Addr(), n, log, nil) })
-		off, offCPU = append(off, rate), append(offCPU, cpu)
+	if side := os.Getenv(sideEnv); side != "" {
+		metricsSide(b, side, os.Getenv(windowEnv))
+		return
 	}
-	runOn := func() {
-		rate, cpu := measure(n, func() float64 { return sourceLoop(b, brk.Addr(), n, log, metrics.New()) })
-		on, onCPU = append(on, rate), append(onCPU, cpu)
-	}
+	var off, on, offCPU, onCPU, ratios, cpuRatios []float64
 	b.ResetTimer()
-	// Each side goes first in turn: the broker's growing data makes later runs a little slower.
-	for i := range 6 {
-		if i%2 == 0 {
-			runOff()
-			runOn()
-		} else {
-			runOn()
-			runOff()
+	for range b.N {
+		opens := time.Now().Add(metricsStart)
+		window := fmt.Sprintf("%d,%d", opens.UnixNano(), opens.Add(metricsWindow).UnixNano())
+		var wg sync.WaitGroup
+		var got [2]sideResult
+		for i, side := range []string{"off", "on"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[i] = runSide(b, side, window)
+			}()
 		}
+		wg.Wait()
+		for i, side := range []string{"off", "on"} {
+			if got[i].warm < metricsWarmRecords || got[i].records <= 0 {
+				b.Fatalf("the %s side had produced %d records when the window opened (want %d; raise metricsStart) and %d in it", side, got[i].warm, metricsWarmRecords, got[i].records)
+			}
+		}
+		offRate, onRate := got[0].rate(), got[1].rate()
+		off, offCPU, on, onCPU = append(off, offRate), append(offCPU, got[0].cpuPerRecord()), append(on, onRate), append(onCPU, got[1].cpuPerRecord())
+		ratios, cpuRatios = append(ratios, onRate/offRate), append(cpuRatios, got[0].cpuPerRecord()/got[1].cpuPerRecord())
 	}
 	b.StopTimer()
 	b.ReportMetric(median(off), "off-rec/s")
 	b.ReportMetric(median(on), "on-rec/s")
-	b.ReportMetric(median(on)/median(off), "ratio")
+	b.ReportMetric(median(ratios), "ratio")
 	b.ReportMetric(median(offCPU), "off-cpu-us/rec")
 	b.ReportMetric(median(onCPU), "on-cpu-us/rec")
+	b.ReportMetric(median(cpuRatios), "cpu-ratio")
 	b.ReportMetric(0, "ns/op")
+}
+
+const (
+	// sideEnv makes BenchmarkSourceLoopMetrics run one side ("on" or "off") in a child process,
+	// over the window in windowEnv ("opens,closes" in Unix nanoseconds).
+	sideEnv   = "KCONNECT_SOURCELOOP_SIDE"
+	windowEnv = "KCONNECT_SOURCELOOP_WINDOW"
+	// A side must be producing when its window opens, past its first batches.
+	metricsStart       = 3 * time.Second
+	metricsWindow      = 1500 * time.Millisecond
+	metricsWarmRecords = 10_000
+	sideLinePrefix     = "sourceloop-side:"
+)
+
+// sideResult is what one side measured over its window.
+type sideResult struct {
+	warm    int64 // records in the topic when the window opened
+	records int64 // records produced in the window
+	seconds float64
+	cpuUs   int64 // process CPU time in the window
+}
+
+func (r sideResult) rate() float64         { return float64(r.records) / r.seconds }
+func (r sideResult) cpuPerRecord() float64 { return float64(r.cpuUs) / float64(r.records) }
+
+// runSide runs one side in a child process and returns what it measured.
+func runSide(b *testing.B, side, window string) sideResult {
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkSourceLoopMetrics$", "-test.benchtime=1x", "-test.count=1")
+	// Both sides get the parallelism of this process, whatever the environment said.
+	cmd.Env = append(os.Environ(), sideEnv+"="+side, windowEnv+"="+window, fmt.Sprintf("GOMAXPROCS=%d", goruntime.GOMAXPROCS(0)))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.Errorf("%s side: %v\n%s", side, err, out)
+		return sideResult{}
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if rest, ok := strings.CutPrefix(line, sideLinePrefix); ok {
+			var r sideResult
+			if _, err := fmt.Sscanf(rest, "%d %d %g %d", &r.warm, &r.records, &r.seconds, &r.cpuUs); err != nil {
+				b.Errorf("%s side printed %q: %v", side, line, err)
+			}
+			return r
+		}
+	}
+	b.Errorf("%s side printed no result:\n%s", side, out)
+	return sideResult{}
+}
+
+// metricsSide is one side of BenchmarkSourceLoopMetrics: it runs a source loop, with metrics when
+// side is "on", and prints what it produced over the window.
+func metricsSide(b *testing.B, side, window string) {
+	var opens, closes int64
+	if _, err := fmt.Sscanf(window, "%d,%d", &opens, &closes); err != nil {
+		b.Fatalf("%s=%q: %v", windowEnv, window, err)
+	}
+	brk, log := setup(b)
+	var m *metrics.Metrics
+	if side == "on" {
+		m = metrics.New()
+	}
+	end, stop := startLoop(b, brk.Addr(), math.MaxInt32, log, m)
+	defer stop()
+	time.Sleep(time.Until(time.Unix(0, opens)))
+	o1, c1, t1 := end(), cpuTime(), time.Now()
+	time.Sleep(time.Until(time.Unix(0, closes)))
+	o2, c2, t2 := end(), cpuTime(), time.Now()
+	fmt.Printf("%s%d %d %g %d\n", sideLinePrefix, o1, o2-o1, t2.Sub(t1).Seconds(), (c2 - c1).Microseconds())
 }
 
 // setup applies the kconnect binary's GC policy and starts the embedded broker, closed when the
@@ -157,7 +244,8 @@ func bareProducer(b *testing.B, addr string, n int) float64 {
 		b.Fatal(err)
 	}
 	defer cl.Close()
-	topic := createTopic(b, addr, "bare")
+	topic, drop := createTopic(b, addr, "bare")
+	defer drop()
 	ctx := context.Background()
 	errc := make(chan error, 1)
 	start := time.Now()
@@ -183,9 +271,22 @@ func bareProducer(b *testing.B, addr string, n int) float64 {
 	return float64(n) / elapsed.Seconds()
 }
 
-// sourceLoop runs n datagen records through a worker's source loop, recording metrics in m
-// unless it is nil.
-func sourceLoop(b *testing.B, addr string, n int, log *slog.Logger, m *metrics.Metrics) float64 {
+// sourceLoop runs n datagen records through a worker's source loop and returns its records/s.
+func sourceLoop(b *testing.B, addr string, n int, log *slog.Logger) float64 {
+	start := time.Now()
+	end, stop := startLoop(b, addr, n, log, nil)
+	defer stop()
+	// The loop is done when every record is in the topic.
+	for end() < int64(n) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// startLoop starts a worker's source loop producing n datagen records into a new topic,
+// recording metrics in m unless it is nil. end returns the topic's end offset (-1 when the
+// broker did not say), failing the benchmark once the task failed; stop stops the loop.
+func startLoop(b *testing.B, addr string, n int, log *slog.Logger, m *metrics.Metrics) (end func() int64, stop func()) {
 	dir := b.TempDir()
 	reg, err := plugins.Registry()
 	if err != nil {
@@ -205,11 +306,10 @@ func sourceLoop(b *testing.B, addr string, n int, log *slog.Logger, m *metrics.M
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer w.Close()
 	if m != nil {
 		w.SetMetrics(m)
 	}
-	topic := createTopic(b, addr, "loop")
+	topic, drop := createTopic(b, addr, "loop")
 	conn := map[string]string{
 		"name": "datagen", "connector.class": "DatagenConnector", "kafka.topic": topic,
 		"iterations": fmt.Sprint(n), "max.interval": "0", "record.size": fmt.Sprint(recordSize), "batch.size": "1000",
@@ -226,45 +326,54 @@ func sourceLoop(b *testing.B, addr string, n int, log *slog.Logger, m *metrics.M
 		}
 	}
 	adm, closeAdm := admin(b, addr)
-	defer closeAdm()
-
-	start := time.Now()
 	task, err := w.StartSourceTask(herder.TaskID{Connector: "datagen"}, conn, taskProps, listener)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = task.Stop(ctx)
-	}()
-	// The loop is done when every record is in the topic: poll its end offset.
-	for {
+	end = func() int64 {
 		select {
 		case err := <-failed:
 			b.Fatal(err)
 		default:
 		}
 		ends, err := adm.ListEndOffsets(context.Background(), topic)
-		if err == nil {
-			if o, ok := ends.Lookup(topic, 0); ok && o.Err == nil && o.Offset >= int64(n) {
-				return float64(n) / time.Since(start).Seconds()
-			}
+		if o, ok := ends.Lookup(topic, 0); err == nil && ok && o.Err == nil {
+			return o.Offset
 		}
-		time.Sleep(2 * time.Millisecond)
+		return -1
 	}
+	stop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = task.Stop(ctx)
+		closeAdm()
+		drop()
+		w.Close()
+	}
+	return end, stop
 }
 
 // createTopic creates a one-partition topic up front, so neither phase measures auto-creation and
-// the end-offset polling never sees (and caches) a missing topic.
-func createTopic(b *testing.B, addr, prefix string) string {
+// the end-offset polling never sees (and caches) a missing topic. drop deletes it: the broker's
+// data, growing by every run's records, would make each run a little slower than the one before.
+func createTopic(b *testing.B, addr, prefix string) (topic string, drop func()) {
 	adm, closeAdm := admin(b, addr)
 	defer closeAdm()
-	topic := fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
+	topic = fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
 	if _, err := adm.CreateTopic(context.Background(), 1, 1, nil, topic); err != nil {
 		b.Fatal(err)
 	}
-	return topic
+	return topic, func() {
+		adm, closeAdm := admin(b, addr)
+		defer closeAdm()
+		resp, err := adm.DeleteTopic(context.Background(), topic)
+		if err == nil {
+			err = resp.Err
+		}
+		if err != nil {
+			b.Fatalf("delete topic %s: %v", topic, err)
+		}
+	}
 }
 
 func admin(b *testing.B, addr string) (*kadm.Client, func()) {

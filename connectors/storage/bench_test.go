@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/connectors/storage/backend"
+	"github.com/kconnect/kconnect/connectors/storage/format"
 	"github.com/kconnect/kconnect/converters/jsonconverter"
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/internal/workertest"
@@ -303,4 +306,69 @@ func workerPeakRSS(b testing.TB, dir string) int64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkParquetFormat writes files of 50000 of the 8-column records, as the JsonConverter
+// decodes them, through the storage sinks' Parquet format and, as the baseline, the same rows
+// through parquet-go's generic writer of benchRow, snappy-compressed to io.Discard, in turn. It
+// reports the format's records/s and its rate relative to the baseline's in process CPU time,
+// which load from other processes distorts less than wall time:
+//
+//	go test -run '^$' -bench ParquetFormat -benchtime 10x -count 6 ./connectors/storage/
+func BenchmarkParquetFormat(b *testing.B) {
+	const n = 50_000
+	conv := jsonconverter.New()
+	if err := conv.Configure(map[string]string{"schemas.enable": "true"}, false); err != nil {
+		b.Fatal(err)
+	}
+	recs := make([]connect.SinkRecord, n)
+	rows := make([]benchRow, n)
+	for i := range n {
+		schema, value, err := conv.ToConnectData("bench", benchEnvelope(i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		recs[i] = connect.SinkRecord{Record: connect.Record{Topic: "bench", Offset: int64(i), ValueSchema: schema, Value: value}}
+		if rows[i], err = decodeBench(conv, benchEnvelope(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	f, err := format.New("io.confluent.connect.s3.format.parquet.ParquetFormat", format.Options{ParquetCodec: "snappy"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	var formatWall, formatCPU, baseCPU time.Duration
+	for b.Loop() {
+		began, c := time.Now(), cpu()
+		w, err := f.NewWriter(io.Discard, recs[0].ValueSchema)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range recs {
+			if err := w.Write(&recs[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		formatWall, formatCPU = formatWall+time.Since(began), formatCPU+cpu()-c
+
+		c = cpu()
+		g := parquet.NewGenericWriter[benchRow](io.Discard, parquet.Compression(&parquet.Snappy))
+		if _, err := g.Write(rows); err != nil {
+			b.Fatal(err)
+		}
+		if err := g.Close(); err != nil {
+			b.Fatal(err)
+		}
+		baseCPU += cpu() - c
+	}
+	b.ReportMetric(float64(n*b.N)/formatWall.Seconds(), "records/s")
+	b.ReportMetric(baseCPU.Seconds()/formatCPU.Seconds(), "cpu-ratio")
 }

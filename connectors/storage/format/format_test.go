@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -202,5 +203,63 @@ func TestParquetArraysAndMapsReadByPyarrow(t *testing.T) {
 	}
 	if ty := d.Meta["types"].(map[string]any); ty["tags"] != "list<element: string>" || !strings.HasPrefix(ty["attrs"].(string), "map<string, int64") {
 		t.Errorf("column types %v", ty)
+	}
+}
+
+// TestParquetRejectedRecordsLeaveNoTrace writes records over several of the writer's batches,
+// with records in between that fail in their last column, and reads the file back with pyarrow:
+// every accepted record is there, in order, and nothing of the rejected ones.
+func TestParquetRejectedRecordsLeaveNoTrace(t *testing.T) {
+	s := connect.StructBuilder().Name("Doc").
+		Field("id", connect.Int32Schema).
+		Field("name", connect.OptionalStringSchema).
+		Field("tags", connect.ArrayBuilder(connect.OptionalStringSchema).MustBuild()).
+		Field("attrs", connect.MapBuilder(connect.StringSchema, connect.Int64Schema).MustBuild()).
+		MustBuild()
+	f := newFormat(t, "io.confluent.connect.hdfs3.parquet.ParquetFormat", format.Options{ParquetCodec: "snappy"})
+	var buf bytes.Buffer
+	w, err := f.NewWriter(&buf, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	var want []map[string]any
+	for i := range n {
+		if i == 0 || i == 150 || i == 255 {
+			// Columns come ordered by name, so tags is the last one written.
+			bad := connect.NewStruct(s).Set("id", int32(-1)).Set("name", "bad").Set("tags", []any{int64(5)}).Set("attrs", map[string]any{"k": int64(-1)})
+			if err := w.Write(&connect.SinkRecord{Record: connect.Record{Topic: "docs", ValueSchema: s, Value: bad}}); err == nil {
+				t.Fatalf("a record with an int64 in a string list was accepted before record %d", i)
+			}
+		}
+		st := connect.NewStruct(s).Set("id", int32(i)).Set("tags", []any{"a", nil}[:i%3]).Set("attrs", map[string]any{"k": int64(i)})
+		row := map[string]any{"id": float64(i), "name": nil, "tags": []any{"a", nil}[:i%3], "attrs": []any{[]any{"k", float64(i)}}}
+		if i%3 == 2 {
+			st.Set("tags", []any{"a", nil})
+		}
+		if i%7 != 0 {
+			st.Set("name", "n"+strconv.Itoa(i))
+			row["name"] = "n" + strconv.Itoa(i)
+		}
+		if err := w.Write(&connect.SinkRecord{Record: connect.Record{Topic: "docs", Offset: int64(i), ValueSchema: s, Value: st}}); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		want = append(want, row)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "f.parquet")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := dump(t, path).Rows
+	if len(got) != n {
+		t.Fatalf("pyarrow read %d rows, want %d", len(got), n)
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("row %d: pyarrow read %v, want %v", i, got[i], want[i])
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -107,6 +108,7 @@ func (f *parquetFormat) NewWriter(w io.Writer, schema *connect.Schema) (RecordWr
 	if err != nil {
 		return nil, err
 	}
+	p.columns, p.marks = make([][]parquet.Value, len(p.leaves)), make([]int, len(p.leaves))
 	p.w = parquet.NewGenericWriter[any](w, parquet.NewSchema(recordName(schema), root), parquet.Compression(f.codec),
 		parquet.CreatedBy("kconnect", "", ""))
 	return p, nil
@@ -240,12 +242,26 @@ func leafNode(s *connect.Schema) (parquet.Node, leafKind, error) {
 	return nil, 0, fmt.Errorf("parquet format does not support %s values here", s.Type)
 }
 
+// A parquetWriter gathers the values of up to parquetBatchRows rows (and parquetBatchBytes of
+// data) column by column and hands each column's values to its parquet-go column writer in one
+// call: going through parquet-go's row API once per record cost more than building the values.
+// The bytes bound keeps pages near parquet-go's page size, which a page passes by one batch at
+// most.
+const (
+	parquetBatchRows  = 128
+	parquetBatchBytes = 64 << 10
+)
+
 type parquetWriter struct {
-	w       *parquet.GenericWriter[any]
-	leaves  []leaf
-	row     parquet.Row
-	rows    [1]parquet.Row
-	pending int
+	w      *parquet.GenericWriter[any]
+	leaves []leaf
+	// columns holds the batched values of each leaf column, reused from batch to batch; marks
+	// holds their lengths before the current record, to drop a record that fails halfway.
+	columns    [][]parquet.Value
+	marks      []int
+	batchRows  int
+	batchBytes int
+	pending    int // estimated bytes of the row group being written
 }
 
 func (p *parquetWriter) Write(rec *connect.SinkRecord) error {
@@ -253,17 +269,27 @@ func (p *parquetWriter) Write(rec *connect.SinkRecord) error {
 	if !ok {
 		return fmt.Errorf("parquet format: %s record at offset %d has a %T value, want a struct", rec.Topic, rec.Offset, rec.Value)
 	}
-	row := p.row[:0]
+	size := 0
 	for col, lf := range p.leaves {
-		var err error
-		if row, err = p.appendLeaf(row, st, lf, col); err != nil {
+		p.marks[col] = len(p.columns[col])
+		vals, err := appendLeaf(p.columns[col], st, lf, col, &size)
+		if err != nil {
+			for c := range col {
+				clear(p.columns[c][p.marks[c]:])
+				p.columns[c] = p.columns[c][:p.marks[c]]
+			}
 			return fmt.Errorf("parquet format: %s record at offset %d: %w", rec.Topic, rec.Offset, err)
 		}
+		p.columns[col] = vals
 	}
-	p.row = row
-	p.rows[0] = row
-	if _, err := p.w.WriteRows(p.rows[:]); err != nil {
-		return fmt.Errorf("write parquet row: %w", err)
+	p.batchRows++
+	p.batchBytes += size
+	p.pending += size
+	if p.batchRows < parquetBatchRows && p.batchBytes < parquetBatchBytes {
+		return nil
+	}
+	if err := p.writeBatch(); err != nil {
+		return err
 	}
 	if p.pending >= parquetRowGroupBytes {
 		p.pending = 0
@@ -274,15 +300,34 @@ func (p *parquetWriter) Write(rec *connect.SinkRecord) error {
 	return nil
 }
 
-// appendLeaf appends the values of one leaf column with their levels: the definition level
-// counts the optional fields (and, for elements, the repetition) present on the path; the
-// repetition level is 1 for the second and later elements of an array or map.
-func (p *parquetWriter) appendLeaf(row parquet.Row, st *connect.Struct, lf leaf, col int) (parquet.Row, error) {
+// writeBatch hands the batched values to the column writers, which copy them into their
+// buffers.
+func (p *parquetWriter) writeBatch() error {
+	if p.batchRows == 0 {
+		return nil
+	}
+	for col, cw := range p.w.ColumnWriters() {
+		if _, err := cw.WriteRowValues(p.columns[col]); err != nil {
+			return fmt.Errorf("write parquet column %d: %w", col, err)
+		}
+		// Cleared so that the reused buffers do not keep the records' strings and bytes alive.
+		clear(p.columns[col])
+		p.columns[col] = p.columns[col][:0]
+	}
+	p.batchRows, p.batchBytes = 0, 0
+	return nil
+}
+
+// appendLeaf appends the values of leaf column col of st to vals with their levels, adding their
+// estimated size to *size: the definition level counts the optional fields (and, for elements,
+// the repetition) present on the path; the repetition level is 1 for the second and later
+// elements of an array or map.
+func appendLeaf(vals []parquet.Value, st *connect.Struct, lf leaf, col int, size *int) ([]parquet.Value, error) {
 	def := 0
 	var v any = st
 	for i, s := range lf.path {
 		if s.repeat != notRepeated {
-			return p.appendRepeated(row, v, lf, i, def, col)
+			return appendRepeated(vals, v, lf, i, def, col, size)
 		}
 		parent, ok := v.(*connect.Struct)
 		if !ok {
@@ -293,24 +338,29 @@ func (p *parquetWriter) appendLeaf(row parquet.Row, st *connect.Struct, lf leaf,
 			if !s.optional {
 				return nil, fmt.Errorf("required field %s is null", s.name)
 			}
-			p.pending++
-			return append(row, parquet.NullValue().Level(0, def, col)), nil
+			*size++
+			return append(vals, parquet.NullValue().Level(0, def, col)), nil
 		}
 		if s.optional {
 			def++
 		}
 	}
-	pv, size, err := leafValue(lf.kind, v)
+	pv, n, err := leafValue(lf.kind, v)
 	if err != nil {
 		return nil, fmt.Errorf("field %s: %w", lf.path[len(lf.path)-1].name, err)
 	}
-	p.pending += size
-	return append(row, pv.Level(0, def, col)), nil
+	*size += n
+	if def == 0 {
+		// The levels of a value not under an optional field or a repetition are the zero
+		// value's, and a column writer does not read the column index: Level would only cost.
+		return append(vals, pv), nil
+	}
+	return append(vals, pv.Level(0, def, col)), nil
 }
 
 // appendRepeated appends the elements of the array or map container (the value of the field
 // before path[at]), def being the definition level of the container itself.
-func (p *parquetWriter) appendRepeated(row parquet.Row, container any, lf leaf, at, def, col int) (parquet.Row, error) {
+func appendRepeated(vals []parquet.Value, container any, lf leaf, at, def, col int, size *int) ([]parquet.Value, error) {
 	s := lf.path[at]
 	var elems []any
 	switch c := container.(type) {
@@ -336,8 +386,8 @@ func (p *parquetWriter) appendRepeated(row parquet.Row, container any, lf leaf, 
 		return nil, fmt.Errorf("field %s holds %T, want an array or a map with string keys", lf.path[at-1].name, container)
 	}
 	if len(elems) == 0 {
-		p.pending++
-		return append(row, parquet.NullValue().Level(0, def, col)), nil
+		*size++
+		return append(vals, parquet.NullValue().Level(0, def, col)), nil
 	}
 	for j, e := range elems {
 		rep := min(j, 1)
@@ -345,22 +395,22 @@ func (p *parquetWriter) appendRepeated(row parquet.Row, container any, lf leaf, 
 			if !s.optional {
 				return nil, fmt.Errorf("field %s: null %s in a required position", lf.path[at-1].name, s.name)
 			}
-			p.pending++
-			row = append(row, parquet.NullValue().Level(rep, def+1, col))
+			*size++
+			vals = append(vals, parquet.NullValue().Level(rep, def+1, col))
 			continue
 		}
 		d := def + 1
 		if s.optional {
 			d++
 		}
-		pv, size, err := leafValue(lf.kind, e)
+		pv, n, err := leafValue(lf.kind, e)
 		if err != nil {
 			return nil, fmt.Errorf("field %s %s: %w", lf.path[at-1].name, s.name, err)
 		}
-		p.pending += size
-		row = append(row, pv.Level(rep, d, col))
+		*size += n
+		vals = append(vals, pv.Level(rep, d, col))
 	}
-	return row, nil
+	return vals, nil
 }
 
 func leafValue(kind leafKind, v any) (parquet.Value, int, error) {
@@ -392,7 +442,9 @@ func leafValue(kind leafKind, v any) (parquet.Value, int, error) {
 		}
 	case leafString:
 		if s, ok := v.(string); ok {
-			return parquet.ByteArrayValue([]byte(s)), len(s), nil
+			// Not copied: parquet-go copies the bytes into its column buffer and never
+			// changes them.
+			return parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s))), len(s), nil
 		}
 	case leafBytes:
 		if b, ok := v.([]byte); ok {
@@ -422,6 +474,9 @@ func leafValue(kind leafKind, v any) (parquet.Value, int, error) {
 }
 
 func (p *parquetWriter) Close() error {
+	if err := p.writeBatch(); err != nil {
+		return err
+	}
 	if err := p.w.Close(); err != nil {
 		return fmt.Errorf("finish parquet file: %w", err)
 	}
