@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -38,7 +39,8 @@ var (
 func Binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kconnect-bin-")
+		removeOrphanBinaries()
+		dir, err := os.MkdirTemp("", fmt.Sprintf("kconnect-bin-%d-", os.Getpid()))
 		if err != nil {
 			buildErr = err
 			return
@@ -55,6 +57,22 @@ func Binary(t testing.TB) string {
 		t.Fatal(buildErr)
 	}
 	return binPath
+}
+
+// removeOrphanBinaries deletes the binaries earlier test processes built and left behind (a test
+// process has no hook that runs once it is done): each directory names its process, and those of
+// processes that are gone are removed. About 60 MB each, they filled the disk in a day.
+func removeOrphanBinaries() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "kconnect-bin-*"))
+	for _, dir := range dirs {
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(dir), "kconnect-bin-%d-", &pid); err != nil {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			_ = os.RemoveAll(dir)
+		}
+	}
 }
 
 func repoRoot() string {
