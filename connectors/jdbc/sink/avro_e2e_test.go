@@ -104,7 +104,7 @@ func TestE2EAvroFromPythonProducer(t *testing.T) {
 		t.Fatalf("create sink: %d %s", code, body)
 	}
 	w.WaitFor(60*time.Second, fmt.Sprintf("%d rows in orders", n), func() bool {
-		failIfTaskFailed(t, w, "orders-sink")
+		w.FailIfFailed("orders-sink")
 		return db.count(t, "orders") == n
 	})
 	var customer, email, amount, placed, due, status, paid, weight string

@@ -290,36 +290,6 @@ func produceLoad(t *testing.T, bootstrap, topic string, partitions int32, n int)
 	return out
 }
 
-// failIfTaskFailed ends the test with the task's trace when the connector or a task failed.
-func failIfTaskFailed(t *testing.T, w *workertest.Worker, name string) {
-	t.Helper()
-	code, body := w.Do("GET", "/connectors/"+name+"/status", nil)
-	if code != 200 {
-		return
-	}
-	var st struct {
-		Connector struct {
-			State string `json:"state"`
-			Trace string `json:"trace"`
-		} `json:"connector"`
-		Tasks []struct {
-			State string `json:"state"`
-			Trace string `json:"trace"`
-		} `json:"tasks"`
-	}
-	if err := json.Unmarshal(body, &st); err != nil {
-		t.Fatalf("status of %s: %v: %s", name, err, body)
-	}
-	if st.Connector.State == "FAILED" {
-		t.Fatalf("connector %s failed: %s\nworker log:\n%s", name, st.Connector.Trace, w.Log())
-	}
-	for i, task := range st.Tasks {
-		if task.State == "FAILED" {
-			t.Fatalf("task %s-%d failed: %s\nworker log:\n%s", name, i, task.Trace, w.Log())
-		}
-	}
-}
-
 // TestE2EKill9DuringInsertLoad loads N records from a three-partition topic in insert mode
 // through the real binary (three sink tasks), kills the worker with SIGKILL while rows are being
 // inserted and restarts it. The offsets table written in each batch's transaction must make the
@@ -375,7 +345,7 @@ func TestE2EKill9DuringInsertLoad(t *testing.T) {
 			loadStart := time.Now()
 			var atKill int64
 			w.WaitFor(5*time.Minute, "the table to hold between 10% and 90% of the records", func() bool {
-				failIfTaskFailed(t, w, name)
+				w.FailIfFailed(name)
 				atKill = db.count(t, table)
 				return atKill >= n/10 && atKill <= n*9/10
 			})
@@ -391,7 +361,7 @@ func TestE2EKill9DuringInsertLoad(t *testing.T) {
 
 			w.Restart()
 			w.WaitFor(5*time.Minute, "the offsets table to reach the end of every partition", func() bool {
-				failIfTaskFailed(t, w, name)
+				w.FailIfFailed(name)
 				return db.storedOffsets(t, name) == n
 			})
 			t.Logf("load finished %v after the first start", time.Since(loadStart).Round(time.Millisecond))
