@@ -88,9 +88,7 @@ func TestPipelinePostgresCDCToMySQLWithAvro(t *testing.T) {
 		"auto.create":         "true",
 		"auto.evolve":         "true",
 	}
-	if code, body := w.Do("POST", "/connectors", map[string]any{"name": "mysql-customers", "config": sink}); code != 201 {
-		t.Fatalf("create sink: %d %s", code, body)
-	}
+	w.CreateConnector("mysql-customers", sink)
 	names := []string{"pg-source", "mysql-customers"}
 	tables := []mirrored{customersMirror}
 	e.waitConverged(w, "snapshot", tables, names...)

@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
@@ -241,7 +240,7 @@ func (e *pipelineEnv) waitConverged(w *workertest.Worker, stage string, tables [
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		for _, c := range connectors {
-			failIfFailed(e.t, w, c)
+			w.FailIfFailed(c)
 		}
 		diff = ""
 		for _, tb := range tables {
@@ -305,30 +304,6 @@ func rowDiff(want, got [][]string) string {
 		b.WriteString("  same rows, different multiplicity\n")
 	}
 	return b.String()
-}
-
-// failIfFailed ends the test with the trace when the connector or one of its tasks failed.
-func failIfFailed(t *testing.T, w *workertest.Worker, name string) {
-	t.Helper()
-	code, body := w.Do("GET", "/connectors/"+name+"/status", nil)
-	if code != 200 {
-		return
-	}
-	var st struct {
-		Connector struct{ State, Trace string }   `json:"connector"`
-		Tasks     []struct{ State, Trace string } `json:"tasks"`
-	}
-	if err := json.Unmarshal(body, &st); err != nil {
-		t.Fatalf("status of %s: %v: %s", name, err, body)
-	}
-	if st.Connector.State == "FAILED" {
-		t.Fatalf("connector %s failed: %s\nworker log:\n%s", name, st.Connector.Trace, w.Log())
-	}
-	for i, task := range st.Tasks {
-		if task.State == "FAILED" {
-			t.Fatalf("task %s-%d failed: %s\nworker log:\n%s", name, i, task.Trace, w.Log())
-		}
-	}
 }
 
 // The PostgreSQL and MariaDB renderings of the mirrored tables. Each column is rendered as the
@@ -455,9 +430,7 @@ func TestPipelinePostgresCDCToMySQL(t *testing.T) {
 		},
 	}
 	for name, cfg := range sinks {
-		if code, body := w.Do("POST", "/connectors", map[string]any{"name": name, "config": cfg}); code != 201 {
-			t.Fatalf("create %s: %d %s", name, code, body)
-		}
+		w.CreateConnector(name, cfg)
 	}
 	names := []string{"pg-source", "mysql-customers", "mysql-order-lines"}
 	tables := []mirrored{customersMirror, orderLinesMirror}

@@ -327,7 +327,7 @@ func TestE2EKill9DuringInsertLoad(t *testing.T) {
 			ends := produceLoad(t, w.Bootstrap, topic, 3, n)
 			t.Logf("produced %d records to %d partitions in %v", n, len(ends), time.Since(start).Round(time.Millisecond))
 
-			code, body := w.Do("POST", "/connectors", map[string]any{"name": name, "config": map[string]string{
+			w.CreateConnector(name, map[string]string{
 				"connector.class":     "io.confluent.connect.jdbc.JdbcSinkConnector",
 				"tasks.max":           "3",
 				"topics":              topic,
@@ -338,10 +338,7 @@ func TestE2EKill9DuringInsertLoad(t *testing.T) {
 				"insert.mode":         "insert",
 				"pk.mode":             c.pkMode,
 				"auto.create":         "true",
-			}})
-			if code != 201 {
-				t.Fatalf("create connector: %d %s", code, body)
-			}
+			})
 			loadStart := time.Now()
 			var atKill int64
 			w.WaitFor(5*time.Minute, "the table to hold between 10% and 90% of the records", func() bool {
