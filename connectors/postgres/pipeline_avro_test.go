@@ -39,7 +39,7 @@ func TestPipelinePostgresCDCToMySQLWithAvro(t *testing.T) {
 		t.Fatalf("the README's worker configuration differs from worker.properties")
 	}
 	e := newPipelineEnv(t)
-	deleteTopicsAtCleanup(t, e.prefix)
+	testenv.DeleteTopicsAtCleanup(t, e.prefix+".")
 	e.pgExec(`CREATE TABLE customers (
 		id integer PRIMARY KEY,
 		name text NOT NULL,

@@ -130,42 +130,6 @@ func waitTopics(t *testing.T, w *workertest.Worker, topics ...string) {
 	})
 }
 
-// deleteTopicsAtCleanup removes the topics the source derived from the prefix, on the real
-// broker only (the embedded one lives in the test's directory).
-func deleteTopicsAtCleanup(t *testing.T, prefix string) {
-	if !testenv.RealKafka() {
-		return
-	}
-	brokers := testenv.Require(t, "KCONNECT_TEST_KAFKA")
-	t.Cleanup(func() {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
-		if err != nil {
-			t.Errorf("Kafka client for cleanup: %v", err)
-			return
-		}
-		defer cl.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		adm := kadm.NewClient(cl)
-		topics, err := adm.ListTopics(ctx)
-		if err != nil {
-			t.Errorf("list topics for cleanup: %v", err)
-			return
-		}
-		var mine []string
-		for _, name := range topics.Names() {
-			if strings.HasPrefix(name, prefix+".") {
-				mine = append(mine, name)
-			}
-		}
-		if len(mine) > 0 {
-			if _, err := adm.DeleteTopics(ctx, mine...); err != nil {
-				t.Errorf("delete topics %v: %v", mine, err)
-			}
-		}
-	})
-}
-
 // textRows runs a query whose every column is text (or NULL) and returns the rows, NULL as
 // "NULL". query is run on PostgreSQL when pg is set, else on MariaDB.
 func (e *pipelineEnv) textRows(pg bool, query string) ([][]string, error) {
@@ -368,7 +332,7 @@ func (e *pipelineEnv) insertOrderLines(fromOrder, toOrder int) {
 // collection.name.format=${source.table}).
 func TestPipelinePostgresCDCToMySQL(t *testing.T) {
 	e := newPipelineEnv(t)
-	deleteTopicsAtCleanup(t, e.prefix)
+	testenv.DeleteTopicsAtCleanup(t, e.prefix+".")
 	e.pgExec(`CREATE TABLE customers (
 		id integer PRIMARY KEY,
 		name text NOT NULL,
@@ -553,7 +517,7 @@ func TestExamplePostgresToMySQL(t *testing.T) {
 
 	e := newPipelineEnv(t)
 	e.prefix = testenv.Topic(t, "ex") // short: the Debezium sink's table name is derived from it
-	deleteTopicsAtCleanup(t, e.prefix)
+	testenv.DeleteTopicsAtCleanup(t, e.prefix+".")
 	dir := t.TempDir()
 	wp := pipelineWorkerProps(t, dir)
 	for _, k := range []string{"bootstrap.servers", "kconnect.embedded.broker.port", "listeners", "offset.storage.file.filename"} {

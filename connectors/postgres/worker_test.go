@@ -41,38 +41,8 @@ func workerSetup(t *testing.T, pg *pgEnv, extra ...string) (*workertest.Worker, 
 		"value.converter", "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable", "false",
 	}, extra...)...)
 	w := workertest.Start(t, dir, workertest.WorkerProps(t, dir), p)
-	if testenv.RealKafka() {
-		t.Cleanup(func() { deleteTopics(t, w.Bootstrap, prefix) })
-	}
+	testenv.DeleteTopicsAtCleanup(t, prefix+".")
 	return w, prefix
-}
-
-func deleteTopics(t *testing.T, bootstrap, prefix string) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap))
-	if err != nil {
-		t.Errorf("delete topics: %v", err)
-		return
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	topics, err := adm.ListTopics(ctx)
-	if err != nil {
-		t.Errorf("list topics: %v", err)
-		return
-	}
-	var names []string
-	for _, name := range topics.Names() {
-		if strings.HasPrefix(name, prefix+".") {
-			names = append(names, name)
-		}
-	}
-	if len(names) > 0 {
-		if _, err := adm.DeleteTopics(ctx, names...); err != nil {
-			t.Errorf("delete topics %v: %v", names, err)
-		}
-	}
 }
 
 // topicState consumes a change event topic from the start and keeps the latest value of each key.
@@ -526,9 +496,7 @@ func TestExamplePostgresCDC(t *testing.T) {
 		"slot.name": props(t, pg.dsn)["slot.name"], "topic.prefix": prefix,
 	})
 	w := workertest.Start(t, dir, worker, source)
-	if testenv.RealKafka() {
-		t.Cleanup(func() { deleteTopics(t, w.Bootstrap, prefix) })
-	}
+	testenv.DeleteTopicsAtCleanup(t, prefix+".")
 	events := consumeEvents(t, w.Bootstrap, prefix+".public.customers")
 
 	type change struct {

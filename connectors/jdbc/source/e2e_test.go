@@ -23,7 +23,6 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kconnect/kconnect/internal/testenv"
@@ -225,34 +224,7 @@ func (d *testDB) connector(name, prefix string, kv ...string) map[string]string 
 func topicPrefix(t *testing.T) string {
 	t.Helper()
 	prefix := testenv.Topic(t, "jdbc") + "-"
-	if testenv.RealKafka() {
-		bootstrap := testenv.Kafka(t)
-		t.Cleanup(func() {
-			cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
-			if err != nil {
-				t.Errorf("delete topics: %v", err)
-				return
-			}
-			defer cl.Close()
-			adm := kadm.NewClient(cl)
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			topics, err := adm.ListTopics(ctx)
-			if err != nil {
-				t.Errorf("list topics: %v", err)
-				return
-			}
-			var mine []string
-			for _, name := range topics.Names() {
-				if strings.HasPrefix(name, prefix) {
-					mine = append(mine, name)
-				}
-			}
-			if _, err := adm.DeleteTopics(ctx, mine...); err != nil {
-				t.Errorf("delete topics %v: %v", mine, err)
-			}
-		})
-	}
+	testenv.DeleteTopicsAtCleanup(t, prefix)
 	return prefix
 }
 
