@@ -37,14 +37,9 @@ type pipelineEnv struct {
 
 func newPipelineEnv(t *testing.T) *pipelineEnv {
 	t.Helper()
-	e := &pipelineEnv{t: t, pgDSN: testenv.PostgresDSN(t)}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	e := &pipelineEnv{t: t}
+	e.pgDSN, e.pg = testenv.PostgresConn(t)
 	var err error
-	if e.pg, err = pgx.Connect(ctx, e.pgDSN); err != nil {
-		t.Fatalf("connect to PostgreSQL: %v", err)
-	}
-	t.Cleanup(func() { e.pg.Close(context.Background()) })
 	myDSN := testenv.MySQLDSN(t)
 	if e.myDSN, err = mysql.ParseDSN(myDSN); err != nil {
 		t.Fatal(err)

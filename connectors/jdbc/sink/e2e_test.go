@@ -72,19 +72,12 @@ func (d *e2eDB) scalar(query string, dest any, args ...any) error {
 
 func e2ePostgres(t *testing.T) *e2eDB {
 	t.Helper()
-	dsn := testenv.PostgresDSN(t)
+	dsn, conn := testenv.PostgresConn(t)
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pass, _ := u.User.Password()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to PostgreSQL: %v", err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
 	return &e2eDB{kind: "postgres", url: "jdbc:postgresql://" + u.Host + u.Path, user: u.User.Username(), pass: pass, pg: conn}
 }
 

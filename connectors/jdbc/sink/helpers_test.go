@@ -29,14 +29,7 @@ type testDB struct {
 
 func newPostgresDB(t *testing.T) *testDB {
 	t.Helper()
-	dsn := testenv.PostgresDSN(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to PostgreSQL: %v", err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	dsn, conn := testenv.PostgresConn(t)
 	return &testDB{kind: "postgres", url: dsn, pg: conn}
 }
 

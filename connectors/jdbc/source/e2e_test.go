@@ -47,12 +47,7 @@ type testDB struct {
 
 func openPostgres(t *testing.T) *testDB {
 	t.Helper()
-	dsn := testenv.PostgresDSN(t)
-	conn, err := pgx.Connect(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	dsn, conn := testenv.PostgresConn(t)
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
