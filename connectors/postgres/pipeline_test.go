@@ -39,15 +39,12 @@ func newPipelineEnv(t *testing.T) *pipelineEnv {
 	t.Helper()
 	e := &pipelineEnv{t: t}
 	e.pgDSN, e.pg = testenv.PostgresConn(t)
+	myDSN, my := testenv.MySQLConn(t)
+	e.my = my
 	var err error
-	myDSN := testenv.MySQLDSN(t)
 	if e.myDSN, err = mysql.ParseDSN(myDSN); err != nil {
 		t.Fatal(err)
 	}
-	if e.my, err = sql.Open("mysql", myDSN); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.my.Close() })
 	// Topic names derive from the prefix, so it must be unique on a long-lived broker.
 	e.prefix = testenv.Topic(t, "cdc")
 	return e

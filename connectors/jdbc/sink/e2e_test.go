@@ -45,18 +45,22 @@ func (d *e2eDB) each(query string, fn func(scan func(dest ...any) error) error, 
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			if err := fn(rows.Scan); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return eachRow(rows, fn)
 	}
 	rows, err := d.pg.Query(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	return eachRow(rows, fn)
+}
+
+// eachRow calls fn with a scan function for every row of a database/sql or pgx result.
+func eachRow(rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}, fn func(scan func(dest ...any) error) error) error {
 	for rows.Next() {
 		if err := fn(rows.Scan); err != nil {
 			return err
@@ -83,16 +87,11 @@ func e2ePostgres(t *testing.T) *e2eDB {
 
 func e2eMySQL(t *testing.T) *e2eDB {
 	t.Helper()
-	dsn := testenv.MySQLDSN(t)
+	dsn, db := testenv.MySQLConn(t)
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	return &e2eDB{kind: "mysql", url: "jdbc:mysql://" + cfg.Addr + "/" + cfg.DBName, user: cfg.User, pass: cfg.Passwd, my: db}
 }
 

@@ -35,12 +35,7 @@ func newPostgresDB(t *testing.T) *testDB {
 
 func newMySQLDB(t *testing.T) *testDB {
 	t.Helper()
-	dsn := testenv.MySQLDSN(t)
-	db, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatalf("open MariaDB: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
+	dsn, db := testenv.MySQLConn(t)
 	return &testDB{kind: "mysql", url: dsn, my: db}
 }
 

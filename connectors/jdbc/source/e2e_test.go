@@ -59,12 +59,7 @@ func openPostgres(t *testing.T) *testDB {
 
 func openMariaDB(t *testing.T) *testDB {
 	t.Helper()
-	dsn := testenv.MySQLDSN(t)
-	db, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	dsn, db := testenv.MySQLConn(t)
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		t.Fatal(err)

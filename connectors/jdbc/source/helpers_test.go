@@ -62,12 +62,7 @@ type myEnv struct {
 
 func newMy(t *testing.T) *myEnv {
 	t.Helper()
-	dsn := testenv.MySQLDSN(t)
-	db, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	dsn, db := testenv.MySQLConn(t)
 	return &myEnv{dsn: dsn, db: db}
 }
 
