@@ -4,6 +4,7 @@
 package connecttest
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -12,6 +13,19 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 )
+
+// PollNow polls task once with a context already cancelled, so that the task returns at once
+// with what it can read right now, and fails the test on an error.
+func PollNow(t testing.TB, task connect.SourceTask) []connect.SourceRecord {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	recs, err := task.Poll(ctx)
+	if err != nil {
+		t.Fatalf("Poll: %v", err)
+	}
+	return recs
+}
 
 // Context implements connect.SourceTaskContext and connect.SinkTaskContext with in-memory state.
 type Context struct {

@@ -32,18 +32,6 @@ func startTask(t testing.TB, ctx *connecttest.Context, props map[string]string) 
 	return task
 }
 
-// pollNow polls with a cancelled context, so an idle task returns at once.
-func pollNow(t testing.TB, task *Task) []connect.SourceRecord {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	recs, err := task.Poll(ctx)
-	if err != nil {
-		t.Fatalf("Poll: %v", err)
-	}
-	return recs
-}
-
 func ids(t *testing.T, recs []connect.SourceRecord) []int64 {
 	t.Helper()
 	out := make([]int64, len(recs))
@@ -62,7 +50,7 @@ func TestRecordShape(t *testing.T) {
 		topicConfig: "gen", maxIntervalConfig: "0", recordSizeConfig: "100", batchSizeConfig: "5",
 	})
 	before := time.Now().Add(-time.Millisecond)
-	recs := pollNow(t, task)
+	recs := connecttest.PollNow(t, task)
 	if len(recs) != 5 {
 		t.Fatalf("got %d records, want batch.size 5", len(recs))
 	}
@@ -104,7 +92,7 @@ func TestIterationsAcrossRestart(t *testing.T) {
 	first := startTask(t, ctx, props)
 	var generated []connect.SourceRecord
 	for _, want := range []int{100, 100} {
-		recs := pollNow(t, first)
+		recs := connecttest.PollNow(t, first)
 		if len(recs) != want {
 			t.Fatalf("first run: batch of %d, want %d", len(recs), want)
 		}
@@ -118,7 +106,7 @@ func TestIterationsAcrossRestart(t *testing.T) {
 	second := startTask(t, ctx, props)
 	var again []connect.SourceRecord
 	for _, want := range []int{100, 50} {
-		recs := pollNow(t, second)
+		recs := connecttest.PollNow(t, second)
 		if len(recs) != want {
 			t.Fatalf("after restart: batch of %d, want %d", len(recs), want)
 		}
@@ -133,7 +121,7 @@ func TestIterationsAcrossRestart(t *testing.T) {
 	if last := again[149].SourceOffset[iterationField]; last != int64(250) {
 		t.Errorf("last offset %v, want 250", last)
 	}
-	if more := pollNow(t, second); more != nil {
+	if more := connecttest.PollNow(t, second); more != nil {
 		t.Fatalf("%d records beyond iterations", len(more))
 	}
 }
@@ -153,7 +141,7 @@ func TestTasksShareWorkAndIDs(t *testing.T) {
 			t.Fatalf("task %d config %v", i, cfg)
 		}
 		task := startTask(t, connecttest.New(t), cfg)
-		recs := pollNow(t, task)
+		recs := connecttest.PollNow(t, task)
 		// iterations counts per task, as upstream's does.
 		if len(recs) != 10 {
 			t.Fatalf("task %d: %d records, want 10", i, len(recs))
@@ -188,7 +176,7 @@ func TestRateServesBurstsUpToBatchSize(t *testing.T) {
 	if task.limiter == nil || task.limiter.perSec != 50000 {
 		t.Fatalf("limiter %+v, want 50000 records/s for one of two tasks", task.limiter)
 	}
-	if recs := pollNow(t, task); len(recs) != 300 {
+	if recs := connecttest.PollNow(t, task); len(recs) != 300 {
 		t.Fatalf("first poll gave %d records, want a full batch of 300", len(recs))
 	}
 }

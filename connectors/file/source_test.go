@@ -32,19 +32,6 @@ func startSource(t *testing.T, ctx *connecttest.Context, path string, extra ...s
 	return task
 }
 
-// pollIdle polls once without waiting for more data: the context is already cancelled, so the
-// task returns whatever it can read right now.
-func pollIdle(t *testing.T, task *SourceTask) []connect.SourceRecord {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	recs, err := task.Poll(ctx)
-	if err != nil {
-		t.Fatalf("Poll: %v", err)
-	}
-	return recs
-}
-
 // pollN polls until n records arrived, failing after a generous limit.
 func pollN(t *testing.T, task *SourceTask, n int) []connect.SourceRecord {
 	t.Helper()
@@ -132,8 +119,8 @@ func TestSourceReadsLinesWithBytePositions(t *testing.T) {
 	lines := []string{"first", "second line", "", "héllo wörld", "last"}
 	appendFile(t, path, strings.Join(lines, "\n")+"\n")
 	task := startSource(t, connecttest.New(t), path)
-	checkLines(t, path, pollIdle(t, task), expectLF(0, lines...))
-	if recs := pollIdle(t, task); len(recs) != 0 {
+	checkLines(t, path, connecttest.PollNow(t, task), expectLF(0, lines...))
+	if recs := connecttest.PollNow(t, task); len(recs) != 0 {
 		t.Fatalf("poll at end of file returned %v", values(recs))
 	}
 }
@@ -144,23 +131,23 @@ func TestSourceUpstreamLifecycle(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "in.txt")
 	appendFile(t, path, "")
 	task := startSource(t, connecttest.New(t), path)
-	if recs := pollIdle(t, task); recs != nil {
+	if recs := connecttest.PollNow(t, task); recs != nil {
 		t.Fatalf("empty file gave %v", values(recs))
 	}
 	appendFile(t, path, "partial line")
-	if recs := pollIdle(t, task); recs != nil {
+	if recs := connecttest.PollNow(t, task); recs != nil {
 		t.Fatalf("partial line was emitted: %v", values(recs))
 	}
 	appendFile(t, path, " finished\n")
-	checkLines(t, path, pollIdle(t, task), []line{{"partial line finished", 22}})
-	if recs := pollIdle(t, task); recs != nil {
+	checkLines(t, path, connecttest.PollNow(t, task), []line{{"partial line finished", 22}})
+	if recs := connecttest.PollNow(t, task); recs != nil {
 		t.Fatalf("got %v after the last line", values(recs))
 	}
 	// Mixed terminators; the final CR must wait for the next byte.
 	appendFile(t, path, "line1\rline2\r\nline3\nline4\n\r")
-	checkLines(t, path, pollIdle(t, task), []line{{"line1", 28}, {"line2", 35}, {"line3", 41}, {"line4", 47}})
+	checkLines(t, path, connecttest.PollNow(t, task), []line{{"line1", 28}, {"line2", 35}, {"line3", 41}, {"line4", 47}})
 	appendFile(t, path, "subsequent text")
-	checkLines(t, path, pollIdle(t, task), []line{{"", 48}})
+	checkLines(t, path, connecttest.PollNow(t, task), []line{{"", 48}})
 }
 
 func TestSourceCRLF(t *testing.T) {
@@ -168,32 +155,32 @@ func TestSourceCRLF(t *testing.T) {
 	appendFile(t, path, "alpha\r\nbeta\r\n\r\ngamma\r\n")
 	task := startSource(t, connecttest.New(t), path)
 	// "alpha\r\n" is 7 bytes, "beta\r\n" 6, "\r\n" 2, "gamma\r\n" 7.
-	checkLines(t, path, pollIdle(t, task), []line{{"alpha", 7}, {"beta", 13}, {"", 15}, {"gamma", 22}})
+	checkLines(t, path, connecttest.PollNow(t, task), []line{{"alpha", 7}, {"beta", 13}, {"", 15}, {"gamma", 22}})
 }
 
 func TestSourceWithholdsUnterminatedLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "in.txt")
 	appendFile(t, path, "one\ntwo")
 	task := startSource(t, connecttest.New(t), path)
-	checkLines(t, path, pollIdle(t, task), []line{{"one", 4}})
-	if recs := pollIdle(t, task); recs != nil {
+	checkLines(t, path, connecttest.PollNow(t, task), []line{{"one", 4}})
+	if recs := connecttest.PollNow(t, task); recs != nil {
 		t.Fatalf("unterminated line emitted: %v", values(recs))
 	}
 	appendFile(t, path, " more\nthree\r")
-	checkLines(t, path, pollIdle(t, task), []line{{"two more", 13}})
+	checkLines(t, path, connecttest.PollNow(t, task), []line{{"two more", 13}})
 	// The CR could still be followed by LF; only the next byte decides.
-	if recs := pollIdle(t, task); recs != nil {
+	if recs := connecttest.PollNow(t, task); recs != nil {
 		t.Fatalf("line ending in a lone trailing CR emitted early: %v", values(recs))
 	}
 	appendFile(t, path, "\n")
-	checkLines(t, path, pollIdle(t, task), []line{{"three", 20}})
+	checkLines(t, path, connecttest.PollNow(t, task), []line{{"three", 20}})
 }
 
 func TestSourceFollowsGrowingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "in.txt")
 	appendFile(t, path, "a\n")
 	task := startSource(t, connecttest.New(t), path)
-	checkLines(t, path, pollIdle(t, task), expectLF(0, "a"))
+	checkLines(t, path, connecttest.PollNow(t, task), expectLF(0, "a"))
 
 	// Poll blocks waiting for data; the append happens while it waits.
 	go func() {
@@ -210,7 +197,7 @@ func TestSourceRestartResumesAfterCommittedLine(t *testing.T) {
 	ctx := connecttest.New(t)
 
 	first := startSource(t, ctx, path)
-	recs := pollIdle(t, first)
+	recs := connecttest.PollNow(t, first)
 	checkLines(t, path, recs, expectLF(0, lines...))
 	// Only the first three lines reach the offset store before the task dies.
 	ctx.Commit(recs[:3])
@@ -221,7 +208,7 @@ func TestSourceRestartResumesAfterCommittedLine(t *testing.T) {
 	appendFile(t, path, "l6\n")
 	second := startSource(t, ctx, path)
 	committed := int64(len("l1\nline two\nl3\n"))
-	checkLines(t, path, pollIdle(t, second), expectLF(committed, "line four", "l5", "l6"))
+	checkLines(t, path, connecttest.PollNow(t, second), expectLF(committed, "line four", "l5", "l6"))
 }
 
 func TestSourceOffsetFromUpstreamJSON(t *testing.T) {
@@ -235,7 +222,7 @@ func TestSourceOffsetFromUpstreamJSON(t *testing.T) {
 	}
 	ctx.SetOffset(map[string]any{"filename": path}, raw.(map[string]any))
 	task := startSource(t, ctx, path)
-	checkLines(t, path, pollIdle(t, task), expectLF(6, "keep"))
+	checkLines(t, path, connecttest.PollNow(t, task), expectLF(6, "keep"))
 }
 
 func TestSourceBadCommittedOffset(t *testing.T) {
@@ -260,7 +247,7 @@ func TestSourceBatchSize(t *testing.T) {
 	task := startSource(t, connecttest.New(t), path, batchSizeConfig, "3")
 	want := expectLF(0, lines...)
 	for _, n := range []int{3, 3, 3, 1} {
-		recs := pollIdle(t, task)
+		recs := connecttest.PollNow(t, task)
 		checkLines(t, path, recs, want[:n])
 		want = want[n:]
 	}
@@ -269,7 +256,7 @@ func TestSourceBatchSize(t *testing.T) {
 func TestSourceWaitsForMissingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "later.txt")
 	task := startSource(t, connecttest.New(t), path)
-	if recs := pollIdle(t, task); recs != nil {
+	if recs := connecttest.PollNow(t, task); recs != nil {
 		t.Fatalf("missing file gave %v", values(recs))
 	}
 	appendFile(t, path, "hello\n")
@@ -282,7 +269,7 @@ func TestSourceTruncatedFile(t *testing.T) {
 
 	// Truncated while being followed.
 	task := startSource(t, connecttest.New(t), path)
-	pollIdle(t, task)
+	connecttest.PollNow(t, task)
 	if err := os.Truncate(path, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +293,7 @@ func TestSourceLongLines(t *testing.T) {
 	long := strings.Repeat("y", 3*readBufferSize+17)
 	appendFile(t, path, "short\n"+long+"\nafter\n")
 	task := startSource(t, connecttest.New(t), path)
-	checkLines(t, path, pollIdle(t, task), expectLF(0, "short", long, "after"))
+	checkLines(t, path, connecttest.PollNow(t, task), expectLF(0, "short", long, "after"))
 
 	capped := filepath.Join(t.TempDir(), "capped.txt")
 	appendFile(t, capped, strings.Repeat("z", 100)+"\n"+strings.Repeat("z", 101)+"\n")
@@ -334,7 +321,7 @@ func TestSourceReplacesInvalidUTF8(t *testing.T) {
 	// Latin-1 "café" followed by valid text: Java's UTF-8 decoder turns the stray 0xE9 into U+FFFD.
 	appendFile(t, path, "caf\xe9\nok\n")
 	task := startSource(t, connecttest.New(t), path)
-	checkLines(t, path, pollIdle(t, task), []line{{"caf\uFFFD", 5}, {"ok", 8}})
+	checkLines(t, path, connecttest.PollNow(t, task), []line{{"caf\uFFFD", 5}, {"ok", 8}})
 }
 
 func TestSourceStdin(t *testing.T) {

@@ -2,11 +2,12 @@ package postgres
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"math/big"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/kconnect/kconnect/connect"
 )
@@ -82,17 +83,7 @@ func binUUID(b []byte) (any, error) {
 	if err := wantLen(b, 16, "uuid"); err != nil {
 		return nil, err
 	}
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:36], b[10:16])
-	return string(s[:]), nil
+	return uuid.UUID(b).String(), nil
 }
 
 // binBytea copies the raw bytes: the row buffer they point into is reused for the next row.

@@ -150,9 +150,7 @@ func TestIncludeListNamingNoTableWarns(t *testing.T) {
 		t.Fatalf("validation did not log the warning:\n%s", w.Log())
 	}
 
-	if code, body := w.Do(http.MethodPost, "/connectors", map[string]any{"name": "typo", "config": p}); code != http.StatusCreated {
-		t.Fatalf("create: %d %s", code, body)
-	}
+	w.CreateConnector("typo", p)
 	w.WaitFor(30*time.Second, "the task to warn at start", func() bool {
 		return strings.Count(w.Log(), "matches no table of database") >= 3 // validate, create's validation, task start
 	})

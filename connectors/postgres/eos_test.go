@@ -36,9 +36,7 @@ func TestWorkerKill9ExactlyOnceStreaming(t *testing.T) {
 		"key.converter", "org.apache.kafka.connect.json.JsonConverter", "key.converter.schemas.enable", "false",
 		"value.converter", "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable", "false")
 	w := workertest.Start(t, dir, wp, p)
-	if testenv.RealKafka() {
-		t.Cleanup(func() { deleteTopics(t, w.Bootstrap, prefix) })
-	}
+	testenv.DeleteTopicsAtCleanup(t, prefix+".")
 	cl, err := kgo.NewClient(kgo.SeedBrokers(w.Bootstrap), kgo.ConsumeTopics(prefix+".public.live"),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(200*time.Millisecond))

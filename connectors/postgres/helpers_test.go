@@ -23,14 +23,7 @@ type pgEnv struct {
 
 func newPG(t *testing.T) *pgEnv {
 	t.Helper()
-	dsn := testenv.PostgresDSN(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect %s: %v", dsn, err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	dsn, conn := testenv.PostgresConn(t)
 	return &pgEnv{t: t, dsn: dsn, conn: conn}
 }
 

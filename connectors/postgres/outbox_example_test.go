@@ -59,9 +59,7 @@ func TestExampleOutbox(t *testing.T) {
 		"transforms.outbox.route.topic.replacement": prefix + "." + source["transforms.outbox.route.topic.replacement"],
 	})
 	w := workertest.Start(t, dir, worker, source)
-	if testenv.RealKafka() {
-		t.Cleanup(func() { deleteTopics(t, w.Bootstrap, prefix) })
-	}
+	testenv.DeleteTopicsAtCleanup(t, prefix+".")
 	// A change is captured once the slot exists; before it, it would be part of the (empty) snapshot.
 	w.WaitFor(30*time.Second, "the replication slot", func() bool {
 		var n int

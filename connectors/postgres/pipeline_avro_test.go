@@ -39,7 +39,7 @@ func TestPipelinePostgresCDCToMySQLWithAvro(t *testing.T) {
 		t.Fatalf("the README's worker configuration differs from worker.properties")
 	}
 	e := newPipelineEnv(t)
-	deleteTopicsAtCleanup(t, e.prefix)
+	testenv.DeleteTopicsAtCleanup(t, e.prefix+".")
 	e.pgExec(`CREATE TABLE customers (
 		id integer PRIMARY KEY,
 		name text NOT NULL,
@@ -88,9 +88,7 @@ func TestPipelinePostgresCDCToMySQLWithAvro(t *testing.T) {
 		"auto.create":         "true",
 		"auto.evolve":         "true",
 	}
-	if code, body := w.Do("POST", "/connectors", map[string]any{"name": "mysql-customers", "config": sink}); code != 201 {
-		t.Fatalf("create sink: %d %s", code, body)
-	}
+	w.CreateConnector("mysql-customers", sink)
 	names := []string{"pg-source", "mysql-customers"}
 	tables := []mirrored{customersMirror}
 	e.waitConverged(w, "snapshot", tables, names...)

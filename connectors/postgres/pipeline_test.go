@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
@@ -38,22 +37,14 @@ type pipelineEnv struct {
 
 func newPipelineEnv(t *testing.T) *pipelineEnv {
 	t.Helper()
-	e := &pipelineEnv{t: t, pgDSN: testenv.PostgresDSN(t)}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	e := &pipelineEnv{t: t}
+	e.pgDSN, e.pg = testenv.PostgresConn(t)
+	myDSN, my := testenv.MySQLConn(t)
+	e.my = my
 	var err error
-	if e.pg, err = pgx.Connect(ctx, e.pgDSN); err != nil {
-		t.Fatalf("connect to PostgreSQL: %v", err)
-	}
-	t.Cleanup(func() { e.pg.Close(context.Background()) })
-	myDSN := testenv.MySQLDSN(t)
 	if e.myDSN, err = mysql.ParseDSN(myDSN); err != nil {
 		t.Fatal(err)
 	}
-	if e.my, err = sql.Open("mysql", myDSN); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.my.Close() })
 	// Topic names derive from the prefix, so it must be unique on a long-lived broker.
 	e.prefix = testenv.Topic(t, "cdc")
 	return e
@@ -131,42 +122,6 @@ func waitTopics(t *testing.T, w *workertest.Worker, topics ...string) {
 	})
 }
 
-// deleteTopicsAtCleanup removes the topics the source derived from the prefix, on the real
-// broker only (the embedded one lives in the test's directory).
-func deleteTopicsAtCleanup(t *testing.T, prefix string) {
-	if !testenv.RealKafka() {
-		return
-	}
-	brokers := testenv.Require(t, "KCONNECT_TEST_KAFKA")
-	t.Cleanup(func() {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
-		if err != nil {
-			t.Errorf("Kafka client for cleanup: %v", err)
-			return
-		}
-		defer cl.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		adm := kadm.NewClient(cl)
-		topics, err := adm.ListTopics(ctx)
-		if err != nil {
-			t.Errorf("list topics for cleanup: %v", err)
-			return
-		}
-		var mine []string
-		for _, name := range topics.Names() {
-			if strings.HasPrefix(name, prefix+".") {
-				mine = append(mine, name)
-			}
-		}
-		if len(mine) > 0 {
-			if _, err := adm.DeleteTopics(ctx, mine...); err != nil {
-				t.Errorf("delete topics %v: %v", mine, err)
-			}
-		}
-	})
-}
-
 // textRows runs a query whose every column is text (or NULL) and returns the rows, NULL as
 // "NULL". query is run on PostgreSQL when pg is set, else on MariaDB.
 func (e *pipelineEnv) textRows(pg bool, query string) ([][]string, error) {
@@ -241,7 +196,7 @@ func (e *pipelineEnv) waitConverged(w *workertest.Worker, stage string, tables [
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		for _, c := range connectors {
-			failIfFailed(e.t, w, c)
+			w.FailIfFailed(c)
 		}
 		diff = ""
 		for _, tb := range tables {
@@ -307,30 +262,6 @@ func rowDiff(want, got [][]string) string {
 	return b.String()
 }
 
-// failIfFailed ends the test with the trace when the connector or one of its tasks failed.
-func failIfFailed(t *testing.T, w *workertest.Worker, name string) {
-	t.Helper()
-	code, body := w.Do("GET", "/connectors/"+name+"/status", nil)
-	if code != 200 {
-		return
-	}
-	var st struct {
-		Connector struct{ State, Trace string }   `json:"connector"`
-		Tasks     []struct{ State, Trace string } `json:"tasks"`
-	}
-	if err := json.Unmarshal(body, &st); err != nil {
-		t.Fatalf("status of %s: %v: %s", name, err, body)
-	}
-	if st.Connector.State == "FAILED" {
-		t.Fatalf("connector %s failed: %s\nworker log:\n%s", name, st.Connector.Trace, w.Log())
-	}
-	for i, task := range st.Tasks {
-		if task.State == "FAILED" {
-			t.Fatalf("task %s-%d failed: %s\nworker log:\n%s", name, i, task.Trace, w.Log())
-		}
-	}
-}
-
 // The PostgreSQL and MariaDB renderings of the mirrored tables. Each column is rendered as the
 // same text on both sides: booleans as 1/0, temporal values in a fixed format (timestamptz in
 // UTC, which the sink's default db.timezone writes into DATETIME), bytes as lower-case hex.
@@ -393,7 +324,7 @@ func (e *pipelineEnv) insertOrderLines(fromOrder, toOrder int) {
 // collection.name.format=${source.table}).
 func TestPipelinePostgresCDCToMySQL(t *testing.T) {
 	e := newPipelineEnv(t)
-	deleteTopicsAtCleanup(t, e.prefix)
+	testenv.DeleteTopicsAtCleanup(t, e.prefix+".")
 	e.pgExec(`CREATE TABLE customers (
 		id integer PRIMARY KEY,
 		name text NOT NULL,
@@ -455,9 +386,7 @@ func TestPipelinePostgresCDCToMySQL(t *testing.T) {
 		},
 	}
 	for name, cfg := range sinks {
-		if code, body := w.Do("POST", "/connectors", map[string]any{"name": name, "config": cfg}); code != 201 {
-			t.Fatalf("create %s: %d %s", name, code, body)
-		}
+		w.CreateConnector(name, cfg)
 	}
 	names := []string{"pg-source", "mysql-customers", "mysql-order-lines"}
 	tables := []mirrored{customersMirror, orderLinesMirror}
@@ -580,7 +509,7 @@ func TestExamplePostgresToMySQL(t *testing.T) {
 
 	e := newPipelineEnv(t)
 	e.prefix = testenv.Topic(t, "ex") // short: the Debezium sink's table name is derived from it
-	deleteTopicsAtCleanup(t, e.prefix)
+	testenv.DeleteTopicsAtCleanup(t, e.prefix+".")
 	dir := t.TempDir()
 	wp := pipelineWorkerProps(t, dir)
 	for _, k := range []string{"bootstrap.servers", "kconnect.embedded.broker.port", "listeners", "offset.storage.file.filename"} {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/internal/workertest"
 )
 
@@ -19,7 +20,7 @@ import (
 // updates and deletes; the routed topic is checked to hold flat rows and tombstones.
 func TestPipelineUnwrapAndRouteToMySQL(t *testing.T) {
 	e := newPipelineEnv(t)
-	deleteTopicsAtCleanup(t, e.prefix)
+	testenv.DeleteTopicsAtCleanup(t, e.prefix+".")
 	e.pgExec(`CREATE TABLE accounts (
 		id integer PRIMARY KEY,
 		owner text NOT NULL,

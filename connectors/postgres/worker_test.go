@@ -41,38 +41,8 @@ func workerSetup(t *testing.T, pg *pgEnv, extra ...string) (*workertest.Worker, 
 		"value.converter", "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable", "false",
 	}, extra...)...)
 	w := workertest.Start(t, dir, workertest.WorkerProps(t, dir), p)
-	if testenv.RealKafka() {
-		t.Cleanup(func() { deleteTopics(t, w.Bootstrap, prefix) })
-	}
+	testenv.DeleteTopicsAtCleanup(t, prefix+".")
 	return w, prefix
-}
-
-func deleteTopics(t *testing.T, bootstrap, prefix string) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap))
-	if err != nil {
-		t.Errorf("delete topics: %v", err)
-		return
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	topics, err := adm.ListTopics(ctx)
-	if err != nil {
-		t.Errorf("list topics: %v", err)
-		return
-	}
-	var names []string
-	for _, name := range topics.Names() {
-		if strings.HasPrefix(name, prefix+".") {
-			names = append(names, name)
-		}
-	}
-	if len(names) > 0 {
-		if _, err := adm.DeleteTopics(ctx, names...); err != nil {
-			t.Errorf("delete topics %v: %v", names, err)
-		}
-	}
 }
 
 // topicState consumes a change event topic from the start and keeps the latest value of each key.
@@ -84,14 +54,15 @@ type topicState struct {
 	err     error
 }
 
-func consumeTopic(t *testing.T, bootstrap, topic string) *topicState {
+// consumeAll reads topic from its start in the background until the test ends, calling each for
+// every record from one goroutine.
+func consumeAll(t *testing.T, bootstrap, topic string, each func(*kgo.Record)) {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.MetadataMinAge(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &topicState{latest: map[int64]string{}, ops: map[string]int{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t.Cleanup(func() {
@@ -102,38 +73,43 @@ func consumeTopic(t *testing.T, bootstrap, topic string) *topicState {
 	go func() {
 		defer close(done)
 		for ctx.Err() == nil {
-			fs := cl.PollFetches(ctx)
-			fs.EachRecord(func(r *kgo.Record) {
-				var key struct {
-					ID int64 `json:"id"`
-				}
-				var ev struct {
-					Op    string `json:"op"`
-					After *struct {
-						ID int64  `json:"id"`
-						V  string `json:"v"`
-					} `json:"after"`
-				}
-				err := json.Unmarshal(r.Key, &key)
-				if err == nil && r.Value != nil {
-					err = json.Unmarshal(r.Value, &ev)
-				}
-				st.mu.Lock()
-				defer st.mu.Unlock()
-				st.records++
-				if err != nil {
-					st.err = fmt.Errorf("record at %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err)
-					return
-				}
-				st.ops[ev.Op]++
-				if ev.After != nil {
-					st.latest[key.ID] = ev.After.V
-				} else {
-					delete(st.latest, key.ID)
-				}
-			})
+			cl.PollFetches(ctx).EachRecord(each)
 		}
 	}()
+}
+
+func consumeTopic(t *testing.T, bootstrap, topic string) *topicState {
+	t.Helper()
+	st := &topicState{latest: map[int64]string{}, ops: map[string]int{}}
+	consumeAll(t, bootstrap, topic, func(r *kgo.Record) {
+		var key struct {
+			ID int64 `json:"id"`
+		}
+		var ev struct {
+			Op    string `json:"op"`
+			After *struct {
+				ID int64  `json:"id"`
+				V  string `json:"v"`
+			} `json:"after"`
+		}
+		err := json.Unmarshal(r.Key, &key)
+		if err == nil && r.Value != nil {
+			err = json.Unmarshal(r.Value, &ev)
+		}
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		st.records++
+		if err != nil {
+			st.err = fmt.Errorf("record at %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err)
+			return
+		}
+		st.ops[ev.Op]++
+		if ev.After != nil {
+			st.latest[key.ID] = ev.After.V
+		} else {
+			delete(st.latest, key.ID)
+		}
+	})
 	return st
 }
 
@@ -526,9 +502,7 @@ func TestExamplePostgresCDC(t *testing.T) {
 		"slot.name": props(t, pg.dsn)["slot.name"], "topic.prefix": prefix,
 	})
 	w := workertest.Start(t, dir, worker, source)
-	if testenv.RealKafka() {
-		t.Cleanup(func() { deleteTopics(t, w.Bootstrap, prefix) })
-	}
+	testenv.DeleteTopicsAtCleanup(t, prefix+".")
 	events := consumeEvents(t, w.Bootstrap, prefix+".public.customers")
 
 	type change struct {
@@ -613,28 +587,11 @@ func (l *eventLog) at(i int) *kgo.Record {
 
 func consumeEvents(t *testing.T, bootstrap, topic string) *eventLog {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.MetadataMinAge(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
 	l := &eventLog{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		cl.Close()
+	consumeAll(t, bootstrap, topic, func(r *kgo.Record) {
+		l.mu.Lock()
+		l.recs = append(l.recs, r)
+		l.mu.Unlock()
 	})
-	go func() {
-		defer close(done)
-		for ctx.Err() == nil {
-			cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
-				l.mu.Lock()
-				l.recs = append(l.recs, r)
-				l.mu.Unlock()
-			})
-		}
-	}()
 	return l
 }

@@ -85,14 +85,6 @@ func startWorker(t testing.TB) *workertest.Worker {
 	return w
 }
 
-func createConnector(t *testing.T, w *workertest.Worker, name string, config map[string]string) {
-	t.Helper()
-	code, body := w.Do("POST", "/connectors", map[string]any{"name": name, "config": config})
-	if code != 201 {
-		t.Fatalf("create connector: %d %s", code, body)
-	}
-}
-
 // dumpFiles reads files with the external readers and returns each file's rows.
 func dumpFiles(t testing.TB, paths []string) map[string][]map[string]any {
 	t.Helper()
@@ -192,7 +184,7 @@ func load(t *testing.T, prefix string, partitions int32, n int, tg *target, urlK
 	name := prefix + "-" + topic[len(topic)-8:]
 	config["topics"] = topic
 	tg.point(config, urlKey)
-	createConnector(t, w, name, config)
+	w.CreateConnector(name, config)
 	waitCommitted(t, w, name, topic, n)
 	return topic
 }
@@ -391,7 +383,7 @@ func kill9DuringLoad(t *testing.T, kind string, kills, n int) {
 		config["consumer.override.max.poll.records"] = "500"
 	}
 	tg.point(config, "store.url")
-	createConnector(t, w, name, config)
+	w.CreateConnector(name, config)
 	files := 0
 	for k := range kills {
 		done := false
@@ -467,7 +459,7 @@ func TestE2ES3LargeFileMemory(t *testing.T) {
 		"timezone":            "UTC",
 	}
 	tg.point(config, "")
-	createConnector(t, w, name, config)
+	w.CreateConnector(name, config)
 	waitCommittedWithin(t, w, name, topic, n, 30*time.Minute)
 	rss := workerPeakRSS(t, w.Dir)
 	files := tg.committed(t)

@@ -76,7 +76,7 @@ func TestE2EConfluentHDFS3Quickstart(t *testing.T) {
 			topic := testenv.Topic(t, "test_hdfs")
 			produceQuickstart(t, w.Bootstrap, registry, topic)
 			name := "hdfs3-sink-" + topic[len(topic)-8:]
-			createConnector(t, w, name, map[string]string{
+			w.CreateConnector(name, map[string]string{
 				"connector.class":                     "io.confluent.connect.hdfs3.Hdfs3SinkConnector",
 				"tasks.max":                           "1",
 				"topics":                              topic,
@@ -124,7 +124,7 @@ func TestE2EConfluentS3Quickstart(t *testing.T) {
 		"value.converter.schema.registry.url": registry,
 	}
 	tg.point(config, "")
-	createConnector(t, w, name, config)
+	w.CreateConnector(name, config)
 	waitCommitted(t, w, name, topic, 9)
 	dir := "topics/" + topic + "/partition=0/"
 	checkQuickstartFiles(t, tg, []string{dir + topic + "+0+0000000000.avro", dir + topic + "+0+0000000003.avro",

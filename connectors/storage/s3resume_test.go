@@ -4,16 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
-	"math/rand/v2"
 	"path"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/connect/connecttest"
@@ -21,18 +15,11 @@ import (
 	"github.com/kconnect/kconnect/internal/testenv"
 )
 
-// NewS3Bucket creates a fresh bucket on the test S3 with a client independent of the sink's (the
-// sink, as Confluent's, expects its bucket to exist) and returns the S3 sink keys that point at
-// it: bucket, region, endpoint and credentials. The end-to-end tests use it too.
+// NewS3Bucket creates a fresh bucket on the test S3 (testenv.S3Bucket) and returns the S3 sink keys
+// that point at it: bucket, region, endpoint and credentials. The end-to-end tests use it too.
 func NewS3Bucket(t testing.TB) map[string]string {
 	t.Helper()
-	endpoint := testenv.S3(t)
-	bucket := fmt.Sprintf("kc-sink-%08x%08x", rand.Uint32(), rand.Uint32())
-	admin := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	if _, err := admin.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
-		t.Fatalf("create bucket %s at %s: %v", bucket, endpoint, err)
-	}
+	endpoint, bucket := testenv.S3Bucket(t, "kc-sink-")
 	return map[string]string{"s3.bucket.name": bucket, "s3.region": "us-east-1", "store.url": endpoint,
 		"aws.access.key.id": "test", "aws.secret.access.key": "test"}
 }

@@ -77,6 +77,45 @@ func deleteTopic(t testing.TB, brokers, topic string) {
 	}
 }
 
+// DeleteTopicsAtCleanup deletes, when the test ends, every topic of the real broker whose name
+// starts with prefix: the topics a connector derived from a prefix unique to the test, which the
+// long-lived broker would otherwise pile up run after run. On kfake and the embedded broker, which
+// end with the test, it does nothing.
+func DeleteTopicsAtCleanup(t testing.TB, prefix string) {
+	t.Helper()
+	if !RealKafka() {
+		return
+	}
+	brokers := Require(t, envKafka)
+	t.Cleanup(func() {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+		if err != nil {
+			t.Errorf("testenv: Kafka client for deleting topics %s*: %v", prefix, err)
+			return
+		}
+		defer cl.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		defer cancel()
+		adm := kadm.NewClient(cl)
+		topics, err := adm.ListTopics(ctx)
+		if err != nil {
+			t.Errorf("testenv: listing topics to delete %s*: %v", prefix, err)
+			return
+		}
+		var mine []string
+		for _, name := range topics.Names() {
+			if strings.HasPrefix(name, prefix) {
+				mine = append(mine, name)
+			}
+		}
+		if len(mine) > 0 {
+			if _, err := adm.DeleteTopics(ctx, mine...); err != nil {
+				t.Errorf("testenv: deleting topics %v: %v", mine, err)
+			}
+		}
+	})
+}
+
 // GroupOffsets returns the sum of a consumer group's committed offsets on topic, or -1 while the
 // group has none: what a sink test polls to know every record was delivered and committed.
 func GroupOffsets(t testing.TB, bootstrap, group, topic string) int64 {

@@ -51,6 +51,19 @@ func MySQLDSN(t testing.TB) string {
 	return cfg.FormatDSN()
 }
 
+// MySQLConn returns the DSN of a fresh database (MySQLDSN) and a handle on it for setting up and
+// inspecting the database; the handle closes at cleanup, before the database is dropped.
+func MySQLConn(t testing.TB) (dsn string, db *sql.DB) {
+	t.Helper()
+	dsn = MySQLDSN(t)
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatalf("testenv: opening the test's MySQL database: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return dsn, db
+}
+
 // dropMySQLDB removes a test database after ending the sessions still using
 // it: a transaction left open on one of its tables would make DROP DATABASE
 // wait for the metadata lock (for up to a day by default).

@@ -48,6 +48,22 @@ func PostgresDSN(t testing.TB) string {
 	return u.String()
 }
 
+// PostgresConn returns the DSN of a fresh database (PostgresDSN) and a connection to it, as the
+// superuser, for setting up and inspecting the database; the connection closes at cleanup, before
+// the database is dropped.
+func PostgresConn(t testing.TB) (dsn string, conn *pgx.Conn) {
+	t.Helper()
+	dsn = PostgresDSN(t)
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("testenv: connecting to the test's PostgreSQL database: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return dsn, conn
+}
+
 // PostgresReplDSN returns a DSN for the same database as the given superuser
 // DSN, logged in as the non-superuser REPLICATION role, after granting it
 // CREATE on the database and ALL on schema public (so it can create

@@ -13,17 +13,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -87,35 +83,35 @@ func TestJavaWorkerTopics(t *testing.T) {
 		Logger: "org.apache.kafka.connect.file", LoggerLevel: "INFO"}
 	kafkalogtest.CreateTopic(t, brokers, obs.DataTopic, 1, "delete")
 	writeFile(t, obs.File, "a\nb\nc\n")
-	w := startJavaWorker(t, classpath, brokers, topics)
-	obs.WorkerID = w.id
-	w.call(t, "POST", "/connectors", map[string]any{"name": javaSource, "config": map[string]string{
+	w, workerID := startJavaWorker(t, classpath, brokers, topics)
+	obs.WorkerID = workerID
+	call(t, w, "POST", "/connectors", map[string]any{"name": javaSource, "config": map[string]string{
 		"connector.class": "FileStreamSource", "file": obs.File, "topic": obs.DataTopic, "tasks.max": "1",
 	}}, nil, 201)
-	w.call(t, "POST", "/connectors", map[string]any{"name": javaStopped, "initial_state": "STOPPED", "config": map[string]string{
+	call(t, w, "POST", "/connectors", map[string]any{"name": javaStopped, "initial_state": "STOPPED", "config": map[string]string{
 		"connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "file": filepath.Join(dir, "out.txt"), "topics": obs.DataTopic,
 	}}, nil, 201)
-	w.waitFor(t, "the source's offsets to be committed", func() bool {
+	w.WaitFor(time.Minute, "the source's offsets to be committed", func() bool {
 		var got struct{ Offsets []herder.Offset }
-		w.call(t, "GET", "/connectors/"+javaSource+"/offsets", nil, &got, 200)
+		call(t, w, "GET", "/connectors/"+javaSource+"/offsets", nil, &got, 200)
 		return len(got.Offsets) == 1 && fmt.Sprint(got.Offsets[0].Offset["position"]) == "6"
 	})
 	obs.Position = 6
-	w.call(t, "POST", "/connectors/"+javaSource+"/restart?includeTasks=true&onlyFailed=true", nil, nil, 202)
-	w.call(t, "PUT", "/admin/loggers/"+obs.Logger+"?scope=cluster", map[string]string{"level": obs.LoggerLevel}, nil, 204)
-	w.call(t, "PUT", "/connectors/"+javaSource+"/pause", nil, nil, 202)
-	w.waitFor(t, "the source to be paused", func() bool {
+	call(t, w, "POST", "/connectors/"+javaSource+"/restart?includeTasks=true&onlyFailed=true", nil, nil, 202)
+	call(t, w, "PUT", "/admin/loggers/"+obs.Logger+"?scope=cluster", map[string]string{"level": obs.LoggerLevel}, nil, 204)
+	call(t, w, "PUT", "/connectors/"+javaSource+"/pause", nil, nil, 202)
+	w.WaitFor(time.Minute, "the source to be paused", func() bool {
 		var st herder.ConnectorStatus
-		w.call(t, "GET", "/connectors/"+javaSource+"/status", nil, &st, 200)
+		call(t, w, "GET", "/connectors/"+javaSource+"/status", nil, &st, 200)
 		return st.Connector.State == herder.Paused && len(st.Tasks) == 1 && st.Tasks[0].State == herder.Paused
 	})
 	var root struct{ Version string }
-	w.call(t, "GET", "/", nil, &root, 200)
+	call(t, w, "GET", "/", nil, &root, 200)
 	obs.Version = root.Version
-	w.call(t, "GET", "/connectors/"+javaSource+"/config", nil, &obs.SourceCfg, 200)
-	w.call(t, "GET", "/connectors/"+javaStopped+"/config", nil, &obs.StoppedCfg, 200)
+	call(t, w, "GET", "/connectors/"+javaSource+"/config", nil, &obs.SourceCfg, 200)
+	call(t, w, "GET", "/connectors/"+javaStopped+"/config", nil, &obs.StoppedCfg, 200)
 	var tasks []herder.TaskInfo
-	w.call(t, "GET", "/connectors/"+javaSource+"/tasks", nil, &tasks, 200)
+	call(t, w, "GET", "/connectors/"+javaSource+"/tasks", nil, &tasks, 200)
 	for _, ti := range tasks {
 		obs.SourceTasks = append(obs.SourceTasks, ti.Config)
 	}
@@ -124,8 +120,7 @@ func TestJavaWorkerTopics(t *testing.T) {
 	if os.Getenv(envUpdate) == "1" {
 		saveFixtures(t, brokers, topics, obs)
 	}
-	w.stop(t)
-	w.checkLog(t)
+	stopJava(t, w)
 
 	// The stores write topics; a Java worker runs what they hold.
 	written := newInternalTopics(t)
@@ -158,40 +153,40 @@ func TestJavaWorkerTopics(t *testing.T) {
 		ss.PutTask(herder.TaskID{Connector: "kc-files", Task: 0}, statusstore.Status{State: herder.Failed, Trace: "an error", WorkerID: "kconnect:8083", Generation: 1})
 		return ss.Flush(ctx)
 	})
-	w2 := startJavaWorker(t, classpath, brokers, written)
+	w2, _ := startJavaWorker(t, classpath, brokers, written)
 	var names []string
-	w2.call(t, "GET", "/connectors", nil, &names, 200)
+	call(t, w2, "GET", "/connectors", nil, &names, 200)
 	if slices.Sort(names); !slices.Equal(names, []string{"kc-files", "kc-stopped"}) {
 		t.Fatalf("GET /connectors on the stores' topics = %v", names)
 	}
 	for name, want := range map[string]map[string]string{"kc-files": srcCfg, "kc-stopped": stoppedCfg} {
 		var got map[string]string
-		w2.call(t, "GET", "/connectors/"+name+"/config", nil, &got, 200)
+		call(t, w2, "GET", "/connectors/"+name+"/config", nil, &got, 200)
 		if !maps.Equal(got, want) {
 			t.Errorf("Java read config %v, stores wrote %v", got, want)
 		}
 	}
 	tasks = nil
-	w2.call(t, "GET", "/connectors/kc-files/tasks", nil, &tasks, 200)
+	call(t, w2, "GET", "/connectors/kc-files/tasks", nil, &tasks, 200)
 	if len(tasks) != 1 || !maps.Equal(tasks[0].Config, taskCfg) {
 		t.Errorf("Java read task configs %v, stores wrote %v", tasks, taskCfg)
 	}
-	w2.waitFor(t, "the stores' target states to be in force", func() bool {
+	w2.WaitFor(time.Minute, "the stores' target states to be in force", func() bool {
 		var src, stopped herder.ConnectorStatus
-		w2.call(t, "GET", "/connectors/kc-files/status", nil, &src, 200)
-		w2.call(t, "GET", "/connectors/kc-stopped/status", nil, &stopped, 200)
+		call(t, w2, "GET", "/connectors/kc-files/status", nil, &src, 200)
+		call(t, w2, "GET", "/connectors/kc-stopped/status", nil, &stopped, 200)
 		return src.Connector.State == herder.Paused && len(src.Tasks) == 1 && src.Tasks[0].State == herder.Paused &&
 			stopped.Connector.State == herder.Stopped
 	})
 	var offs struct{ Offsets []herder.Offset }
-	w2.call(t, "GET", "/connectors/kc-files/offsets", nil, &offs, 200)
+	call(t, w2, "GET", "/connectors/kc-files/offsets", nil, &offs, 200)
 	if len(offs.Offsets) != 1 || fmt.Sprint(offs.Offsets[0].Offset["position"]) != "4" {
 		t.Fatalf("Java read offsets %+v, stores wrote position 4", offs)
 	}
 	// Resumed, the source reads on from the stores' offset: only "z" reaches Kafka.
-	w2.call(t, "PUT", "/connectors/kc-files/resume", nil, nil, 202)
-	w2.waitFor(t, "the resumed source to commit the end of its file", func() bool {
-		w2.call(t, "GET", "/connectors/kc-files/offsets", nil, &offs, 200)
+	call(t, w2, "PUT", "/connectors/kc-files/resume", nil, nil, 202)
+	w2.WaitFor(time.Minute, "the resumed source to commit the end of its file", func() bool {
+		call(t, w2, "GET", "/connectors/kc-files/offsets", nil, &offs, 200)
 		return len(offs.Offsets) == 1 && fmt.Sprint(offs.Offsets[0].Offset["position"]) == "6"
 	})
 	recs := kafkalogtest.Records(t, brokers, data2)
@@ -201,8 +196,7 @@ func TestJavaWorkerTopics(t *testing.T) {
 		}
 		t.Fatalf("the resumed source wrote %d records; want only the line after the stores' offset", len(recs))
 	}
-	w2.stop(t)
-	w2.checkLog(t)
+	stopJava(t, w2)
 }
 
 // TestJavaWorkerFixtures checks the stores against records a Kafka Connect worker wrote, as
@@ -482,16 +476,10 @@ func (c *complaintLog) lines() []string {
 	return slices.Clone(c.got)
 }
 
-// javaWorker is an Apache Kafka Connect distributed worker process.
-type javaWorker struct {
-	id, url, logPath string
-	cmd              *exec.Cmd
-	done             chan error
-}
-
-func startJavaWorker(t *testing.T, classpath, brokers string, topics internalTopics) *javaWorker {
+// startJavaWorker starts an Apache Kafka Connect distributed worker on topics and returns it with
+// its worker ID.
+func startJavaWorker(t *testing.T, classpath, brokers string, topics internalTopics) (*workertest.Worker, string) {
 	t.Helper()
-	dir := t.TempDir()
 	port := testenv.FreePort(t)
 	props := map[string]string{
 		"bootstrap.servers": brokers, "group.id": "group-" + topics.Configs,
@@ -503,70 +491,15 @@ func startJavaWorker(t *testing.T, classpath, brokers string, topics internalTop
 		// The plugins' service manifests, not a scan of every class: seconds less to start.
 		"plugin.discovery": "service_load",
 	}
-	workerProps := workertest.WriteProperties(t, dir, "worker.properties", props)
-	w := &javaWorker{id: fmt.Sprintf("127.0.0.1:%d", port), url: fmt.Sprintf("http://127.0.0.1:%d", port),
-		logPath: filepath.Join(dir, "connect.log"), done: make(chan error, 1)}
-	writeFile(t, filepath.Join(dir, "log4j2.properties"), strings.Join([]string{
-		"rootLogger.level = INFO", "rootLogger.appenderRef.file.ref = file",
-		"appender.file.type = File", "appender.file.name = file", "appender.file.fileName = " + w.logPath,
-		"appender.file.layout.type = PatternLayout", "appender.file.layout.pattern = [%d] %p %m (%c)%n", "",
-	}, "\n"))
-	w.cmd = exec.Command("java", "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-		"-Dlog4j2.configurationFile="+filepath.Join(dir, "log4j2.properties"),
-		"-cp", classpath, "org.apache.kafka.connect.cli.ConnectDistributed", workerProps)
-	out, err := os.Create(filepath.Join(dir, "stdout.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.cmd.Stdout, w.cmd.Stderr = out, out
-	if err := w.cmd.Start(); err != nil {
-		t.Fatalf("start Kafka Connect: %v", err)
-	}
-	go func() { w.done <- w.cmd.Wait(); out.Close() }()
-	t.Cleanup(func() {
-		select {
-		case err := <-w.done:
-			w.done <- err
-		default:
-			_ = w.cmd.Process.Kill()
-			w.done <- <-w.done
-		}
-	})
-	w.waitFor(t, "the Kafka Connect worker's REST API", func() bool {
-		resp, err := http.Get(w.url + "/connectors")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
-	return w
+	return workertest.StartJavaDistributed(t, classpath, t.TempDir(), props), fmt.Sprintf("127.0.0.1:%d", port)
 }
 
 // call sends a REST request and checks its status; out, if not nil, receives the JSON answer.
-func (w *javaWorker) call(t *testing.T, method, path string, body, out any, status int) {
+func call(t *testing.T, w *workertest.Worker, method, path string, body, out any, status int) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, w.url+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != status {
-		t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, data, status)
+	code, data := w.Do(method, path, body)
+	if code != status {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, code, data, status)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -575,59 +508,19 @@ func (w *javaWorker) call(t *testing.T, method, path string, body, out any, stat
 	}
 }
 
-// waitFor polls cond for up to a minute (the JVM starts slowly on a busy machine).
-func (w *javaWorker) waitFor(t *testing.T, what string, cond func() bool) {
+// stopJava shuts the worker down as an operator would (SIGTERM, on which the JVM exits with
+// status 143) and fails the test if it did not stop so, or if it logged errors about its internal
+// topics (a record it could not parse is logged at ERROR and skipped).
+func stopJava(t *testing.T, w *workertest.Worker) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		select {
-		case err := <-w.done:
-			w.done <- err
-			t.Fatalf("Kafka Connect exited (%v) while waiting for %s; its log:\n%s", err, what, w.logTail())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; the worker's log:\n%s", what, w.logTail())
-		}
-		time.Sleep(200 * time.Millisecond)
+	if err := w.Stop(); err != nil && err.Error() != "exit status 143" {
+		t.Fatalf("Kafka Connect did not stop on SIGTERM: %v\n%s", err, w.Log())
 	}
-}
-
-// stop shuts the worker down as an operator would (SIGTERM) and waits for it.
-func (w *javaWorker) stop(t *testing.T) {
-	t.Helper()
-	_ = w.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-w.done:
-		w.done <- err
-	case <-time.After(time.Minute):
-		_ = w.cmd.Process.Kill()
-		w.done <- <-w.done
-		t.Fatalf("Kafka Connect did not stop within a minute of SIGTERM; its log:\n%s", w.logTail())
-	}
-}
-
-// checkLog fails the test if the worker logged errors about its internal topics (a record it
-// could not parse is logged at ERROR and skipped).
-func (w *javaWorker) checkLog(t *testing.T) {
-	t.Helper()
-	data, err := os.ReadFile(w.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
+	for _, line := range strings.Split(w.Log(), "\n") {
 		if strings.Contains(line, "] ERROR ") {
 			t.Errorf("Kafka Connect logged: %s", line)
 		}
 	}
-}
-
-func (w *javaWorker) logTail() string {
-	data, _ := os.ReadFile(w.logPath)
-	if len(data) > 8000 {
-		data = data[len(data)-8000:]
-	}
-	return string(data)
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -85,7 +85,7 @@ func TestE2EAvroFromPythonProducer(t *testing.T) {
 		}
 	}
 
-	cfg := map[string]any{
+	cfg := map[string]string{
 		"connector.class":                     "io.confluent.connect.jdbc.JdbcSinkConnector",
 		"topics":                              topic,
 		"connection.url":                      db.url,
@@ -100,11 +100,9 @@ func TestE2EAvroFromPythonProducer(t *testing.T) {
 		"value.converter":                     "io.confluent.connect.avro.AvroConverter",
 		"value.converter.schema.registry.url": registry,
 	}
-	if code, body := w.Do("POST", "/connectors", map[string]any{"name": "orders-sink", "config": cfg}); code != 201 {
-		t.Fatalf("create sink: %d %s", code, body)
-	}
+	w.CreateConnector("orders-sink", cfg)
 	w.WaitFor(60*time.Second, fmt.Sprintf("%d rows in orders", n), func() bool {
-		failIfTaskFailed(t, w, "orders-sink")
+		w.FailIfFailed("orders-sink")
 		return db.count(t, "orders") == n
 	})
 	var customer, email, amount, placed, due, status, paid, weight string

@@ -45,18 +45,22 @@ func (d *e2eDB) each(query string, fn func(scan func(dest ...any) error) error, 
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			if err := fn(rows.Scan); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return eachRow(rows, fn)
 	}
 	rows, err := d.pg.Query(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	return eachRow(rows, fn)
+}
+
+// eachRow calls fn with a scan function for every row of a database/sql or pgx result.
+func eachRow(rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}, fn func(scan func(dest ...any) error) error) error {
 	for rows.Next() {
 		if err := fn(rows.Scan); err != nil {
 			return err
@@ -72,34 +76,22 @@ func (d *e2eDB) scalar(query string, dest any, args ...any) error {
 
 func e2ePostgres(t *testing.T) *e2eDB {
 	t.Helper()
-	dsn := testenv.PostgresDSN(t)
+	dsn, conn := testenv.PostgresConn(t)
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pass, _ := u.User.Password()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to PostgreSQL: %v", err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
 	return &e2eDB{kind: "postgres", url: "jdbc:postgresql://" + u.Host + u.Path, user: u.User.Username(), pass: pass, pg: conn}
 }
 
 func e2eMySQL(t *testing.T) *e2eDB {
 	t.Helper()
-	dsn := testenv.MySQLDSN(t)
+	dsn, db := testenv.MySQLConn(t)
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	return &e2eDB{kind: "mysql", url: "jdbc:mysql://" + cfg.Addr + "/" + cfg.DBName, user: cfg.User, pass: cfg.Passwd, my: db}
 }
 
@@ -290,36 +282,6 @@ func produceLoad(t *testing.T, bootstrap, topic string, partitions int32, n int)
 	return out
 }
 
-// failIfTaskFailed ends the test with the task's trace when the connector or a task failed.
-func failIfTaskFailed(t *testing.T, w *workertest.Worker, name string) {
-	t.Helper()
-	code, body := w.Do("GET", "/connectors/"+name+"/status", nil)
-	if code != 200 {
-		return
-	}
-	var st struct {
-		Connector struct {
-			State string `json:"state"`
-			Trace string `json:"trace"`
-		} `json:"connector"`
-		Tasks []struct {
-			State string `json:"state"`
-			Trace string `json:"trace"`
-		} `json:"tasks"`
-	}
-	if err := json.Unmarshal(body, &st); err != nil {
-		t.Fatalf("status of %s: %v: %s", name, err, body)
-	}
-	if st.Connector.State == "FAILED" {
-		t.Fatalf("connector %s failed: %s\nworker log:\n%s", name, st.Connector.Trace, w.Log())
-	}
-	for i, task := range st.Tasks {
-		if task.State == "FAILED" {
-			t.Fatalf("task %s-%d failed: %s\nworker log:\n%s", name, i, task.Trace, w.Log())
-		}
-	}
-}
-
 // TestE2EKill9DuringInsertLoad loads N records from a three-partition topic in insert mode
 // through the real binary (three sink tasks), kills the worker with SIGKILL while rows are being
 // inserted and restarts it. The offsets table written in each batch's transaction must make the
@@ -357,7 +319,7 @@ func TestE2EKill9DuringInsertLoad(t *testing.T) {
 			ends := produceLoad(t, w.Bootstrap, topic, 3, n)
 			t.Logf("produced %d records to %d partitions in %v", n, len(ends), time.Since(start).Round(time.Millisecond))
 
-			code, body := w.Do("POST", "/connectors", map[string]any{"name": name, "config": map[string]string{
+			w.CreateConnector(name, map[string]string{
 				"connector.class":     "io.confluent.connect.jdbc.JdbcSinkConnector",
 				"tasks.max":           "3",
 				"topics":              topic,
@@ -368,14 +330,11 @@ func TestE2EKill9DuringInsertLoad(t *testing.T) {
 				"insert.mode":         "insert",
 				"pk.mode":             c.pkMode,
 				"auto.create":         "true",
-			}})
-			if code != 201 {
-				t.Fatalf("create connector: %d %s", code, body)
-			}
+			})
 			loadStart := time.Now()
 			var atKill int64
 			w.WaitFor(5*time.Minute, "the table to hold between 10% and 90% of the records", func() bool {
-				failIfTaskFailed(t, w, name)
+				w.FailIfFailed(name)
 				atKill = db.count(t, table)
 				return atKill >= n/10 && atKill <= n*9/10
 			})
@@ -391,7 +350,7 @@ func TestE2EKill9DuringInsertLoad(t *testing.T) {
 
 			w.Restart()
 			w.WaitFor(5*time.Minute, "the offsets table to reach the end of every partition", func() bool {
-				failIfTaskFailed(t, w, name)
+				w.FailIfFailed(name)
 				return db.storedOffsets(t, name) == n
 			})
 			t.Logf("load finished %v after the first start", time.Since(loadStart).Round(time.Millisecond))

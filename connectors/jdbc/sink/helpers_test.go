@@ -29,25 +29,13 @@ type testDB struct {
 
 func newPostgresDB(t *testing.T) *testDB {
 	t.Helper()
-	dsn := testenv.PostgresDSN(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to PostgreSQL: %v", err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	dsn, conn := testenv.PostgresConn(t)
 	return &testDB{kind: "postgres", url: dsn, pg: conn}
 }
 
 func newMySQLDB(t *testing.T) *testDB {
 	t.Helper()
-	dsn := testenv.MySQLDSN(t)
-	db, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatalf("open MariaDB: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
+	dsn, db := testenv.MySQLConn(t)
 	return &testDB{kind: "mysql", url: dsn, my: db}
 }
 

@@ -27,7 +27,7 @@ func TestE2EMissingTableFailsTheTaskUntilRestarted(t *testing.T) {
 	name := "missing-" + topic[len(topic)-8:]
 	const table = "missing_rows"
 	produceLoad(t, w.Bootstrap, topic, 1, 3)
-	code, body := w.Do(http.MethodPost, "/connectors", map[string]any{"name": name, "config": map[string]string{
+	w.CreateConnector(name, map[string]string{
 		"connector.class":     "io.confluent.connect.jdbc.JdbcSinkConnector",
 		"topics":              topic,
 		"connection.url":      db.url,
@@ -35,10 +35,7 @@ func TestE2EMissingTableFailsTheTaskUntilRestarted(t *testing.T) {
 		"connection.password": db.pass,
 		"table.name.format":   table,
 		"auto.create":         "false",
-	}})
-	if code != http.StatusCreated {
-		t.Fatalf("create connector: %d %s", code, body)
-	}
+	})
 	taskState := func() herder.TaskState {
 		st, _ := w.Status(name)
 		if len(st.Tasks) == 0 {

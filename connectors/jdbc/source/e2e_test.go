@@ -23,7 +23,6 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kconnect/kconnect/internal/testenv"
@@ -48,12 +47,7 @@ type testDB struct {
 
 func openPostgres(t *testing.T) *testDB {
 	t.Helper()
-	dsn := testenv.PostgresDSN(t)
-	conn, err := pgx.Connect(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	dsn, conn := testenv.PostgresConn(t)
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -65,12 +59,7 @@ func openPostgres(t *testing.T) *testDB {
 
 func openMariaDB(t *testing.T) *testDB {
 	t.Helper()
-	dsn := testenv.MySQLDSN(t)
-	db, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	dsn, db := testenv.MySQLConn(t)
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -225,34 +214,7 @@ func (d *testDB) connector(name, prefix string, kv ...string) map[string]string 
 func topicPrefix(t *testing.T) string {
 	t.Helper()
 	prefix := testenv.Topic(t, "jdbc") + "-"
-	if testenv.RealKafka() {
-		bootstrap := testenv.Kafka(t)
-		t.Cleanup(func() {
-			cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
-			if err != nil {
-				t.Errorf("delete topics: %v", err)
-				return
-			}
-			defer cl.Close()
-			adm := kadm.NewClient(cl)
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			topics, err := adm.ListTopics(ctx)
-			if err != nil {
-				t.Errorf("list topics: %v", err)
-				return
-			}
-			var mine []string
-			for _, name := range topics.Names() {
-				if strings.HasPrefix(name, prefix) {
-					mine = append(mine, name)
-				}
-			}
-			if _, err := adm.DeleteTopics(ctx, mine...); err != nil {
-				t.Errorf("delete topics %v: %v", mine, err)
-			}
-		})
-	}
+	testenv.DeleteTopicsAtCleanup(t, prefix)
 	return prefix
 }
 

@@ -29,14 +29,7 @@ type pgEnv struct {
 
 func newPG(t *testing.T) *pgEnv {
 	t.Helper()
-	dsn := testenv.PostgresDSN(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	dsn, conn := testenv.PostgresConn(t)
 	return &pgEnv{dsn: dsn, conn: conn}
 }
 
@@ -69,12 +62,7 @@ type myEnv struct {
 
 func newMy(t *testing.T) *myEnv {
 	t.Helper()
-	dsn := testenv.MySQLDSN(t)
-	db, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	dsn, db := testenv.MySQLConn(t)
 	return &myEnv{dsn: dsn, db: db}
 }
 

@@ -79,6 +79,20 @@ var noSkipModes = []struct {
 	{"timestamp+incrementing", []string{"timestamp.column.name", "ts", "incrementing.column.name", "id"}},
 }
 
+// startNoSkipRunners starts a task of each of noSkipModes on the table events of the database at
+// the JDBC url, polling every 5 ms in small batches.
+func startNoSkipRunners(t *testing.T, url, user, pw string) map[string]*runner {
+	t.Helper()
+	runners := map[string]*runner{}
+	for _, m := range noSkipModes {
+		p := props(append([]string{"connection.url", url, "connection.user", user, "connection.password", pw,
+			"mode", m.mode, "topic.prefix", "t-", "table.whitelist", "events", "batch.max.rows", "7",
+			"poll.interval.ms", "5", "timestamp.delay.interval.ms", "20"}, m.extra...)...)
+		runners[m.mode] = startRunner(t, quietContext(t), taskProps(t, p, 1)[0])
+	}
+	return runners
+}
+
 // checkNoSkip waits until every mode's task has read every row, then compares the id sets.
 func checkNoSkip(t *testing.T, runners map[string]*runner, want map[int64]bool, stats *writerStats) {
 	t.Helper()
@@ -153,13 +167,7 @@ func TestPostgresNoRowSkippedUnderConcurrentOutOfOrderCommits(t *testing.T) {
 		writer int NOT NULL,
 		payload text NOT NULL)`)
 	url, user, pw := pg.jdbcURL(t)
-	runners := map[string]*runner{}
-	for _, m := range noSkipModes {
-		p := props(append([]string{"connection.url", url, "connection.user", user, "connection.password", pw,
-			"mode", m.mode, "topic.prefix", "t-", "table.whitelist", "events", "batch.max.rows", "7",
-			"poll.interval.ms", "5", "timestamp.delay.interval.ms", "20"}, m.extra...)...)
-		runners[m.mode] = startRunner(t, quietContext(t), taskProps(t, p, 1)[0])
-	}
+	runners := startNoSkipRunners(t, url, user, pw)
 
 	stats := &writerStats{}
 	ctx, cancel := context.WithTimeout(context.Background(), soakDuration(t))
@@ -246,13 +254,7 @@ func TestMySQLNoRowSkippedUnderConcurrentOutOfOrderCommits(t *testing.T) {
 		writer int NOT NULL,
 		payload varchar(20) NOT NULL)`)
 	url, user, pw := my.jdbcURL(t)
-	runners := map[string]*runner{}
-	for _, m := range noSkipModes {
-		p := props(append([]string{"connection.url", url, "connection.user", user, "connection.password", pw,
-			"mode", m.mode, "topic.prefix", "t-", "table.whitelist", "events", "batch.max.rows", "7",
-			"poll.interval.ms", "5", "timestamp.delay.interval.ms", "20"}, m.extra...)...)
-		runners[m.mode] = startRunner(t, quietContext(t), taskProps(t, p, 1)[0])
-	}
+	runners := startNoSkipRunners(t, url, user, pw)
 
 	stats := &writerStats{}
 	ctx, cancel := context.WithTimeout(context.Background(), soakDuration(t))

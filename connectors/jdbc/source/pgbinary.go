@@ -3,7 +3,6 @@ package source
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -11,6 +10,8 @@ import (
 	"math/bits"
 	"strconv"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/kconnect/kconnect/connect"
 )
@@ -54,17 +55,7 @@ func (c *pgCol) fastValue() (any, error) {
 		if len(raw) != 16 {
 			return nil, convErr(c.dbType, "has %d bytes, want 16", len(raw))
 		}
-		var b [36]byte
-		hex.Encode(b[0:8], raw[0:4])
-		b[8] = '-'
-		hex.Encode(b[9:13], raw[4:6])
-		b[13] = '-'
-		hex.Encode(b[14:18], raw[6:8])
-		b[18] = '-'
-		hex.Encode(b[19:23], raw[8:10])
-		b[23] = '-'
-		hex.Encode(b[24:], raw[10:16])
-		return string(b[:]), nil
+		return uuid.UUID(raw).String(), nil
 	case pgDate:
 		days := int32(binary.BigEndian.Uint32(raw))
 		if days == math.MaxInt32 || days == math.MinInt32 {

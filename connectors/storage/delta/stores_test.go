@@ -8,10 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/internal/testenv"
 )
@@ -19,13 +15,7 @@ import (
 // TestAppendOnS3 writes a table into a bucket of the S3 test server through the S3 backend
 // (conditional puts for the commits) and reads it back with delta-rs from S3, at each version.
 func TestAppendOnS3(t *testing.T) {
-	endpoint := testenv.S3(t)
-	bucket := fmt.Sprintf("kc-delta-%08x", rand.Uint32())
-	admin := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	if _, err := admin.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
-		t.Fatalf("create bucket %s: %v", bucket, err)
-	}
+	endpoint, bucket := testenv.S3Bucket(t, "kc-delta-")
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_REGION", "us-east-1")

@@ -6,28 +6,10 @@ Usage: dump.py FILE...  Output: one JSON object per file on its own line:
 column types and compression. Dates, times and timestamps print in ISO 8601, decimals as strings,
 bytes as hex, so a Go test can compare them with hand-derived values.
 """
-import datetime
-import decimal
 import json
 import sys
 
-
-def plain(v):
-    if isinstance(v, dict):
-        return {k: plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [plain(x) for x in v]
-    if isinstance(v, datetime.datetime):
-        if v.tzinfo is not None:
-            v = v.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-        return v.isoformat(timespec="milliseconds") + "Z"
-    if isinstance(v, (datetime.date, datetime.time)):
-        return v.isoformat()
-    if isinstance(v, decimal.Decimal):
-        return str(v)
-    if isinstance(v, bytes):
-        return v.hex()
-    return v
+from plain import plain  # testdata/plain.py: Python puts this script's folder on sys.path
 
 
 def dump_avro(path):

@@ -1,7 +1,6 @@
 package avrodata
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -46,6 +45,9 @@ const (
 	anyMap
 	anyFields
 )
+
+// anythingArray writes the arrays of values without schema, with the code of arrays with one.
+var anythingArray = &encNode{kind: encArray, inner: &encNode{kind: encAnything}}
 
 // isAnything reports whether a is upstream's schema of schemaless values.
 func isAnything(a *Schema) bool {
@@ -95,11 +97,15 @@ func writeAnything(w *avro.Writer, v any) error {
 		case string:
 			w.WriteString(x)
 		case []any:
-			if err := writeAnythingArray(w, x); err != nil {
+			if err := anythingArray.write(w, x); err != nil {
 				return err
 			}
 		case map[string]any, map[any]any:
-			if err := writeAnythingMap(w, x); err != nil {
+			entries, _, err := sortedEntries(x, avroKey(writeAnything))
+			if err != nil {
+				return err
+			}
+			if err := writeEntries(w, entries, func(w *avro.Writer, e mapEntry) error { return writeAnything(w, e.v) }); err != nil {
 				return err
 			}
 		default:
@@ -107,63 +113,6 @@ func writeAnything(w *avro.Writer, v any) error {
 			w.WriteInt(int32(n))
 		}
 	}
-	return nil
-}
-
-func writeAnythingArray(w *avro.Writer, arr []any) error {
-	if len(arr) > 0 {
-		w.WriteLong(int64(len(arr)))
-		for i, e := range arr {
-			if err := writeAnything(w, e); err != nil {
-				return fieldpath.AtIndex(i, err)
-			}
-		}
-	}
-	w.WriteLong(0)
-	return nil
-}
-
-// writeAnythingMap writes the entries ordered by their keys' encodings, so equal maps encode to
-// equal bytes.
-func writeAnythingMap(w *avro.Writer, m any) error {
-	type entry struct {
-		key []byte
-		v   any
-	}
-	var entries []entry
-	add := func(k, v any) error {
-		kw := avro.NewWriter(nil, 16)
-		if err := writeAnything(kw, k); err != nil {
-			return fieldpath.InField("key", err)
-		}
-		entries = append(entries, entry{kw.Buffer(), v})
-		return nil
-	}
-	switch x := m.(type) {
-	case map[string]any:
-		for k, v := range x {
-			if err := add(k, v); err != nil {
-				return err
-			}
-		}
-	case map[any]any:
-		for k, v := range x {
-			if err := add(k, v); err != nil {
-				return err
-			}
-		}
-	}
-	slices.SortFunc(entries, func(a, b entry) int { return bytes.Compare(a.key, b.key) })
-	if len(entries) > 0 {
-		w.WriteLong(int64(len(entries)))
-		for _, e := range entries {
-			_, _ = w.Write(e.key)
-			if err := writeAnything(w, e.v); err != nil {
-				return err
-			}
-		}
-	}
-	w.WriteLong(0)
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,40 +132,19 @@ func (d *Data) appendDefault(dst []byte, s *connect.Schema, v any, asField bool)
 // appendMapDefault writes map entries in key order, so the schema text is the same every time
 // (upstream's follows the iteration order of the Java map).
 func (d *Data) appendMapDefault(dst []byte, s *connect.Schema, v any, asField bool) ([]byte, error) {
-	type entry struct {
-		key    []byte
-		k, val any
-	}
-	var entries []entry
-	add := func(k, val any) error {
-		kj, err := d.appendDefault(nil, s.KeySchema, k, asField)
-		entries = append(entries, entry{kj, k, val})
-		return err
-	}
-	switch m := v.(type) {
-	case map[string]any:
-		for k, val := range m {
-			if err := add(k, val); err != nil {
-				return nil, err
-			}
-		}
-	case map[any]any:
-		for k, val := range m {
-			if err := add(k, val); err != nil {
-				return nil, err
-			}
-		}
-	default:
+	entries, ok, err := sortedEntries(v, func(k any) ([]byte, error) { return d.appendDefault(nil, s.KeySchema, k, asField) })
+	if !ok {
 		return nil, fmt.Errorf("invalid %T for a map default", v)
 	}
-	slices.SortFunc(entries, func(a, b entry) int { return bytes.Compare(a.key, b.key) })
+	if err != nil {
+		return nil, err
+	}
 	object := stringKeyed(s, d.cfg.AllowOptionalMapKeys)
 	if object {
 		dst = append(dst, '{')
 	} else {
 		dst = append(dst, '[')
 	}
-	var err error
 	for i, e := range entries {
 		if i > 0 {
 			dst = append(dst, ',')
@@ -183,7 +161,7 @@ func (d *Data) appendMapDefault(dst []byte, s *connect.Schema, v any, asField bo
 			dst = append(dst, e.key...)
 			dst = append(dst, ',')
 		}
-		if dst, err = d.appendDefault(dst, s.ValSchema, e.val, asField); err != nil {
+		if dst, err = d.appendDefault(dst, s.ValSchema, e.v, asField); err != nil {
 			return nil, err
 		}
 		if !object {

@@ -630,36 +630,78 @@ func (n *encNode) writeStringMap(w *avro.Writer, v any) error {
 
 // writeEntryMap writes a map as an array of key/value records, ordered by the keys' encodings.
 func (n *encNode) writeEntryMap(w *avro.Writer, v any) error {
-	type entry struct{ k, v any }
-	var entries []entry
-	switch m := v.(type) {
-	case map[any]any:
-		for k, val := range m {
-			entries = append(entries, entry{k, val})
-		}
-	case map[string]any:
-		for k, val := range m {
-			entries = append(entries, entry{k, val})
-		}
-	default:
+	entries, ok, err := sortedEntries(v, avroKey(n.key.write))
+	if !ok {
 		return n.typeErr(v)
 	}
-	encoded := make([][]byte, len(entries))
-	order := make([]int, len(entries))
-	for i, e := range entries {
-		kw := avro.NewWriter(nil, 16)
-		if err := n.key.write(kw, e.k); err != nil {
-			return fieldpath.InField("key", err)
-		}
-		encoded[i], order[i] = kw.Buffer(), i
+	if err != nil {
+		return err
 	}
-	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(encoded[a], encoded[b]) })
+	return writeEntries(w, entries, func(w *avro.Writer, e mapEntry) error {
+		if err := n.inner.write(w, e.v); err != nil {
+			return fieldpath.AtKey(fmt.Sprint(e.k), err)
+		}
+		return nil
+	})
+}
+
+// mapEntry is an entry of a Connect map value with its key's encoding.
+type mapEntry struct {
+	key  []byte
+	k, v any
+}
+
+// sortedEntries returns the entries of m, a map[string]any or map[any]any, ordered by the
+// encodings encodeKey gives their keys, so that equal maps always encode to equal bytes. ok is
+// false when m is no such map; err is encodeKey's first error.
+func sortedEntries(m any, encodeKey func(k any) ([]byte, error)) (entries []mapEntry, ok bool, err error) {
+	add := func(k, v any) error {
+		key, err := encodeKey(k)
+		entries = append(entries, mapEntry{key, k, v})
+		return err
+	}
+	switch x := m.(type) {
+	case map[string]any:
+		entries = make([]mapEntry, 0, len(x))
+		for k, v := range x {
+			if err := add(k, v); err != nil {
+				return nil, true, err
+			}
+		}
+	case map[any]any:
+		entries = make([]mapEntry, 0, len(x))
+		for k, v := range x {
+			if err := add(k, v); err != nil {
+				return nil, true, err
+			}
+		}
+	default:
+		return nil, false, nil
+	}
+	slices.SortFunc(entries, func(a, b mapEntry) int { return bytes.Compare(a.key, b.key) })
+	return entries, true, nil
+}
+
+// avroKey encodes map keys in Avro with write, for sortedEntries.
+func avroKey(write func(*avro.Writer, any) error) func(k any) ([]byte, error) {
+	return func(k any) ([]byte, error) {
+		kw := avro.NewWriter(nil, 16)
+		if err := write(kw, k); err != nil {
+			return nil, fieldpath.InField("key", err)
+		}
+		return kw.Buffer(), nil
+	}
+}
+
+// writeEntries writes sorted entries as an Avro array of key/value records: each entry's key
+// encoding, then its value written by value.
+func writeEntries(w *avro.Writer, entries []mapEntry, value func(*avro.Writer, mapEntry) error) error {
 	if len(entries) > 0 {
 		w.WriteLong(int64(len(entries)))
-		for _, i := range order {
-			_, _ = w.Write(encoded[i])
-			if err := n.inner.write(w, entries[i].v); err != nil {
-				return fieldpath.AtKey(fmt.Sprint(entries[i].k), err)
+		for _, e := range entries {
+			_, _ = w.Write(e.key)
+			if err := value(w, e); err != nil {
+				return err
 			}
 		}
 	}

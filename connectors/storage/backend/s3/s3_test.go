@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/kconnect/kconnect/connectors/storage/backend"
@@ -19,19 +18,11 @@ import (
 	"github.com/kconnect/kconnect/internal/testenv"
 )
 
-// testProps is a connector configuration for the test S3 with a fresh bucket of its own, which an
-// independent client creates (the backend, like Confluent's, expects the bucket to exist).
+// testProps is a connector configuration for the test S3 with a fresh bucket of its own
+// (testenv.S3Bucket).
 func testProps(t testing.TB) map[string]string {
 	t.Helper()
-	endpoint := testenv.S3(t)
-	bucket := fmt.Sprintf("kc-%08x%08x", rand.Uint32(), rand.Uint32())
-	admin := s3.New(s3.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-	})
-	if _, err := admin.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
-		t.Fatalf("create bucket %s at %s: %v", bucket, endpoint, err)
-	}
+	endpoint, bucket := testenv.S3Bucket(t, "kc-")
 	return map[string]string{
 		BucketConfig:          bucket,
 		RegionConfig:          "us-east-1",

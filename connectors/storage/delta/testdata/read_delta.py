@@ -5,29 +5,12 @@ Usage: read_delta.py TABLE_URI [VERSION]  Output: one JSON object
 Dates and timestamps print in ISO 8601, decimals as strings, bytes as hex, so a Go test can
 compare them with hand-derived values.
 """
-import datetime
-import decimal
 import json
 import os
 import sys
 
-
-def plain(v):
-    if isinstance(v, dict):
-        return {k: plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [plain(x) for x in v]
-    if isinstance(v, datetime.datetime):
-        if v.tzinfo is not None:
-            v = v.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-        return v.isoformat(timespec="milliseconds") + "Z"
-    if isinstance(v, (datetime.date, datetime.time)):
-        return v.isoformat()
-    if isinstance(v, decimal.Decimal):
-        return str(v)
-    if isinstance(v, bytes):
-        return v.hex()
-    return v
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testdata"))
+from plain import plain  # noqa: E402  (connectors/storage/testdata/plain.py)
 
 
 def main():

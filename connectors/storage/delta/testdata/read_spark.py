@@ -4,13 +4,14 @@ Usage: read_spark.py TABLE_PATH [VERSION]  Output: {"rows": [...]} with values p
 read_delta.py prints them.
 """
 import json
+import os
 import sys
 
 from delta import configure_spark_with_delta_pip
 from pyspark.sql import SparkSession
 
-sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from read_delta import plain  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testdata"))
+from plain import plain  # noqa: E402  (connectors/storage/testdata/plain.py)
 
 builder = (SparkSession.builder.appName("kconnect-delta-test").master("local[1]")
            .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
