@@ -43,7 +43,11 @@ func TestExportedSnapshotSurvivesSlotReleaseWindow(t *testing.T) {
 		}
 		var pid int
 		pg.scalar(`SELECT pid FROM pg_stat_activity WHERE backend_type = 'walsender' AND datname = current_database()`, &pid)
+		// PostgreSQL wakes backends with signals (SIGUSR1 for latches, SIGALRM for timeouts); gdb
+		// stops on those by default, and a "continue" that ends on one instead of the breakpoint
+		// put the walsender's stop before the consistent point on a busy server.
 		debugger = exec.Command(gdb, "-p", strconv.Itoa(pid), "-batch",
+			"-ex", "handle all nostop noprint pass",
 			"-ex", "break ReplicationSlotRelease", "-ex", "shell touch "+ready, "-ex", "continue",
 			// The next broadcast in ReplicationSlotRelease comes after the data xmin was dropped.
 			"-ex", "break ConditionVariableBroadcast", "-ex", "continue",
