@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kconnect/kconnect/internal/testenv"
-	"github.com/kconnect/kconnect/internal/workertest"
 )
 
 // writerRecord is one committed record and the producer that wrote it: the transactional id of
@@ -79,17 +77,7 @@ func TestDistributedZombieTaskCannotCommit(t *testing.T) {
 		t.Fatalf("PUT zombie-eos: %d %s", code, body)
 	}
 	st := c.waitStatus(c.workers[0], "zombie-eos", "the task RUNNING", allRunning(1, ""))
-	var victim, survivor *workertest.Worker
-	for _, w := range c.workers {
-		if workerID(t, w) == st.Tasks[0].WorkerID {
-			victim = w
-		} else if survivor == nil {
-			survivor = w
-		}
-	}
-	if victim == nil {
-		t.Fatalf("task runs on unknown worker %s", st.Tasks[0].WorkerID)
-	}
+	victim, survivor := c.taskWorker(st)
 	survivor.WaitFor(60*time.Second, "the first lines committed", func() bool { return reader.poll() >= lines })
 
 	// Freeze the task's worker once the next chunk is flowing: a transaction is open.
@@ -112,14 +100,7 @@ func TestDistributedZombieTaskCannotCommit(t *testing.T) {
 		return last.producer != zombie.producer || last.epoch != zombie.epoch
 	})
 
-	victim.Thaw()
-	victim.WaitFor(30*time.Second, "the thawed worker to stop its work", func() bool {
-		return strings.Contains(victim.Log(), "membership lost")
-	})
-	victim.WaitFor(60*time.Second, "the thawed worker back in the group", func() bool {
-		l := victim.Log()
-		return strings.Count(l, "rebalance completed") > strings.Count(l[:strings.Index(l, "membership lost")], "rebalance completed")
-	})
+	thaw(victim)
 	appendLines(t, input, lines, lines+chunk)
 	lines += chunk
 	survivor.WaitFor(120*time.Second, fmt.Sprintf("%d committed lines", lines), func() bool { return reader.poll() >= lines })
