@@ -40,7 +40,10 @@ func clientProps(worker, conn map[string]string, role string) map[string]string 
 
 // clientOpts maps Java client properties onto franz-go options. A property kconnect does not
 // use is logged once per process, as the Java clients log unknown configs.
-func clientOpts(props map[string]string) ([]kgo.Opt, error) {
+func clientOpts(props map[string]string) ([]kgo.Opt, error) { return kafkaClientOpts(props, nil) }
+
+// kafkaClientOpts is clientOpts for a client whose writes of records obey lease, when set.
+func kafkaClientOpts(props map[string]string, lease Lease) ([]kgo.Opt, error) {
 	var opts []kgo.Opt
 	if bs := props["bootstrap.servers"]; bs != "" {
 		opts = append(opts, kgo.SeedBrokers(splitList(bs)...))
@@ -48,7 +51,7 @@ func clientOpts(props map[string]string) ([]kgo.Opt, error) {
 	if id := props["client.id"]; id != "" {
 		opts = append(opts, kgo.ClientID(id))
 	}
-	sec, err := securityOpts(props)
+	sec, err := securityOpts(props, lease)
 	if err != nil {
 		return nil, err
 	}

@@ -70,8 +70,8 @@ var securityKeys = []string{securityProtocolKey, saslMechanismKey, saslJAASKey, 
 	"ssl.client.auth", "ssl.certificate.location", "ssl.key.location"}
 
 // securityOpts maps security.protocol and the ssl.* and sasl.* settings it calls for onto
-// franz-go options.
-func securityOpts(props map[string]string) ([]kgo.Opt, error) {
+// franz-go options; with a lease, connections hold back writes of records while it is not valid.
+func securityOpts(props map[string]string, lease Lease) ([]kgo.Opt, error) {
 	proto := strings.ToUpper(strings.TrimSpace(props[securityProtocolKey]))
 	var useTLS, useSASL bool
 	switch proto {
@@ -86,11 +86,17 @@ func securityOpts(props map[string]string) ([]kgo.Opt, error) {
 		return nil, fmt.Errorf("%s=%q: must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL", securityProtocolKey, props[securityProtocolKey])
 	}
 	var opts []kgo.Opt
+	var tc *tls.Config
 	if useTLS {
-		tc, err := tlsConfig(props)
-		if err != nil {
+		var err error
+		if tc, err = tlsConfig(props); err != nil {
 			return nil, err
 		}
+	}
+	switch {
+	case lease != nil:
+		opts = append(opts, kgo.Dialer(leaseDial(lease, tc)))
+	case tc != nil:
 		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
 	if useSASL {

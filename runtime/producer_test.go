@@ -22,7 +22,7 @@ func TestSourceProducerDefaults(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.props["bootstrap.servers"] = "127.0.0.1:1"
-			opts, err := sourceProducerOpts(tc.props)
+			opts, err := sourceProducerOpts(tc.props, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

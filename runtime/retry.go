@@ -148,6 +148,9 @@ func (k *kafkaWatch) failed(meta kgo.BrokerMetadata, err error, now time.Time) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) || errors.Is(err, net.ErrClosed) {
 		return // our side closing, not Kafka failing
 	}
+	if errors.Is(err, errLeaseLapsed) {
+		return // the worker holding its records back until its membership is sure again
+	}
 	k.mu.Lock()
 	if k.since.IsZero() {
 		k.since = now

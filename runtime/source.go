@@ -81,7 +81,7 @@ func (w *Worker) startSource(t *Task, conn connect.SourceConnector, connProps, t
 	if err != nil {
 		return fmt.Errorf("connector config: %w", err)
 	}
-	opts, err := sourceProducerOpts(clientProps(w.props, connProps, "producer"))
+	opts, err := sourceProducerOpts(clientProps(w.props, connProps, "producer"), w.lease)
 	if err != nil {
 		return err
 	}
@@ -156,9 +156,10 @@ func (r *sourceRunner) fail(err error) {
 // fill the five produce requests a broker connection may have in flight.
 //
 // linger.ms keeps franz-go's default (10 ms, against Kafka 4.0's 5): 0, 5 and 10 measured the same
-// in bench/sourceloop, within its noise.
-func sourceProducerOpts(props map[string]string) ([]kgo.Opt, error) {
-	opts, err := clientOpts(props)
+// in bench/sourceloop, within its noise. With a lease (distributed mode), records and transaction
+// commits are sent only while it is valid.
+func sourceProducerOpts(props map[string]string, lease Lease) ([]kgo.Opt, error) {
+	opts, err := kafkaClientOpts(props, lease)
 	if err != nil {
 		return nil, fmt.Errorf("producer config: %w", err)
 	}
@@ -208,14 +209,17 @@ func (r *sourceRunner) loop(ctx context.Context) error {
 	<-committerDone
 	r.stopTask()
 	// Drain what is in flight so its offsets can be committed, within the graceful timeout; unless
-	// the task failed, which gives up what waits for Kafka.
+	// the task failed, which gives up what waits for Kafka, or the worker's membership lease
+	// lapses, which holds it back for good.
 	if r.produceCtx.Err() == nil {
-		drainCtx, cancel := context.WithTimeout(context.Background(), r.w.ShutdownTimeout())
+		leaseCtx, cancelLease := r.w.untilLeaseLapses(context.Background())
+		drainCtx, cancel := context.WithTimeout(leaseCtx, r.w.ShutdownTimeout())
 		if flushErr := r.client.Flush(drainCtx); flushErr != nil {
 			r.t.log.Warn("in-flight records not acknowledged before shutdown; their offsets stay uncommitted",
 				"in_flight", r.submitted.inFlight(), "err", flushErr)
 		}
 		cancel()
+		cancelLease()
 	}
 	// Committing the acknowledged prefix is safe even after a failure: those records are in Kafka.
 	if commitErr := r.commit(); commitErr != nil && err == nil {
@@ -437,7 +441,15 @@ func (r *sourceRunner) commit() error {
 	if len(offs) == 0 {
 		return nil
 	}
-	ctx, cancel := r.w.flushContext()
+	if r.w.leaseLapsed() {
+		// The task's next owner may already have committed further; the next commit (or that
+		// owner) covers these records.
+		r.t.log.Warn("not committing offsets: the worker's group membership lease has lapsed")
+		return nil
+	}
+	flushCtx, cancelFlush := r.w.flushContext()
+	defer cancelFlush()
+	ctx, cancel := r.w.untilLeaseLapses(flushCtx)
 	defer cancel()
 	start := time.Now()
 	err := r.offsets.Put(ctx, r.t.id.Connector, offs)

@@ -40,6 +40,7 @@ type Worker struct {
 	instancesMu sync.Mutex
 	instances   map[herder.TaskID]*Task
 	metrics     *metrics.Metrics // nil: no metrics collected
+	lease       Lease            // nil: the source producers write whenever they can (SetLease)
 	loggers     *logging.Loggers // nil: every connector logs through log
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/runtime"
+	"github.com/kconnect/kconnect/runtime/cluster"
 	"github.com/kconnect/kconnect/runtime/distributed"
 	"github.com/kconnect/kconnect/runtime/offsets"
 )
@@ -46,6 +47,15 @@ func runDistributed(args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
+	// Source records and their offsets reach Kafka only while the worker surely still holds
+	// its tasks, so that a worker stopped past its session timeout and continued writes nothing
+	// after the tasks' new owners.
+	lease := cluster.NewLease()
+	cfg.Member.Lease = lease
+	offsetsClient, err := runtime.LeasedClientOpts(props, lease)
+	if err != nil {
+		return fmt.Errorf("%s: %w", worker.path, err)
+	}
 
 	if cfg.ExactlyOnce == distributed.EOSEnabled {
 		// Offsets written in a transaction that aborted must never be read back.
@@ -59,7 +69,7 @@ func runDistributed(args []string) error {
 	defer stop()
 	openCtx, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
-	store, err := offsets.OpenTopic(openCtx, client, cfg.OffsetTopic, log)
+	store, err := offsets.OpenTopic(openCtx, offsetsClient, cfg.OffsetTopic, log)
 	if err != nil {
 		return fmt.Errorf("%s: open offsets topic: %w", worker.path, err)
 	}
@@ -69,6 +79,7 @@ func runDistributed(args []string) error {
 		return fmt.Errorf("%s: %w", worker.path, err)
 	}
 	defer w.Close()
+	w.SetLease(lease)
 	ws.observe(w)
 	restCfg, err := ws.restConfig()
 	if err != nil {

@@ -36,7 +36,7 @@ func (m *Member) join(ctx context.Context) (Rebalance, error) {
 	if err := m.outcome("join", resp.ErrorCode, resp.MemberID); err != nil {
 		return Rebalance{}, err
 	}
-	m.lastContact = sent
+	m.lease.renew(sent)
 	m.memberID = resp.MemberID
 	protocol, err := ProtocolByName(deref(resp.Protocol))
 	if err != nil {
@@ -76,7 +76,7 @@ func (m *Member) join(ctx context.Context) (Rebalance, error) {
 	if err := m.outcome("sync", sresp.ErrorCode, m.memberID); err != nil {
 		return Rebalance{}, err
 	}
-	m.lastContact = sent
+	m.lease.renew(sent)
 	a, err := DecodeAssignment(sresp.MemberAssignment)
 	if err != nil {
 		return Rebalance{}, fmt.Errorf("sync: generation %d: %w", resp.Generation, err)
@@ -106,7 +106,13 @@ func (m *Member) outcome(step string, code int16, memberID string) error {
 		m.memberID = memberID
 	case errors.Is(err, kerr.UnknownMemberID):
 		m.memberID = ""
-	case errors.Is(err, kerr.RebalanceInProgress), errors.Is(err, kerr.IllegalGeneration):
+		m.lease.expire()
+	case errors.Is(err, kerr.IllegalGeneration):
+		m.lease.expire()
+	case errors.Is(err, kerr.RebalanceInProgress):
+	case errors.Is(err, kerr.FencedInstanceID):
+		m.lease.expire()
+		return fmt.Errorf("%s: %w", step, err)
 	default:
 		return fmt.Errorf("%s: %w", step, err)
 	}

@@ -42,6 +42,9 @@ type MemberConfig struct {
 	Logger *slog.Logger
 	// Now is the assignor's clock; nil means time.Now.
 	Now func() time.Time
+	// Lease, when set, is renewed and ended by the member, for the worker's producers to check;
+	// nil means a lease of the member's own.
+	Lease *Lease
 }
 
 func (c MemberConfig) validate() error {
@@ -113,15 +116,15 @@ type Member struct {
 	assignor *Assignor
 	rejoin   chan struct{}
 
+	// lease is renewed by every answer that shows the coordinator counts this worker a member.
+	lease *Lease
+
 	// Owned by Run's goroutine. While a generation is held, the heartbeat goroutine reads
-	// memberID and updates lastContact, which Run reads only after that goroutine has ended.
+	// memberID.
 	memberID      string
 	protocol      Protocol
 	held          *Assignment
 	lastCompleted int32
-	// lastContact is when the last request that the coordinator answered was sent: the
-	// coordinator cannot have expired the session before lastContact + SessionTimeout.
-	lastContact time.Time
 }
 
 // NewMember returns a member that talks to the group coordinator through cl (which must not
@@ -134,10 +137,15 @@ func NewMember(cl *kgo.Client, cfg MemberConfig) (*Member, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	lease := cfg.Lease
+	if lease == nil {
+		lease = NewLease()
+	}
+	lease.setDuration(cfg.SessionTimeout - cfg.HeartbeatInterval)
 	return &Member{
 		cl: cl, cfg: cfg, log: log.With("group", cfg.GroupID),
 		assignor: NewAssignor(cfg.MaxDelay, cfg.Now),
-		rejoin:   make(chan struct{}, 1),
+		rejoin:   make(chan struct{}, 1), lease: lease,
 		protocol: cfg.Protocol, lastCompleted: -1,
 	}, nil
 }
@@ -246,6 +254,7 @@ func (m *Member) hold(ctx context.Context, r Rebalance) {
 	stop()
 	if err = <-beat; errors.Is(err, errLost) {
 		m.log.Warn("membership lost; stopping all work", "member", m.memberID, "generation", r.Generation)
+		m.lease.expire()
 		m.revokeAll()
 		m.memberID = ""
 	}
@@ -288,11 +297,17 @@ func (m *Member) heartbeat(ctx context.Context, generation int32) error {
 		}
 		switch {
 		case err == nil:
-			m.lastContact = sent
-		case errors.Is(err, kerr.RebalanceInProgress), errors.Is(err, kerr.IllegalGeneration):
-			m.lastContact = sent
+			m.lease.renew(sent)
+		case errors.Is(err, kerr.RebalanceInProgress):
+			// Still a member until the rebalance completes: the producers must not stall.
+			m.lease.renew(sent)
 			return errRejoin
-		case errors.Is(err, kerr.UnknownMemberID):
+		case errors.Is(err, kerr.IllegalGeneration):
+			// The group went on without this generation: what it held may be someone else's.
+			m.lease.expire()
+			return errRejoin
+		case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.FencedInstanceID):
+			m.lease.expire()
 			return errLost
 		case ctx.Err() == nil:
 			m.log.Debug("heartbeat failed", "err", err)
@@ -300,19 +315,17 @@ func (m *Member) heartbeat(ctx context.Context, generation int32) error {
 	}
 }
 
-// expiry is when the worker gives up its work if the coordinator stays silent: one heartbeat
-// interval before the coordinator may expire the session (it counts from when it received
-// the member's last request, which is after lastContact), so that the worker has stopped
-// before a rebalance can hand its work to others.
-func (m *Member) expiry() time.Time {
-	return m.lastContact.Add(m.cfg.SessionTimeout - m.cfg.HeartbeatInterval)
-}
+// expiry is when the worker gives up its work if the coordinator stays silent: when its lease
+// ends, one heartbeat interval before the coordinator may expire the session, so that the
+// worker has stopped before a rebalance can hand its work to others.
+func (m *Member) expiry() time.Time { return m.lease.Until() }
 
 // loseIfExpired gives up the work when the coordinator has been silent past expiry.
 func (m *Member) loseIfExpired() {
 	if m.held != nil && !time.Now().Before(m.expiry()) {
 		m.log.Warn("no contact with the group coordinator for too long; stopping all work",
 			"session_timeout", m.cfg.SessionTimeout)
+		m.lease.expire()
 		m.revokeAll()
 		m.memberID = ""
 	}
@@ -329,6 +342,7 @@ func (m *Member) revokeAll() {
 // leave stops all work, then leaves the group so that it rebalances without waiting for the
 // session to expire.
 func (m *Member) leave() {
+	m.lease.expire()
 	m.revokeAll()
 	if m.memberID == "" {
 		return

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -184,6 +185,12 @@ func newTestGroup(t *testing.T, cfg ConfigSnapshot) *testGroup {
 // start runs a member named worker until the test ends or the returned stop is called.
 func (g *testGroup) start(worker string, p Protocol, maxDelay time.Duration, dialer *cutDialer) (m *Member, stop func()) {
 	g.t.Helper()
+	return g.startLeased(worker, p, maxDelay, dialer, nil)
+}
+
+// startLeased is start with the member renewing lease.
+func (g *testGroup) startLeased(worker string, p Protocol, maxDelay time.Duration, dialer *cutDialer, lease *Lease) (m *Member, stop func()) {
+	g.t.Helper()
 	opts := []kgo.Opt{kgo.SeedBrokers(g.brokers...)}
 	if dialer != nil {
 		opts = append(opts, kgo.Dialer(dialer.dial))
@@ -197,6 +204,7 @@ func (g *testGroup) start(worker string, p Protocol, maxDelay time.Duration, dia
 		SessionTimeout: 6 * time.Second, HeartbeatInterval: 300 * time.Millisecond, RebalanceTimeout: 20 * time.Second,
 		RetryBackoff: 50 * time.Millisecond, RetryBackoffMax: time.Second,
 		MaxDelay: maxDelay, Config: func() ConfigSnapshot { return g.config(worker) }, Listener: listener{l: g.ledger, worker: worker},
+		Lease: lease,
 	})
 	if err != nil {
 		g.t.Fatal(err)
@@ -218,12 +226,43 @@ func (g *testGroup) start(worker string, p Protocol, maxDelay time.Duration, dia
 	return m, stop
 }
 
+// watchLease samples lease until the test ends and returns how often it was found not valid
+// after it first was.
+func watchLease(t *testing.T, lease *Lease) func() int {
+	var lapses atomic.Int64
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		seen := false
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			if lease.Valid() {
+				seen = true
+			} else if seen {
+				lapses.Add(1)
+			}
+		}
+	}()
+	var once sync.Once
+	stop := func() { once.Do(func() { close(done); <-stopped }) }
+	t.Cleanup(stop)
+	return func() int { stop(); return int(lapses.Load()) }
+}
+
 func TestMembersShareWorkAndHandOver(t *testing.T) {
 	cfg := ConfigSnapshot{Offset: 5, Tasks: map[string]int{"a": 3, "b": 3, "c": 2}}
 	g := newTestGroup(t, cfg)
 	const delay = time.Second
-	g.start("w1", Sessioned, delay, nil)
+	// w1's lease stays valid through every cooperative rebalance below: its producers never stall.
+	lease1 := NewLease()
+	g.startLeased("w1", Sessioned, delay, nil, lease1)
 	g.ledger.waitFor(t, cfg, "w1")
+	lapses := watchLease(t, lease1)
 
 	_, stop2 := g.start("w2", Sessioned, delay, nil)
 	w3, _ := g.start("w3", Sessioned, delay, nil)
@@ -247,6 +286,9 @@ func TestMembersShareWorkAndHandOver(t *testing.T) {
 		if p != Sessioned {
 			t.Errorf("%s ran protocol %s, want sessioned", w, p)
 		}
+	}
+	if n := lapses(); n > 0 {
+		t.Errorf("w1's lease lapsed %d times in rebalances it stayed a member through", n)
 	}
 }
 
@@ -315,13 +357,30 @@ func TestCutOffMemberStopsBeforeOthersTakeOver(t *testing.T) {
 	g := newTestGroup(t, cfg)
 	g.start("w1", Sessioned, 0, nil)
 	net2 := &cutDialer{}
-	g.start("w2", Sessioned, 0, net2)
+	lease2 := NewLease()
+	if lease2.Valid() {
+		t.Error("a lease is valid before its member joined")
+	}
+	_, stop2 := g.startLeased("w2", Sessioned, 0, net2, lease2)
 	g.ledger.waitFor(t, cfg, "w1", "w2")
+	if !lease2.Valid() {
+		t.Error("w2's lease is not valid while it is a member")
+	}
+	renewed := lease2.Until()
+	g.ledger.waitUntil(t, "a heartbeat renewing w2's lease", func(*ledger) bool { return lease2.Until().After(renewed) })
 
 	// With no rebalance delay, w1 gets w2's work as soon as the coordinator expires w2's
-	// session; the ledger fails the test if w2 has not stopped it by then.
+	// session; the ledger fails the test if w2 has not stopped it by then, and w2's lease must
+	// have lapsed by then too.
 	net2.cutOff()
 	g.ledger.waitFor(t, cfg, "w1")
+	if lease2.Valid() {
+		t.Errorf("w2's lease still valid (until %s from now) after w1 took its work over", time.Until(lease2.Until()))
+	}
+	stop2()
+	if lease2.Valid() {
+		t.Error("w2's lease valid after it left the group")
+	}
 	g.ledger.mu.Lock()
 	defer g.ledger.mu.Unlock()
 	if g.ledger.revoked["w2"] == 0 {
