@@ -322,25 +322,30 @@ func cdcPipeline() *pipeline {
 }
 
 // datagenPipeline: the datagen source → Kafka → JDBC sink (insert, no primary key, so a
-// duplicate is a second row) → PostgreSQL. The generator's ids are 0, 1, 2, …: every id up to the
-// highest one in the topic is expected, with the one payload the seed gives.
+// duplicate is a second row) → PostgreSQL, exactly once end to end: the source commits its
+// records with their offsets in Kafka transactions, the sink reads read_committed and keeps its
+// offsets in PostgreSQL with the rows. The generator's ids are 0, 1, 2, …: every id up to the
+// highest one in the topic is expected once, with the one payload the seed gives.
 func datagenPipeline() *pipeline {
 	const recordSize = 64
 	return &pipeline{
-		name:     "datagen-kafka-postgres",
-		postgres: true,
-		schemas:  true,
-		kinds:    append([]string{faultPGRestart, faultPGTerminate}, commonKinds...),
+		name:        "datagen-kafka-postgres",
+		postgres:    true,
+		schemas:     true,
+		exactlyOnce: true,
+		kinds:       append([]string{faultPGRestart, faultPGTerminate}, commonKinds...),
 		connectors: func(e *env) []map[string]string {
 			return []map[string]string{{
-				"name":            "datagen",
-				"connector.class": "io.confluent.kafka.connect.datagen.DatagenConnector",
-				"kafka.topic":     e.topic,
-				"max.interval":    "0",
-				"rate":            fmt.Sprint(loadBatch * int(time.Second/loadInterval)),
-				"batch.size":      fmt.Sprint(loadBatch),
-				"record.size":     fmt.Sprint(recordSize),
-				"random.seed":     "1",
+				"name":                 "datagen",
+				"connector.class":      "io.confluent.kafka.connect.datagen.DatagenConnector",
+				"kafka.topic":          e.topic,
+				"max.interval":         "0",
+				"rate":                 fmt.Sprint(loadBatch * int(time.Second/loadInterval)),
+				"batch.size":           fmt.Sprint(loadBatch),
+				"record.size":          fmt.Sprint(recordSize),
+				"random.seed":          "1",
+				"exactly.once.support": "required",
+				"transaction.boundary": "poll",
 			}, {
 				"name":                "postgres-sink",
 				"connector.class":     "io.confluent.connect.jdbc.JdbcSinkConnector",
@@ -367,7 +372,8 @@ func datagenPipeline() *pipeline {
 		},
 		verify: func(e *env) (result, error) {
 			maxID := int64(-1)
-			err := readTopic(e, e.topic, func(r *kgo.Record) {
+			// Aborted transactions hold ids the source generated again after a fault.
+			err := readCommitted(e, e.topic, func(r *kgo.Record) {
 				var v struct{ Payload struct{ ID int64 } }
 				if json.Unmarshal(r.Value, &v) == nil {
 					maxID = max(maxID, v.Payload.ID)
