@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kconnect/kconnect/connect"
@@ -230,8 +231,19 @@ func TestExactlyOnceZombieIsFenced(t *testing.T) {
 	mu.Lock()
 	// Kafka answers the fenced producer's next request with PRODUCER_FENCED or
 	// INVALID_PRODUCER_EPOCH; kfake answers an EndTxn of the transaction the new producer aborted
-	// with INVALID_TXN_STATE.
-	if zombieErr == nil || !strings.Contains(zombieErr.Error(), "producer fenced") && !strings.Contains(zombieErr.Error(), "INVALID_TXN_STATE") {
+	// with INVALID_TXN_STATE. An EndTxn that reaches Kafka 4.3's coordinator while the new
+	// producer's fence is still pending gets UNKNOWN_SERVER_ERROR (its log shows an
+	// IllegalStateException: "transition to ONGOING while it already a pending state
+	// PREPARE_EPOCH_FENCE"); the fence completes all the same.
+	fencedErr := func(err error) bool {
+		for _, s := range []string{"producer fenced", "INVALID_TXN_STATE", "commit transaction: UNKNOWN_SERVER_ERROR"} {
+			if strings.Contains(err.Error(), s) {
+				return true
+			}
+		}
+		return false
+	}
+	if zombieErr == nil || !fencedErr(zombieErr) {
 		t.Errorf("fenced instance failed with %v, want a producer fenced error", zombieErr)
 	}
 	mu.Unlock()
@@ -327,6 +339,82 @@ func TestExactlyOnceConnectorBoundaryAborts(t *testing.T) {
 	src.mu.Lock()
 	defer src.mu.Unlock()
 	checkSequence(t, src.committed, next)
+}
+
+// tooBigSource sends its third poll's last number, made too big, to the topic in "big".
+type tooBigSource struct{ seqSource }
+
+func (c *tooBigSource) NewTask() connect.SourceTask { return &tooBigTask{seqTask: seqTask{n: c.n}} }
+
+type tooBigTask struct {
+	seqTask
+	big   string
+	polls int
+}
+
+func (t *tooBigTask) Start(ctx connect.SourceTaskContext, props map[string]string) error {
+	t.big = props["big"]
+	return t.seqTask.Start(ctx, props)
+}
+
+func (t *tooBigTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
+	recs, err := t.seqTask.Poll(ctx)
+	if t.polls++; t.polls == 3 && len(recs) > 0 {
+		last := &recs[len(recs)-1]
+		last.Topic, last.Value = t.big, strings.Repeat("x", 4096)
+	}
+	return recs, err
+}
+
+// TestExactlyOnceRefusedRecordCommitsNoOffsets has the broker refuse a record of the third
+// transaction (too large for its topic) after that transaction's offsets, which are written
+// before their records are acknowledged, went out: the task fails, and neither the transaction's
+// records nor its offsets are visible to read_committed readers.
+func TestExactlyOnceRefusedRecordCommitsNoOffsets(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := testenv.Topic(t, "eos-refused")
+	big := testenv.Topic(t, "eos-refused-big")
+	props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-refused-offsets"))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	maxBytes := "1024"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, map[string]*string{"max.message.bytes": &maxBytes}, big); err != nil {
+		t.Fatal(err)
+	}
+	src := &tooBigSource{seqSource{n: &instances{}}}
+	w, _ := newEOSWorker(t, props, connect.Plugin{Class: "TooBigSource", Type: connect.PluginSource, New: func() any { return src }})
+	conn := map[string]string{"name": "refused", "connector.class": "TooBigSource", "topic": topic, "big": big}
+	var mu sync.Mutex
+	var taskErr error
+	failed := make(chan struct{})
+	task, err := w.StartSourceTask(herder.TaskID{Connector: "refused"}, conn, conn, func(_ herder.TaskID, st herder.State, err error) {
+		if st == herder.Failed {
+			mu.Lock()
+			taskErr = err
+			mu.Unlock()
+			close(failed)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, failed, "the task to fail on the refused record")
+	waitClosed(t, task.Done(), "the failed task to finish")
+	mu.Lock()
+	if taskErr == nil || !strings.Contains(taskErr.Error(), "MESSAGE_TOO_LARGE") {
+		t.Errorf("task failed with %v, want the broker's MESSAGE_TOO_LARGE", taskErr)
+	}
+	mu.Unlock()
+	// Two transactions of 500 numbers committed; the third, aborted, held numbers 1000 to 1499.
+	if next := committedNext(t, props, "refused"); next != 1000 {
+		t.Errorf("committed offset next=%d, want 1000: the aborted transaction's offsets are visible", next)
+	}
+	checkSequence(t, readTopic(t, bootstrap, topic, true), 1000)
 }
 
 // TestExactlyOnceConfig checks the keys' validation: bad values are rejected naming the key,
