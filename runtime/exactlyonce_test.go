@@ -158,6 +158,28 @@ func waitCommitted(t *testing.T, props map[string]string, connector string, n in
 	}
 }
 
+// taskFailure catches the first failure a task reports through its state listener.
+type taskFailure struct {
+	once   sync.Once
+	err    error
+	failed chan struct{} // closed once err is set
+}
+
+func newTaskFailure() *taskFailure { return &taskFailure{failed: make(chan struct{})} }
+
+func (f *taskFailure) listener(_ herder.TaskID, st herder.State, err error) {
+	if st == herder.Failed {
+		f.once.Do(func() { f.err = err; close(f.failed) })
+	}
+}
+
+// wait waits for the failure and returns its error.
+func (f *taskFailure) wait(t *testing.T, what string) error {
+	t.Helper()
+	waitClosed(t, f.failed, what)
+	return f.err
+}
+
 // TestExactlyOnceSourceCommitsRecordsWithTheirOffsets runs a source task with exactly-once on and
 // stops it, with each boundary the runtime draws itself: a read_committed reader sees exactly the
 // records up to the committed offset, which was written in the same transactions, read back from
@@ -208,17 +230,8 @@ func TestExactlyOnceZombieIsFenced(t *testing.T) {
 	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
 	id := herder.TaskID{Connector: "seq"}
 
-	var mu sync.Mutex
-	var zombieErr error
-	failed := make(chan struct{})
-	zombie, err := w1.StartSourceTask(id, conn, conn, func(_ herder.TaskID, st herder.State, err error) {
-		if st == herder.Failed {
-			mu.Lock()
-			zombieErr = err
-			mu.Unlock()
-			close(failed)
-		}
-	})
+	failure := newTaskFailure()
+	zombie, err := w1.StartSourceTask(id, conn, conn, failure.listener)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,8 +240,7 @@ func TestExactlyOnceZombieIsFenced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitClosed(t, failed, "the fenced instance to fail")
-	mu.Lock()
+	zombieErr := failure.wait(t, "the fenced instance to fail")
 	// Kafka answers the fenced producer's next request with PRODUCER_FENCED or
 	// INVALID_PRODUCER_EPOCH; kfake answers an EndTxn of the transaction the new producer aborted
 	// with INVALID_TXN_STATE. An EndTxn that reaches Kafka 4.3's coordinator while the new
@@ -246,7 +258,6 @@ func TestExactlyOnceZombieIsFenced(t *testing.T) {
 	if zombieErr == nil || !fencedErr(zombieErr) {
 		t.Errorf("fenced instance failed with %v, want a producer fenced error", zombieErr)
 	}
-	mu.Unlock()
 	waitClosed(t, zombie.Done(), "the fenced instance to finish")
 	before := committedNext(t, props, "seq")
 	waitCommitted(t, props, "seq", before+2000)
@@ -389,27 +400,16 @@ func TestExactlyOnceRefusedRecordCommitsNoOffsets(t *testing.T) {
 	src := &tooBigSource{seqSource{n: &instances{}}}
 	w, _ := newEOSWorker(t, props, connect.Plugin{Class: "TooBigSource", Type: connect.PluginSource, New: func() any { return src }})
 	conn := map[string]string{"name": "refused", "connector.class": "TooBigSource", "topic": topic, "big": big}
-	var mu sync.Mutex
-	var taskErr error
-	failed := make(chan struct{})
-	task, err := w.StartSourceTask(herder.TaskID{Connector: "refused"}, conn, conn, func(_ herder.TaskID, st herder.State, err error) {
-		if st == herder.Failed {
-			mu.Lock()
-			taskErr = err
-			mu.Unlock()
-			close(failed)
-		}
-	})
+	failure := newTaskFailure()
+	task, err := w.StartSourceTask(herder.TaskID{Connector: "refused"}, conn, conn, failure.listener)
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitClosed(t, failed, "the task to fail on the refused record")
+	taskErr := failure.wait(t, "the task to fail on the refused record")
 	waitClosed(t, task.Done(), "the failed task to finish")
-	mu.Lock()
 	if taskErr == nil || !strings.Contains(taskErr.Error(), "MESSAGE_TOO_LARGE") {
 		t.Errorf("task failed with %v, want the broker's MESSAGE_TOO_LARGE", taskErr)
 	}
-	mu.Unlock()
 	// Two transactions of 500 numbers committed; the third, aborted, held numbers 1000 to 1499.
 	if next := committedNext(t, props, "refused"); next != 1000 {
 		t.Errorf("committed offset next=%d, want 1000: the aborted transaction's offsets are visible", next)
@@ -502,13 +502,8 @@ func TestExactlyOnceFenceProducers(t *testing.T) {
 	w1, _ := newEOSWorker(t, props, plugin)
 	w2, _ := newEOSWorker(t, props, plugin)
 	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
-	failed := make(chan struct{})
-	var once sync.Once
-	task, err := w1.StartSourceTask(herder.TaskID{Connector: "seq"}, conn, conn, func(_ herder.TaskID, st herder.State, _ error) {
-		if st == herder.Failed {
-			once.Do(func() { close(failed) })
-		}
-	})
+	failure := newTaskFailure()
+	task, err := w1.StartSourceTask(herder.TaskID{Connector: "seq"}, conn, conn, failure.listener)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -518,7 +513,7 @@ func TestExactlyOnceFenceProducers(t *testing.T) {
 	if err := w2.FenceProducers(ctx, "seq", 1); err != nil {
 		t.Fatal(err)
 	}
-	waitClosed(t, failed, "the fenced task to fail")
+	failure.wait(t, "the fenced task to fail")
 	waitClosed(t, task.Done(), "the fenced task to finish")
 	checkSequence(t, readTopic(t, bootstrap, topic, true), committedNext(t, props, "seq"))
 }
