@@ -52,7 +52,8 @@ func BenchmarkDatagenExactlyOnce(b *testing.B) {
 	for _, batch := range []int{500, 2000, 10000} {
 		b.Run(fmt.Sprintf("txn=%d", batch), func(b *testing.B) {
 			compare(b, func(eos bool) float64 {
-				topic := createTopic(b, addr, testenv.Topic(b, "bench-eos"))
+				topic := testenv.Topic(b, "bench-eos")
+				defer createTopic(b, addr, topic)()
 				conn := map[string]string{
 					"name": "datagen", "connector.class": "DatagenConnector", "kafka.topic": topic, "task.id": "0",
 					"iterations": fmt.Sprint(b.N), "max.interval": "0", "record.size": fmt.Sprint(recordSize), "batch.size": fmt.Sprint(batch),
@@ -101,7 +102,7 @@ func BenchmarkCDCExactlyOnce(b *testing.B) {
 			compare(b, func(eos bool) float64 {
 				prefix := fmt.Sprintf("bench%d", time.Now().UnixNano())
 				topic := prefix + ".public.cdc_t"
-				createTopic(b, addr, topic)
+				defer createTopic(b, addr, topic)()
 				// The slot exists before the inserts, so streaming from it yields exactly them.
 				pgExec(b, db, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", prefix)
 				pgExec(b, db, "CALL fill($1, $2, 10000)", nextID, b.N)
@@ -185,6 +186,7 @@ func run(b *testing.B, addr string, eos bool, conn map[string]string, n int, don
 		props[runtime.GroupID] = "bench-" + offsetsTopic
 		props["offset.storage.topic"] = offsetsTopic
 		props["offset.storage.replication.factor"] = "1"
+		props["offset.storage.partitions"] = "1"
 		t, err := runtime.OffsetTopicSettings(props, "")
 		if err != nil {
 			b.Fatal(err)
@@ -249,9 +251,11 @@ func admin(b *testing.B, addr string) *kadm.Client {
 	return kadm.NewClient(cl)
 }
 
-// createTopic creates a one-partition topic, deleted at cleanup, and waits until the broker serves
-// it: a producer that sees it missing right after the creation fails its records.
-func createTopic(b *testing.B, addr, topic string) string {
+// createTopic creates a one-partition topic and waits until the broker serves it: a producer that
+// sees it missing right after the creation fails its records. It returns what deletes the topic,
+// which the caller runs as soon as the run is measured, so that the runs' records do not pile up
+// on the broker's disk.
+func createTopic(b *testing.B, addr, topic string) (remove func()) {
 	b.Helper()
 	adm := admin(b, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -259,17 +263,16 @@ func createTopic(b *testing.B, addr, topic string) string {
 	if _, err := adm.CreateTopic(ctx, 1, 1, nil, topic); err != nil {
 		b.Fatal(err)
 	}
-	// The real broker keeps topics; each run's holds b.N records.
-	b.Cleanup(func() {
+	remove = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_, _ = adm.DeleteTopic(ctx, topic)
-	})
+	}
 	for {
 		ends, err := adm.ListEndOffsets(ctx, topic)
 		if err == nil {
 			if o, ok := ends.Lookup(topic, 0); ok && o.Err == nil {
-				return topic
+				return remove
 			}
 		}
 		if ctx.Err() != nil {
