@@ -34,7 +34,7 @@ FUZZTIME ?= 15s
 # any KCONNECT_TEST_* set by the caller).
 LOAD_TESTENV := set -a; . '$(TESTENV_FILE)'; set +a
 
-.PHONY: build test test-kafka testenv testenv-stop lint compose-check fuzz bench stress-cdc stress-storage faults spark-check
+.PHONY: build test test-kafka testenv testenv-stop lint compose-check fuzz bench stress-cdc stress-storage faults spark-check eos-kills
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/kconnect ./cmd/kconnect
@@ -101,6 +101,22 @@ stress-cdc: testenv
 		-run '^TestSnapshotHandoffStress$$' ./connectors/postgres/
 	$(LOAD_TESTENV); KCONNECT_CDC_STRESS_ROUNDS=$(STRESS_KILL_ROUNDS) $(GO) test -count=1 -timeout 120m \
 		-run '^TestWorkerKill9HandoffStress$$' ./connectors/postgres/
+
+# The exactly-once kill -9 tests with EOS_KILLS kills each (make test runs 2 or 3) on each broker of
+# EOS_BROKERS: the standalone file source, the distributed cluster's file sources and CDC streaming;
+# each counts the records a read_committed reader sees, which must hold no duplicate and no gap.
+EOS_KILLS ?= 20
+EOS_BROKERS ?= kfake real
+eos-kills: testenv
+	@for broker in $(EOS_BROKERS); do \
+		echo "eos-kills on $$broker"; \
+		$(LOAD_TESTENV); export KCONNECT_TEST_BROKER=$$broker KCONNECT_EOS_KILL_ITERATIONS=$(EOS_KILLS) \
+			KCONNECT_EOS_DIST_KILLS=$(EOS_KILLS) KCONNECT_EOS_CDC_KILLS=$(EOS_KILLS); \
+		$(GO) test -count=1 -p 1 -v -timeout 120m -run '^(TestExactlyOnceKill9|TestDistributedExactlyOnce)$$' \
+			./cmd/kconnect/ || exit 1; \
+		$(GO) test -count=1 -v -timeout 60m -run '^TestWorkerKill9ExactlyOnceStreaming$$' \
+			./connectors/postgres/ || exit 1; \
+	done
 
 # The fault-injection suite (test/faults): every pipeline under load with FAULTS random faults
 # (at most FAULTS_BUDGET of injecting each), then lost and duplicated records counted; the report

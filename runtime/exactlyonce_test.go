@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kconnect/kconnect/connect"
@@ -157,6 +158,28 @@ func waitCommitted(t *testing.T, props map[string]string, connector string, n in
 	}
 }
 
+// taskFailure catches the first failure a task reports through its state listener.
+type taskFailure struct {
+	once   sync.Once
+	err    error
+	failed chan struct{} // closed once err is set
+}
+
+func newTaskFailure() *taskFailure { return &taskFailure{failed: make(chan struct{})} }
+
+func (f *taskFailure) listener(_ herder.TaskID, st herder.State, err error) {
+	if st == herder.Failed {
+		f.once.Do(func() { f.err = err; close(f.failed) })
+	}
+}
+
+// wait waits for the failure and returns its error.
+func (f *taskFailure) wait(t *testing.T, what string) error {
+	t.Helper()
+	waitClosed(t, f.failed, what)
+	return f.err
+}
+
 // TestExactlyOnceSourceCommitsRecordsWithTheirOffsets runs a source task with exactly-once on and
 // stops it, with each boundary the runtime draws itself: a read_committed reader sees exactly the
 // records up to the committed offset, which was written in the same transactions, read back from
@@ -207,17 +230,8 @@ func TestExactlyOnceZombieIsFenced(t *testing.T) {
 	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
 	id := herder.TaskID{Connector: "seq"}
 
-	var mu sync.Mutex
-	var zombieErr error
-	failed := make(chan struct{})
-	zombie, err := w1.StartSourceTask(id, conn, conn, func(_ herder.TaskID, st herder.State, err error) {
-		if st == herder.Failed {
-			mu.Lock()
-			zombieErr = err
-			mu.Unlock()
-			close(failed)
-		}
-	})
+	failure := newTaskFailure()
+	zombie, err := w1.StartSourceTask(id, conn, conn, failure.listener)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,15 +240,24 @@ func TestExactlyOnceZombieIsFenced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitClosed(t, failed, "the fenced instance to fail")
-	mu.Lock()
+	zombieErr := failure.wait(t, "the fenced instance to fail")
 	// Kafka answers the fenced producer's next request with PRODUCER_FENCED or
 	// INVALID_PRODUCER_EPOCH; kfake answers an EndTxn of the transaction the new producer aborted
-	// with INVALID_TXN_STATE.
-	if zombieErr == nil || !strings.Contains(zombieErr.Error(), "producer fenced") && !strings.Contains(zombieErr.Error(), "INVALID_TXN_STATE") {
+	// with INVALID_TXN_STATE. An EndTxn that reaches Kafka 4.3's coordinator while the new
+	// producer's fence is still pending gets UNKNOWN_SERVER_ERROR (its log shows an
+	// IllegalStateException: "transition to ONGOING while it already a pending state
+	// PREPARE_EPOCH_FENCE"); the fence completes all the same.
+	fencedErr := func(err error) bool {
+		for _, s := range []string{"producer fenced", "INVALID_TXN_STATE", "commit transaction: UNKNOWN_SERVER_ERROR"} {
+			if strings.Contains(err.Error(), s) {
+				return true
+			}
+		}
+		return false
+	}
+	if zombieErr == nil || !fencedErr(zombieErr) {
 		t.Errorf("fenced instance failed with %v, want a producer fenced error", zombieErr)
 	}
-	mu.Unlock()
 	waitClosed(t, zombie.Done(), "the fenced instance to finish")
 	before := committedNext(t, props, "seq")
 	waitCommitted(t, props, "seq", before+2000)
@@ -329,6 +352,71 @@ func TestExactlyOnceConnectorBoundaryAborts(t *testing.T) {
 	checkSequence(t, src.committed, next)
 }
 
+// tooBigSource sends its third poll's last number, made too big, to the topic in "big".
+type tooBigSource struct{ seqSource }
+
+func (c *tooBigSource) NewTask() connect.SourceTask { return &tooBigTask{seqTask: seqTask{n: c.n}} }
+
+type tooBigTask struct {
+	seqTask
+	big   string
+	polls int
+}
+
+func (t *tooBigTask) Start(ctx connect.SourceTaskContext, props map[string]string) error {
+	t.big = props["big"]
+	return t.seqTask.Start(ctx, props)
+}
+
+func (t *tooBigTask) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
+	recs, err := t.seqTask.Poll(ctx)
+	if t.polls++; t.polls == 3 && len(recs) > 0 {
+		last := &recs[len(recs)-1]
+		last.Topic, last.Value = t.big, strings.Repeat("x", 4096)
+	}
+	return recs, err
+}
+
+// TestExactlyOnceRefusedRecordCommitsNoOffsets has the broker refuse a record of the third
+// transaction (too large for its topic) after that transaction's offsets, which are written
+// before their records are acknowledged, went out: the task fails, and neither the transaction's
+// records nor its offsets are visible to read_committed readers.
+func TestExactlyOnceRefusedRecordCommitsNoOffsets(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := testenv.Topic(t, "eos-refused")
+	big := testenv.Topic(t, "eos-refused-big")
+	props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-refused-offsets"))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	maxBytes := "1024"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, map[string]*string{"max.message.bytes": &maxBytes}, big); err != nil {
+		t.Fatal(err)
+	}
+	src := &tooBigSource{seqSource{n: &instances{}}}
+	w, _ := newEOSWorker(t, props, connect.Plugin{Class: "TooBigSource", Type: connect.PluginSource, New: func() any { return src }})
+	conn := map[string]string{"name": "refused", "connector.class": "TooBigSource", "topic": topic, "big": big}
+	failure := newTaskFailure()
+	task, err := w.StartSourceTask(herder.TaskID{Connector: "refused"}, conn, conn, failure.listener)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taskErr := failure.wait(t, "the task to fail on the refused record")
+	waitClosed(t, task.Done(), "the failed task to finish")
+	if taskErr == nil || !strings.Contains(taskErr.Error(), "MESSAGE_TOO_LARGE") {
+		t.Errorf("task failed with %v, want the broker's MESSAGE_TOO_LARGE", taskErr)
+	}
+	// Two transactions of 500 numbers committed; the third, aborted, held numbers 1000 to 1499.
+	if next := committedNext(t, props, "refused"); next != 1000 {
+		t.Errorf("committed offset next=%d, want 1000: the aborted transaction's offsets are visible", next)
+	}
+	checkSequence(t, readTopic(t, bootstrap, topic, true), 1000)
+}
+
 // TestExactlyOnceConfig checks the keys' validation: bad values are rejected naming the key,
 // required fails for a connector that does not declare support and passes for one that does,
 // and an interval set with another boundary is rejected rather than ignored.
@@ -414,13 +502,8 @@ func TestExactlyOnceFenceProducers(t *testing.T) {
 	w1, _ := newEOSWorker(t, props, plugin)
 	w2, _ := newEOSWorker(t, props, plugin)
 	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
-	failed := make(chan struct{})
-	var once sync.Once
-	task, err := w1.StartSourceTask(herder.TaskID{Connector: "seq"}, conn, conn, func(_ herder.TaskID, st herder.State, _ error) {
-		if st == herder.Failed {
-			once.Do(func() { close(failed) })
-		}
-	})
+	failure := newTaskFailure()
+	task, err := w1.StartSourceTask(herder.TaskID{Connector: "seq"}, conn, conn, failure.listener)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +513,7 @@ func TestExactlyOnceFenceProducers(t *testing.T) {
 	if err := w2.FenceProducers(ctx, "seq", 1); err != nil {
 		t.Fatal(err)
 	}
-	waitClosed(t, failed, "the fenced task to fail")
+	failure.wait(t, "the fenced task to fail")
 	waitClosed(t, task.Done(), "the fenced task to finish")
 	checkSequence(t, readTopic(t, bootstrap, topic, true), committedNext(t, props, "seq"))
 }

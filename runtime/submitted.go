@@ -132,6 +132,24 @@ func (s *submitted) committable() []connect.SourceOffset {
 	return out
 }
 
+// submittedOffsets returns, per partition with records not yet stored, the offset of the last
+// record submitted, acknowledged or not: what a transaction holding all those records commits.
+func (s *submitted) submittedOffsets() []connect.SourceOffset {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []connect.SourceOffset
+	for _, q := range s.byKey {
+		q.advance()
+		switch {
+		case q.head < len(q.entries):
+			out = append(out, connect.SourceOffset{Partition: q.partition, Offset: q.entries[len(q.entries)-1].offset})
+		case q.dirty:
+			out = append(out, connect.SourceOffset{Partition: q.partition, Offset: q.latest})
+		}
+	}
+	return out
+}
+
 // stored records that the offsets last returned by committable are durable.
 func (s *submitted) stored() {
 	s.mu.Lock()

@@ -108,3 +108,38 @@ func TestSubmittedForgetsAcknowledgedRecordsBeforeCommit(t *testing.T) {
 		t.Fatalf("committable = %v, want lsn 10000", got)
 	}
 }
+
+// TestSubmittedOffsetsIncludeUnacknowledged checks what an exactly-once transaction writes before
+// its records are acknowledged: the last submitted offset of each partition with unstored
+// records, acknowledged or not, and nothing for a partition whose records are all stored.
+func TestSubmittedOffsetsIncludeUnacknowledged(t *testing.T) {
+	s := newSubmitted()
+	a := map[string]any{"file": "a"}
+	b := map[string]any{"file": "b"}
+	c := map[string]any{"file": "c"}
+	rc, _ := submitOne(s, c, map[string]any{"pos": int64(1)})
+	s.ack(rc)
+	s.committable()
+	s.stored()
+	ra1, _ := submitOne(s, a, map[string]any{"pos": int64(1)})
+	ra2, _ := submitOne(s, a, map[string]any{"pos": int64(2)})
+	rb, _ := submitOne(s, b, map[string]any{"pos": int64(5)})
+	s.ack(ra1)
+	s.ack(rb)
+	got := map[string]any{}
+	for _, o := range s.submittedOffsets() {
+		got[o.Partition["file"].(string)] = o.Offset["pos"]
+	}
+	want := map[string]any{"a": int64(2), "b": int64(5)}
+	if len(got) != len(want) || got["a"] != want["a"] || got["b"] != want["b"] {
+		t.Fatalf("submitted offsets %v, want %v", got, want)
+	}
+	// Once all are acknowledged, the committable offsets are the same ones.
+	s.ack(ra2)
+	if got := offsetsByFile(s); len(got) != 2 || got["a"] != 2 || got["b"] != 5 {
+		t.Fatalf("committable after the acknowledgements: %v, want a=2 b=5", got)
+	}
+	if got := s.submittedOffsets(); len(got) != 0 {
+		t.Fatalf("submitted offsets after storing: %v, want none", got)
+	}
+}

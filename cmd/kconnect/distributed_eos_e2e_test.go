@@ -20,8 +20,8 @@ import (
 )
 
 // TestDistributedExactlyOnce runs a three-worker cluster with exactly.once.source.support=enabled.
-// Two file sources load while the worker running the first one's task is killed with SIGKILL,
-// twice, and restarted; a read_committed reader must then see every line of each file exactly
+// Two file sources load while the worker running the first one's task is killed with SIGKILL
+// (KCONNECT_EOS_DIST_KILLS times, 2 by default) and restarted; a read_committed reader must then see every line of each file exactly
 // once, in order. A datagen connector going from two tasks to three must have its earlier
 // producers fenced by the leader before the new tasks start: a transaction opened under the
 // transactional id of one of its old tasks can no longer commit, and the config topic holds the
@@ -54,7 +54,8 @@ func TestDistributedExactlyOnce(t *testing.T) {
 
 	lines := chunk
 	midLoad := 0 // kills while lines were still uncommitted
-	for kill := range 2 {
+	kills := testenv.Count(t, "KCONNECT_EOS_DIST_KILLS", 2)
+	for kill := range kills {
 		victim := c.workers[0]
 		st, _ := c.workers[0].Status(names[0])
 		for _, w := range c.workers {
@@ -82,8 +83,8 @@ func TestDistributedExactlyOnce(t *testing.T) {
 		for _, name := range names {
 			c.waitStatus(survivor, name, name+" RUNNING on the survivors", allRunning(1, workerID(t, victim)))
 		}
-		t.Logf("kill %d: %d/%d lines of %s committed when the worker running its task was killed; the task moved",
-			kill+1, atKill, lines, names[0])
+		t.Logf("kill %d/%d: %d/%d lines of %s committed when the worker running its task was killed; the task moved",
+			kill+1, kills, atKill, lines, names[0])
 		victim.Restart()
 	}
 	if midLoad == 0 {
@@ -91,7 +92,7 @@ func TestDistributedExactlyOnce(t *testing.T) {
 	}
 
 	for i, r := range readers {
-		c.workers[0].WaitFor(60*time.Second, fmt.Sprintf("%d committed lines of %s", lines, names[i]), func() bool {
+		c.workers[0].WaitFor(time.Duration(40+10*kills)*time.Second, fmt.Sprintf("%d committed lines of %s", lines, names[i]), func() bool {
 			return r.drain() >= lines
 		})
 		r.drain()

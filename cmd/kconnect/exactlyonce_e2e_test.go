@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -17,20 +16,6 @@ import (
 	"github.com/kconnect/kconnect/internal/workertest"
 	"github.com/kconnect/kconnect/runtime/offsets"
 )
-
-// eosKillIterations is how many times TestExactlyOnceKill9 kills the worker: a few by default,
-// KCONNECT_EOS_KILL_ITERATIONS for the long run (20 in the acceptance).
-func eosKillIterations(t *testing.T) int {
-	v := os.Getenv("KCONNECT_EOS_KILL_ITERATIONS")
-	if v == "" {
-		return 3
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		t.Fatalf("KCONNECT_EOS_KILL_ITERATIONS=%q: want a whole number of at least 1", v)
-	}
-	return n
-}
 
 // committedReader reads a topic with isolation.level=read_committed, as a downstream consumer
 // of an exactly-once source does, keeping every value it has seen.
@@ -65,7 +50,8 @@ func (r *committedReader) drain() int {
 }
 
 // TestExactlyOnceKill9 loads a large file through the file source with exactly-once on and kills
-// the standalone worker with SIGKILL at random points of the load, restarting it each time; a
+// the standalone worker with SIGKILL at random points of the load (KCONNECT_EOS_KILL_ITERATIONS
+// times, 3 by default), restarting it each time; a
 // read_committed reader must then see every line exactly once and in order: no duplicate, no gap.
 // The worker starts with an offsets file from an earlier run without exactly-once, which it
 // migrates into the offsets topic, so the first lines it holds are not sent again.
@@ -90,7 +76,7 @@ func TestExactlyOnceKill9(t *testing.T) {
 
 	reader := newCommittedReader(t, props["bootstrap.servers"], topic)
 	w := workertest.Start(t, dir, props, src)
-	iterations := eosKillIterations(t)
+	iterations := testenv.Count(t, "KCONNECT_EOS_KILL_ITERATIONS", 3)
 	midLoad := 0 // kills before every line was committed
 	for i := range iterations {
 		if i > 0 {
