@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/connect/connecttest"
+	"github.com/kconnect/kconnect/internal/testenv"
 )
 
 // The snapshot-to-stream hand-off under concurrent writers of every shape, with random pauses
@@ -25,20 +26,6 @@ import (
 // exists, or missing at the end fails the round. `make test` runs a few seeded rounds;
 // `make stress-cdc` runs hundreds (KCONNECT_CDC_STRESS_ROUNDS, KCONNECT_CDC_STRESS_SEED replays
 // one).
-
-// stressRounds reads how many rounds to run from the environment, defaulting to def.
-func stressRounds(t *testing.T, def int) int {
-	t.Helper()
-	v := os.Getenv("KCONNECT_CDC_STRESS_ROUNDS")
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		t.Fatalf("KCONNECT_CDC_STRESS_ROUNDS=%q: want a positive number", v)
-	}
-	return n
-}
 
 // stressSeed returns the first round's seed: KCONNECT_CDC_STRESS_SEED when set, else the clock.
 func stressSeed(t *testing.T) uint64 {
@@ -56,7 +43,7 @@ func stressSeed(t *testing.T) uint64 {
 // runRounds runs round as subtests with consecutive seeds (def rounds unless the environment says
 // otherwise), stopping at the first that fails.
 func runRounds(t *testing.T, def int, round func(*testing.T, uint64)) {
-	rounds := stressRounds(t, def)
+	rounds := testenv.Count(t, "KCONNECT_CDC_STRESS_ROUNDS", def)
 	seed := stressSeed(t)
 	for i := range rounds {
 		s := seed + uint64(i)

@@ -329,8 +329,8 @@ func TestE2EJSONField(t *testing.T) {
 // offsets and the wall-clock rotation makes file boundaries differ between runs, so a file
 // uploaded after the last offset commit must not survive beside its rewrite.
 func TestE2EKill9DuringLoad(t *testing.T) {
-	kills := envInt(t, "KCONNECT_STORAGE_KILLS", 2)
-	n := envInt(t, "KCONNECT_STORAGE_RECORDS", 20_000*(kills+1))
+	kills := testenv.Count(t, "KCONNECT_STORAGE_KILLS", 2)
+	n := testenv.Count(t, "KCONNECT_STORAGE_RECORDS", 20_000*(kills+1))
 	only := os.Getenv("KCONNECT_STORAGE_TARGETS")
 	for _, kind := range targets {
 		if only != "" && !slices.Contains(strings.Split(only, ","), kind) {
@@ -338,19 +338,6 @@ func TestE2EKill9DuringLoad(t *testing.T) {
 		}
 		t.Run(kind, func(t *testing.T) { kill9DuringLoad(t, kind, kills, n) })
 	}
-}
-
-func envInt(t *testing.T, key string, def int) int {
-	t.Helper()
-	v := os.Getenv(key)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		t.Fatalf("%s=%q: not a whole number", key, v)
-	}
-	return n
 }
 
 func kill9DuringLoad(t *testing.T, kind string, kills, n int) {
@@ -420,7 +407,7 @@ func kill9DuringLoad(t *testing.T, kind string, kills, n int) {
 // committed itself. The sink must stream the file as a multipart upload; the test
 // reports the worker's peak RSS (VmHWM) and checks the rows with pyarrow.
 func TestE2ES3LargeFileMemory(t *testing.T) {
-	n := envInt(t, "KCONNECT_STORAGE_MEMORY_RECORDS", 50_000)
+	n := testenv.Count(t, "KCONNECT_STORAGE_MEMORY_RECORDS", 50_000)
 	tg := newTarget(t, "s3")
 	w := startWorker(t)
 	topic := testenv.Topic(t, "st-mem")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -58,13 +57,7 @@ func commits(t *testing.T, dir string) int {
 // table (KCONNECT_DELTA_KILLS times, 2 by default), restarting it each time: delta-rs must read
 // every record exactly once, and the log's txn actions must bring the consumer group to the end.
 func TestE2EKill9DuringLoad(t *testing.T) {
-	kills := 2
-	if v := os.Getenv("KCONNECT_DELTA_KILLS"); v != "" {
-		var err error
-		if kills, err = strconv.Atoi(v); err != nil {
-			t.Fatalf("KCONNECT_DELTA_KILLS=%q: %v", v, err)
-		}
-	}
+	kills := testenv.Count(t, "KCONNECT_DELTA_KILLS", 2)
 	n := 10_000 * (kills + 1)
 	w := startWorker(t, false)
 	out := t.TempDir()
