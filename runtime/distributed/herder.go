@@ -85,8 +85,11 @@ type Herder struct {
 	cancel  context.CancelFunc
 	stopped sync.WaitGroup
 
-	mu           sync.Mutex
-	assigned     bool // a rebalance completed and nothing revoked everything since
+	mu       sync.Mutex
+	assigned bool // a rebalance completed and nothing revoked everything since
+	// revoked is set from a revocation until the assignment that follows it: in between, held
+	// still lists the revoked work, and an eager rejoin may be handing it to another worker.
+	revoked      bool
 	held         cluster.Assignment
 	generation   int32
 	protocol     cluster.Protocol // the protocol the group agreed on
@@ -423,6 +426,7 @@ func (h *Herder) onAssigned(r cluster.Rebalance) {
 	h.held, h.generation, h.leaderURL, h.leader, h.protocol = r.Held, r.Generation, r.Assignment.LeaderURL, r.Leader, r.Protocol
 	mismatch := r.Assignment.Failed() || r.Assignment.ConfigOffset != h.configs.Snapshot().Offset
 	h.assigned = !mismatch
+	h.revoked = false
 	h.mu.Unlock()
 	if mismatch {
 		h.log.Info("assignment made from another view of the config topic; joining again",
@@ -441,6 +445,9 @@ func (h *Herder) onAssigned(r cluster.Rebalance) {
 
 // revoke stops connectors and tasks and returns once they have stopped.
 func (h *Herder) revoke(connectors []string, tasks []herder.TaskID) {
+	h.mu.Lock()
+	h.revoked = true
+	h.mu.Unlock()
 	h.runMu.Lock()
 	defer h.runMu.Unlock()
 	var stop []herder.TaskID
@@ -479,10 +486,19 @@ type view struct {
 	reconfig     map[string]bool
 }
 
+// runnable reports whether task id is assigned here and its connector has it run: its config
+// exists and the connector is not stopped.
+func (v view) runnable(id herder.TaskID) bool {
+	return v.tasks[id] && id.Task < len(v.snap.Tasks(id.Connector)) && v.snap.TargetStates[id.Connector] != herder.TargetStopped
+}
+
 func (h *Herder) view() (view, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.assigned {
+	// As upstream's herder, which only ticks between rebalances, nothing is reconciled while a
+	// rebalance is under way: restart requests wait for the assignment that ends it, rather
+	// than being applied to (and used up on) work that was just revoked.
+	if !h.assigned || h.revoked {
 		return view{}, false
 	}
 	v := view{snap: h.configs.Snapshot(), conns: map[string]bool{}, tasks: map[herder.TaskID]bool{},
@@ -517,13 +533,18 @@ func (h *Herder) reconcile(ctx context.Context) {
 		}
 	}
 	h.stopTasks(stale)
-	var restart []herder.TaskID
+	// A task restarts if it is still assigned here, running or not (a rebalance since the
+	// request may have stopped it), as upstream's.
+	var restart, stop []herder.TaskID
 	for _, id := range v.taskRestarts {
-		if h.tasks[id] != nil {
+		if v.runnable(id) {
 			restart = append(restart, id)
+			if h.tasks[id] != nil {
+				stop = append(stop, id)
+			}
 		}
 	}
-	h.stopTasks(restart)
+	h.stopTasks(stop)
 	for _, id := range restart {
 		h.statuses.PutTask(id, h.taskStatus(herder.Restarting, v.snap.Connectors[id.Connector], v.generation))
 	}
@@ -626,7 +647,9 @@ func sortedTasks(set map[herder.TaskID]bool) []herder.TaskID {
 }
 
 // restart applies a restart request to what this worker runs: it stops the connector and the
-// tasks the request names, which the rest of the reconciliation starts again.
+// tasks the request names, which the rest of the reconciliation starts again. As upstream's, it
+// restarts the tasks assigned here, also one that has not started yet (say, newly assigned by
+// the rebalance this reconciliation follows): each goes through RESTARTING.
 func (h *Herder) restart(r configstore.RestartRequest, v view) {
 	name := r.Connector
 	if v.conns[name] && h.conns[name] != nil {
@@ -639,18 +662,21 @@ func (h *Herder) restart(r configstore.RestartRequest, v view) {
 	if !r.IncludeTasks {
 		return
 	}
-	var stop []herder.TaskID
-	for id := range h.tasks {
-		if id.Connector != name {
+	var stop, restart []herder.TaskID
+	for id := range v.tasks {
+		if id.Connector != name || !v.runnable(id) {
 			continue
 		}
 		if st, _ := h.statuses.Task(id); r.OnlyFailed && st.State != herder.Failed {
 			continue
 		}
-		stop = append(stop, id)
+		restart = append(restart, id)
+		if h.tasks[id] != nil {
+			stop = append(stop, id)
+		}
 	}
 	h.stopTasks(stop)
-	for _, id := range stop {
+	for _, id := range restart {
 		h.statuses.PutTask(id, h.taskStatus(herder.Restarting, v.snap.Connectors[name], v.generation))
 	}
 }

@@ -239,9 +239,14 @@ func testLifecycle(t *testing.T, protocol string) {
 		t.Fatalf("stop: %d %s", code, body)
 	}
 	leader.waitStatus(t, "src", 0, herder.Stopped)
-	if code, body := follower.do(t, http.MethodGet, "/connectors/src/tasks", nil); code != http.StatusOK || strings.TrimSpace(string(body)) != "[]" {
-		t.Fatalf("tasks of a stopped connector: %d %s, want []", code, body)
-	}
+	// The follower answers from its own read of the config topic, which may lag the leader's.
+	waitFor(t, "no tasks of the stopped connector on the follower", func() bool {
+		code, body := follower.do(t, http.MethodGet, "/connectors/src/tasks", nil)
+		if code != http.StatusOK {
+			t.Fatalf("tasks of a stopped connector: %d %s", code, body)
+		}
+		return strings.TrimSpace(string(body)) == "[]"
+	})
 	if code, body := follower.do(t, http.MethodPatch, "/connectors/src/offsets", alter); code != http.StatusOK {
 		t.Fatalf("alter offsets while stopped: %d %s", code, body)
 	}
@@ -250,28 +255,53 @@ func testLifecycle(t *testing.T, protocol string) {
 		t.Fatalf("offsets after alter: %d %s", code, body)
 	}
 
+	// The status topic is read partition by partition, so a worker may show the stopped task's
+	// last RUNNING with the new task configs, before the rebalance that assigns the new task.
+	// A restart request reaches only the tasks a worker is assigned when it reads it (as
+	// upstream's), so the test waits for the new task's own RUNNING: the first after the
+	// UNASSIGNED that the stopped instance wrote last.
+	statuses := func() []taskRecord { return taskStatusRecords(t, brokers, topics["status.storage.topic"], "src-0") }
+	var stopped int
+	waitFor(t, "the UNASSIGNED record of the stopped task src-0", func() bool {
+		recs := statuses()
+		stopped = len(recs)
+		return stopped > 0 && recs[stopped-1].State == "UNASSIGNED"
+	})
 	if code, body := follower.do(t, http.MethodPut, "/connectors/src/resume", nil); code != http.StatusAccepted {
 		t.Fatalf("resume after stop: %d %s", code, body)
 	}
-	st := leader.waitStatus(t, "src", 1, herder.Running)
-	owner := st.Tasks[0].WorkerID
-
-	// Each restart goes through RESTARTING, written by the task's worker.
-	restarting := func() int {
-		n := 0
-		for _, r := range kafkalogtest.Records(t, brokers, topics["status.storage.topic"]) {
-			if string(r.Key) == "status-task-src-0" && strings.Contains(string(r.Value), `"state":"RESTARTING"`) &&
-				strings.Contains(string(r.Value), fmt.Sprintf(`"worker_id":%q`, owner)) {
-				n++
+	var owner string
+	waitFor(t, "task src-0 running again after the resume", func() bool {
+		for _, r := range statuses()[stopped:] {
+			if r.State == "RUNNING" {
+				owner = r.WorkerID
 			}
 		}
-		return n
+		return owner != ""
+	})
+	leader.waitStatus(t, "src", 1, herder.Running)
+
+	// Each restart goes through RESTARTING, written by the task's worker.
+	restarting := func() int { return restartingRecords(t, brokers, topics["status.storage.topic"], "src-0", owner) }
+	// The next request waits for the restarted task's RUNNING record: until a worker has read
+	// it, it may still show the RUNNING from before the restart.
+	runningAfter := func(n int) bool {
+		seen := 0
+		for _, r := range statuses() {
+			if r.State == "RESTARTING" && r.WorkerID == owner {
+				seen++
+			} else if seen >= n && r.State == "RUNNING" {
+				return true
+			}
+		}
+		return false
 	}
 	// A restart request goes through the config topic to the worker running the connector.
 	if code, body := follower.do(t, http.MethodPost, "/connectors/src/restart?includeTasks=true", nil); code != http.StatusAccepted {
 		t.Fatalf("restart: %d %s", code, body)
 	}
 	waitFor(t, "a RESTARTING record of task src-0 in the status topic", func() bool { return restarting() >= 1 })
+	waitFor(t, "task src-0 running after its restart", func() bool { return runningAfter(1) })
 	follower.waitStatus(t, "src", 1, herder.Running)
 	if code, body := follower.do(t, http.MethodPost, "/connectors/src/tasks/0/restart", nil); code != http.StatusNoContent {
 		t.Fatalf("task restart: %d %s", code, body)
@@ -300,6 +330,71 @@ func testLifecycle(t *testing.T, protocol string) {
 		}
 		return sawStopCommit && sawRestart
 	})
+}
+
+// taskRecord is a task status record of the status topic, in upstream's format.
+type taskRecord struct {
+	State    string `json:"state"`
+	WorkerID string `json:"worker_id"`
+}
+
+// taskStatusRecords returns the status topic's records of task (as "src-0"), oldest first.
+func taskStatusRecords(t *testing.T, brokers, topic, task string) []taskRecord {
+	var out []taskRecord
+	for _, r := range kafkalogtest.Records(t, brokers, topic) {
+		if string(r.Key) != "status-task-"+task || r.Value == nil {
+			continue
+		}
+		var st taskRecord
+		if err := json.Unmarshal(r.Value, &st); err != nil {
+			t.Fatalf("status record %s: %v", r.Value, err)
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// restartingRecords counts the RESTARTING records of task (as "src-0") that worker wrote to the
+// status topic.
+func restartingRecords(t *testing.T, brokers, topic, task, worker string) int {
+	n := 0
+	for _, r := range taskStatusRecords(t, brokers, topic, task) {
+		if r.State == "RESTARTING" && r.WorkerID == worker {
+			n++
+		}
+	}
+	return n
+}
+
+// A restart request that arrives while an eager rebalance has stopped the task is carried out
+// once the rebalance ends, as by upstream's herder, which handles restart requests only between
+// rebalances: the task goes through RESTARTING on its owner instead of the request being used
+// up on the stopped task.
+func TestRestartRequestDuringAnEagerRebalance(t *testing.T) {
+	brokers, ws, topics := startWorkers(t, 2, "eager")
+	input := filepath.Join(t.TempDir(), "input.txt")
+	if err := os.WriteFile(input, []byte("a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := ws[1].do(t, http.MethodPost, "/connectors", map[string]any{"name": "src", "config": map[string]string{
+		"connector.class": "FileStreamSource", "file": input, "topic": testenv.Topic(t, "out")}}); code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	owner := ws[0].waitStatus(t, "src", 1, herder.Running).Tasks[0].WorkerID
+	for _, w := range ws {
+		if w.h.WorkerID() == owner {
+			// The owner rejoins as it does when the config topic changes; being eager, it
+			// stops its task first, and the restart request reaches it during the round.
+			w.h.member.Rejoin()
+		}
+	}
+	if code, body := ws[1].do(t, http.MethodPost, "/connectors/src/restart?includeTasks=true", nil); code != http.StatusAccepted {
+		t.Fatalf("restart: %d %s", code, body)
+	}
+	waitFor(t, "a RESTARTING record of task src-0 by its owner", func() bool {
+		return restartingRecords(t, brokers, topics["status.storage.topic"], "src-0", owner) >= 1
+	})
+	ws[0].waitStatus(t, "src", 1, herder.Running)
 }
 
 // When the leader leaves, a follower leads: writes sent to it succeed, and the connector the
