@@ -34,6 +34,17 @@ const (
 	intentSize = 4096
 )
 
+// haltMessages are the beginnings of the messages haltsOn halts on;
+// TestHaltMessagesAreKfakes checks that kfake still logs them.
+var haltMessages = []string{
+	"endTx: failed to persist control batch", // the transaction is over in memory
+	"persist group entry",                    // an acknowledged offset commit
+	"persist pid entry",                      // a producer's epoch or transaction outcome
+	"persist topics", "persist acls", "persist sasl", "persist broker configs", "persist quotas",
+	"rebuildSegments", // compaction rewrites segments in place
+	"delete topic",    // the partition dir would bring the topic back
+}
+
 // haltsOn reports whether a kfake log message is a failed write after which
 // kfake's memory holds state its data dir does not, which clients could see.
 // Not listed: "persist batch", a failed record write, after which kfake
@@ -42,14 +53,7 @@ const (
 // which leave the old files whole; messages of loading, which happen before
 // anyone is served; and the state save of Close, which Close reports.
 func haltsOn(msg string) bool {
-	for _, p := range []string{
-		"endTx: failed to persist control batch", // the transaction is over in memory
-		"persist group entry",                    // an acknowledged offset commit
-		"persist pid entry",                      // a producer's epoch or transaction outcome
-		"persist topics", "persist acls", "persist sasl", "persist broker configs", "persist quotas",
-		"rebuildSegments", // compaction rewrites segments in place
-		"delete topic",    // the partition dir would bring the topic back
-	} {
+	for _, p := range haltMessages {
 		if strings.HasPrefix(msg, p) {
 			return true
 		}

@@ -164,3 +164,39 @@ func fillDisk(t *testing.T, dir string) (free func()) {
 		}
 	}
 }
+
+// TestHaltMessagesAreKfakes checks, in the source of the kfake this module builds with, that
+// kfake still logs each message the broker halts on, so that an upgrade that rewords one does
+// not silently turn its fail-stop off. The kfake.persistState messages are "persist " and the
+// name kfake passes it.
+func TestHaltMessagesAreKfakes(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/twmb/franz-go/pkg/kfake").Output()
+	if err != nil {
+		t.Fatalf("go list kfake: %v", err)
+	}
+	files, err := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("kfake source not found in %s: %v", out, err)
+	}
+	var src strings.Builder
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.Write(b)
+	}
+	for _, m := range haltMessages {
+		logged := strings.Contains(src.String(), `Logf(LogLevelError, "`+m) || strings.Contains(src.String(), `Logf(LogLevelWarn, "`+m)
+		if name, ok := strings.CutPrefix(m, "persist "); ok && !logged {
+			logged = strings.Contains(src.String(), `Logf(LogLevelWarn, "persist %s: %v", name`) &&
+				strings.Contains(src.String(), `persistState("`+name+`"`)
+		}
+		if !logged {
+			t.Errorf("kfake no longer logs %q", m)
+		}
+	}
+}
