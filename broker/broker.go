@@ -40,6 +40,12 @@ type Options struct {
 	DataDir string       // "" = in memory only; otherwise state persists across restarts
 	Logger  *slog.Logger // nil = slog.Default()
 
+	// HaltOnStorageFailure makes a broker with a data dir exit the process
+	// when a write to the data dir fails in a way that would let clients see
+	// state that is not on disk (failstop.go), as Apache Kafka halts when
+	// its only log dir fails. Only a process that owns the broker sets it.
+	HaltOnStorageFailure bool
+
 	// cleanerInterval overrides defaultCleanerInterval so tests need not
 	// wait an hour for compaction.
 	cleanerInterval time.Duration
@@ -128,20 +134,28 @@ func Start(opts Options) (*Broker, error) {
 		if openTxns, err = prepareDataDir(opts.DataDir, opts.Logger); err != nil {
 			return nil, errors.Join(fmt.Errorf("start embedded broker: %w", err), b.unlock())
 		}
+		if opts.HaltOnStorageFailure {
+			if b.log.stop, err = newFailStop(opts.DataDir); err != nil {
+				return nil, errors.Join(fmt.Errorf("start embedded broker: %w", err), b.unlock())
+			}
+		}
 		kopts = append(kopts, kfake.DataDir(opts.DataDir))
 	}
 	cluster, err := kfake.NewCluster(kopts...)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("start embedded broker on %s: %w", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)), err), b.unlock())
+		return nil, errors.Join(fmt.Errorf("start embedded broker on %s: %w", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)), err), b.log.stop.close(), b.unlock())
 	}
 	b.cluster = cluster
 	b.addr = cluster.ListenAddrs()[0]
 	b.observe(kmsg.Metadata, b.autoCreateTopics)
 	b.observe(kmsg.ListGroups, lowerGroupTypes)
+	if b.log.stop != nil {
+		b.observe(kmsg.EndTxn, b.log.stop.observeEndTxn)
+	}
 	if err := b.abortTxns(openTxns); err != nil {
 		// The running marker stays, so the next start recovers again.
 		cluster.Close()
-		return nil, errors.Join(fmt.Errorf("start embedded broker: %w", err), b.unlock())
+		return nil, errors.Join(fmt.Errorf("start embedded broker: %w", err), b.log.stop.close(), b.unlock())
 	}
 	b.gate.open()
 	if opts.DataDir != "" {
@@ -312,6 +326,9 @@ func (b *Broker) Close() error {
 				errs = append(errs, err)
 			}
 		}
+		if err := b.log.stop.close(); err != nil {
+			errs = append(errs, err)
+		}
 		if err := b.unlock(); err != nil {
 			errs = append(errs, err)
 		}
@@ -327,6 +344,8 @@ func (b *Broker) Close() error {
 type kfakeLogger struct {
 	log *slog.Logger
 
+	stop *failStop // nil unless Options.HaltOnStorageFailure
+
 	mu        sync.Mutex
 	capturing bool
 	errs      []error
@@ -341,12 +360,18 @@ var levels = map[kfake.LogLevel]slog.Level{
 
 // Logf implements kfake.Logger.
 func (l *kfakeLogger) Logf(level kfake.LogLevel, format string, args ...any) {
-	if level == kfake.LogLevelError {
+	if level == kfake.LogLevelError || level == kfake.LogLevelWarn {
 		l.mu.Lock()
-		if l.capturing {
+		capturing := l.capturing
+		if capturing && level == kfake.LogLevelError {
 			l.errs = append(l.errs, fmt.Errorf(format, args...))
 		}
 		l.mu.Unlock()
+		// kfake logs before it serves what the failed write left in
+		// memory, so halting here is in time.
+		if l.stop != nil && !capturing && haltsOn(fmt.Sprintf(format, args...)) {
+			l.stop.halt(l, format, args)
+		}
 	}
 	ctx := context.Background()
 	if slevel := levels[level]; l.log.Enabled(ctx, slevel) {

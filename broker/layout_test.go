@@ -124,11 +124,11 @@ func TestKfakeDataDirLayout(t *testing.T) {
 	}
 	// The batch layout recover.go reads: CRC, attributes and producer fields at their offsets;
 	// and the index entries it checks: kfake's, unchanged, so none is repaired.
-	if open, repaired, err := scanPartition(p0); err != nil || len(open) != 0 || repaired {
+	if open, _, repaired, err := scanPartition(p0); err != nil || len(open) != 0 || repaired {
 		t.Errorf("partition 0 (no transaction): open %v, index repaired %v, %v", open, repaired, err)
 	}
 	p1 := filepath.Join(dir, "partitions", topic+"-1")
-	open, repaired, err := scanPartition(p1)
+	open, _, repaired, err := scanPartition(p1)
 	if err != nil || len(open) != 1 || open[producerID] != epoch || repaired {
 		t.Errorf("partition 1: open transactions %v, index repaired %v, %v; want producer %d epoch %d, no repair", open, repaired, err, producerID, epoch)
 	}

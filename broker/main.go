@@ -21,13 +21,18 @@ func Main(args []string) error {
 	defer stop()
 	// A second signal while we save state should kill us as usual.
 	context.AfterFunc(ctx, stop)
-	return run(ctx, args, os.Stdout, os.Stderr, slog.Default())
+	// This process owns the broker, so it may exit when the data dir fails.
+	return run(ctx, args, os.Stdout, os.Stderr, Options{Logger: slog.Default(), HaltOnStorageFailure: true})
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
+// run runs a standalone broker with opts and the options args set.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, opts Options) error {
 	flags := flag.NewFlagSet("kconnect broker", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	opts := Options{Logger: logger}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	logger := opts.Logger
 	flags.StringVar(&opts.Host, "host", "127.0.0.1", "`host` to listen on and advertise to clients")
 	flags.IntVar(&opts.Port, "port", 9092, "`port` to listen on; 0 picks a free one")
 	flags.StringVar(&opts.DataDir, "data-dir", "", "`directory` to keep topics, records and offsets in across restarts (default: memory only)")

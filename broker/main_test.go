@@ -21,7 +21,7 @@ func TestRunServesUntilCanceled(t *testing.T) {
 	out, stdout := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--port", "0", "--data-dir", t.TempDir()}, stdout, io.Discard, slog.New(slog.DiscardHandler))
+		done <- run(ctx, []string{"--port", "0", "--data-dir", t.TempDir()}, stdout, io.Discard, Options{Logger: slog.New(slog.DiscardHandler)})
 	}()
 
 	line, err := bufio.NewReader(out).ReadString('\n')
@@ -67,13 +67,13 @@ func TestRunArgumentErrors(t *testing.T) {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			cancel() // a run that wrongly starts returns at once
-			err := run(ctx, tt.args, io.Discard, io.Discard, slog.New(slog.DiscardHandler))
+			err := run(ctx, tt.args, io.Discard, io.Discard, Options{Logger: slog.New(slog.DiscardHandler)})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run(%q) = %v, want an error containing %q", tt.args, err, tt.want)
 			}
 		})
 	}
-	if err := run(t.Context(), []string{"--help"}, io.Discard, io.Discard, nil); !errors.Is(err, flag.ErrHelp) {
+	if err := run(t.Context(), []string{"--help"}, io.Discard, io.Discard, Options{}); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("run(--help) = %v, want flag.ErrHelp", err)
 	}
 }

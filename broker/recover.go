@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -250,7 +251,7 @@ type openTxn struct {
 // previous start consumed, so a partition with a transaction open across a
 // clean shutdown and then a kill would keep its last stable offset short of
 // its end for good (TestReadCommittedAfterKillNine).
-func recoverPartitions(dir string, log *slog.Logger) ([]openTxn, error) {
+func recoverPartitions(dir string, committing *openTxn, log *slog.Logger) ([]openTxn, error) {
 	pdirs, err := os.ReadDir(filepath.Join(dir, "partitions"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -265,7 +266,7 @@ func recoverPartitions(dir string, log *slog.Logger) ([]openTxn, error) {
 			continue
 		}
 		pdir := filepath.Join(dir, "partitions", d.Name())
-		open, repaired, err := scanPartition(pdir)
+		open, tail, repaired, err := scanPartition(pdir)
 		if err != nil {
 			return nil, fmt.Errorf("partition %s-%d: %w", topic, partition, err)
 		}
@@ -276,6 +277,13 @@ func recoverPartitions(dir string, log *slog.Logger) ([]openTxn, error) {
 			continue
 		}
 		for pid, epoch := range open {
+			if committing != nil && pid == committing.producerID && epoch == committing.epoch {
+				if err := tail.appendCommit(pid, epoch); err != nil {
+					return nil, fmt.Errorf("partition %s-%d: %w", topic, partition, err)
+				}
+				log.Warn("completed the commit of a transaction that a storage failure cut off", "topic", topic, "partition", partition, "producer_id", pid)
+				continue
+			}
 			txns = append(txns, openTxn{topic: topic, partition: int32(partition), producerID: pid, epoch: epoch})
 		}
 		// Durably: the abort markers written next make the running marker go at
@@ -293,13 +301,14 @@ func recoverPartitions(dir string, log *slog.Logger) ([]openTxn, error) {
 
 // Record batch header layout, from Kafka's DefaultRecordBatch.
 const (
-	batchLengthOffset       = 8  // int32, the bytes after this field
-	batchLeaderEpochOffset  = 12 // int32
-	batchCRCOffset          = 17 // uint32 CRC-32C of the bytes from attributes on
-	batchAttributesOffset   = 21 // int16
-	batchMaxTimestampOffset = 35 // int64
-	batchProducerIDOffset   = 43 // int64, then int16 producer epoch
-	batchHeaderSize         = 61
+	batchLengthOffset          = 8  // int32, the bytes after this field
+	batchLeaderEpochOffset     = 12 // int32
+	batchCRCOffset             = 17 // uint32 CRC-32C of the bytes from attributes on
+	batchAttributesOffset      = 21 // int16
+	batchMaxTimestampOffset    = 35 // int64
+	batchLastOffsetDeltaOffset = 23 // int32
+	batchProducerIDOffset      = 43 // int64, then int16 producer epoch
+	batchHeaderSize            = 61
 
 	attrTransactional = 0x10
 	attrControl       = 0x20
@@ -307,15 +316,25 @@ const (
 
 var crc32c = crc32.MakeTable(crc32.Castagnoli)
 
+// segmentTail is where the next batch of a partition goes: the end of the
+// valid batches of its last segment.
+type segmentTail struct {
+	dat, idx     string // the segment and index files
+	size         int64  // bytes of valid batches in dat
+	nextOffset   int64
+	leaderEpoch  int32
+	maxTimestamp int64 // the largest timestamp of the partition so far
+}
+
 // scanPartition returns the producers with a transaction open at the end of
-// a partition's segments, with the epoch of their last batch, and whether it
-// had to repair an index file. It stops reading a segment at the first batch
-// that is cut short or fails its CRC, where kfake truncates the segment when
-// it loads it.
-func scanPartition(pdir string) (open map[int64]int16, repaired bool, err error) {
+// a partition's segments, with the epoch of their last batch, where the next
+// batch goes, and whether it had to repair an index file. It stops reading a
+// segment at the first batch that is cut short or fails its CRC, where kfake
+// truncates the segment when it loads it.
+func scanPartition(pdir string) (open map[int64]int16, tail segmentTail, repaired bool, err error) {
 	entries, err := os.ReadDir(pdir)
 	if err != nil {
-		return nil, false, fmt.Errorf("list segments: %w", err)
+		return nil, tail, false, fmt.Errorf("list segments: %w", err)
 	}
 	var bases []int64
 	for _, e := range entries {
@@ -332,8 +351,9 @@ func scanPartition(pdir string) (open map[int64]int16, repaired bool, err error)
 		path := filepath.Join(pdir, strconv.FormatInt(base, 10)+".dat")
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			return nil, false, fmt.Errorf("read segment: %w", err)
+			return nil, tail, false, fmt.Errorf("read segment: %w", err)
 		}
+		tail.dat, tail.idx, tail.size = path, filepath.Join(pdir, strconv.FormatInt(base, 10)+".idx"), 0
 		var batches []indexedBatch
 		for len(raw) >= batchHeaderSize {
 			size := 12 + int64(binary.BigEndian.Uint32(raw[batchLengthOffset:]))
@@ -357,19 +377,86 @@ func scanPartition(pdir string) (open map[int64]int16, repaired bool, err error)
 				inTxn = true
 			}
 			maxTimestamp = max(maxTimestamp, int64(binary.BigEndian.Uint64(batch[batchMaxTimestampOffset:])))
-			batches = append(batches, indexedBatch{
+			b := indexedBatch{
 				leaderEpoch:  int32(binary.BigEndian.Uint32(batch[batchLeaderEpochOffset:])),
 				maxTimestamp: maxTimestamp,
 				inTxn:        inTxn,
-			})
+			}
+			batches = append(batches, b)
+			tail.size += size
+			tail.nextOffset = int64(binary.BigEndian.Uint64(batch)) + int64(int32(binary.BigEndian.Uint32(batch[batchLastOffsetDeltaOffset:]))) + 1
+			tail.leaderEpoch, tail.maxTimestamp = b.leaderEpoch, maxTimestamp
 		}
-		fixed, err := repairIndex(filepath.Join(pdir, strconv.FormatInt(base, 10)+".idx"), batches)
+		fixed, err := repairIndex(tail.idx, batches)
 		if err != nil {
-			return nil, false, err
+			return nil, tail, false, err
 		}
 		repaired = repaired || fixed
 	}
-	return open, repaired, nil
+	return open, tail, repaired, nil
+}
+
+// appendCommit writes the commit marker of producer pid at epoch after the
+// valid batches of the segment, and its index entry, as kfake writes one.
+// It cuts off the bytes after the valid batches first, which kfake would
+// otherwise cut off with the marker when it loads the segment. The writes
+// are synced: the abort markers of the same start may make the running
+// marker go.
+func (t segmentTail) appendCommit(pid int64, epoch int16) error {
+	key := kmsg.ControlRecordKey{Type: kmsg.ControlRecordKeyTypeCommit}
+	value := kmsg.EndTxnMarker{} // kfake's coordinator epoch is 0
+	rec := kmsg.Record{Key: key.AppendTo(nil), Value: value.AppendTo(nil)}
+	// The length is a one-byte varint for a record this small.
+	rec.Length = int32(len(rec.AppendTo(nil)) - 1)
+	now := time.Now().UnixMilli()
+	batch := kmsg.RecordBatch{
+		FirstOffset:          t.nextOffset,
+		PartitionLeaderEpoch: t.leaderEpoch,
+		Magic:                2,
+		Attributes:           attrControl | attrTransactional,
+		FirstTimestamp:       now,
+		MaxTimestamp:         now,
+		ProducerID:           pid,
+		ProducerEpoch:        epoch,
+		FirstSequence:        -1,
+		NumRecords:           1,
+		Records:              rec.AppendTo(nil),
+	}
+	raw := batch.AppendTo(nil)
+	binary.BigEndian.PutUint32(raw[batchLengthOffset:], uint32(len(raw)-12))
+	binary.BigEndian.PutUint32(raw[batchCRCOffset:], crc32.Checksum(raw[batchAttributesOffset:], crc32c))
+	entry := appendIndexEntry(nil, indexedBatch{leaderEpoch: t.leaderEpoch, maxTimestamp: max(t.maxTimestamp, now)})
+	for _, w := range []struct {
+		path string
+		at   int64
+		data []byte
+	}{{t.dat, t.size, raw}, {t.idx, -1, entry}} {
+		if err := writeTail(w.path, w.at, w.data); err != nil {
+			return fmt.Errorf("write commit marker: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeTail writes data to the file at path, at offset at after cutting the
+// file there, or at its end for a negative at, and syncs it.
+func writeTail(path string, at int64, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if at < 0 {
+		at, err = f.Seek(0, io.SeekEnd)
+	} else {
+		err = f.Truncate(at)
+	}
+	if err == nil {
+		_, err = f.WriteAt(data, at)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
 }
 
 // kfake's index files, <base offset>.idx beside each segment, hold one entry
@@ -470,7 +557,26 @@ func prepareDataDir(dir string, log *slog.Logger) ([]openTxn, error) {
 		return nil, nil
 	}
 	log.Warn("embedded broker did not shut down cleanly last time; recovering", "data_dir", dir)
-	return recoverPartitions(dir, log)
+	// A commit that a storage failure cut off between its markers is
+	// completed rather than aborted (failstop.go).
+	var committing *openTxn
+	pid, epoch, ok, err := readIntent(dir)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		committing = &openTxn{producerID: pid, epoch: epoch}
+	}
+	txns, err := recoverPartitions(dir, committing, log)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		if err := clearIntent(dir); err != nil {
+			return nil, err
+		}
+	}
+	return txns, nil
 }
 
 // abortTxns writes abort markers for transactions a crash left open, as
@@ -514,18 +620,28 @@ func (b *Broker) abortTxns(txns []openTxn) error {
 		return fmt.Errorf("abort transactions left open by a crash: %w", err)
 	}
 	// A marker that cannot be written leaves consumers of that partition
-	// as kfake alone would; that is no reason to refuse to start.
+	// as kfake alone would; that is no reason to refuse to start, unless
+	// the broker halts on storage failures: then kfake has already made the
+	// transaction's records visible, and the next start tries again.
+	var failed []error
 	for _, m := range resp.Markers {
 		for _, t := range m.Topics {
 			for _, p := range t.Partitions {
 				attrs := []any{"topic", t.Topic, "partition", p.Partition, "producer_id", m.ProducerID}
 				if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+					if b.log.stop != nil {
+						failed = append(failed, fmt.Errorf("%s-%d producer %d: %w", t.Topic, p.Partition, m.ProducerID, err))
+						continue
+					}
 					b.log.log.Error("cannot abort a transaction left open by a crash; consumers reading committed records may skip the producer's later records there", append(attrs, "err", err)...)
 					continue
 				}
 				b.log.log.Warn("aborted a transaction left open by a crash", attrs...)
 			}
 		}
+	}
+	if err := errors.Join(failed...); err != nil {
+		return fmt.Errorf("abort transactions left open by a crash: %w", err)
 	}
 	return nil
 }

@@ -61,7 +61,7 @@ func runStandalone(args []string) error {
 				return worker.errorAt(embeddedPortKey, "not a port number: %q", v)
 			}
 		}
-		b, err := broker.Start(broker.Options{Port: port, DataDir: filepath.Join(stateDir, "broker"), Logger: loggers.Logger("kconnect.broker")})
+		b, err := broker.Start(broker.Options{Port: port, DataDir: filepath.Join(stateDir, "broker"), Logger: loggers.Logger("kconnect.broker"), HaltOnStorageFailure: true})
 		if err != nil {
 			return err
 		}
