@@ -104,15 +104,7 @@ func TestDistributedExactlyOnce(t *testing.T) {
 				outOfOrder++
 			}
 		}
-		dups, gaps := 0, 0
-		for n := range lines {
-			switch k := seen[fmt.Sprintf(`"line %06d"`, n)]; {
-			case k == 0:
-				gaps++
-			case k > 1:
-				dups += k - 1
-			}
-		}
+		dups, gaps := lineCounts(seen, lines)
 		t.Logf("%s: %d committed records for %d lines: %d duplicates, %d gaps, %d out of place", names[i], len(r.values), lines, dups, gaps, outOfOrder)
 		if dups != 0 || gaps != 0 || outOfOrder != 0 || len(r.values) != lines {
 			t.Errorf("%s: %d records, %d duplicates, %d gaps, %d out of place; want %d records, none of those", names[i], len(r.values), dups, gaps, outOfOrder, lines)
@@ -276,4 +268,18 @@ func (c *cluster) checkFencedBeforeStart(t *testing.T) {
 	if task2 == 0 {
 		t.Errorf("no worker logged gen's task 2 starting its transactional producer")
 	}
+}
+
+// lineCounts counts, over the lines 0..lines-1 a file source sent as JSON strings "line %06d",
+// those never seen (gaps) and the extra copies of those seen more than once (duplicates).
+func lineCounts(seen map[string]int, lines int) (dups, gaps int) {
+	for n := range lines {
+		switch k := seen[fmt.Sprintf(`"line %06d"`, n)]; {
+		case k == 0:
+			gaps++
+		case k > 1:
+			dups += k - 1
+		}
+	}
+	return dups, gaps
 }

@@ -121,14 +121,7 @@ func TestDistributedZombieTaskCannotCommit(t *testing.T) {
 			misplaced++
 		}
 	}
-	for n := range lines {
-		switch k := seen[fmt.Sprintf(`"line %06d"`, n)]; {
-		case k == 0:
-			gaps++
-		case k > 1:
-			dups += k - 1
-		}
-	}
+	dups, gaps = lineCounts(seen, lines)
 	t.Logf("%d committed records for %d lines, the new instance's first at %d (producer %d epoch %d, the zombie's epoch %d): %d from the zombie after it, %d duplicates, %d gaps, %d out of place",
 		len(reader.recs), lines, takeover, reader.recs[takeover].producer, reader.recs[takeover].epoch, zombie.epoch, zombies, dups, gaps, misplaced)
 	if zombies != 0 || dups != 0 || gaps != 0 || misplaced != 0 || len(reader.recs) != lines {
