@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -180,6 +181,7 @@ type pipeline struct {
 	mysql       bool // runs a private MariaDB
 	apache      bool // Kafka is a private Apache Kafka node rather than a `kconnect broker` process
 	embedded    bool // Kafka is the worker's own embedded broker, so a worker kill -9 kills it too
+	distributed bool // three `kconnect distributed` workers in one group; a worker fault hits one at random
 	exactlyOnce bool // exactly.once.source.support=enabled, offsets in the offsets topic; a duplicate fails the test
 	schemas     bool // JSON converters with schemas (the SQL sinks need them)
 	kinds       []string
@@ -198,10 +200,9 @@ type env struct {
 	rng         *rand.Rand
 	dir         string
 	brokerAddr  string
-	brokerKill  func() // kill -9 of the broker
-	brokerStart func() // start of the killed broker on the same port and data
-	worker      *workertest.Worker
-	workerURL   string
+	brokerKill  func()               // kill -9 of the broker
+	brokerStart func()               // start of the killed broker on the same port and data
+	workers     []*workertest.Worker // one standalone worker, or the distributed cluster's three
 	pg          *testenv.PostgresServer
 	my          *testenv.MySQLServer
 	myDB        *sql.DB // one pool to the MariaDB database dst: a pool per query would exhaust max_connections
@@ -254,9 +255,12 @@ func newEnv(t *testing.T, p *pipeline, seed uint64) *env {
 	if err := os.Mkdir(e.offsetsDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if p.exactlyOnce {
+	switch {
+	case p.exactlyOnce:
 		e.skipped[faultDiskFull] = "exactly-once keeps source offsets in the offsets topic; the offsets file is only read at start"
-	} else {
+	case p.distributed:
+		e.skipped[faultDiskFull] = "distributed workers keep source offsets in the offsets topic, not in a file"
+	default:
 		e.mountTmpfs(e.offsetsDir, "1m", faultDiskFull)
 	}
 	if why := netemUnavailable(); why != "" {
@@ -315,20 +319,82 @@ func newEnv(t *testing.T, p *pipeline, seed uint64) *env {
 		props["key.converter.schemas.enable"] = "true"
 		props["value.converter.schemas.enable"] = "true"
 	}
-	e.workerURL = fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t))
-	props["listeners"] = e.workerURL
+	props["listeners"] = fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t))
 	conns := p.connectors(e)
 	for _, c := range conns {
 		e.connectors = append(e.connectors, c["name"])
 	}
-	e.worker = workertest.Start(t, e.dir, props, conns...)
-	e.worker.StartTimeout = startTimeout
+	if p.distributed {
+		e.startCluster(props, conns)
+	} else {
+		w := workertest.Start(t, e.dir, props, conns...)
+		w.StartTimeout = startTimeout
+		e.workers = []*workertest.Worker{w}
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("last worker log:\n%s", tail(e.worker.Log(), 60))
+			for i, w := range e.workers {
+				t.Logf("last log of worker %d:\n%s", i, tail(w.Log(), 60))
+			}
 		}
 	})
 	return e
+}
+
+// startCluster starts three distributed workers in one group on props, each with its own REST
+// port and directory, and creates the connectors through the REST API (a worker answers 409
+// until the group has formed, so creation is retried).
+func (e *env) startCluster(props map[string]string, conns []map[string]string) {
+	e.t.Helper()
+	delete(props, "offset.storage.file.filename")
+	maps.Copy(props, map[string]string{
+		"group.id":                          e.topic + "-group",
+		"config.storage.topic":              e.topic + "-configs",
+		"offset.storage.topic":              e.topic + "-offsets",
+		"status.storage.topic":              e.topic + "-status",
+		"config.storage.replication.factor": "1",
+		"offset.storage.replication.factor": "1",
+		"status.storage.replication.factor": "1",
+		"offset.storage.partitions":         "3",
+		// Short timeouts, so that a killed or frozen worker's tasks move within seconds.
+		"session.timeout.ms":                "6000",
+		"heartbeat.interval.ms":             "1000",
+		"scheduled.rebalance.max.delay.ms":  "3000",
+		"task.shutdown.graceful.timeout.ms": "2000",
+	})
+	for i := range 3 {
+		dir := filepath.Join(e.dir, fmt.Sprintf("worker-%d", i))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			e.t.Fatal(err)
+		}
+		wp := maps.Clone(props)
+		wp["listeners"] = fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(e.t))
+		w := workertest.StartDistributed(e.t, dir, wp)
+		w.StartTimeout = startTimeout
+		e.workers = append(e.workers, w)
+	}
+	for _, c := range conns {
+		deadline := time.Now().Add(startTimeout)
+		for {
+			code, body, err := e.rest(http.MethodPost, "/connectors", map[string]any{"name": c["name"], "config": c})
+			if err == nil && (code == http.StatusCreated || code == http.StatusConflict && strings.Contains(string(body), "already exists")) {
+				break
+			}
+			if time.Now().After(deadline) {
+				e.t.Fatalf("create connector %s: %d %s %v", c["name"], code, body, err)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+}
+
+// worker returns the worker a fault hits: a random one of a cluster's. A standalone pipeline
+// draws nothing, so that its seeded sequence of faults stays what it was.
+func (e *env) worker() *workertest.Worker {
+	if len(e.workers) == 1 {
+		return e.workers[0]
+	}
+	return e.workers[e.rng.IntN(len(e.workers))]
 }
 
 func tail(s string, lines int) string {
@@ -402,14 +468,16 @@ func (e *env) inject(kind string) time.Time {
 	e.t.Helper()
 	switch kind {
 	case faultWorkerKill:
-		e.worker.Kill9()
+		w := e.worker()
+		w.Kill9()
 		restart := time.Now()
-		e.worker.Restart()
+		w.Restart()
 		return restart
 	case faultWorkerStop:
-		e.worker.Freeze()
+		w := e.worker()
+		w.Freeze()
 		e.pause(time.Second, 6*time.Second)
-		e.worker.Thaw()
+		w.Thaw()
 	case faultBrokerKill:
 		e.brokerKill()
 		e.pause(500*time.Millisecond, 4*time.Second)
@@ -490,10 +558,12 @@ func (e *env) slowNetwork() {
 // counted. It returns how long that took since start, or false after recoveryTimeout.
 func (e *env) awaitRecovery(start time.Time, from int64) (time.Duration, bool) {
 	for time.Since(start) < recoveryTimeout {
-		if e.worker.Exited() {
-			e.exits++
-			e.t.Logf("the worker exited by itself:\n%s", tail(e.worker.Log(), 30))
-			e.worker.Restart()
+		for i, w := range e.workers {
+			if w.Exited() {
+				e.exits++
+				e.t.Logf("worker %d exited by itself:\n%s", i, tail(w.Log(), 30))
+				w.Restart()
+			}
 		}
 		e.restartFailed()
 		if n, err := e.p.progress(e); err == nil && n > from {
@@ -514,7 +584,7 @@ func (e *env) restartFailed() {
 				State, Trace string
 			}
 		}
-		if code, body, err := e.rest(http.MethodGet, "/connectors/"+name+"/status"); err != nil || code != 200 || json.Unmarshal(body, &st) != nil {
+		if code, body, err := e.rest(http.MethodGet, "/connectors/"+name+"/status", nil); err != nil || code != 200 || json.Unmarshal(body, &st) != nil {
 			continue
 		}
 		failed := st.Connector.State == "FAILED"
@@ -526,7 +596,7 @@ func (e *env) restartFailed() {
 		}
 		if failed {
 			e.restarts++
-			if code, body, err := e.rest(http.MethodPost, "/connectors/"+name+"/restart?includeTasks=true&onlyFailed=true"); err != nil || code >= 300 {
+			if code, body, err := e.rest(http.MethodPost, "/connectors/"+name+"/restart?includeTasks=true&onlyFailed=true", nil); err != nil || code >= 300 {
 				e.t.Logf("restart %s: %d %s %v", name, code, body, err)
 			}
 		}
@@ -538,13 +608,40 @@ func firstLine(s string) string {
 	return l
 }
 
-// rest sends a request without a body to the worker's REST API.
-func (e *env) rest(method, path string) (int, []byte, error) {
+// rest sends a request with body as JSON (none when nil) to the REST API of the first worker that
+// answers: a cluster's followers forward to the leader what they cannot serve.
+func (e *env) rest(method, path string, body any) (int, []byte, error) {
+	var js []byte
+	if body != nil {
+		var err error
+		if js, err = json.Marshal(body); err != nil {
+			return 0, nil, err
+		}
+	}
+	var errs []error
+	for _, w := range e.workers {
+		code, b, err := restTo(w.URL, method, path, js)
+		if err == nil {
+			return code, b, nil
+		}
+		errs = append(errs, err)
+	}
+	return 0, nil, errors.Join(errs...)
+}
+
+func restTo(url, method, path string, body []byte) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, e.workerURL+path, nil)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url+path, rd)
 	if err != nil {
 		return 0, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -29,8 +29,8 @@ const (
 var commonKinds = []string{faultWorkerKill, faultWorkerStop, faultBrokerKill, faultDiskFull, faultSlowNetwork}
 
 func pipelines() []*pipeline {
-	return []*pipeline{filePipeline(false), filePipeline(true), jdbcSourcePipeline(), cdcPipeline(), datagenPipeline(),
-		eosPipeline(false), eosPipeline(true)}
+	return []*pipeline{filePipeline(false), filePipeline(true), distributedPipeline(), jdbcSourcePipeline(), cdcPipeline(),
+		datagenPipeline(), eosPipeline(false), eosPipeline(true)}
 }
 
 // key is the n-th key of a pipeline's load.
@@ -71,45 +71,94 @@ func filePipeline(apache bool) *pipeline {
 				{"name": "file-sink", "connector.class": "FileStreamSink", "file": output, "topics": e.topic},
 			}
 		},
-		load: func(ctx context.Context, e *env) { appendLines(ctx, e, input, &written) },
-		progress: func(*env) (int64, error) {
-			fi, err := os.Stat(output)
-			if errors.Is(err, os.ErrNotExist) {
-				return 0, nil
-			}
-			if err != nil {
-				return 0, err
-			}
-			return fi.Size(), nil
-		},
-		verify: func(*env) (result, error) {
-			got := map[string]int{}
-			f, err := os.Open(output)
-			if err != nil {
-				return result{}, err
-			}
-			defer f.Close()
-			sc := bufio.NewScanner(f)
-			for sc.Scan() {
-				if k, ok := lineKey(sc.Text()); ok {
-					got[k]++
-				}
-			}
-			return compare(keys(written), got), sc.Err()
-		},
+		load:     func(ctx context.Context, e *env) { appendLines(ctx, e, []string{input}, &written) },
+		progress: func(*env) (int64, error) { return fileSize(output) },
+		verify:   func(*env) (result, error) { return verifyLines(output, written) },
 	}
 }
 
-// appendLines appends loadBatch lines per tick to path until ctx ends, counting them in written:
-// each line is a key and its checksum.
-func appendLines(ctx context.Context, e *env, path string, written *int) {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+// distributedPipeline: lines appended to three files → three FileStreamSource connectors (one
+// task each, so that they spread over the workers) → three topics → FileStreamSink with two
+// tasks → a file, on a cluster of three distributed workers; the worker faults hit one of them
+// at random. At-least-once: duplicates are counted, not failed.
+func distributedPipeline() *pipeline {
+	const files = 3
+	var inputs []string
+	var output string
+	written := 0
+	return &pipeline{
+		name:        "file-distributed-file",
+		distributed: true,
+		kinds:       commonKinds,
+		connectors: func(e *env) []map[string]string {
+			inputs, output = nil, filepath.Join(e.dir, "output.txt")
+			var conns []map[string]string
+			var topics []string
+			for i := range files {
+				input, topic := filepath.Join(e.dir, fmt.Sprintf("input-%d.txt", i)), fmt.Sprintf("%s-%d", e.topic, i)
+				inputs, topics = append(inputs, input), append(topics, topic)
+				conns = append(conns, map[string]string{"name": fmt.Sprintf("file-source-%d", i),
+					"connector.class": "FileStreamSource", "file": input, "topic": topic})
+			}
+			return append(conns, map[string]string{"name": "file-sink", "connector.class": "FileStreamSink",
+				"file": output, "topics": strings.Join(topics, ","), "tasks.max": "2"})
+		},
+		load:     func(ctx context.Context, e *env) { appendLines(ctx, e, inputs, &written) },
+		progress: func(*env) (int64, error) { return fileSize(output) },
+		verify:   func(*env) (result, error) { return verifyLines(output, written) },
+	}
+}
+
+// fileSize is the size of a sink's output file (0 while it does not exist).
+func fileSize(path string) (int64, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
 	if err != nil {
-		e.t.Error(err)
-		return
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// verifyLines compares the lines of a sink's output file with the first written keys.
+func verifyLines(path string, written int) (result, error) {
+	got := map[string]int{}
+	f, err := os.Open(path)
+	if err != nil {
+		return result{}, err
 	}
 	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, ok := lineKey(sc.Text()); ok {
+			got[k]++
+		}
+	}
+	return compare(keys(written), got), sc.Err()
+}
+
+// appendLines appends loadBatch lines per tick to one of paths in turn until ctx ends, counting
+// them in written: each line is a key and its checksum.
+func appendLines(ctx context.Context, e *env, paths []string, written *int) {
+	var fs []*os.File
+	defer func() {
+		for _, f := range fs {
+			f.Close()
+		}
+	}()
+	for _, path := range paths {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			e.t.Error(err)
+			return
+		}
+		fs = append(fs, f)
+	}
+	ticks := 0
 	tick(ctx, func() {
+		f := fs[ticks%len(fs)]
+		ticks++
 		var b bytes.Buffer
 		for range loadBatch {
 			k := key(*written)
@@ -162,7 +211,7 @@ func eosPipeline(apache bool) *pipeline {
 			return []map[string]string{{"name": "file-source", "connector.class": "FileStreamSource", "file": input,
 				"topic": e.topic, "exactly.once.support": "required", "transaction.boundary": "poll"}}
 		},
-		load:     func(ctx context.Context, e *env) { appendLines(ctx, e, input, &written) },
+		load:     func(ctx context.Context, e *env) { appendLines(ctx, e, []string{input}, &written) },
 		progress: func(e *env) (int64, error) { return topicCommittedEnd(e, e.topic) },
 		verify: func(e *env) (result, error) {
 			got := map[string]int{}
@@ -361,7 +410,7 @@ func datagenPipeline() *pipeline {
 		},
 		load: func(ctx context.Context, _ *env) { <-ctx.Done() },
 		stopLoad: func(e *env) {
-			if code, body, err := e.rest("PUT", "/connectors/datagen/pause"); err != nil || code >= 300 {
+			if code, body, err := e.rest("PUT", "/connectors/datagen/pause", nil); err != nil || code >= 300 {
 				e.t.Fatalf("pause datagen: %d %s %v", code, body, err)
 			}
 		},
