@@ -2,17 +2,17 @@ package broker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kconnect/kconnect/internal/testenv"
 )
 
 // TestHaltOnFailedMarkerWrite checks the fail-stop of a broker whose data dir fills up while it
@@ -42,7 +42,7 @@ func TestHaltOnFailedMarkerWrite(t *testing.T) {
 			}
 			produceToBoth(t, txn, "failing")
 			padding := padToPage(t, txn, filepath.Join(dir, "partitions", "txn-1", "0.dat"))
-			free := fillDisk(t, dir)
+			free := testenv.FillDisk(t, dir)
 
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			err := txn.EndTransaction(ctx, kgo.TransactionEndTry(commit))
@@ -78,24 +78,17 @@ func TestHaltOnFailedMarkerWrite(t *testing.T) {
 	}
 }
 
-// mountSmallTmpfs puts dir on a 1 MiB tmpfs that fillDisk can fill, as test/faults does for its
-// disk-full faults. Mounting needs root: without it the test fails under CI and skips elsewhere.
+// mountSmallTmpfs puts dir on a 1 MiB tmpfs that testenv.FillDisk can fill, as test/faults does
+// for its disk-full faults. Mounting needs root: without it the test fails under CI and skips
+// elsewhere.
 func mountSmallTmpfs(t *testing.T, dir string) {
 	t.Helper()
-	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "kconnect-failstop", dir).CombinedOutput()
-	if err != nil {
-		msg := fmt.Sprintf("cannot mount a tmpfs on %s (needs root): %v %s", dir, err, strings.TrimSpace(string(out)))
+	if err := testenv.MountTmpfs(t, dir, "1m"); err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
+			t.Fatal(err)
 		}
-		t.Skip(msg)
+		t.Skip(err)
 	}
-	// Registered before the broker starts, so it runs after the broker is gone.
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v %s", dir, err, out)
-		}
-	})
 }
 
 // padToPage produces, in cl's open transaction, a record to partition 1 that makes segment, the
@@ -135,34 +128,6 @@ func fileSize(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return info.Size()
-}
-
-// fillDisk fills the tmpfs dir is on with a file and returns the function that removes it.
-func fillDisk(t *testing.T, dir string) (free func()) {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chunk := make([]byte, 4<<10)
-	for {
-		if _, err := f.Write(chunk); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("fill %s: %v", dir, err)
-			}
-			break
-		}
-	}
-	if err := f.Close(); err != nil && !errors.Is(err, syscall.ENOSPC) {
-		t.Fatal(err)
-	}
-	return func() {
-		t.Helper()
-		if err := os.Remove(path); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // TestHaltMessagesAreKfakes checks, in the source of the kfake this module builds with, that

@@ -21,7 +21,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -405,22 +404,13 @@ func tail(s string, lines int) string {
 // mountTmpfs puts dir on a tmpfs of size, so that the disk-full fault kind fills it without
 // touching the machine's disk.
 func (e *env) mountTmpfs(dir, size, kind string) {
-	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "kconnect-faults", dir).CombinedOutput()
-	if err != nil {
-		msg := fmt.Sprintf("cannot mount a tmpfs on %s (needs root): %v %s", filepath.Base(dir), err, strings.TrimSpace(string(out)))
+	if err := testenv.MountTmpfs(e.t, dir, size); err != nil {
 		if os.Getenv("CI") == "true" {
-			e.t.Fatal(msg)
+			e.t.Fatal(err)
 		}
-		e.t.Log(kind + " skipped: " + msg)
-		e.skipped[kind] = msg
-		return
+		e.t.Log(kind + " skipped: " + err.Error())
+		e.skipped[kind] = err.Error()
 	}
-	// Registered before the worker starts, so it runs after the worker stopped (cleanups are LIFO).
-	e.t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			e.t.Errorf("umount %s: %v %s", dir, err, out)
-		}
-	})
 }
 
 // loopbackQdisc serialises the pipelines' changes to lo's root qdisc, which they would share.
@@ -510,25 +500,9 @@ func (e *env) inject(kind string) time.Time {
 // fillDisk fills the tmpfs on dir for a few seconds, then frees it.
 func (e *env) fillDisk(dir string) {
 	e.t.Helper()
-	filler := filepath.Join(dir, "filler")
-	f, err := os.Create(filler)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	chunk := make([]byte, 16<<10)
-	for {
-		if _, err := f.Write(chunk); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				e.t.Fatalf("filling %s: %v", dir, err)
-			}
-			break
-		}
-	}
-	f.Close()
+	free := testenv.FillDisk(e.t, dir)
 	e.pause(2*time.Second, 8*time.Second)
-	if err := os.Remove(filler); err != nil {
-		e.t.Fatal(err)
-	}
+	free()
 }
 
 // slowNetwork delays the broker's loopback traffic by 100 ms for a few seconds; one pipeline at a
