@@ -92,11 +92,17 @@ logger.started.level = INFO
 	return s
 }
 
-// clusterID returns a random KRaft cluster id: 16 bytes, URL-safe base64 without padding.
+// clusterID returns a random KRaft cluster id: 16 bytes, URL-safe base64 without padding. Like
+// Kafka's Uuid.randomUuid it never starts with '-', which the storage tool's argument parser
+// takes for an option ("argument --cluster-id/-t: expected one argument", one start in 64).
 func clusterID() string {
 	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	for {
+		_, _ = rand.Read(b)
+		if id := base64.RawURLEncoding.EncodeToString(b); id[0] != '-' {
+			return id
+		}
+	}
 }
 
 // Addr returns the bootstrap address, the same across restarts.
