@@ -3,6 +3,7 @@ package connect
 import (
 	"context"
 	"log/slog"
+	"maps"
 )
 
 // Versioned is implemented by every plugin.
@@ -213,4 +214,14 @@ type Predicate interface {
 	Test(rec *Record) bool
 	// Close releases what the predicate holds; it is called once, when its task stops.
 	Close() error
+}
+
+// SameTaskConfigs returns maxTasks (at least one) copies of props: the task configurations of a
+// connector whose tasks all run the same configuration, as upstream's sinks do.
+func SameTaskConfigs(props map[string]string, maxTasks int) []map[string]string {
+	out := make([]map[string]string, max(maxTasks, 1))
+	for i := range out {
+		out[i] = maps.Clone(props)
+	}
+	return out
 }

@@ -49,11 +49,7 @@ func (c *SinkConnector) Start(ctx connect.ConnectorContext, props map[string]str
 
 // TaskConfigs returns maxTasks copies of the configuration, as upstream does.
 func (c *SinkConnector) TaskConfigs(maxTasks int) ([]map[string]string, error) {
-	out := make([]map[string]string, max(maxTasks, 1))
-	for i := range out {
-		out[i] = maps.Clone(c.props)
-	}
-	return out, nil
+	return connect.SameTaskConfigs(c.props, maxTasks), nil
 }
 
 // Stop implements connect.Connector; the connector holds no resources.

@@ -95,11 +95,7 @@ func (c *Connector) Start(ctx connect.ConnectorContext, props map[string]string)
 
 // TaskConfigs returns maxTasks copies of the configuration.
 func (c *Connector) TaskConfigs(maxTasks int) ([]map[string]string, error) {
-	out := make([]map[string]string, max(maxTasks, 1))
-	for i := range out {
-		out[i] = maps.Clone(c.props)
-	}
-	return out, nil
+	return connect.SameTaskConfigs(c.props, maxTasks), nil
 }
 
 // Stop implements connect.Connector; the connector holds no resources.

@@ -53,11 +53,7 @@ func (c *Connector) Start(_ connect.ConnectorContext, props map[string]string) e
 // TaskConfigs gives every task the connector's configuration; the consumer group spreads the
 // partitions over them.
 func (c *Connector) TaskConfigs(maxTasks int) ([]map[string]string, error) {
-	out := make([]map[string]string, maxTasks)
-	for i := range out {
-		out[i] = maps.Clone(c.props)
-	}
-	return out, nil
+	return connect.SameTaskConfigs(c.props, maxTasks), nil
 }
 
 // Stop implements connect.Connector.
