@@ -13,7 +13,10 @@ import (
 // join runs one JoinGroup and SyncGroup round trip, assigning if this member is elected
 // leader. Under the eager protocol everything held is revoked first, as upstream does.
 func (m *Member) join(ctx context.Context) (Rebalance, error) {
-	if m.protocol == Eager {
+	// A member the coordinator forgot joins as a new one, and others may run its work by now; as
+	// upstream's WorkerCoordinator, it stops everything first. Under the eager protocol
+	// everything is revoked before every join.
+	if m.protocol == Eager || m.memberID == "" {
 		m.revokeAll()
 	}
 	cfg := m.cfg.Config()
@@ -27,9 +30,7 @@ func (m *Member) join(ctx context.Context) (Rebalance, error) {
 
 	// The coordinator answers once every member has joined, within the rebalance timeout.
 	sent := time.Now()
-	jctx, cancel := context.WithTimeout(ctx, m.cfg.RebalanceTimeout+m.cfg.SessionTimeout)
-	resp, err := req.RequestWith(jctx, m.cl)
-	cancel()
+	resp, err := waitAnswer(ctx, m, m.generation, req)
 	if err != nil {
 		return Rebalance{}, fmt.Errorf("join: %w", err)
 	}
@@ -37,7 +38,9 @@ func (m *Member) join(ctx context.Context) (Rebalance, error) {
 		return Rebalance{}, err
 	}
 	m.lease.renew(sent)
-	m.memberID = resp.MemberID
+	if resp.MemberID != m.memberID {
+		m.memberID, m.generation = resp.MemberID, -1
+	}
 	protocol, err := ProtocolByName(deref(resp.Protocol))
 	if err != nil {
 		return Rebalance{}, fmt.Errorf("join: %w", err)
@@ -67,9 +70,7 @@ func (m *Member) join(ctx context.Context) (Rebalance, error) {
 	sync.Group, sync.Generation, sync.MemberID = m.cfg.GroupID, resp.Generation, m.memberID
 	sync.ProtocolType, sync.Protocol = kmsg.StringPtr(ProtocolType), resp.Protocol
 	sent = time.Now()
-	sctx, cancel := context.WithTimeout(ctx, m.cfg.RebalanceTimeout+m.cfg.SessionTimeout)
-	sresp, err := sync.RequestWith(sctx, m.cl)
-	cancel()
+	sresp, err := waitAnswer(ctx, m, resp.Generation, sync)
 	if err != nil {
 		return Rebalance{}, fmt.Errorf("sync: %w", err)
 	}
@@ -86,12 +87,31 @@ func (m *Member) join(ctx context.Context) (Rebalance, error) {
 	if m.held != nil {
 		stop = work{connectors: without(m.held.Connectors, held.Connectors), tasks: without(m.held.Tasks, held.Tasks)}
 	}
-	m.held, m.protocol, m.lastCompleted = &held, protocol, resp.Generation
+	m.held, m.protocol, m.lastCompleted, m.generation = &held, protocol, resp.Generation, resp.Generation
 	log.Info("rebalance complete", "leader", a.Leader, "error", a.Error, "delay", a.Delay,
 		"connectors", len(held.Connectors), "tasks", len(held.Tasks),
 		"revoked", len(a.RevokedConnectors)+len(a.RevokedTasks))
 	return Rebalance{Generation: resp.Generation, MemberID: m.memberID, Protocol: protocol, Assignment: a, Held: held, Leader: leader,
 		stop: stop, again: fallback && leader != nil}, nil
+}
+
+// waitAnswer sends a JoinGroup or SyncGroup request of the member as of generation and waits for
+// the coordinator's answer, which comes once every member has joined (or synced) or the
+// rebalance timeout has passed, heartbeating meanwhile (see beatWhileJoining). If the
+// coordinator forgets the member while it waits, the member joins again as a new one.
+func waitAnswer[R any](ctx context.Context, m *Member, generation int32, req interface {
+	RequestWith(context.Context, kmsg.Requestor) (R, error)
+}) (R, error) {
+	wctx, cancel := context.WithTimeout(ctx, m.cfg.RebalanceTimeout+m.cfg.SessionTimeout)
+	defer cancel()
+	stopBeats := m.beatWhileJoining(wctx, m.memberID, generation, cancel)
+	resp, err := req.RequestWith(wctx, m.cl)
+	if stopBeats() && err != nil {
+		m.log.Warn("the group coordinator forgot this member during a rebalance; joining as a new member", "member", m.memberID)
+		m.forget()
+		return resp, errRejoin
+	}
+	return resp, err
 }
 
 // outcome maps the error code of a JoinGroup or SyncGroup response to what to do next: nil to
@@ -103,10 +123,9 @@ func (m *Member) outcome(step string, code int16, memberID string) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, kerr.MemberIDRequired):
-		m.memberID = memberID
+		m.memberID, m.generation = memberID, -1
 	case errors.Is(err, kerr.UnknownMemberID):
-		m.memberID = ""
-		m.lease.expire()
+		m.forget()
 	case errors.Is(err, kerr.IllegalGeneration):
 		m.lease.expire()
 	case errors.Is(err, kerr.RebalanceInProgress):

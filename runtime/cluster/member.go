@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -119,9 +120,10 @@ type Member struct {
 	// lease is renewed by every answer that shows the coordinator counts this worker a member.
 	lease *Lease
 
-	// Owned by Run's goroutine. While a generation is held, the heartbeat goroutine reads
-	// memberID.
+	// Owned by Run's goroutine. generation is the one memberID last completed a rebalance in,
+	// -1 for none (a new member ID).
 	memberID      string
+	generation    int32
 	protocol      Protocol
 	held          *Assignment
 	lastCompleted int32
@@ -146,7 +148,7 @@ func NewMember(cl *kgo.Client, cfg MemberConfig) (*Member, error) {
 		cl: cl, cfg: cfg, log: log.With("group", cfg.GroupID),
 		assignor: NewAssignor(cfg.MaxDelay, cfg.Now),
 		rejoin:   make(chan struct{}, 1), lease: lease,
-		protocol: cfg.Protocol, lastCompleted: -1,
+		protocol: cfg.Protocol, generation: -1, lastCompleted: -1,
 	}, nil
 }
 
@@ -226,7 +228,8 @@ func fatal(err error) bool {
 func (m *Member) hold(ctx context.Context, r Rebalance) {
 	hbCtx, stop := context.WithCancel(ctx)
 	beat := make(chan error, 1)
-	go func() { beat <- m.heartbeat(hbCtx, r.Generation) }()
+	rebalancing := make(chan struct{}, 1)
+	go func() { beat <- m.heartbeat(hbCtx, m.memberID, r.Generation, rebalancing) }()
 
 	if !r.stop.empty() {
 		m.cfg.Listener.Revoked(r.stop.connectors, r.stop.tasks)
@@ -247,6 +250,7 @@ func (m *Member) hold(ctx context.Context, r Rebalance) {
 		case <-ctx.Done():
 		case <-m.rejoin:
 		case <-delay:
+		case <-rebalancing:
 		case err = <-beat:
 			beat <- err
 		}
@@ -254,18 +258,21 @@ func (m *Member) hold(ctx context.Context, r Rebalance) {
 	stop()
 	if err = <-beat; errors.Is(err, errLost) {
 		m.log.Warn("membership lost; stopping all work", "member", m.memberID, "generation", r.Generation)
-		m.lease.expire()
+		m.forget()
 		m.revokeAll()
-		m.memberID = ""
 	}
 }
 
 // errLost means the coordinator has (or may have) expired this member.
 var errLost = errors.New("membership lost")
 
-// heartbeat keeps generation alive until ctx ends, returning errRejoin when the group
-// rebalances and errLost when the membership is gone or may soon be.
-func (m *Member) heartbeat(ctx context.Context, generation int32) error {
+// heartbeat keeps memberID's generation alive until ctx ends, returning errRejoin when the group
+// went on without this generation and errLost when the membership is gone or may soon be. A
+// rebalance the coordinator announces is signalled on rebalancing, and the heartbeats go on, as
+// upstream's heartbeat thread's do until the member rejoins: the listener may still be stopping
+// revoked work, and the coordinator expires a member that has neither rejoined nor heartbeated
+// within its session timeout.
+func (m *Member) heartbeat(ctx context.Context, memberID string, generation int32, rebalancing chan<- struct{}) error {
 	next := time.Now().Add(m.cfg.HeartbeatInterval)
 	for {
 		deadline := m.expiry()
@@ -286,22 +293,18 @@ func (m *Member) heartbeat(ctx context.Context, generation int32) error {
 		if deadline.Before(until) {
 			until = deadline
 		}
-		req := kmsg.NewPtrHeartbeatRequest()
-		req.Group, req.Generation, req.MemberID = m.cfg.GroupID, generation, m.memberID
 		sent := time.Now()
-		rctx, cancel := context.WithDeadline(ctx, until)
-		resp, err := req.RequestWith(rctx, m.cl)
-		cancel()
-		if err == nil {
-			err = kerr.ErrorForCode(resp.ErrorCode)
-		}
+		err := m.sendHeartbeat(ctx, memberID, generation, until)
 		switch {
 		case err == nil:
 			m.lease.renew(sent)
 		case errors.Is(err, kerr.RebalanceInProgress):
 			// Still a member until the rebalance completes: the producers must not stall.
 			m.lease.renew(sent)
-			return errRejoin
+			select {
+			case rebalancing <- struct{}{}:
+			default:
+			}
 		case errors.Is(err, kerr.IllegalGeneration):
 			// The group went on without this generation: what it held may be someone else's.
 			m.lease.expire()
@@ -315,6 +318,66 @@ func (m *Member) heartbeat(ctx context.Context, generation int32) error {
 	}
 }
 
+// sendHeartbeat sends one heartbeat as memberID of generation, waiting for its answer until
+// until, and returns the error the coordinator answered.
+func (m *Member) sendHeartbeat(ctx context.Context, memberID string, generation int32, until time.Time) error {
+	req := kmsg.NewPtrHeartbeatRequest()
+	req.Group, req.Generation, req.MemberID = m.cfg.GroupID, generation, memberID
+	rctx, cancel := context.WithDeadline(ctx, until)
+	defer cancel()
+	resp, err := req.RequestWith(rctx, m.cl)
+	if err != nil {
+		return err
+	}
+	return kerr.ErrorForCode(resp.ErrorCode)
+}
+
+// beatWhileJoining heartbeats as memberID of generation while a JoinGroup or SyncGroup of this
+// member waits for the other members, renewing the lease with each answer, so that the
+// producers keep writing the work the member still holds through a long rebalance (one waiting
+// for a killed worker's session to expire, say). Kafka never expires a member waiting in a join,
+// but kfake does once its session timeout passes since the member's last heartbeat, without
+// answering the join; the heartbeats keep it in the group. When the coordinator answers that it
+// no longer knows the member, giveUp ends the wait. The returned stop ends the heartbeats and
+// reports whether that happened.
+func (m *Member) beatWhileJoining(ctx context.Context, memberID string, generation int32, giveUp context.CancelFunc) (stop func() (forgotten bool)) {
+	if memberID == "" || generation < 0 {
+		return func() bool { return false }
+	}
+	bctx, cancel := context.WithCancel(ctx)
+	var forgotten atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-bctx.Done():
+				return
+			case <-time.After(m.cfg.HeartbeatInterval):
+			}
+			sent := time.Now()
+			err := m.sendHeartbeat(bctx, memberID, generation, sent.Add(m.cfg.HeartbeatInterval))
+			switch {
+			case err == nil, errors.Is(err, kerr.RebalanceInProgress):
+				m.lease.renew(sent)
+			case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.FencedInstanceID):
+				forgotten.Store(true)
+				giveUp()
+				return
+			case errors.Is(err, kerr.IllegalGeneration):
+				// The group moved to another generation, with or without this member: the
+				// join's answer says which.
+				return
+			}
+		}
+	}()
+	return func() bool {
+		cancel()
+		<-done
+		return forgotten.Load()
+	}
+}
+
 // expiry is when the worker gives up its work if the coordinator stays silent: when its lease
 // ends, one heartbeat interval before the coordinator may expire the session, so that the
 // worker has stopped before a rebalance can hand its work to others.
@@ -325,10 +388,16 @@ func (m *Member) loseIfExpired() {
 	if m.held != nil && !time.Now().Before(m.expiry()) {
 		m.log.Warn("no contact with the group coordinator for too long; stopping all work",
 			"session_timeout", m.cfg.SessionTimeout)
-		m.lease.expire()
+		m.forget()
 		m.revokeAll()
-		m.memberID = ""
 	}
+}
+
+// forget drops the member ID: the coordinator no longer counts this worker a member, and the
+// next join is a new member's.
+func (m *Member) forget() {
+	m.lease.expire()
+	m.memberID, m.generation = "", -1
 }
 
 // revokeAll tells the listener to stop everything the worker runs.
@@ -362,5 +431,5 @@ func (m *Member) leave() {
 	if err != nil {
 		m.log.Warn("leaving the group failed; it will rebalance once the session expires", "member", m.memberID, "err", err)
 	}
-	m.memberID = ""
+	m.memberID, m.generation = "", -1
 }

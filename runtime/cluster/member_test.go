@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/runtime/herder"
@@ -412,5 +414,79 @@ func TestNewMemberRejectsBadSettings(t *testing.T) {
 		if _, err := NewMember(nil, cfg); err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("breaking %s: error %v, want one naming it", key, err)
 		}
+	}
+}
+
+// joinDead makes a worker named worker join g's group with raw requests and take part in one
+// rebalance, then heartbeat once after wait and fall silent, as a worker killed with kill -9.
+func (g *testGroup) joinDead(worker string, wait time.Duration) {
+	g.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(g.brokers...))
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	join := kmsg.NewPtrJoinGroupRequest()
+	join.Group, join.ProtocolType = g.group, ProtocolType
+	join.SessionTimeoutMillis, join.RebalanceTimeoutMillis = 6000, 20000
+	join.Protocols = JoinProtocols(Sessioned, WorkerState{URL: "http://" + worker + ":8083/", ConfigOffset: g.config(worker).Offset})
+	var resp *kmsg.JoinGroupResponse
+	for {
+		if resp, err = join.RequestWith(ctx, cl); err != nil {
+			g.t.Fatalf("%s: join: %v", worker, err)
+		}
+		if resp.ErrorCode != kerr.MemberIDRequired.Code {
+			break
+		}
+		join.MemberID = resp.MemberID
+	}
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		g.t.Fatalf("%s: join: %v", worker, err)
+	}
+	sync := kmsg.NewPtrSyncGroupRequest()
+	sync.Group, sync.Generation, sync.MemberID = g.group, resp.Generation, resp.MemberID
+	sync.ProtocolType, sync.Protocol = kmsg.StringPtr(ProtocolType), resp.Protocol
+	sresp, err := sync.RequestWith(ctx, cl)
+	if err == nil {
+		err = kerr.ErrorForCode(sresp.ErrorCode)
+	}
+	// The leader may have started the next rebalance already (to hand out what it revoked):
+	// the dead worker is in the group either way.
+	if err != nil && !errors.Is(err, kerr.RebalanceInProgress) {
+		g.t.Fatalf("%s: sync: %v", worker, err)
+	}
+	time.Sleep(wait)
+	beat := kmsg.NewPtrHeartbeatRequest()
+	beat.Group, beat.Generation, beat.MemberID = g.group, resp.Generation, resp.MemberID
+	if _, err := beat.RequestWith(ctx, cl); err != nil {
+		g.t.Fatalf("%s: heartbeat: %v", worker, err)
+	}
+}
+
+// A rebalance that waits for a worker killed just before it (here one that joined and took part
+// in one rebalance) lasts until the coordinator expires that worker's session. The member
+// waiting in it keeps its work meanwhile, so its lease must stay valid throughout (the
+// producers would otherwise stall), and it must still be in the group when the rebalance
+// completes: kfake expires a member waiting in a join once its own session timeout passes,
+// without answering the join, which a member that heartbeats while it waits never reaches.
+func TestJoinWaitingForAKilledWorkerKeepsTheLease(t *testing.T) {
+	cfg := ConfigSnapshot{Offset: 3, Tasks: map[string]int{"a": 3, "b": 3}}
+	g := newTestGroup(t, cfg)
+	lease := NewLease()
+	g.startLeased("w1", Sessioned, 0, nil, lease)
+	g.ledger.waitFor(t, cfg, "w1")
+	lapses := watchLease(t, lease)
+
+	// The dead worker's join makes w1 revoke half its work and rejoin at once: that join waits
+	// for the dead worker, whose last heartbeat comes after w1's last contact.
+	began := time.Now()
+	g.joinDead("dead", 300*time.Millisecond)
+	g.ledger.waitUntil(t, "w1 to hand work to the dead worker", func(l *ledger) bool { return l.revoked["w1"] > 0 })
+	g.ledger.waitFor(t, cfg, "w1")
+	t.Logf("w1 runs everything again %.1fs after the dead worker joined (session timeout 6s)", time.Since(began).Seconds())
+	if n := lapses(); n > 0 {
+		t.Errorf("w1's lease lapsed (%d samples) while it waited in a rebalance as a member", n)
 	}
 }
