@@ -199,13 +199,14 @@ func (r *sourceRunner) loop(ctx context.Context) error {
 	if r.txn != nil {
 		return r.txnLoopEnd(r.pollLoop(ctx))
 	}
-	stopCommitter := make(chan struct{})
+	// Stopping cuts a periodic commit short: the final commit below writes its offsets too.
+	commitCtx, stopCommitter := context.WithCancel(context.Background())
 	committerDone := make(chan struct{})
-	go r.commitPeriodically(stopCommitter, committerDone)
+	go r.commitPeriodically(commitCtx, committerDone)
 
 	err := r.pollLoop(ctx)
 
-	close(stopCommitter)
+	stopCommitter()
 	<-committerDone
 	r.stopTask()
 	// Drain what is in flight so its offsets can be committed, within the graceful timeout; unless
@@ -222,7 +223,7 @@ func (r *sourceRunner) loop(ctx context.Context) error {
 		cancelLease()
 	}
 	// Committing the acknowledged prefix is safe even after a failure: those records are in Kafka.
-	if commitErr := r.commit(); commitErr != nil && err == nil {
+	if commitErr := r.commit(context.Background()); commitErr != nil && err == nil {
 		err = commitErr
 	}
 	if err == nil {
@@ -418,16 +419,16 @@ func (r *sourceRunner) toKafka(rec *connect.Record, kr *kgo.Record) (string, err
 	return "", nil
 }
 
-func (r *sourceRunner) commitPeriodically(stop <-chan struct{}, done chan<- struct{}) {
+func (r *sourceRunner) commitPeriodically(ctx context.Context, done chan<- struct{}) {
 	defer close(done)
 	tick := time.NewTicker(r.w.flushInterval())
 	defer tick.Stop()
 	for {
 		select {
-		case <-stop:
+		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if err := r.commit(); err != nil {
+			if err := r.commit(ctx); err != nil && ctx.Err() == nil {
 				r.t.log.Error("offset commit failed; retrying at the next interval", "err", err)
 			}
 		}
@@ -435,8 +436,9 @@ func (r *sourceRunner) commitPeriodically(stop <-chan struct{}, done chan<- stru
 }
 
 // commit stores the committable offsets durably, then tells the task, in that order: a task that
-// acknowledges upstream (a replication slot) must never get ahead of the stored offsets.
-func (r *sourceRunner) commit() error {
+// acknowledges upstream (a replication slot) must never get ahead of the stored offsets. It gives
+// up after offset.flush.timeout.ms, when the lease lapses, or when parent ends.
+func (r *sourceRunner) commit(parent context.Context) error {
 	offs := r.submitted.committable()
 	if len(offs) == 0 {
 		return nil
@@ -447,13 +449,18 @@ func (r *sourceRunner) commit() error {
 		r.t.log.Warn("not committing offsets: the worker's group membership lease has lapsed")
 		return nil
 	}
-	flushCtx, cancelFlush := r.w.flushContext()
+	flushCtx, cancelFlush := context.WithTimeout(parent, r.w.flushTimeout())
 	defer cancelFlush()
 	ctx, cancel := r.w.untilLeaseLapses(flushCtx)
 	defer cancel()
 	start := time.Now()
 	err := r.offsets.Put(ctx, r.t.id.Connector, offs)
 	r.t.metrics.Committed(start, err)
+	if err != nil && flushCtx.Err() == nil && ctx.Err() != nil {
+		// The lease lapsed during the write: as above, the task's next owner covers these records.
+		r.t.log.Warn("offsets not committed: the worker's group membership lease lapsed during the commit", "err", err)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("commit offsets: %w", err)
 	}

@@ -214,14 +214,32 @@ func (l *Log) endOffsets(ctx context.Context) (kadm.ListedOffsets, error) {
 	}
 }
 
-// Send writes records to the topic and returns once all are acknowledged, or the first error.
-// A record's Topic is set by Send; a nil Value is a tombstone.
+// Send writes records to the topic and returns once all are acknowledged, at the first error,
+// or when ctx ends. A record's Topic is set by Send; a nil Value is a tombstone.
+//
+// Records not acknowledged when ctx ends are still written, ahead of later writes to their
+// partitions: once a write is sent, the idempotent producer resends it until Kafka answers
+// whatever its context says (for as long as a broker is away, or a worker's lease holds writes
+// back), so a context cannot withdraw it; and franz-go fails the records queued behind a record
+// whose context ended before it was sent, so each record is produced without the caller's.
 func (l *Log) Send(ctx context.Context, recs ...*kgo.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	results := make(chan error, len(recs))
 	for _, r := range recs {
 		r.Topic = l.topic.Name
+		l.cl.Produce(context.WithoutCancel(ctx), r, func(_ *kgo.Record, err error) { results <- err })
 	}
-	if err := l.cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		return fmt.Errorf("write to %s topic %s: %w", l.topic.Purpose, l.topic.Name, err)
+	for range recs {
+		select {
+		case err := <-results:
+			if err != nil {
+				return fmt.Errorf("write to %s topic %s: %w", l.topic.Purpose, l.topic.Name, err)
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("write to %s topic %s: not acknowledged: %w", l.topic.Purpose, l.topic.Name, ctx.Err())
+		}
 	}
 	return nil
 }
