@@ -205,3 +205,47 @@ func (w *Worker) FenceProducers(ctx context.Context, connector string, tasks int
 	}
 	return nil
 }
+
+// PutSourceOffsets writes offsets of the stopped source connector with config connProps to its
+// store l, for the offsets endpoints. On an exactly-once worker, as upstream's, the write to the
+// connector's offsets topic is a transaction of task 0's transactional producer: taking that id
+// over fences a zombie of task 0 first, so it cannot commit offsets over the new ones.
+func (w *Worker) PutSourceOffsets(ctx context.Context, connector string, connProps map[string]string, l *offsets.Layered, offs []connect.SourceOffset) error {
+	if !w.exactlyOnceEnabled() {
+		return l.Put(ctx, connector, offs)
+	}
+	store := primaryTopic(l)
+	return l.PutVia(ctx, connector, offs, func(ctx context.Context) error {
+		recs, err := store.Records(connector, offs)
+		if err != nil {
+			return err
+		}
+		opts, err := sourceProducerOpts(clientProps(w.props, connProps, "producer"), w.lease)
+		if err != nil {
+			return err
+		}
+		cl, err := kgo.NewClient(txnProducerOpts(opts, TransactionalID(w.props[GroupID], connector, 0))...)
+		if err != nil {
+			return fmt.Errorf("create transactional producer: %w", err)
+		}
+		defer cl.Close()
+		if _, _, err := cl.ProducerID(ctx); err != nil {
+			return txnError("initialize the transactional producer of task 0", err)
+		}
+		if err := cl.BeginTransaction(); err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		end := kgo.TryCommit
+		err = cl.ProduceSync(ctx, recs...).FirstErr()
+		if err != nil {
+			end = kgo.TryAbort
+		}
+		if endErr := cl.EndTransaction(ctx, end); err == nil && endErr != nil {
+			err = txnError("commit transaction", endErr)
+		}
+		if err != nil {
+			return fmt.Errorf("store offsets of %s in %s: %w", connector, store.Topic(), err)
+		}
+		return nil
+	})
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -14,6 +16,8 @@ import (
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/internal/workertest"
+	"github.com/kconnect/kconnect/runtime"
+	"github.com/kconnect/kconnect/runtime/herder"
 	"github.com/kconnect/kconnect/runtime/offsets"
 )
 
@@ -128,5 +132,80 @@ func writeFileSourceOffset(t *testing.T, path, input string, position int64) {
 		Partition: map[string]any{"filename": input}, Offset: map[string]any{"position": position}}})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Altering a stopped exactly-once connector's offsets through REST writes them, as upstream, in a
+// transaction of task 0's transactional producer: a zombie instance of task 0 with a transaction
+// open is fenced and cannot commit, and the new offset is a committed transactional record.
+func TestExactlyOnceOffsetsEndpointFencesTask0(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "input.txt")
+	appendLines(t, input, 0, 100)
+	topic := testenv.Topic(t, "eos-alter")
+	props := workertest.WorkerProps(t, dir)
+	props["bootstrap.servers"] = testenv.Kafka(t)
+	delete(props, "kconnect.embedded.broker.port")
+	props["value.converter"] = "org.apache.kafka.connect.storage.StringConverter"
+	props["exactly.once.source.support"] = "enabled"
+	props["group.id"] = testenv.Topic(t, "eos-alter-group")
+	props["offset.storage.topic"] = testenv.Topic(t, "eos-alter-offsets")
+	props["offset.storage.replication.factor"] = "1"
+	props["offset.storage.partitions"] = "1"
+	src := map[string]string{"name": "source", "connector.class": "FileStreamSource", "file": input, "topic": topic,
+		"exactly.once.support": "required"}
+	reader := newCommittedReader(t, props["bootstrap.servers"], topic)
+	w := workertest.Start(t, dir, props, src)
+	w.WaitFor(60*time.Second, "100 committed lines", func() bool { return reader.drain() >= 100 })
+	if code, body := w.Do(http.MethodPut, "/connectors/source/stop", nil); code != http.StatusNoContent {
+		t.Fatalf("stop: %d %s", code, body)
+	}
+	w.WaitFor(30*time.Second, "the connector STOPPED", func() bool {
+		st, ok := w.Status("source")
+		return ok && st.Connector.State == herder.Stopped && len(st.Tasks) == 0
+	})
+
+	zombie, err := kgo.NewClient(kgo.SeedBrokers(props["bootstrap.servers"]),
+		kgo.TransactionalID(runtime.TransactionalID(props["group.id"], "source", 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zombie.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := zombie.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zombie.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("zombie")}).FirstErr(); err != nil {
+		t.Fatalf("zombie produce: %v", err)
+	}
+
+	alter := map[string]any{"offsets": []map[string]any{{"partition": map[string]any{"filename": input}, "offset": map[string]any{"position": 0}}}}
+	if code, body := w.Do(http.MethodPatch, "/connectors/source/offsets", alter); code != http.StatusOK {
+		t.Fatalf("alter offsets: %d %s", code, body)
+	}
+	if err := zombie.EndTransaction(ctx, kgo.TryCommit); err == nil {
+		t.Error("task 0's zombie committed its transaction after the offsets were altered; want it fenced")
+	}
+
+	offsetsReader := newCommittedReader(t, props["bootstrap.servers"], props["offset.storage.topic"])
+	var last *kgo.Record
+	for {
+		pollCtx, cancelPoll := context.WithTimeout(ctx, 2*time.Second)
+		fs := offsetsReader.cl.PollFetches(pollCtx)
+		cancelPoll()
+		if fs.NumRecords() == 0 {
+			break
+		}
+		fs.EachRecord(func(r *kgo.Record) { last = r })
+	}
+	if last == nil || string(last.Value) != `{"position":0}` {
+		t.Fatalf("last offsets record %v, want {\"position\":0}", last)
+	}
+	if !last.Attrs.IsTransactional() {
+		t.Error("the altered offset was written without a transaction")
+	}
+	if n := reader.drain(); n != 100 || slices.Contains(reader.values, "zombie") {
+		t.Errorf("read_committed reader has %d records (zombie's: %v), want the 100 lines", n, slices.Contains(reader.values, "zombie"))
 	}
 }

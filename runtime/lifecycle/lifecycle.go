@@ -268,7 +268,7 @@ func (c *Core) Offsets(ctx context.Context, name string, config map[string]strin
 	if c.Type(config) == herder.Sink {
 		return c.W.SinkOffsets(ctx, name)
 	}
-	store, err := c.sourceOffsets(config)
+	store, _, err := c.sourceOffsets(config)
 	if err != nil {
 		return nil, err
 	}
@@ -285,13 +285,14 @@ func (c *Core) Offsets(ctx context.Context, name string, config map[string]strin
 }
 
 // sourceOffsets opens the offset store of the source connector with config, whose secrets it
-// resolves first, as the connector's tasks see them.
-func (c *Core) sourceOffsets(config map[string]string) (offsets.Store, error) {
+// resolves first, as the connector's tasks see them; it returns the resolved config too.
+func (c *Core) sourceOffsets(config map[string]string) (*offsets.Layered, map[string]string, error) {
 	resolved, err := c.Resolver.Resolve(config)
 	if err != nil {
-		return nil, fmt.Errorf("resolve config: %w", err)
+		return nil, nil, fmt.Errorf("resolve config: %w", err)
 	}
-	return c.W.SourceOffsets(resolved, c.Log.With("connector", config[runtime.ConnectorName]))
+	store, err := c.W.SourceOffsets(resolved, c.Log.With("connector", config[runtime.ConnectorName]))
+	return store, resolved, err
 }
 
 // AlterOffsets changes the offsets of a stopped connector with config and returns upstream's
@@ -310,12 +311,12 @@ func (c *Core) AlterOffsets(ctx context.Context, name string, config map[string]
 		}
 		list[i] = connect.SourceOffset{Partition: o.Partition, Offset: o.Offset}
 	}
-	store, err := c.sourceOffsets(config)
+	store, resolved, err := c.sourceOffsets(config)
 	if err != nil {
 		return "", err
 	}
 	defer store.Close()
-	if err := store.Put(ctx, name, list); err != nil {
+	if err := c.W.PutSourceOffsets(ctx, name, resolved, store, list); err != nil {
 		return "", err
 	}
 	return MsgAltered, nil
@@ -327,7 +328,7 @@ func (c *Core) ResetOffsets(ctx context.Context, name string, config map[string]
 	if c.Type(config) == herder.Sink {
 		return MsgReset, c.W.ResetSinkOffsets(ctx, name)
 	}
-	store, err := c.sourceOffsets(config)
+	store, resolved, err := c.sourceOffsets(config)
 	if err != nil {
 		return "", err
 	}
@@ -339,7 +340,7 @@ func (c *Core) ResetOffsets(ctx context.Context, name string, config map[string]
 	for i := range list {
 		list[i].Offset = nil
 	}
-	if err := store.Put(ctx, name, list); err != nil {
+	if err := c.W.PutSourceOffsets(ctx, name, resolved, store, list); err != nil {
 		return "", err
 	}
 	return MsgReset, nil

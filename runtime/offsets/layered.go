@@ -75,8 +75,18 @@ func (l *Layered) List(connector string) ([]connect.SourceOffset, error) {
 // the connector's store, which is the write that counts; then the remaining offsets are copied
 // to the worker's store, where a failure is only logged.
 func (l *Layered) Put(ctx context.Context, connector string, offsets []connect.SourceOffset) error {
+	primary := l.Worker
+	if l.Connector != nil {
+		primary = l.Connector
+	}
+	return l.PutVia(ctx, connector, offsets, func(ctx context.Context) error { return primary.Put(ctx, connector, offsets) })
+}
+
+// PutVia is Put with write doing the write that counts, of every offset to the connector's store
+// (or the worker's, without one): an exactly-once worker writes them in a transaction.
+func (l *Layered) PutVia(ctx context.Context, connector string, offsets []connect.SourceOffset, write func(context.Context) error) error {
 	if l.Connector == nil {
-		return l.Worker.Put(ctx, connector, offsets)
+		return write(ctx)
 	}
 	var deletes []connect.SourceOffset
 	for _, o := range offsets {
@@ -89,7 +99,7 @@ func (l *Layered) Put(ctx context.Context, connector string, offsets []connect.S
 			return fmt.Errorf("delete offsets from the worker's offsets topic first: %w", err)
 		}
 	}
-	if err := l.Connector.Put(ctx, connector, offsets); err != nil {
+	if err := write(ctx); err != nil {
 		return err
 	}
 	l.CopyToWorker(ctx, connector, offsets)
