@@ -215,6 +215,7 @@ func eosPipeline(apache bool) *pipeline {
 		progress: func(e *env) (int64, error) { return topicCommittedEnd(e, e.topic) },
 		verify: func(e *env) (result, error) {
 			got := map[string]int{}
+			where := map[string][]string{}
 			err := readCommitted(e, e.topic, func(r *kgo.Record) {
 				var line string
 				if json.Unmarshal(r.Value, &line) != nil {
@@ -222,9 +223,17 @@ func eosPipeline(apache bool) *pipeline {
 				}
 				if k, ok := lineKey(line); ok {
 					got[k]++
+					where[k] = append(where[k], fmt.Sprintf("%d@%d producer %d epoch %d at %s", r.Partition, r.Offset,
+						r.ProducerID, r.ProducerEpoch, r.Timestamp.Format("15:04:05.000")))
 				}
 			})
-			return compare(keys(written), got), err
+			res := compare(keys(written), got)
+			// Where each copy of a duplicated record sits, and which producer epoch wrote it, tells
+			// a transaction committed twice from one resent inside a transaction.
+			for _, k := range res.firstDuplicated {
+				e.t.Logf("%s: copies at %v", k, where[k])
+			}
+			return res, err
 		},
 	}
 }
