@@ -13,9 +13,10 @@ import (
 
 // BenchmarkRebalanceVsKafkaConnect runs three Kafka Connect 4.3.1 workers, then three kconnect
 // workers, on the same broker with the same settings (session.timeout.ms 6 s,
-// scheduled.rebalance.max.delay.ms 3 s) and 20 file sources, kill -9s the last worker started
-// and reports, for each, the seconds from the kill until every connector and task runs on the
-// survivors (session timeout and delay included; they are the same for both).
+// scheduled.rebalance.max.delay.ms 3 s) and 20 file sources (KCONNECT_BENCH_CONNECTORS), kill
+// -9s the last worker started and reports, for each, the seconds from the kill until every
+// connector and task runs on the survivors (session timeout and delay included; they are the
+// same for both).
 func BenchmarkRebalanceVsKafkaConnect(b *testing.B) {
 	classpath := testenv.JavaClients(b)
 	var brokers string
@@ -24,7 +25,7 @@ func BenchmarkRebalanceVsKafkaConnect(b *testing.B) {
 	} else {
 		brokers = workertest.StartBroker(b, b.TempDir())
 	}
-	const connectors = 20
+	connectors := testenv.Count(b, "KCONNECT_BENCH_CONNECTORS", 20)
 	for _, impl := range []string{"kafka-connect", "kconnect"} {
 		base := map[string]string{
 			"bootstrap.servers": brokers, "group.id": testenv.Topic(b, "rb-group"),
@@ -66,12 +67,12 @@ func BenchmarkRebalanceVsKafkaConnect(b *testing.B) {
 			}
 			return true
 		}
-		workers[0].WaitFor(2*time.Minute, "every connector RUNNING", func() bool { return running("") })
+		workers[0].WaitFor(5*time.Minute, "every connector RUNNING", func() bool { return running("") })
 		victim := workers[2]
 		id := victim.URL[len("http://"):]
 		killed := time.Now()
 		victim.Kill9()
-		workers[0].WaitFor(2*time.Minute, "every connector RUNNING on the survivors", func() bool { return running(id) })
+		workers[0].WaitFor(5*time.Minute, "every connector RUNNING on the survivors", func() bool { return running(id) })
 		b.Logf("%s: all %d connectors and tasks RUNNING on the survivors %.1fs after kill -9 (session timeout 6s, delay 3s)",
 			impl, connectors, time.Since(killed).Seconds())
 		b.ReportMetric(time.Since(killed).Seconds(), impl+"-s")
