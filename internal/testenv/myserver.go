@@ -78,7 +78,9 @@ innodb-flush-log-at-trx-commit = 2
 	install := exec.Command("mariadb-install-db", "--defaults-file="+s.cnf, "--auth-root-authentication-method=socket",
 		"--skip-test-db")
 	if out, err := install.CombinedOutput(); err != nil {
-		t.Fatalf("testenv: mariadb-install-db: %v\n%s", err, out)
+		// The tool's own output only points at the server's log, which says what went wrong.
+		log, _ := os.ReadFile(s.logFile)
+		t.Fatalf("testenv: mariadb-install-db: %v\n%s\nerror.log:\n%s", err, out, log)
 	}
 	s.Start()
 	t.Cleanup(s.Stop)
