@@ -2,8 +2,6 @@ package testenv
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -141,41 +139,4 @@ func postgresBin(t testing.TB) string {
 	unavailable(t, fmt.Sprintf("testenv: no PostgreSQL server binaries under /usr/lib/postgresql/*/bin; "+
 		"run `make testenv` to install them, or set %s to the directory holding initdb and pg_ctl", envPostgresBin))
 	return ""
-}
-
-// FreePort returns a loopback TCP port that was free a moment ago. It comes from below the
-// kernel's ephemeral range when there is room there: the fault suite restarts servers on their
-// port, and a port from the ephemeral range was taken in between by some client's outgoing
-// connection ("could not bind ... Address already in use").
-func FreePort(t testing.TB) int {
-	t.Helper()
-	const lo = 20000 // above the fixed ports of scripts/testenv.sh and its siblings
-	if hi := ephemeralStart(); hi-lo >= 1000 {
-		for range 100 {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", lo+rand.IntN(hi-lo)))
-			if err == nil {
-				defer l.Close()
-				return l.Addr().(*net.TCPAddr).Port
-			}
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("testenv: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// ephemeralStart is the first port of Linux's ephemeral range, or 0 when it cannot be read.
-func ephemeralStart() int {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return 0
-	}
-	var start, end int
-	if _, err := fmt.Sscan(string(b), &start, &end); err != nil {
-		return 0
-	}
-	return start
 }

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -514,4 +517,31 @@ func FuzzNames(f *testing.F) {
 			t.Errorf("topicName(%q, %q) = %q", prefix, testName, topic)
 		}
 	})
+}
+
+// Ports FreePort hands out are held until their test ends, across test processes: none is given
+// twice while held, each claim names this process, and the claims go when the test ends.
+func TestFreePortHoldsItsPortsUntilTheTestEnds(t *testing.T) {
+	var claims []string
+	t.Run("hold", func(t *testing.T) {
+		seen := map[int]bool{}
+		for range 200 {
+			p := FreePort(t)
+			if seen[p] {
+				t.Fatalf("port %d handed out twice while held", p)
+			}
+			seen[p] = true
+			claim := filepath.Join(os.TempDir(), "kconnect-test-ports", strconv.Itoa(p))
+			b, err := os.ReadFile(claim)
+			if err != nil || string(b) != strconv.Itoa(os.Getpid()) {
+				t.Fatalf("claim of port %d: %q, %v; want this process's pid", p, b, err)
+			}
+			claims = append(claims, claim)
+		}
+	})
+	for _, c := range claims {
+		if _, err := os.Stat(c); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("claim %s still there after its test ended: %v", c, err)
+		}
+	}
 }
