@@ -129,20 +129,7 @@ func (c *cluster) checkFencing(t *testing.T) {
 	c.waitTaskCountRecord(t, "gen", 2)
 
 	// A zombie of the first generation's task 1: a transaction open under its transactional id.
-	zombie, err := kgo.NewClient(kgo.SeedBrokers(c.brokers), kgo.TransactionalID(c.group+"-gen-1"),
-		kgo.DefaultProduceTopic(topic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zombie.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := zombie.BeginTransaction(); err != nil {
-		t.Fatal(err)
-	}
-	if err := zombie.ProduceSync(ctx, &kgo.Record{Value: []byte(`"zombie"`)}).FirstErr(); err != nil {
-		t.Fatalf("zombie produce: %v", err)
-	}
+	zombie := openZombieTransaction(t, c.brokers, c.group+"-gen-1", &kgo.Record{Topic: topic, Value: []byte(`"zombie"`)})
 
 	gen["tasks.max"] = "3"
 	if code, body := c.workers[1].Do(http.MethodPut, "/connectors/gen/config", gen); code != http.StatusOK {
@@ -152,6 +139,8 @@ func (c *cluster) checkFencing(t *testing.T) {
 	c.waitStatus(c.workers[0], "gen", "three datagen tasks RUNNING", func(st herder.ConnectorStatus) bool {
 		return len(st.Tasks) == 3 && allRunning(3, "")(st)
 	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	if err := zombie.EndTransaction(ctx, kgo.TryCommit); err == nil {
 		t.Errorf("a transaction of the first generation's task 1 committed after the leader fenced it")
 	} else {

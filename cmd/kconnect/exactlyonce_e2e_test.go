@@ -30,6 +30,13 @@ type committedReader struct {
 
 func newCommittedReader(t *testing.T, bootstrap, topic string) *committedReader {
 	t.Helper()
+	return &committedReader{cl: committedClient(t, bootstrap, topic)}
+}
+
+// committedClient consumes topic from the start with isolation.level=read_committed; it is
+// closed when the test ends.
+func committedClient(t *testing.T, bootstrap, topic string) *kgo.Client {
+	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumeTopics(topic),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(200*time.Millisecond))
@@ -37,7 +44,27 @@ func newCommittedReader(t *testing.T, bootstrap, topic string) *committedReader 
 		t.Fatal(err)
 	}
 	t.Cleanup(cl.Close)
-	return &committedReader{cl: cl}
+	return cl
+}
+
+// openZombieTransaction opens a transaction under transactional id txnID, as a zombie task
+// instance would hold it, with rec written in it, and returns the producer to try its commit.
+func openZombieTransaction(t *testing.T, bootstrap, txnID string, rec *kgo.Record) *kgo.Client {
+	t.Helper()
+	zombie, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.TransactionalID(txnID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(zombie.Close)
+	if err := zombie.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := zombie.ProduceSync(ctx, rec).FirstErr(); err != nil {
+		t.Fatalf("zombie produce: %v", err)
+	}
+	return zombie
 }
 
 // drain reads what is committed now, giving up after a quiet second.
@@ -165,20 +192,10 @@ func TestExactlyOnceOffsetsEndpointFencesTask0(t *testing.T) {
 		return ok && st.Connector.State == herder.Stopped && len(st.Tasks) == 0
 	})
 
-	zombie, err := kgo.NewClient(kgo.SeedBrokers(props["bootstrap.servers"]),
-		kgo.TransactionalID(runtime.TransactionalID(props["group.id"], "source", 0)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zombie.Close()
+	zombie := openZombieTransaction(t, props["bootstrap.servers"], runtime.TransactionalID(props["group.id"], "source", 0),
+		&kgo.Record{Topic: topic, Value: []byte("zombie")})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := zombie.BeginTransaction(); err != nil {
-		t.Fatal(err)
-	}
-	if err := zombie.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("zombie")}).FirstErr(); err != nil {
-		t.Fatalf("zombie produce: %v", err)
-	}
 
 	alter := map[string]any{"offsets": []map[string]any{{"partition": map[string]any{"filename": input}, "offset": map[string]any{"position": 0}}}}
 	if code, body := w.Do(http.MethodPatch, "/connectors/source/offsets", alter); code != http.StatusOK {
@@ -188,11 +205,11 @@ func TestExactlyOnceOffsetsEndpointFencesTask0(t *testing.T) {
 		t.Error("task 0's zombie committed its transaction after the offsets were altered; want it fenced")
 	}
 
-	offsetsReader := newCommittedReader(t, props["bootstrap.servers"], props["offset.storage.topic"])
+	offsetsClient := committedClient(t, props["bootstrap.servers"], props["offset.storage.topic"])
 	var last *kgo.Record
 	for {
 		pollCtx, cancelPoll := context.WithTimeout(ctx, 2*time.Second)
-		fs := offsetsReader.cl.PollFetches(pollCtx)
+		fs := offsetsClient.PollFetches(pollCtx)
 		cancelPoll()
 		if fs.NumRecords() == 0 {
 			break

@@ -29,14 +29,7 @@ type writersReader struct {
 
 func newWritersReader(t *testing.T, brokers, topic string) *writersReader {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics(topic),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(200*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return &writersReader{cl: cl}
+	return &writersReader{cl: committedClient(t, brokers, topic)}
 }
 
 // poll reads what one fetch brings, waiting at most a second, and returns how many records
