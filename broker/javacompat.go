@@ -2,12 +2,12 @@ package broker
 
 import (
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"net"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kconnect/kconnect/internal/kafkawire"
 )
 
 // Apache Kafka's Java clients validate response fields that kfake leaves at
@@ -32,7 +32,7 @@ var amendedKeys = map[int16]bool{
 }
 
 // amendResponse fixes the fields of resp that Java clients reject.
-func amendResponse(resp kmsg.Response) {
+func amendResponse(resp kmsg.Response) error {
 	switch r := resp.(type) {
 	case *kmsg.CreateTopicsResponse:
 		for i := range r.Topics {
@@ -59,6 +59,7 @@ func amendResponse(resp kmsg.Response) {
 			}
 		}
 	}
+	return nil
 }
 
 // javaCompatConn is a broker-side connection that amends responses for
@@ -152,57 +153,9 @@ func (c *javaCompatConn) amend(frame []byte) []byte {
 	if !ok {
 		return frame
 	}
-	amended, err := amendFrame(frame, req)
+	amended, err := kafkawire.AmendResponse(frame, req.key, req.version, amendResponse)
 	if err != nil {
 		return frame
 	}
 	return amended
-}
-
-func amendFrame(frame []byte, req requestKind) ([]byte, error) {
-	resp := kmsg.ResponseForKey(req.key)
-	if resp == nil {
-		return nil, fmt.Errorf("unknown key %d", req.key)
-	}
-	resp.SetVersion(req.version)
-	body := frame[8:]
-	headerEnd := 8
-	if resp.IsFlexible() {
-		// Response header v1: tagged fields after the correlation ID.
-		end, err := skipTags(body)
-		if err != nil {
-			return nil, err
-		}
-		headerEnd += end
-		body = body[end:]
-	}
-	if err := resp.ReadFrom(body); err != nil {
-		return nil, err
-	}
-	amendResponse(resp)
-	out := append([]byte(nil), frame[:headerEnd]...)
-	out = resp.AppendTo(out)
-	binary.BigEndian.PutUint32(out, uint32(len(out)-4))
-	return out, nil
-}
-
-// skipTags returns the length of the tagged fields section at the start of b.
-func skipTags(b []byte) (int, error) {
-	n, pos := binary.Uvarint(b)
-	if pos <= 0 {
-		return 0, errors.New("bad tag count")
-	}
-	for range n {
-		_, k := binary.Uvarint(b[pos:])
-		if k <= 0 {
-			return 0, errors.New("bad tag")
-		}
-		pos += k
-		size, k := binary.Uvarint(b[pos:])
-		if k <= 0 || uint64(len(b)-pos-k) < size {
-			return 0, errors.New("bad tag size")
-		}
-		pos += k + int(size)
-	}
-	return pos, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/internal/testenv"
@@ -589,5 +590,69 @@ func TestExactlyOnceIntervalCommitsOnPause(t *testing.T) {
 	defer cancel()
 	if err := task.Stop(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestExactlyOnceCommitWithAnUnknownOutcome cuts the worker off from Kafka at a transaction's
+// commit, as a broker killed at that moment would: before the broker took the commit, or after
+// it did with the answer lost. While the broker stays unreachable the task fails, and is restarted
+// as an operator would; when the broker is back at once, the producer retries the commit. Either
+// way a read_committed reader must see every number exactly once up to the committed offset:
+// the next instance must neither redo a transaction that committed nor skip one that did not.
+func TestExactlyOnceCommitWithAnUnknownOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		how  testenv.Cut
+		down bool // the broker stays unreachable until the task failed
+	}{
+		{"commit lost, broker down", testenv.CutBeforeRequest, true},
+		{"answer lost, broker down", testenv.CutAfterAnswer, true},
+		{"answer lost, broker back", testenv.CutAfterAnswer, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bootstrap := testenv.Kafka(t)
+			proxy := testenv.NewKafkaProxy(t, bootstrap)
+			topic := testenv.Topic(t, "eos-cut")
+			props := eosProps(proxy.Addr(), "eos-"+topic, testenv.Topic(t, "eos-cut-offsets"))
+			plugin := connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: &instances{}} }}
+			w, _ := newEOSWorker(t, props, plugin)
+			conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
+			id := herder.TaskID{Connector: "seq"}
+			failure := newTaskFailure()
+			task, err := w.StartSourceTask(id, conn, conn, failure.listener)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitCommitted(t, props, "seq", 2000)
+			waitClosed(t, proxy.CutAt(kmsg.EndTxn, tc.how), "a commit to be cut off")
+			if !tc.down {
+				proxy.Restore()
+			}
+			select {
+			case <-failure.failed:
+				t.Logf("the task failed: %v", failure.err)
+			case <-time.After(10 * time.Second):
+				if tc.down {
+					t.Fatal("the task still runs 10 s after the broker became unreachable at its commit")
+				}
+				t.Log("the task carried on after the commit's retry")
+			}
+			if tc.down {
+				proxy.Restore()
+			}
+			if failure.err != nil {
+				waitClosed(t, task.Done(), "the failed task to finish")
+				if task, err = w.StartSourceTask(id, conn, conn, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitCommitted(t, props, "seq", committedNext(t, props, "seq")+2000)
+			ctx, cancel := stopContext(w)
+			defer cancel()
+			if err := task.Stop(ctx); err != nil {
+				t.Fatal(err)
+			}
+			checkSequence(t, readTopic(t, bootstrap, topic, true), committedNext(t, props, "seq"))
+		})
 	}
 }

@@ -10,11 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kconnect/kconnect/internal/testenv"
 )
 
 // Load rates: modest, so that a loaded two-core machine keeps up and the faults, not the load,
@@ -215,7 +218,7 @@ func eosPipeline(apache bool) *pipeline {
 		progress: func(e *env) (int64, error) { return topicCommittedEnd(e, e.topic) },
 		verify: func(e *env) (result, error) {
 			got := map[string]int{}
-			where := map[string][]string{}
+			where := map[string][]*kgo.Record{}
 			err := readCommitted(e, e.topic, func(r *kgo.Record) {
 				var line string
 				if json.Unmarshal(r.Value, &line) != nil {
@@ -223,18 +226,56 @@ func eosPipeline(apache bool) *pipeline {
 				}
 				if k, ok := lineKey(line); ok {
 					got[k]++
-					where[k] = append(where[k], fmt.Sprintf("%d@%d producer %d epoch %d at %s", r.Partition, r.Offset,
-						r.ProducerID, r.ProducerEpoch, r.Timestamp.Format("15:04:05.000")))
+					where[k] = append(where[k], r)
 				}
 			})
 			res := compare(keys(written), got)
-			// Where each copy of a duplicated record sits, and which producer epoch wrote it, tells
-			// a transaction committed twice from one resent inside a transaction.
+			// Where each copy of a duplicated record sits, which producer epoch wrote it and how
+			// its transaction ended tell a transaction committed twice from one resent inside a
+			// transaction, and from an aborted one a read_committed reader was shown.
 			for _, k := range res.firstDuplicated {
-				e.t.Logf("%s: copies at %v", k, where[k])
+				var copies []string
+				for _, r := range where[k] {
+					copies = append(copies, fmt.Sprintf("%d@%d producer %d epoch %d at %s, %s", r.Partition, r.Offset,
+						r.ProducerID, r.ProducerEpoch, r.Timestamp.Format("15:04:05.000"), txnOutcome(e, r)))
+				}
+				e.t.Logf("%s: copies at %v", k, copies)
 			}
 			return res, err
 		},
+	}
+}
+
+// txnOutcome says how the transaction that wrote r ended: the first transaction marker of r's
+// producer after r in its partition, read with read_uncommitted.
+func txnOutcome(e *env, r *kgo.Record) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokerAddr), kgo.KeepControlRecords(),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{r.Topic: {r.Partition: kgo.NewOffset().At(r.Offset + 1)}}))
+	if err != nil {
+		return fmt.Sprintf("outcome unknown: %v", err)
+	}
+	defer cl.Close()
+	for {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return "no marker of its producer within 30 s"
+		}
+		outcome := ""
+		fs.EachRecord(func(m *kgo.Record) {
+			if outcome != "" || !m.Attrs.IsControl() || m.ProducerID != r.ProducerID || len(m.Key) < 4 {
+				return
+			}
+			kind := "ABORTED"
+			if m.Key[3] == 1 {
+				kind = "COMMITTED"
+			}
+			outcome = fmt.Sprintf("%s by the marker at %d (epoch %d)", kind, m.Offset, m.ProducerEpoch)
+		})
+		if outcome != "" {
+			return outcome
+		}
 	}
 }
 
@@ -655,4 +696,40 @@ func readCommitted(e *env, topic string, fn func(*kgo.Record)) error {
 		fs.EachRecord(fn)
 	}
 	return fmt.Errorf("reading %s: still reading after 2m", topic)
+}
+
+// TestTxnOutcomeNamesTheMarker checks the duplicate report's reading of how a transaction ended:
+// one committed and one aborted transaction of one producer, each named by its marker.
+func TestTxnOutcomeNamesTheMarker(t *testing.T) {
+	e := &env{t: t, brokerAddr: testenv.Kafka(t)}
+	topic := testenv.Topic(t, "outcome")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokerAddr), kgo.TransactionalID(topic), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, nil, topic); err != nil {
+		t.Fatal(err)
+	}
+	var written []*kgo.Record
+	for _, end := range []kgo.TransactionEndTry{kgo.TryCommit, kgo.TryAbort} {
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := cl.ProduceSync(ctx, kgo.StringRecord(fmt.Sprint(end))).First()
+		if err != nil {
+			t.Fatal(err)
+		}
+		written = append(written, r)
+		if err := cl.EndTransaction(ctx, end); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, want := range []string{"COMMITTED by the marker at 1", "ABORTED by the marker at 3"} {
+		if got := txnOutcome(e, written[i]); !strings.HasPrefix(got, want) {
+			t.Errorf("transaction %d: %q, want %q", i, got, want)
+		}
+	}
 }
