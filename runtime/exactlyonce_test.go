@@ -594,23 +594,39 @@ func TestExactlyOnceIntervalCommitsOnPause(t *testing.T) {
 }
 
 // TestExactlyOnceCommitWithAnUnknownOutcome cuts the worker off from Kafka at a transaction's
-// commit, as a broker killed at that moment would: before the broker took the commit, or after
-// it did with the answer lost. While the broker stays unreachable the task fails, and is restarted
-// as an operator would; when the broker is back at once, the producer retries the commit. Either
-// way a read_committed reader must see every number exactly once up to the committed offset:
-// the next instance must neither redo a transaction that committed nor skip one that did not.
+// commit: before the broker took the commit, or after it did with the answer lost. While the
+// broker stays unreachable the task fails and is restarted, as an operator would restart it; when
+// the broker is back at once, the producer retries the commit. On Apache Kafka the broker is also
+// killed with SIGKILL at the cut, so that it recovers the transaction from its log (a commit
+// decided but its markers maybe not all written). Either way a read_committed reader must see
+// every number exactly once up to the committed offset: the next instance must neither redo a
+// transaction that committed nor skip one that did not.
 func TestExactlyOnceCommitWithAnUnknownOutcome(t *testing.T) {
-	for _, tc := range []struct {
+	type testCase struct {
 		name string
 		how  testenv.Cut
 		down bool // the broker stays unreachable until the task failed
-	}{
-		{"commit lost, broker down", testenv.CutBeforeRequest, true},
-		{"answer lost, broker down", testenv.CutAfterAnswer, true},
-		{"answer lost, broker back", testenv.CutAfterAnswer, false},
-	} {
+		kill bool // a private Apache Kafka node is killed at the cut and started again
+	}
+	cases := []testCase{
+		{"commit lost, broker down", testenv.CutBeforeRequest, true, false},
+		{"answer lost, broker down", testenv.CutAfterAnswer, true, false},
+		{"answer lost, broker back", testenv.CutAfterAnswer, false, false},
+	}
+	if testenv.RealKafka() {
+		cases = append(cases, testCase{"commit lost, broker killed", testenv.CutBeforeRequest, true, true},
+			testCase{"answer lost, broker killed", testenv.CutAfterAnswer, true, true})
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			bootstrap := testenv.Kafka(t)
+			var server *testenv.KafkaServer
+			bootstrap := ""
+			if tc.kill {
+				server = testenv.NewKafkaServer(t)
+				bootstrap = server.Addr()
+			} else {
+				bootstrap = testenv.Kafka(t)
+			}
 			proxy := testenv.NewKafkaProxy(t, bootstrap)
 			topic := testenv.Topic(t, "eos-cut")
 			props := eosProps(proxy.Addr(), "eos-"+topic, testenv.Topic(t, "eos-cut-offsets"))
@@ -625,6 +641,9 @@ func TestExactlyOnceCommitWithAnUnknownOutcome(t *testing.T) {
 			}
 			waitCommitted(t, props, "seq", 2000)
 			waitClosed(t, proxy.CutAt(kmsg.EndTxn, tc.how), "a commit to be cut off")
+			if tc.kill {
+				server.Kill()
+			}
 			if !tc.down {
 				proxy.Restore()
 			}
@@ -636,6 +655,9 @@ func TestExactlyOnceCommitWithAnUnknownOutcome(t *testing.T) {
 					t.Fatal("the task still runs 10 s after the broker became unreachable at its commit")
 				}
 				t.Log("the task carried on after the commit's retry")
+			}
+			if tc.kill {
+				server.Start()
 			}
 			if tc.down {
 				proxy.Restore()
