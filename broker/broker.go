@@ -78,6 +78,7 @@ type Broker struct {
 	unlock  func() error
 	dataDir string
 	gate    *gate
+	intent  *commitIntent // nil without a data dir
 
 	stopCleaner chan struct{}
 	cleanerDone chan struct{}
@@ -134,28 +135,29 @@ func Start(opts Options) (*Broker, error) {
 		if openTxns, err = prepareDataDir(opts.DataDir, opts.Logger); err != nil {
 			return nil, errors.Join(fmt.Errorf("start embedded broker: %w", err), b.unlock())
 		}
+		if b.intent, err = openCommitIntent(opts.DataDir, opts.Logger); err != nil {
+			return nil, errors.Join(fmt.Errorf("start embedded broker: %w", err), b.unlock())
+		}
 		if opts.HaltOnStorageFailure {
-			if b.log.stop, err = newFailStop(opts.DataDir); err != nil {
-				return nil, errors.Join(fmt.Errorf("start embedded broker: %w", err), b.unlock())
-			}
+			b.log.stop = &failStop{dir: opts.DataDir}
 		}
 		kopts = append(kopts, kfake.DataDir(opts.DataDir))
 	}
 	cluster, err := kfake.NewCluster(kopts...)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("start embedded broker on %s: %w", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)), err), b.log.stop.close(), b.unlock())
+		return nil, errors.Join(fmt.Errorf("start embedded broker on %s: %w", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)), err), b.intent.close(), b.unlock())
 	}
 	b.cluster = cluster
 	b.addr = cluster.ListenAddrs()[0]
 	b.observe(kmsg.Metadata, b.autoCreateTopics)
 	b.observe(kmsg.ListGroups, lowerGroupTypes)
-	if b.log.stop != nil {
-		b.observe(kmsg.EndTxn, b.log.stop.observeEndTxn)
+	if b.intent != nil {
+		b.observe(kmsg.EndTxn, b.intent.begin)
 	}
 	if err := b.abortTxns(openTxns); err != nil {
 		// The running marker stays, so the next start recovers again.
 		cluster.Close()
-		return nil, errors.Join(fmt.Errorf("start embedded broker: %w", err), b.log.stop.close(), b.unlock())
+		return nil, errors.Join(fmt.Errorf("start embedded broker: %w", err), b.intent.close(), b.unlock())
 	}
 	b.gate.open()
 	if opts.DataDir != "" {
@@ -185,6 +187,9 @@ func (b *Broker) listenOn(host string) func(network, address string) (net.Listen
 			return nil, err
 		}
 		b.gate = newGate(ln, b.log.log)
+		if b.intent != nil {
+			b.gate.answeredCommit = b.intent.settle
+		}
 		return b.gate, nil
 	}
 }
@@ -326,7 +331,7 @@ func (b *Broker) Close() error {
 				errs = append(errs, err)
 			}
 		}
-		if err := b.log.stop.close(); err != nil {
+		if err := b.intent.close(); err != nil {
 			errs = append(errs, err)
 		}
 		if err := b.unlock(); err != nil {

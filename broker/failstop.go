@@ -1,16 +1,9 @@
 package broker
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
-
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Fail-stop, as Apache Kafka does when a write to its only log dir fails: kfake
@@ -25,14 +18,6 @@ import (
 
 // exitStorageFailure is the exit code of a process halted by a storage failure.
 const exitStorageFailure = 1
-
-// intentFile holds the transaction whose commit a storage failure cut off
-// between its markers. It is allocated at start so that writing it needs no
-// new space on a full disk.
-const (
-	intentFile = "kconnect-commit-intent"
-	intentSize = 4096
-)
 
 // haltMessages are the beginnings of the messages haltsOn halts on;
 // TestHaltMessagesAreKfakes checks that kfake still logs them.
@@ -63,104 +48,13 @@ func haltsOn(msg string) bool {
 
 // failStop halts the process on a storage failure kfake logs.
 type failStop struct {
-	dir    string
-	intent *os.File
-
-	mu     sync.Mutex
-	ending kmsg.EndTxnRequest // the last EndTxn request kfake was handed
+	dir string
 }
 
-// newFailStop allocates the intent file of dir.
-func newFailStop(dir string) (*failStop, error) {
-	path := filepath.Join(dir, intentFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if info, err := f.Stat(); err != nil || info.Size() != intentSize {
-		if _, err := f.WriteAt(make([]byte, intentSize), 0); err != nil {
-			return nil, errors.Join(fmt.Errorf("allocate %s: %w", path, err), f.Close())
-		}
-		if err := f.Sync(); err != nil {
-			return nil, errors.Join(fmt.Errorf("allocate %s: %w", path, err), f.Close())
-		}
-	}
-	return &failStop{dir: dir, intent: f}, nil
-}
-
-// close closes the intent file; a nil failStop has nothing to close.
-func (f *failStop) close() error {
-	if f == nil {
-		return nil
-	}
-	return f.intent.Close()
-}
-
-// observeEndTxn remembers an EndTxn request, which kfake handles right after
-// its control functions return: its marker failures are logged with the
-// producer ID only.
-func (f *failStop) observeEndTxn(req kmsg.Request) {
-	f.mu.Lock()
-	f.ending = *req.(*kmsg.EndTxnRequest)
-	f.mu.Unlock()
-}
-
-// halt writes down the commit a failed marker write cut off, logs why and
-// exits the process.
+// halt logs why and exits the process. A commit whose markers it cuts off
+// is completed by the next start: its intent is on disk (intent.go).
 func (f *failStop) halt(l *kfakeLogger, format string, args []any) {
-	msg := fmt.Sprintf(format, args...)
-	if strings.HasPrefix(format, "endTx:") && len(args) == 3 {
-		f.mu.Lock()
-		e := f.ending
-		f.mu.Unlock()
-		if pid, ok := args[2].(int64); ok && e.Commit && e.ProducerID == pid {
-			// Kafka's coordinator logs a commit before writing its markers
-			// and completes it after a crash; this is that log entry.
-			line := fmt.Sprintf("commit %d %d\n", e.ProducerID, e.ProducerEpoch)
-			if _, err := f.intent.WriteAt([]byte(line), 0); err != nil {
-				msg += fmt.Sprintf("; and writing down the commit in progress failed: %v", err)
-			}
-		}
-	}
 	l.log.Error("embedded broker cannot write its data dir and stops the process so that no client sees state that is not on disk; the next start recovers the data dir",
-		"data_dir", f.dir, "err", msg, "component", "kfake")
+		"data_dir", f.dir, "err", fmt.Sprintf(format, args...), "component", "kfake")
 	os.Exit(exitStorageFailure)
-}
-
-// readIntent returns the producer whose commit a storage failure cut off,
-// if any.
-func readIntent(dir string) (pid int64, epoch int16, ok bool, err error) {
-	path := filepath.Join(dir, intentFile)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, 0, false, nil
-	}
-	if err != nil {
-		return 0, 0, false, fmt.Errorf("read %s: %w", path, err)
-	}
-	line, _, _ := bytes.Cut(data, []byte{0})
-	if len(line) == 0 {
-		return 0, 0, false, nil
-	}
-	if _, err := fmt.Sscanf(string(line), "commit %d %d\n", &pid, &epoch); err != nil {
-		return 0, 0, false, fmt.Errorf("parse %s: %q: %w", path, line, err)
-	}
-	return pid, epoch, true, nil
-}
-
-// clearIntent forgets the commit readIntent returned, once it is complete.
-func clearIntent(dir string) error {
-	path := filepath.Join(dir, intentFile)
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("clear %s: %w", path, err)
-	}
-	_, werr := f.WriteAt(make([]byte, intentSize), 0)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if err := errors.Join(werr, f.Close()); err != nil {
-		return fmt.Errorf("clear %s: %w", path, err)
-	}
-	return nil
 }

@@ -34,27 +34,7 @@ func TestHaltOnFailedMarkerWrite(t *testing.T) {
 			createTopics(t, s.addr, "txn")
 			lsoRound(t, s.addr, "before", "tx", "", committed)
 
-			txn := txnTopicProducer(t, s.addr, kgo.TransactionalID("failing"),
-				kgo.ProducerBatchCompression(kgo.NoCompression()))
-			defer txn.Close()
-			if err := txn.BeginTransaction(); err != nil {
-				t.Fatal(err)
-			}
-			produceToBoth(t, txn, "failing")
-			padding := padToPage(t, txn, filepath.Join(dir, "partitions", "txn-1", "0.dat"))
-			free := testenv.FillDisk(t, dir)
-
-			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-			err := txn.EndTransaction(ctx, kgo.TransactionEndTry(commit))
-			cancel()
-			if err == nil {
-				t.Fatalf("ending the transaction on a full disk succeeded")
-			}
-			select {
-			case <-s.exited:
-			case <-time.After(30 * time.Second):
-				t.Fatalf("broker still running 30 s after a marker write failed: %s", s.stderr)
-			}
+			written, free := endOnFullDisk(t, dir, s, "failing", commit)
 			if code := s.cmd.ProcessState.ExitCode(); code <= 0 {
 				t.Errorf("broker exited with %v, want a non-zero exit code", s.cmd.ProcessState)
 			}
@@ -63,11 +43,9 @@ func TestHaltOnFailedMarkerWrite(t *testing.T) {
 					t.Errorf("broker log does not name %q:\n%s", want, s.stderr)
 				}
 			}
-			txn.Close()
-
 			free()
 			if commit {
-				for _, v := range append(padding, "failing-p0", "failing-p1") {
+				for _, v := range written {
 					committed[v] = true
 				}
 			}
@@ -76,6 +54,35 @@ func TestHaltOnFailedMarkerWrite(t *testing.T) {
 			checkCommitted(t, "restart after a failed marker write", s.addr, committed)
 		})
 	}
+}
+
+// endOnFullDisk has a producer with transactional id write a transaction to both partitions
+// of topic txn on s, whose data dir is on a small tmpfs, with the segment of partition 1 left at
+// a page boundary; then fills the disk and ends the transaction, which must fail as s exits on
+// the failed marker write of partition 1. It returns the values the transaction wrote and what
+// frees the disk.
+func endOnFullDisk(t *testing.T, dir string, s *servedBroker, id string, commit bool) (written []string, free func()) {
+	t.Helper()
+	txn := txnTopicProducer(t, s.addr, kgo.TransactionalID(id), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	defer txn.Close()
+	if err := txn.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	produceToBoth(t, txn, id)
+	padding := padToPage(t, txn, filepath.Join(dir, "partitions", "txn-1", "0.dat"))
+	free = testenv.FillDisk(t, dir)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	err := txn.EndTransaction(ctx, kgo.TransactionEndTry(commit))
+	cancel()
+	if err == nil {
+		t.Fatalf("ending the transaction on a full disk succeeded")
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("broker still running 30 s after a marker write failed: %s", s.stderr)
+	}
+	return append(padding, id+"-p0", id+"-p1"), free
 }
 
 // mountSmallTmpfs puts dir on a 1 MiB tmpfs that testenv.FillDisk can fill, as test/faults does

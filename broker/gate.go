@@ -25,7 +25,10 @@ type gate struct {
 	private  chan net.Conn
 	closed   chan struct{}
 	openOnce sync.Once
-	stopOnce sync.Once
+
+	// answeredCommit is the clientConn hook of the connections accepted.
+	answeredCommit func(producerID int64, epoch int16)
+	stopOnce       sync.Once
 
 	mu      sync.Mutex
 	since   time.Time // when Accept started failing; zero while it works
@@ -72,7 +75,7 @@ func (g *gate) Accept() (net.Conn, error) {
 		c, err := g.Listener.Accept()
 		if err == nil {
 			g.recovered()
-			return newJavaCompatConn(c), nil
+			return newClientConn(c, g.answeredCommit), nil
 		}
 		select {
 		case <-g.closed:

@@ -76,11 +76,11 @@ func TestResponsesJavaValidates(t *testing.T) {
 	}
 }
 
-// TestJavaCompatConnReassemblesFrames writes a response a byte at a time:
+// TestClientConnReassemblesFrames writes a response a byte at a time:
 // the amendment must not depend on kfake writing whole frames.
-func TestJavaCompatConnReassemblesFrames(t *testing.T) {
+func TestClientConnReassemblesFrames(t *testing.T) {
 	client, server := net.Pipe()
-	conn := newJavaCompatConn(server)
+	conn := newClientConn(server, nil)
 	t.Cleanup(func() { client.Close(); conn.Close() })
 
 	req := kmsg.NewPtrDescribeTopicPartitionsRequest()

@@ -2,9 +2,12 @@ package broker
 
 import (
 	"bufio"
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -20,6 +23,10 @@ import (
 // SIGTERM while its clients live on in the test process.
 const serveEnv = "KCONNECT_BROKER_SERVE_CHILD"
 
+// serveKillOnEnv makes the served broker crash (SIGKILL itself, without halting first) when
+// kfake logs a message starting with its value.
+const serveKillOnEnv = "KCONNECT_BROKER_SERVE_KILL_ON"
+
 // servedBroker is a standalone broker in a child process.
 type servedBroker struct {
 	cmd    *exec.Cmd
@@ -28,11 +35,12 @@ type servedBroker struct {
 	exited chan struct{}
 }
 
-// serve starts a standalone broker on dir in a child process.
-func serve(t *testing.T, dir string) *servedBroker {
+// serve starts a standalone broker on dir in a child process, with env added to its
+// environment.
+func serve(t *testing.T, dir string, env ...string) *servedBroker {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), serveEnv+"="+dir)
+	cmd.Env = append(append(os.Environ(), serveEnv+"="+dir), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -249,11 +257,39 @@ func runServeChild() {
 	if dir == "" {
 		return
 	}
+	if prefix := os.Getenv(serveKillOnEnv); prefix != "" {
+		// A crash at the moment kfake logs the message: no halt, and nothing
+		// after the log call runs.
+		log := slog.New(killOn{slog.NewTextHandler(os.Stderr, nil), prefix})
+		ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+		defer cancel()
+		if err := run(ctx, []string{"-port", "0", "-data-dir", dir}, os.Stdout, os.Stderr, Options{Logger: log}); err != nil {
+			fmt.Fprintln(os.Stderr, "serve child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if err := Main([]string{"-port", "0", "-data-dir", dir}); err != nil {
 		fmt.Fprintln(os.Stderr, "serve child:", err)
 		os.Exit(1)
 	}
 	os.Exit(0)
+}
+
+// killOn is a log handler that kills the process with SIGKILL on a message
+// starting with prefix, after writing it.
+type killOn struct {
+	slog.Handler
+	prefix string
+}
+
+func (k killOn) Handle(ctx context.Context, r slog.Record) error {
+	err := k.Handler.Handle(ctx, r)
+	if strings.HasPrefix(r.Message, k.prefix) {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
+	}
+	return err
 }
 
 // TestReadCommittedAfterKillBetweenBatchAndIndex checks the state a kill -9 leaves when it lands

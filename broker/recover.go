@@ -281,7 +281,7 @@ func recoverPartitions(dir string, committing *openTxn, log *slog.Logger) ([]ope
 				if err := tail.appendCommit(pid, epoch); err != nil {
 					return nil, fmt.Errorf("partition %s-%d: %w", topic, partition, err)
 				}
-				log.Warn("completed the commit of a transaction that a storage failure cut off", "topic", topic, "partition", partition, "producer_id", pid)
+				log.Warn("completed the commit of a transaction that a crash or a storage failure cut off", "topic", topic, "partition", partition, "producer_id", pid)
 				continue
 			}
 			txns = append(txns, openTxn{topic: topic, partition: int32(partition), producerID: pid, epoch: epoch})
@@ -557,8 +557,8 @@ func prepareDataDir(dir string, log *slog.Logger) ([]openTxn, error) {
 		return nil, nil
 	}
 	log.Warn("embedded broker did not shut down cleanly last time; recovering", "data_dir", dir)
-	// A commit that a storage failure cut off between its markers is
-	// completed rather than aborted (failstop.go).
+	// A commit that a crash or a storage failure cut off between its
+	// markers is completed rather than aborted (intent.go).
 	var committing *openTxn
 	pid, epoch, ok, err := readIntent(dir)
 	if err != nil {

@@ -609,13 +609,13 @@ func TestExactlyOnceCommitWithAnUnknownOutcome(t *testing.T) {
 		kill bool // a private Apache Kafka node is killed at the cut and started again
 	}
 	cases := []testCase{
-		{"commit lost, broker down", testenv.CutBeforeRequest, true, false},
-		{"answer lost, broker down", testenv.CutAfterAnswer, true, false},
-		{"answer lost, broker back", testenv.CutAfterAnswer, false, false},
+		{"commit lost then broker down", testenv.CutBeforeRequest, true, false},
+		{"answer lost then broker down", testenv.CutAfterAnswer, true, false},
+		{"answer lost then broker back", testenv.CutAfterAnswer, false, false},
 	}
 	if testenv.RealKafka() {
-		cases = append(cases, testCase{"commit lost, broker killed", testenv.CutBeforeRequest, true, true},
-			testCase{"answer lost, broker killed", testenv.CutAfterAnswer, true, true})
+		cases = append(cases, testCase{"commit lost then broker killed", testenv.CutBeforeRequest, true, true},
+			testCase{"answer lost then broker killed", testenv.CutAfterAnswer, true, true})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

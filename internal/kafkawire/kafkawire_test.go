@@ -72,3 +72,27 @@ func TestAmendResponseRejectsBadFrames(t *testing.T) {
 		}
 	}
 }
+
+// TestReadRequestDecodesWhatFranzGoWrites decodes requests as franz-go frames them, with and
+// without a client ID and before and after flexible versions.
+func TestReadRequestDecodesWhatFranzGoWrites(t *testing.T) {
+	for _, version := range []int16{2, 4, 5} {
+		for _, f := range []*kmsg.RequestFormatter{kmsg.NewRequestFormatter(), kmsg.NewRequestFormatter(kmsg.FormatterClientID("worker-1"))} {
+			req := kmsg.NewPtrEndTxnRequest()
+			req.SetVersion(version)
+			req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit = "tx", 7, 3, true
+			frame := f.AppendRequest(nil, req, 99)
+			got, corr, err := ReadRequest(frame)
+			if err != nil {
+				t.Fatalf("v%d %+v: %v", version, f, err)
+			}
+			end, ok := got.(*kmsg.EndTxnRequest)
+			if !ok || corr != 99 || end.TransactionalID != "tx" || end.ProducerID != 7 || end.ProducerEpoch != 3 || !end.Commit {
+				t.Errorf("v%d %+v: decoded %+v, correlation %d", version, f, got, corr)
+			}
+		}
+	}
+	if _, _, err := ReadRequest([]byte{0, 0, 0, 10, 0, 26, 0, 5, 0, 0, 0, 1, 0, 9}); err == nil {
+		t.Error("a client ID past the frame decoded")
+	}
+}

@@ -19,7 +19,7 @@ const envKafkaLibs = "KCONNECT_TEST_KAFKA_LIBS"
 
 // KafkaServer is an Apache Kafka single-node KRaft cluster (combined broker and controller) of the
 // test's own, for tests that kill and restart the broker: the shared one must stay up. It runs
-// from the jars scripts/testenv.sh fetched, with its data under t.TempDir().
+// from the jars scripts/testenv.sh fetched, with its data in a temporary directory removed at cleanup.
 type KafkaServer struct {
 	t         testing.TB
 	classpath string
@@ -43,7 +43,14 @@ func NewKafkaServer(t testing.TB) *KafkaServer {
 		unavailable(t, "testenv: Apache Kafka's jars are missing; run `make testenv`, or set "+envKafkaLibs+
 			" to a directory of Kafka server jars")
 	}
-	s := &KafkaServer{t: t, classpath: filepath.Join(libs, "*"), dir: t.TempDir(), port: FreePort(t)}
+	// Not t.TempDir(): its name comes from the test's, and a comma in it would split log.dirs and
+	// the log4j2 configuration path, which Kafka and log4j2 read as comma-separated lists.
+	dir, err := os.MkdirTemp("", "kafka-server-")
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	s := &KafkaServer{t: t, classpath: filepath.Join(libs, "*"), dir: dir, port: FreePort(t)}
 	controller := FreePort(t)
 	props := fmt.Sprintf(`process.roles=broker,controller
 node.id=1
@@ -66,7 +73,7 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 `, s.port, controller, s.dir)
-	// Warnings, plus the one line that says the node serves requests.
+	// Warnings, the one line that says the node serves requests, and the transaction coordinator.
 	log4j := `status = warn
 appender.console.type = Console
 appender.console.name = console
@@ -76,6 +83,10 @@ rootLogger.level = WARN
 rootLogger.appenderRef.console.ref = console
 logger.started.name = kafka.server.KafkaRaftServer
 logger.started.level = INFO
+# How the transaction coordinator loads and completes transactions after a restart, for tests
+# that kill the node mid-transaction.
+logger.txn.name = kafka.coordinator.transaction
+logger.txn.level = INFO
 `
 	for name, content := range map[string]string{"server.properties": props, "log4j2.properties": log4j} {
 		if err := os.WriteFile(filepath.Join(s.dir, name), []byte(content), 0o644); err != nil {
