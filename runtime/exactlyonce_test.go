@@ -159,6 +159,32 @@ func waitCommitted(t *testing.T, props map[string]string, connector string, n in
 	}
 }
 
+// waitCommittedOrFailed waits until the connector's committed offset reaches n, and reports
+// true, or until failure caught a failure, and reports false.
+func waitCommittedOrFailed(t *testing.T, props map[string]string, connector string, n int64, failure *taskFailure) bool {
+	t.Helper()
+	store := openEOSStore(t, props)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-failure.failed:
+			return false
+		default:
+		}
+		off, err := store.Get(connector, seqPartition)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _, _ := connect.OffsetInt64(off, "next"); v >= n {
+			return true
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("committed offset %v after 60 s, want next >= %d", off, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // taskFailure catches the first failure a task reports through its state listener.
 type taskFailure struct {
 	once   sync.Once
@@ -662,13 +688,27 @@ func TestExactlyOnceCommitWithAnUnknownOutcome(t *testing.T) {
 			if tc.down {
 				proxy.Restore()
 			}
-			if failure.err != nil {
+			// Apache Kafka can lose the markers of a commit prepared when it was killed; the
+			// restarted task then finds its earlier records pending at its first commit, aborts,
+			// and fails once more (source_pending.go). An operator restarts it again.
+			for restarts := 0; failure.err != nil; restarts++ {
+				if restarts > 0 && !strings.Contains(failure.err.Error(), "left records of an earlier transaction of this task pending") {
+					t.Fatalf("the restarted task failed: %v", failure.err)
+				}
+				if restarts == 3 {
+					t.Fatalf("the task failed %d times; last: %v", restarts, failure.err)
+				}
 				waitClosed(t, task.Done(), "the failed task to finish")
-				if task, err = w.StartSourceTask(id, conn, conn, nil); err != nil {
+				failure = newTaskFailure()
+				if task, err = w.StartSourceTask(id, conn, conn, failure.listener); err != nil {
 					t.Fatal(err)
 				}
+				target := committedNext(t, props, "seq") + 2000
+				if !waitCommittedOrFailed(t, props, "seq", target, failure) {
+					t.Logf("the restarted task failed: %v", failure.err)
+				}
 			}
-			waitCommitted(t, props, "seq", committedNext(t, props, "seq")+2000)
+			waitCommitted(t, props, "seq", committedNext(t, props, "seq")+1000)
 			ctx, cancel := stopContext(w)
 			defer cancel()
 			if err := task.Stop(ctx); err != nil {

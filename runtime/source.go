@@ -100,7 +100,8 @@ func (w *Worker) startSource(t *Task, conn connect.SourceConnector, connProps, t
 		}
 	}()
 	if w.exactlyOnceEnabled() {
-		r.txn = &sourceTxn{boundary: cfg.String(TransactionBoundary), interval: w.txnInterval(cfg), store: primaryTopic(r.offsets)}
+		r.txn = &sourceTxn{boundary: cfg.String(TransactionBoundary), interval: w.txnInterval(cfg), store: primaryTopic(r.offsets),
+			checked: map[pendingPartition]bool{}}
 		txnID := TransactionalID(w.props[GroupID], t.id.Connector, t.id.Task)
 		opts = txnProducerOpts(opts, txnID)
 		logTxn(log, txnID, r.txn)
@@ -361,6 +362,9 @@ func (r *sourceRunner) send(src *connect.SourceRecord, entry *submittedRecord, k
 		}
 		r.submitted.ack(entry)
 		r.t.metrics.Written()
+		if r.txn != nil {
+			r.txn.noteAck(kr.Topic, kr.Partition, kr.Offset)
+		}
 		if committed != nil {
 			meta := connect.RecordMetadata{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset}
 			if r.txn != nil {

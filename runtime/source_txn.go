@@ -32,6 +32,11 @@ type sourceTxn struct {
 
 	mu      sync.Mutex
 	pending []pendingCommitRecord // acknowledged in the open transaction, for CommitRecord
+	// firsts holds, for each partition the open transaction wrote to and checked does not hold
+	// yet, where its first record there went; checked holds the partitions checked for records
+	// the broker left pending (source_pending.go).
+	firsts  map[pendingPartition]int64
+	checked map[pendingPartition]bool
 }
 
 // pendingCommitRecord is a record acknowledged within the open transaction.
@@ -128,11 +133,13 @@ func (r *sourceRunner) commitTxn() error {
 			return err
 		}
 		for _, rec := range recs {
-			r.client.Produce(ctx, rec, func(_ *kgo.Record, err error) {
+			r.client.Produce(ctx, rec, func(rec *kgo.Record, err error) {
 				if err != nil {
 					err = txnError("write offsets to "+x.store.Topic(), err)
 					r.failure.CompareAndSwap(nil, &err)
+					return
 				}
+				x.noteAck(rec.Topic, rec.Partition, rec.Offset)
 			})
 		}
 	}
@@ -142,6 +149,15 @@ func (r *sourceRunner) commitTxn() error {
 	}
 	if f := r.failure.Load(); f != nil {
 		return *f
+	}
+	if err := r.checkPending(ctx); err != nil {
+		// Aborting is safe whatever the check found: nothing of the transaction is committed,
+		// and the task's next instance sends it again from the committed offsets.
+		x.open = false
+		if aerr := r.client.EndTransaction(ctx, kgo.TryAbort); aerr != nil {
+			return fmt.Errorf("%w; aborting the transaction failed too: %w", err, txnError("abort transaction", aerr))
+		}
+		return fmt.Errorf("%w; the transaction was aborted, and with it those records in the partitions it wrote to: the task's next instance sends them again from the committed offsets", err)
 	}
 	// Every record is acknowledged now: this only moves the tracking past them.
 	r.submitted.committable()
@@ -192,6 +208,7 @@ func (r *sourceRunner) abortTxn() error {
 	}
 	r.submitted = newSubmitted()
 	x.takePending()
+	x.forgetFirsts()
 	r.t.log.Info("transaction aborted at the task's request")
 	return nil
 }

@@ -1,0 +1,130 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/kconnect/kconnect/internal/backoff"
+)
+
+// A broker can lose a transaction's markers. Apache Kafka 4.3 does when it restarts after a
+// crash with a commit prepared but not yet written to the partitions: while it starts, its
+// transaction coordinator finds no leader for them, takes them for deleted topics and skips
+// their markers, then counts the transaction complete. The records stay pending under the task's
+// producer ID, and the next commit marker of that producer in a partition commits every pending
+// record there, old ones included. A task instance that took over the transactional ID read its
+// offsets from before that transaction (the pending records hold the last stable offset back),
+// so it sends those records again, and its first commit would make both copies visible.
+//
+// So before the first commit that touches a partition, the task asks the partition's leader
+// (DescribeProducers) where its producer's open transaction there starts. It must start at the
+// first record this transaction wrote there; if it starts earlier, the task aborts: the abort
+// marker ends the forgotten records too, in every partition this transaction touched, and the
+// task fails, so that its next instance sends everything from the committed offsets once more.
+
+// pendingPartition is a partition the open transaction wrote to.
+type pendingPartition struct {
+	topic     string
+	partition int32
+}
+
+// noteAck records where the open transaction's first record in a partition went, until the
+// partition is checked.
+func (x *sourceTxn) noteAck(topic string, partition int32, offset int64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	p := pendingPartition{topic, partition}
+	if x.checked[p] {
+		return
+	}
+	if first, ok := x.firsts[p]; !ok || offset < first {
+		if x.firsts == nil {
+			x.firsts = map[pendingPartition]int64{}
+		}
+		x.firsts[p] = offset
+	}
+}
+
+// forgetFirsts drops what noteAck recorded, when the transaction ends without a check.
+func (x *sourceTxn) forgetFirsts() {
+	x.mu.Lock()
+	x.firsts = nil
+	x.mu.Unlock()
+}
+
+// errLeftPending fails a task whose transaction would have committed records of an earlier
+// transaction the broker left pending.
+var errLeftPending = errors.New("the broker left records of an earlier transaction of this task pending")
+
+// checkPending checks, in the partitions the open transaction is the first to commit to, that
+// no earlier record of the task's producer is pending.
+func (r *sourceRunner) checkPending(ctx context.Context) error {
+	x := r.txn
+	x.mu.Lock()
+	firsts := x.firsts
+	x.firsts = nil
+	x.mu.Unlock()
+	if len(firsts) == 0 {
+		return nil
+	}
+	pid, _, err := r.client.ProducerID(ctx)
+	if err != nil {
+		return fmt.Errorf("check the transaction's partitions for pending records: %w", err)
+	}
+	set := kadm.TopicsSet{}
+	for p := range firsts {
+		set.Add(p.topic, p.partition)
+	}
+	described, err := describeProducers(ctx, kadm.NewClient(r.client), set)
+	if err != nil {
+		return fmt.Errorf("check the transaction's partitions for pending records: %w", err)
+	}
+	var left []string
+	described.EachPartition(func(d kadm.DescribedProducersPartition) {
+		first := firsts[pendingPartition{d.Topic, d.Partition}]
+		for _, p := range d.ActiveProducers {
+			if p.ProducerID == pid && p.CurrentTxnStartOffset >= 0 && p.CurrentTxnStartOffset < first {
+				left = append(left, fmt.Sprintf("%s-%d from offset %d (this transaction's first record is at %d)",
+					d.Topic, d.Partition, p.CurrentTxnStartOffset, first))
+			}
+		}
+	})
+	if len(left) > 0 {
+		return fmt.Errorf("%w, under producer ID %d, in %s: their commit or abort markers were lost (Apache Kafka loses them when it restarts after a crash with a commit prepared); committing would have committed them again with this transaction's records",
+			errLeftPending, pid, strings.Join(left, ", "))
+	}
+	x.mu.Lock()
+	for p := range firsts {
+		x.checked[p] = true
+	}
+	x.mu.Unlock()
+	return nil
+}
+
+// describeProducers asks the leaders of the partitions of set about their producers, retrying
+// the errors of a leader that is moving or starting, as after a broker restart.
+func describeProducers(ctx context.Context, adm *kadm.Client, set kadm.TopicsSet) (kadm.DescribedProducersTopics, error) {
+	retry := backoff.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second}
+	for {
+		described, err := adm.DescribeProducers(ctx, set)
+		if err == nil {
+			described.EachPartition(func(d kadm.DescribedProducersPartition) {
+				if d.Err != nil && err == nil {
+					err = fmt.Errorf("%s-%d: %w", d.Topic, d.Partition, d.Err)
+				}
+			})
+		}
+		if err == nil || !kerr.IsRetriable(err) {
+			return described, err
+		}
+		if !backoff.Sleep(ctx, retry.Next()) {
+			return nil, fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+		}
+	}
+}
