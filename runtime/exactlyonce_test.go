@@ -718,3 +718,107 @@ func TestExactlyOnceCommitWithAnUnknownOutcome(t *testing.T) {
 		})
 	}
 }
+
+// TestExactlyOnceStartWaitsForTransactionsOpenInTheOffsetsTopic leaves another producer's
+// transaction open in the offsets topic while a task commits more offsets behind it, as a
+// transaction whose markers a broker lost stays open. A read_committed reader stops at the
+// open transaction, so a new instance of the task that read its offsets at once would start
+// from before those commits and send their records again; it must wait for the transaction to
+// end instead, and then go on from where the last instance stopped.
+func TestExactlyOnceStartWaitsForTransactionsOpenInTheOffsetsTopic(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := testenv.Topic(t, "eos-held")
+	props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-held-offsets"))
+	plugin := connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: &instances{}} }}
+	w, _ := newEOSWorker(t, props, plugin)
+	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
+	id := herder.TaskID{Connector: "seq"}
+	task, err := w.StartSourceTask(id, conn, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCommitted(t, props, "seq", 1000)
+
+	other, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.TransactionalID(topic+"-other"),
+		kgo.DefaultProduceTopic(props["offset.storage.topic"]), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := other.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for p := range int32(2) {
+		rec := &kgo.Record{Partition: p, Key: []byte(`["other",{"p":1}]`), Value: []byte(`{"o":1}`)}
+		if err := other.ProduceSync(ctx, rec).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// More commits behind the open transaction, then the task stops.
+	uncommitted := openEOSStoreUncommitted(t, props)
+	target := committedNextIn(t, uncommitted, "seq") + 2000
+	for committedNextIn(t, uncommitted, "seq") < target {
+		time.Sleep(50 * time.Millisecond)
+	}
+	stopCtx, stopCancel := stopContext(w)
+	defer stopCancel()
+	if err := task.Stop(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	last := committedNextIn(t, uncommitted, "seq")
+
+	task, err = w.StartSourceTask(id, conn, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // the new instance waits meanwhile
+	if err := other.EndTransaction(ctx, kgo.TryAbort); err != nil {
+		t.Fatal(err)
+	}
+	waitCommitted(t, props, "seq", last+1000)
+	stopCtx2, stopCancel2 := stopContext(w)
+	defer stopCancel2()
+	if err := task.Stop(stopCtx2); err != nil {
+		t.Fatal(err)
+	}
+	checkSequence(t, readTopic(t, bootstrap, topic, true), committedNext(t, props, "seq"))
+}
+
+// openEOSStoreUncommitted opens the offsets topic of props reading uncommitted records too,
+// which sees past a transaction left open.
+func openEOSStoreUncommitted(t *testing.T, props map[string]string) *offsets.TopicStore {
+	t.Helper()
+	topic, err := runtime.OffsetTopicSettings(props, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic.ReadCommitted = false
+	opts, err := runtime.OffsetTopicClientOpts(props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := offsets.OpenTopic(ctx, opts, topic, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// committedNextIn reads seqSource's offset (the next number) from store.
+func committedNextIn(t *testing.T, store *offsets.TopicStore, connector string) int64 {
+	t.Helper()
+	off, err := store.Get(connector, seqPartition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _, err := connect.OffsetInt64(off, "next")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -188,8 +188,12 @@ func (r *sourceRunner) loop(ctx context.Context) error {
 	if r.txn != nil {
 		// Taking the transactional id over fences any older instance of the task before this
 		// one reads its offsets: a zombie can no longer commit what this one will redo.
-		if _, _, err := r.client.ProducerID(r.produceCtx); err != nil {
+		pid, _, err := r.client.ProducerID(r.produceCtx)
+		if err != nil {
 			return txnError("initialize transactional producer", err)
+		}
+		if err := r.awaitOffsets(r.produceCtx, pid); err != nil {
+			return err
 		}
 	}
 	if err := r.t.lifecycle("start source task", func() error { return r.task.Start(tctx, r.props) }); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/kconnect/kconnect/internal/backoff"
+	"github.com/kconnect/kconnect/runtime/offsets"
 )
 
 // A broker can lose a transaction's markers. Apache Kafka 4.3 does when it restarts after a
@@ -27,6 +29,62 @@ import (
 // first record this transaction wrote there; if it starts earlier, the task aborts: the abort
 // marker ends the forgotten records too, in every partition this transaction touched, and the
 // task fails, so that its next instance sends everything from the committed offsets once more.
+
+// The same lost markers hold the last stable offset of the offsets topic's partition back, and
+// with it any offsets other tasks committed there after the forgotten transaction began: a
+// read_committed reader stops before them. A task that took over its transactional ID therefore
+// reads its offsets only once its store has read each partition of the topic its transactions
+// write offsets to up to the high watermark, every transaction open there having ended, or,
+// where its own producer has records pending (which its first commit aborts), up to where they
+// start. A transaction of another producer that stays open fails the task with its producer
+// named, rather than let it start from offsets older than those it committed.
+
+// awaitOffsets waits, before the task reads its offsets, until its store holds every offset
+// committed before its producer pid took over its transactional ID.
+func (r *sourceRunner) awaitOffsets(ctx context.Context, pid int64) error {
+	store := r.txn.store
+	topic := store.Topic()
+	adm := kadm.NewClient(r.client)
+	var ends kadm.ListedOffsets
+	err := backoff.Retry(ctx, &backoff.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second}, kerr.IsRetriable, func() error {
+		var err error
+		if ends, err = adm.ListEndOffsets(ctx, topic); err == nil {
+			err = ends.Error()
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("list the end offsets of %s: %w", topic, err)
+	}
+	described, err := describeProducers(ctx, adm, kadm.TopicsSet{topic: {}})
+	if err != nil {
+		return fmt.Errorf("describe the producers of %s: %w", topic, err)
+	}
+	targets := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) { targets[o.Partition] = o.Offset })
+	var open []string
+	described.EachPartition(func(d kadm.DescribedProducersPartition) {
+		for _, p := range d.ActiveProducers {
+			switch {
+			case p.CurrentTxnStartOffset < 0:
+			case p.ProducerID == pid:
+				targets[d.Partition] = min(targets[d.Partition], p.CurrentTxnStartOffset)
+			default:
+				open = append(open, fmt.Sprintf("partition %d from offset %d (producer ID %d, epoch %d)",
+					d.Partition, p.CurrentTxnStartOffset, p.ProducerID, p.ProducerEpoch))
+			}
+		}
+	})
+	waitCtx, cancel := context.WithTimeout(ctx, offsets.ReadTimeout)
+	defer cancel()
+	if err := store.ReadTo(waitCtx, targets); err != nil {
+		slices.Sort(open)
+		return fmt.Errorf("read the offsets committed to %s before this task started: %w; transactions open there when it started: %s. "+
+			"A transaction a broker left open when it lost its markers ends when its task commits again, or with kafka-transactions.sh abort",
+			topic, err, strings.Join(open, ", "))
+	}
+	return nil
+}
 
 // pendingPartition is a partition the open transaction wrote to.
 type pendingPartition struct {
@@ -110,21 +168,18 @@ func (r *sourceRunner) checkPending(ctx context.Context) error {
 // describeProducers asks the leaders of the partitions of set about their producers, retrying
 // the errors of a leader that is moving or starting, as after a broker restart.
 func describeProducers(ctx context.Context, adm *kadm.Client, set kadm.TopicsSet) (kadm.DescribedProducersTopics, error) {
-	retry := backoff.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second}
-	for {
-		described, err := adm.DescribeProducers(ctx, set)
-		if err == nil {
-			described.EachPartition(func(d kadm.DescribedProducersPartition) {
-				if d.Err != nil && err == nil {
-					err = fmt.Errorf("%s-%d: %w", d.Topic, d.Partition, d.Err)
-				}
-			})
+	var described kadm.DescribedProducersTopics
+	err := backoff.Retry(ctx, &backoff.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second}, kerr.IsRetriable, func() error {
+		var err error
+		if described, err = adm.DescribeProducers(ctx, set); err != nil {
+			return err
 		}
-		if err == nil || !kerr.IsRetriable(err) {
-			return described, err
-		}
-		if !backoff.Sleep(ctx, retry.Next()) {
-			return nil, fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
-		}
-	}
+		described.EachPartition(func(d kadm.DescribedProducersPartition) {
+			if d.Err != nil && err == nil {
+				err = fmt.Errorf("%s-%d: %w", d.Topic, d.Partition, d.Err)
+			}
+		})
+		return err
+	})
+	return described, err
 }

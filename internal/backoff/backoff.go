@@ -4,6 +4,7 @@ package backoff
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -54,5 +55,19 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// Retry calls fn until it returns nil or an error that retriable rejects, which it returns,
+// sleeping b's delays in between. When ctx ends first it returns ctx's error, with fn's last.
+func Retry(ctx context.Context, b *Backoff, retriable func(error) bool, fn func() error) error {
+	for {
+		err := fn()
+		if err == nil || !retriable(err) {
+			return err
+		}
+		if !Sleep(ctx, b.Next()) {
+			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+		}
 	}
 }

@@ -2,6 +2,8 @@ package backoff
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -48,5 +50,34 @@ func TestSleepEndsWithContext(t *testing.T) {
 	}
 	if !Sleep(context.Background(), time.Millisecond) || !Sleep(context.Background(), -time.Second) {
 		t.Fatal("Sleep without cancellation reported an early end")
+	}
+}
+
+func TestRetryStopsAtSuccessAtAFinalErrorAndWhenTheContextEnds(t *testing.T) {
+	transient, final := errors.New("transient"), errors.New("final")
+	retriable := func(err error) bool { return err == transient }
+	fast := &Backoff{Min: time.Millisecond, Max: time.Millisecond}
+	for _, tc := range []struct {
+		results []error
+		want    error
+		calls   int
+	}{
+		{[]error{transient, transient, nil}, nil, 3},
+		{[]error{transient, final, nil}, final, 2},
+	} {
+		calls := 0
+		err := Retry(context.Background(), fast, retriable, func() error {
+			calls++
+			return tc.results[calls-1]
+		})
+		if err != tc.want || calls != tc.calls {
+			t.Errorf("results %v: got %v after %d calls, want %v after %d", tc.results, err, calls, tc.want, tc.calls)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err := Retry(ctx, fast, retriable, func() error { return transient })
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "transient") {
+		t.Errorf("Retry after the context ended = %v, want the deadline and the last error", err)
 	}
 }

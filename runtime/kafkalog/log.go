@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -156,17 +158,27 @@ func (l *Log) ReadToEnd(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read %s topic %s to the end: list end offsets: %w", l.topic.Purpose, l.topic.Name, err)
 	}
+	targets := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) { targets[o.Partition] = o.Offset })
+	if err := l.ReadTo(ctx, targets); err != nil {
+		return fmt.Errorf("read %s topic %s to the end: %w", l.topic.Purpose, l.topic.Name, err)
+	}
+	return nil
+}
+
+// ReadTo waits until the log has read every partition of targets up to its offset there.
+func (l *Log) ReadTo(ctx context.Context, targets map[int32]int64) error {
 	for {
 		l.mu.Lock()
-		caught := true
-		ends.Each(func(o kadm.ListedOffset) {
-			if l.next[o.Partition] < o.Offset {
-				caught = false
+		var behind []string
+		for p, end := range targets {
+			if l.next[p] < end {
+				behind = append(behind, fmt.Sprintf("partition %d at %d of %d", p, l.next[p], end))
 			}
-		})
+		}
 		progress, fetchErr := l.progress, l.fetchErr
 		l.mu.Unlock()
-		if caught {
+		if len(behind) == 0 {
 			return nil
 		}
 		select {
@@ -174,7 +186,8 @@ func (l *Log) ReadToEnd(ctx context.Context) error {
 		case <-l.done:
 			return ErrClosed
 		case <-ctx.Done():
-			err := fmt.Errorf("read %s topic %s to the end: %w", l.topic.Purpose, l.topic.Name, ctx.Err())
+			slices.Sort(behind)
+			err := fmt.Errorf("%w (%s)", ctx.Err(), strings.Join(behind, ", "))
 			if fetchErr != nil {
 				err = fmt.Errorf("%w (last fetch error: %v)", err, fetchErr)
 			}
@@ -198,20 +211,18 @@ func (l *Log) listEnds(ctx context.Context, topic string) (kadm.ListedOffsets, e
 // endOffsets lists the topic's end offsets, retrying the errors of a topic whose metadata has
 // not reached every broker yet (just created) or whose leader is moving.
 func (l *Log) endOffsets(ctx context.Context) (kadm.ListedOffsets, error) {
-	var retry backoff.Backoff
-	for {
-		ends, err := l.listEnds(ctx, l.topic.Name)
-		if err == nil {
+	var ends kadm.ListedOffsets
+	err := backoff.Retry(ctx, &backoff.Backoff{}, kerr.IsRetriable, func() error {
+		var err error
+		if ends, err = l.listEnds(ctx, l.topic.Name); err == nil {
 			err = ends.Error()
 		}
-		if err == nil || !kerr.IsRetriable(err) {
-			return ends, err
+		if err != nil && kerr.IsRetriable(err) {
+			l.log.Debug("listing end offsets failed; retrying", "err", err)
 		}
-		l.log.Debug("listing end offsets failed; retrying", "err", err)
-		if !backoff.Sleep(ctx, retry.Next()) {
-			return nil, fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
-		}
-	}
+		return err
+	})
+	return ends, err
 }
 
 // Send writes records to the topic and returns once all are acknowledged, at the first error,

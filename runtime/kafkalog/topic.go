@@ -176,27 +176,27 @@ func (l *Log) checkCompacted(ctx context.Context) error {
 // cleanupPolicy returns the topic's cleanup policies, retrying while the topic is too new for
 // every broker to know it.
 func (l *Log) cleanupPolicy(ctx context.Context) ([]string, error) {
-	var retry backoff.Backoff
-	for {
+	var policies []string
+	err := backoff.Retry(ctx, &backoff.Backoff{}, kerr.IsRetriable, func() error {
+		policies = nil
 		rcs, err := l.adm.DescribeTopicConfigs(ctx, l.topic.Name)
-		var policies []string
-		if err == nil {
-			for _, r := range rcs {
-				if r.Err != nil {
-					err = r.Err
-					continue
-				}
-				for _, c := range r.Configs {
-					if c.Key == cleanupPolicy && c.Value != nil {
-						for _, p := range strings.Split(*c.Value, ",") {
-							policies = append(policies, strings.ToLower(strings.TrimSpace(p)))
-						}
+		if err != nil {
+			return err
+		}
+		for _, r := range rcs {
+			if r.Err != nil {
+				err = r.Err
+				continue
+			}
+			for _, c := range r.Configs {
+				if c.Key == cleanupPolicy && c.Value != nil {
+					for _, p := range strings.Split(*c.Value, ",") {
+						policies = append(policies, strings.ToLower(strings.TrimSpace(p)))
 					}
 				}
 			}
 		}
-		if err == nil || !kerr.IsRetriable(err) || !backoff.Sleep(ctx, retry.Next()) {
-			return policies, err
-		}
-	}
+		return err
+	})
+	return policies, err
 }

@@ -93,6 +93,11 @@ func (s *TopicStore) apply(r *kgo.Record) {
 // ReadToEnd waits until every offset in the topic when it was called has been read.
 func (s *TopicStore) ReadToEnd(ctx context.Context) error { return s.log.ReadToEnd(ctx) }
 
+// ReadTo waits until the store has read each partition of targets up to its offset there.
+func (s *TopicStore) ReadTo(ctx context.Context, targets map[int32]int64) error {
+	return s.log.ReadTo(ctx, targets)
+}
+
 // Get implements Store.
 func (s *TopicStore) Get(connector string, partition map[string]any) (map[string]any, error) {
 	canon, err := Key(connector, partition)
