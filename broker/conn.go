@@ -41,6 +41,10 @@ type requestKind struct {
 	commit       *kmsg.EndTxnRequest // an EndTxn that commits
 }
 
+// maxEndTxnBody bounds the EndTxn requests clientConn keeps to decode: a real one is a
+// transactional ID and a few numbers. A larger one is passed through undecoded.
+const maxEndTxnBody = 64 << 10
+
 func newClientConn(c net.Conn, answeredCommit func(int64, int16)) *clientConn {
 	return &clientConn{Conn: c, answeredCommit: answeredCommit, pending: map[int32]requestKind{}}
 }
@@ -76,7 +80,7 @@ func (c *clientConn) Read(p []byte) (int, error) {
 		key := int16(binary.BigEndian.Uint16(c.hdr[4:]))
 		rest := max(size-8, 0) // kfake rejects and closes on a bad size itself
 		switch {
-		case key == int16(kmsg.EndTxn) && c.answeredCommit != nil:
+		case key == int16(kmsg.EndTxn) && c.answeredCommit != nil && rest <= maxEndTxnBody:
 			c.keep = append(c.keep[:0], c.hdr...)
 			c.await = rest
 			if rest == 0 {
