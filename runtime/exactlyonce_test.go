@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
 
 	"github.com/kconnect/kconnect/connect"
 	"github.com/kconnect/kconnect/internal/testenv"
@@ -94,15 +96,16 @@ func committedNext(t *testing.T, props map[string]string, connector string) int6
 	return n
 }
 
-// readTopic reads every record of topic at the given isolation level once no more arrive.
-func readTopic(t *testing.T, bootstrap, topic string, committed bool) []string {
+// readTopic reads every record of topic at the given isolation level once no more arrive; opts
+// add to the reader's options, as credentials.
+func readTopic(t *testing.T, bootstrap, topic string, committed bool, opts ...kgo.Opt) []string {
 	t.Helper()
 	level := kgo.ReadUncommitted()
 	if committed {
 		level = kgo.ReadCommitted()
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(level),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(bootstrap), kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(level),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200 * time.Millisecond)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -821,4 +824,61 @@ func committedNextIn(t *testing.T, store *offsets.TopicStore, connector string) 
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestExactlyOnceWithoutReadPermission runs an exactly-once task whose producer may write its
+// topics but not read them, as upstream's documentation grants a task producer: the broker
+// refuses the DescribeProducers calls of both guards against lost markers (source_pending.go),
+// so the task warns and carries on unchecked, and still commits every record once.
+func TestExactlyOnceWithoutReadPermission(t *testing.T) {
+	topic, offsetsTopic := "eos-noread", "eos-noread-offsets"
+	write := func(name string) []kfake.ACL {
+		return []kfake.ACL{
+			{Resource: kmsg.ACLResourceTypeTopic, Name: name, Pattern: kmsg.ACLResourcePatternTypeLiteral, Operation: kmsg.ACLOperationWrite, Allow: true},
+			{Resource: kmsg.ACLResourceTypeTopic, Name: name, Pattern: kmsg.ACLResourcePatternTypeLiteral, Operation: kmsg.ACLOperationRead, Allow: false},
+		}
+	}
+	acls := append(write(topic), write(offsetsTopic)...)
+	acls = append(acls, kfake.ACL{Resource: kmsg.ACLResourceTypeTransactionalId, Name: "eos-noread-",
+		Pattern: kmsg.ACLResourcePatternTypePrefixed, Operation: kmsg.ACLOperationWrite, Allow: true})
+	c, err := kfake.NewCluster(kfake.Ports(0), kfake.SeedTopics(1, topic), kfake.EnableSASL(), kfake.EnableACLs(),
+		kfake.Superuser("PLAIN", "worker", "worker-secret"), kfake.User("PLAIN", "producer", "producer-secret", acls...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	bootstrap := c.ListenAddrs()[0]
+	props := eosProps(bootstrap, "eos-noread", offsetsTopic)
+	jaas := `org.apache.kafka.common.security.plain.PlainLoginModule required username="%s" password="%s";`
+	props["security.protocol"] = "SASL_PLAINTEXT"
+	props["sasl.mechanism"] = "PLAIN"
+	props["sasl.jaas.config"] = fmt.Sprintf(jaas, "worker", "worker-secret")
+	props["producer.sasl.jaas.config"] = fmt.Sprintf(jaas, "producer", "producer-secret")
+
+	plugin := connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: &instances{}} }}
+	w, log := newEOSWorker(t, props, plugin)
+	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
+	failure := newTaskFailure()
+	task, err := w.StartSourceTask(herder.TaskID{Connector: "seq"}, conn, conn, failure.listener)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !waitCommittedOrFailed(t, props, "seq", 2000, failure) {
+		t.Fatalf("the task failed: %v", failure.err)
+	}
+	ctx, cancel := stopContext(w)
+	defer cancel()
+	if err := task.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, warning := range []string{
+		"reading the offsets without waiting for them",
+		"committing unchecked",
+	} {
+		if !strings.Contains(log.String(), warning) {
+			t.Errorf("the worker did not warn %q; its log:\n%s", warning, log)
+		}
+	}
+	reader := kgo.SASL(plain.Auth{User: "worker", Pass: "worker-secret"}.AsMechanism())
+	checkSequence(t, readTopic(t, bootstrap, topic, true, reader), committedNext(t, props, "seq"))
 }
