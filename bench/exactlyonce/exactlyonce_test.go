@@ -56,33 +56,51 @@ const recordSize = 512
 func BenchmarkDatagenExactlyOnce(b *testing.B) {
 	addr := testenv.Kafka(b)
 	for _, batch := range []int{500, 2000, 10000} {
-		b.Run(fmt.Sprintf("txn=%d", batch), func(b *testing.B) {
-			compare(b, func(eos bool) float64 {
-				topic := testenv.Topic(b, "bench-eos")
-				defer createTopic(b, addr, topic)()
-				conn := map[string]string{
-					"name": "datagen", "connector.class": "DatagenConnector", "kafka.topic": topic, "task.id": "0",
-					"iterations": fmt.Sprint(b.N), "max.interval": "0", "record.size": fmt.Sprint(recordSize), "batch.size": fmt.Sprint(batch),
-				}
-				// Done when every record is visible to read_committed readers: the last stable
-				// offset, past the records and one commit marker per transaction (a poll of batch
-				// records).
-				want := int64(b.N)
-				if eos {
-					want += int64((b.N + batch - 1) / batch)
-				}
-				adm := admin(b, addr)
-				return run(b, addr, eos, conn, b.N, func() bool {
-					ends, err := adm.ListCommittedOffsets(context.Background(), topic)
-					if err != nil {
-						return false
-					}
-					o, ok := ends.Lookup(topic, 0)
-					return ok && o.Err == nil && o.Offset >= want
-				})
-			})
-		})
+		b.Run(fmt.Sprintf("txn=%d", batch), func(b *testing.B) { compareDatagen(b, addr, batch) })
 	}
+}
+
+// BenchmarkDatagenExactlyOnceBrokerBackoff runs the small transactions of
+// BenchmarkDatagenExactlyOnce on two private Kafka nodes: one with Kafka's default
+// add.partitions.to.txn.retry.backoff.ms (20), one with 1. A transaction's first record that
+// reaches a partition while the coordinator still writes the previous commit's markers waits that
+// long on the broker (KIP-890's transaction version 2 moved the wait there from the client), and
+// a task that commits each poll and polls again at once sends it in that window.
+func BenchmarkDatagenExactlyOnceBrokerBackoff(b *testing.B) {
+	for _, ms := range []int{20, 1} {
+		addr := testenv.NewKafkaServer(b, fmt.Sprintf("add.partitions.to.txn.retry.backoff.ms=%d", ms)).Addr()
+		for _, batch := range []int{500, 2000} {
+			b.Run(fmt.Sprintf("backoff=%dms/txn=%d", ms, batch), func(b *testing.B) { compareDatagen(b, addr, batch) })
+		}
+	}
+}
+
+// compareDatagen runs b.N datagen records through the broker at addr, batch records a poll, with
+// exactly-once off and on.
+func compareDatagen(b *testing.B, addr string, batch int) {
+	compare(b, func(eos bool) float64 {
+		topic := testenv.Topic(b, "bench-eos")
+		defer createTopic(b, addr, topic)()
+		conn := map[string]string{
+			"name": "datagen", "connector.class": "DatagenConnector", "kafka.topic": topic, "task.id": "0",
+			"iterations": fmt.Sprint(b.N), "max.interval": "0", "record.size": fmt.Sprint(recordSize), "batch.size": fmt.Sprint(batch),
+		}
+		// Done when every record is visible to read_committed readers: the last stable offset,
+		// past the records and one commit marker per transaction (a poll of batch records).
+		want := int64(b.N)
+		if eos {
+			want += int64((b.N + batch - 1) / batch)
+		}
+		adm := admin(b, addr)
+		return run(b, addr, eos, conn, b.N, func() bool {
+			ends, err := adm.ListCommittedOffsets(context.Background(), topic)
+			if err != nil {
+				return false
+			}
+			o, ok := ends.Lookup(topic, 0)
+			return ok && o.Err == nil && o.Offset >= want
+		})
+	})
 }
 
 // BenchmarkCDCExactlyOnce streams b.N inserted rows through the PostgreSQL CDC source with

@@ -29,9 +29,10 @@ type KafkaServer struct {
 }
 
 // NewKafkaServer formats and starts a private Kafka listening on a free loopback port, with one
-// partition per auto-created topic and replication factors of 1; it is stopped at cleanup. The
-// test is skipped (failed under CI=true) without the jars.
-func NewKafkaServer(t testing.TB) *KafkaServer {
+// partition per auto-created topic and replication factors of 1; it is stopped at cleanup.
+// Settings, each a key=value line, are added to its server.properties. The test is skipped
+// (failed under CI=true) without the jars.
+func NewKafkaServer(t testing.TB, settings ...string) *KafkaServer {
 	t.Helper()
 	libs := os.Getenv(envKafkaLibs)
 	if libs == "" {
@@ -72,7 +73,7 @@ transaction.state.log.num.partitions=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
-`, s.port, controller, s.dir)
+`, s.port, controller, s.dir) + strings.Join(settings, "\n")
 	// Warnings, the one line that says the node serves requests, and the transaction coordinator.
 	log4j := `status = warn
 appender.console.type = Console
