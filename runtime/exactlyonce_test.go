@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,6 +79,20 @@ func newEOSWorker(t *testing.T, props map[string]string, extra ...connect.Plugin
 		}
 	})
 	return w, buf
+}
+
+// newSeqEOSWorker returns an exactly-once worker with seqSource, the log it writes, and the
+// instances of seqSource's task.
+func newSeqEOSWorker(t *testing.T, props map[string]string) (*runtime.Worker, *syncBuffer, *instances) {
+	t.Helper()
+	n := &instances{}
+	w, log := newEOSWorker(t, props, connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: n} }})
+	return w, log, n
+}
+
+// seqConn returns the config of seqSource's connector "seq" writing to topic, and its task's ID.
+func seqConn(topic string) (map[string]string, herder.TaskID) {
+	return map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}, herder.TaskID{Connector: "seq"}
 }
 
 // committedNext reads seqSource's committed offset (the next number) with a store of its own.
@@ -659,10 +675,8 @@ func TestExactlyOnceCommitWithAnUnknownOutcome(t *testing.T) {
 			proxy := testenv.NewKafkaProxy(t, bootstrap)
 			topic := testenv.Topic(t, "eos-cut")
 			props := eosProps(proxy.Addr(), "eos-"+topic, testenv.Topic(t, "eos-cut-offsets"))
-			plugin := connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: &instances{}} }}
-			w, _ := newEOSWorker(t, props, plugin)
-			conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
-			id := herder.TaskID{Connector: "seq"}
+			w, log, _ := newSeqEOSWorker(t, props)
+			conn, id := seqConn(topic)
 			failure := newTaskFailure()
 			task, err := w.StartSourceTask(id, conn, conn, failure.listener)
 			if err != nil {
@@ -693,23 +707,19 @@ func TestExactlyOnceCommitWithAnUnknownOutcome(t *testing.T) {
 			}
 			// Apache Kafka can lose the markers of a commit prepared when it was killed; the
 			// restarted task then finds its earlier records pending at its first commit, aborts,
-			// and fails once more (source_pending.go). An operator restarts it again.
-			for restarts := 0; failure.err != nil; restarts++ {
-				if restarts > 0 && !strings.Contains(failure.err.Error(), "left records of an earlier transaction of this task pending") {
-					t.Fatalf("the restarted task failed: %v", failure.err)
-				}
-				if restarts == 3 {
-					t.Fatalf("the task failed %d times; last: %v", restarts, failure.err)
-				}
+			// and starts afresh in place (source_pending.go, txnLoop), without failing.
+			if failure.err != nil {
 				waitClosed(t, task.Done(), "the failed task to finish")
 				failure = newTaskFailure()
 				if task, err = w.StartSourceTask(id, conn, conn, failure.listener); err != nil {
 					t.Fatal(err)
 				}
-				target := committedNext(t, props, "seq") + 2000
-				if !waitCommittedOrFailed(t, props, "seq", target, failure) {
-					t.Logf("the restarted task failed: %v", failure.err)
+				if !waitCommittedOrFailed(t, props, "seq", committedNext(t, props, "seq")+2000, failure) {
+					t.Fatalf("the restarted task failed: %v", failure.err)
 				}
+			}
+			if n := len(log.lines("starting the task afresh")); n > 0 {
+				t.Logf("the broker lost a commit's markers; the task started afresh %d time(s)", n)
 			}
 			waitCommitted(t, props, "seq", committedNext(t, props, "seq")+1000)
 			ctx, cancel := stopContext(w)
@@ -732,10 +742,8 @@ func TestExactlyOnceStartWaitsForTransactionsOpenInTheOffsetsTopic(t *testing.T)
 	bootstrap := testenv.Kafka(t)
 	topic := testenv.Topic(t, "eos-held")
 	props := eosProps(bootstrap, "eos-"+topic, testenv.Topic(t, "eos-held-offsets"))
-	plugin := connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: &instances{}} }}
-	w, _ := newEOSWorker(t, props, plugin)
-	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
-	id := herder.TaskID{Connector: "seq"}
+	w, _, _ := newSeqEOSWorker(t, props)
+	conn, id := seqConn(topic)
 	task, err := w.StartSourceTask(id, conn, conn, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -855,11 +863,10 @@ func TestExactlyOnceWithoutReadPermission(t *testing.T) {
 	props["sasl.jaas.config"] = fmt.Sprintf(jaas, "worker", "worker-secret")
 	props["producer.sasl.jaas.config"] = fmt.Sprintf(jaas, "producer", "producer-secret")
 
-	plugin := connect.Plugin{Class: "SeqSource", Type: connect.PluginSource, New: func() any { return &seqSource{n: &instances{}} }}
-	w, log := newEOSWorker(t, props, plugin)
-	conn := map[string]string{"name": "seq", "connector.class": "SeqSource", "topic": topic}
+	w, log, _ := newSeqEOSWorker(t, props)
+	conn, id := seqConn(topic)
 	failure := newTaskFailure()
-	task, err := w.StartSourceTask(herder.TaskID{Connector: "seq"}, conn, conn, failure.listener)
+	task, err := w.StartSourceTask(id, conn, conn, failure.listener)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -881,4 +888,118 @@ func TestExactlyOnceWithoutReadPermission(t *testing.T) {
 	}
 	reader := kgo.SASL(plain.Auth{User: "worker", Pass: "worker-secret"}.AsMechanism())
 	checkSequence(t, readTopic(t, bootstrap, topic, true, reader), committedNext(t, props, "seq"))
+}
+
+// TestExactlyOnceStartsAfreshAfterRecordsLeftPending makes the broker report, at a task's first
+// commit to its topic, that its producer has records pending there from before the transaction,
+// as when Apache Kafka lost an earlier commit's markers (source_pending.go). The task must abort
+// that transaction and start afresh in place from its committed offsets, without failing and
+// without two instances live at once; a read_committed reader then sees every number once. A
+// broker that keeps reporting such records fails the task after maxFreshStarts fresh starts.
+func TestExactlyOnceStartsAfreshAfterRecordsLeftPending(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		reports int // how many checks are told of pending records; -1: all
+	}{{"once", 1}, {"always", -1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := kfake.NewCluster(kfake.Ports(0), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(c.Close)
+			bootstrap := c.ListenAddrs()[0]
+			topic := "eos-left-pending"
+			// The task's producer ID, from its transactional batches (Produce v13 names topics by
+			// ID, and only the task writes transactionally here).
+			var pid atomic.Int64
+			c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+				for _, rt := range req.(*kmsg.ProduceRequest).Topics {
+					for _, rp := range rt.Partitions {
+						var batch kmsg.RecordBatch
+						if batch.ReadFrom(rp.Records) == nil && batch.Attributes&0x10 != 0 {
+							pid.Store(batch.ProducerID)
+						}
+					}
+				}
+				return nil, nil, false
+			})
+			var armed atomic.Bool
+			var reported atomic.Int64
+			c.ControlKey(int16(kmsg.DescribeProducers), func(req kmsg.Request) (kmsg.Response, error, bool) {
+				r := req.(*kmsg.DescribeProducersRequest)
+				asked := slices.ContainsFunc(r.Topics, func(rt kmsg.DescribeProducersRequestTopic) bool { return rt.Topic == topic })
+				if !armed.Load() || !asked || (tc.reports >= 0 && reported.Load() >= int64(tc.reports)) {
+					return nil, nil, false
+				}
+				reported.Add(1)
+				c.KeepControl()
+				// The topic's partitions hold records of the task's producer from offset 0 on;
+				// the other topics asked about (the offsets topic) hold none.
+				resp := r.ResponseKind().(*kmsg.DescribeProducersResponse)
+				for _, rt := range r.Topics {
+					st := kmsg.NewDescribeProducersResponseTopic()
+					st.Topic = rt.Topic
+					for _, p := range rt.Partitions {
+						sp := kmsg.NewDescribeProducersResponseTopicPartition()
+						sp.Partition = p
+						if rt.Topic == topic {
+							ap := kmsg.NewDescribeProducersResponseTopicPartitionActiveProducer()
+							ap.ProducerID, ap.CurrentTxnStartOffset = pid.Load(), 0
+							sp.ActiveProducers = append(sp.ActiveProducers, ap)
+						}
+						st.Partitions = append(st.Partitions, sp)
+					}
+					resp.Topics = append(resp.Topics, st)
+				}
+				return resp, nil, true
+			})
+
+			props := eosProps(bootstrap, "eos-left-pending", "eos-left-pending-offsets")
+			w, log, n := newSeqEOSWorker(t, props)
+			conn, id := seqConn(topic)
+			// A first instance commits from offset 0, so that the next one's first record lands
+			// after the pending records the broker will report from offset 0.
+			task, err := w.StartSourceTask(id, conn, conn, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitCommitted(t, props, "seq", 1000)
+			ctx, cancel := stopContext(w)
+			defer cancel()
+			if err := task.Stop(ctx); err != nil {
+				t.Fatal(err)
+			}
+
+			armed.Store(true)
+			failure := newTaskFailure()
+			if task, err = w.StartSourceTask(id, conn, conn, failure.listener); err != nil {
+				t.Fatal(err)
+			}
+			afresh := func() int { return len(log.lines("starting the task afresh from its committed offsets")) }
+			if tc.reports < 0 {
+				err := failure.wait(t, "the task to fail after its fresh starts")
+				if !strings.Contains(err.Error(), "left records of an earlier transaction of this task pending") {
+					t.Fatalf("the task failed with %v, want the pending records named", err)
+				}
+				if got := afresh(); got != 3 {
+					t.Errorf("the task started afresh %d times before it failed, want 3 (maxFreshStarts)", got)
+				}
+			} else {
+				if !waitCommittedOrFailed(t, props, "seq", committedNext(t, props, "seq")+2000, failure) {
+					t.Fatalf("the task failed: %v", failure.err)
+				}
+				if got := afresh(); got != 1 {
+					t.Errorf("the task started afresh %d times, want 1", got)
+				}
+				if err := task.Stop(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitClosed(t, task.Done(), "the task to finish")
+			if most := n.most(); most != 1 {
+				t.Errorf("%d instances of the task were live at once, want 1", most)
+			}
+			checkSequence(t, readTopic(t, bootstrap, topic, true), committedNext(t, props, "seq"))
+		})
+	}
 }

@@ -29,6 +29,7 @@ type sourceRunner struct {
 	w         *Worker
 	t         *Task
 	task      connect.SourceTask
+	newTask   func() connect.SourceTask // the connector's, for a task started afresh in place
 	props     map[string]string
 	conv      converters
 	chain     *chain
@@ -61,6 +62,7 @@ type sourceRunner struct {
 func (w *Worker) startSource(t *Task, conn connect.SourceConnector, connProps, taskProps map[string]string) (err error) {
 	defer connect.Recover(&err)
 	r := &sourceRunner{w: w, t: t, props: taskProps, submitted: newSubmitted(), topics: topicTracker{w: w, connector: t.id.Connector}}
+	r.newTask = conn.NewTask
 	r.task = conn.NewTask()
 	r.committer, _ = r.task.(connect.RecordCommitter)
 	if r.conv, err = buildConverters(w.registry, w.props, connProps); err != nil {
@@ -186,24 +188,12 @@ func (r *sourceRunner) loop(ctx context.Context) error {
 	id := r.t.id
 	tctx := sourceTaskContext{taskContext{id: id, log: r.t.log, metrics: r.t.metrics}, offsetReader{r.offsets, id.Connector}, r.txn}
 	if r.txn != nil {
-		// Taking the transactional id over fences any older instance of the task before this
-		// one reads its offsets: a zombie can no longer commit what this one will redo.
-		pid, _, err := r.client.ProducerID(r.produceCtx)
-		if err != nil {
-			return txnError("initialize transactional producer", err)
-		}
-		if err := r.awaitOffsets(r.produceCtx, pid); err != nil {
-			return err
-		}
+		return r.txnLoop(ctx, tctx)
 	}
-	if err := r.t.lifecycle("start source task", func() error { return r.task.Start(tctx, r.props) }); err != nil {
-		return fmt.Errorf("start source task: %w", err)
+	if err := r.startTask(tctx); err != nil {
+		return err
 	}
 	r.t.report(herder.Running, nil)
-
-	if r.txn != nil {
-		return r.txnLoopEnd(r.pollLoop(ctx))
-	}
 	// Stopping cuts a periodic commit short: the final commit below writes its offsets too.
 	commitCtx, stopCommitter := context.WithCancel(context.Background())
 	committerDone := make(chan struct{})
@@ -237,6 +227,14 @@ func (r *sourceRunner) loop(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// startTask calls the task's Start.
+func (r *sourceRunner) startTask(tctx sourceTaskContext) error {
+	if err := r.t.lifecycle("start source task", func() error { return r.task.Start(tctx, r.props) }); err != nil {
+		return fmt.Errorf("start source task: %w", err)
+	}
+	return nil
 }
 
 // stopTask calls the task's Stop.

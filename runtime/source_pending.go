@@ -28,7 +28,8 @@ import (
 // (DescribeProducers) where its producer's open transaction there starts. It must start at the
 // first record this transaction wrote there; if it starts earlier, the task aborts: the abort
 // marker ends the forgotten records too, in every partition this transaction touched, and the
-// task fails, so that its next instance sends everything from the committed offsets once more.
+// task starts afresh in place (txnLoop), so that it sends everything from the committed offsets
+// once more.
 
 // The same lost markers hold the last stable offset of the offsets topic's partition back, and
 // with it any offsets other tasks committed there after the forgotten transaction began: a
@@ -121,8 +122,8 @@ func (x *sourceTxn) forgetFirsts() {
 	x.mu.Unlock()
 }
 
-// errLeftPending fails a task whose transaction would have committed records of an earlier
-// transaction the broker left pending.
+// errLeftPending ends the run of a task whose transaction would have committed records of an
+// earlier transaction the broker left pending; the transaction was aborted.
 var errLeftPending = errors.New("the broker left records of an earlier transaction of this task pending")
 
 // checkPending checks, in the partitions the open transaction is the first to commit to, that

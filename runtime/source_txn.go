@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/runtime/herder"
 	"github.com/kconnect/kconnect/runtime/offsets"
 )
 
@@ -152,12 +153,13 @@ func (r *sourceRunner) commitTxn() error {
 	}
 	if err := r.checkPending(ctx); err != nil {
 		// Aborting is safe whatever the check found: nothing of the transaction is committed,
-		// and the task's next instance sends it again from the committed offsets.
+		// and the task sends it again from the committed offsets (txnLoop).
 		x.open = false
 		if aerr := r.client.EndTransaction(ctx, kgo.TryAbort); aerr != nil {
-			return fmt.Errorf("%w; aborting the transaction failed too: %w", err, txnError("abort transaction", aerr))
+			// %v, not %w: a task must not start afresh while its transaction may still be open.
+			return fmt.Errorf("%v; aborting the transaction failed too: %w", err, txnError("abort transaction", aerr))
 		}
-		return fmt.Errorf("%w; the transaction was aborted, and with it those records in the partitions it wrote to: the task's next instance sends them again from the committed offsets", err)
+		return fmt.Errorf("%w; the transaction was aborted, and with it those records in the partitions it wrote to: they are sent again from the committed offsets", err)
 	}
 	// Every record is acknowledged now: this only moves the tracking past them.
 	r.submitted.committable()
@@ -256,6 +258,44 @@ func txnProducerOpts(opts []kgo.Opt, id string) []kgo.Opt {
 // logTxn describes the task's exactly-once settings once at start.
 func logTxn(log *slog.Logger, id string, x *sourceTxn) {
 	log.Info("exactly-once delivery on", "transactional_id", id, TransactionBoundary, x.boundary, "offsets_topic", x.store.Topic())
+}
+
+// maxFreshStarts bounds how many times an exactly-once task instance starts afresh in place after
+// finding records the broker left pending. Each abort ends those records in every partition its
+// transaction wrote to, which includes where it sent them again, so one fresh start is expected;
+// more than a few mean something else is wrong, and the task fails for an operator to look.
+const maxFreshStarts = 3
+
+// txnLoop runs an exactly-once task. Before the task reads its offsets, its producer takes over
+// the transactional id, which fences any older instance: a zombie can no longer commit what this
+// one will redo. When a transaction found records of an earlier one the broker left pending, it
+// was aborted (source_pending.go), and the task starts afresh in place from the committed
+// offsets, as its next instance would: a new task instance, its offsets read again.
+func (r *sourceRunner) txnLoop(ctx context.Context, tctx sourceTaskContext) error {
+	for fresh := 0; ; fresh++ {
+		pid, _, err := r.client.ProducerID(r.produceCtx)
+		if err != nil {
+			return txnError("initialize transactional producer", err)
+		}
+		if err := r.awaitOffsets(r.produceCtx, pid); err != nil {
+			return err
+		}
+		if err := r.startTask(tctx); err != nil {
+			return err
+		}
+		if fresh == 0 {
+			r.t.report(herder.Running, nil)
+		}
+		err = r.txnLoopEnd(r.pollLoop(ctx))
+		if !errors.Is(err, errLeftPending) || fresh == maxFreshStarts || ctx.Err() != nil {
+			return err
+		}
+		r.t.log.Warn("starting the task afresh from its committed offsets", "err", err)
+		r.task = r.newTask()
+		r.committer, _ = r.task.(connect.RecordCommitter)
+		r.submitted = newSubmitted()
+		r.txn.takePending() // the aborted transaction's, never to be committed
+	}
 }
 
 // txnLoopEnd finishes an exactly-once task whose poll loop returned err: the task is stopped,
