@@ -98,20 +98,27 @@ func Open(ctx context.Context, opts []kgo.Opt, t Topic, apply func(*kgo.Record),
 // Topic returns the settings the log was opened with.
 func (l *Log) Topic() Topic { return l.topic }
 
-// Partitions returns the topic's current partition count.
+// Partitions returns the topic's current partition count, retrying while the topic is too new
+// for the broker that answers to know it (Apache Kafka answered UNKNOWN_TOPIC_OR_PARTITION for a
+// config topic read to its end a moment before).
 func (l *Log) Partitions(ctx context.Context) (int, error) {
-	details, err := l.adm.ListTopics(ctx, l.topic.Name)
+	var n int
+	err := backoff.Retry(ctx, &backoff.Backoff{}, kerr.IsRetriable, func() error {
+		details, err := l.adm.ListTopics(ctx, l.topic.Name)
+		if err != nil {
+			return err
+		}
+		td, ok := details[l.topic.Name]
+		if !ok {
+			return errors.New("not in the metadata response")
+		}
+		n = len(td.Partitions)
+		return td.Err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("describe %s topic %s: %w", l.topic.Purpose, l.topic.Name, err)
 	}
-	td, ok := details[l.topic.Name]
-	if !ok {
-		return 0, fmt.Errorf("describe %s topic %s: not in the metadata response", l.topic.Purpose, l.topic.Name)
-	}
-	if td.Err != nil {
-		return 0, fmt.Errorf("describe %s topic %s: %w", l.topic.Purpose, l.topic.Name, td.Err)
-	}
-	return len(td.Partitions), nil
+	return n, nil
 }
 
 func (l *Log) consume(ctx context.Context) {

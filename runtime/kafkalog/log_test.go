@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kconnect/kconnect/internal/testenv"
 	"github.com/kconnect/kconnect/runtime/kafkalog"
@@ -97,5 +100,34 @@ func TestOpenNamesReplicationFactorItCannotMeet(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
+	}
+}
+
+// Apache Kafka can answer UNKNOWN_TOPIC_OR_PARTITION for a topic created and read a moment
+// before; Partitions waits for it rather than fail the store that asked.
+func TestPartitionsWaitsForANewTopic(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.Ports(0), kfake.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	topic := kafkalogtest.Topic(t, kafkalog.ConfigTopic)
+	// Metadata no older than 10 ms is served from the client's cache, not asked of the broker.
+	client := append(kafkalogtest.Client(c.ListenAddrs()[0]), kgo.MetadataMinAge(10*time.Millisecond))
+	l, err := kafkalog.Open(context.Background(), client, topic, func(*kgo.Record) {}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	time.Sleep(20 * time.Millisecond)
+	faults := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Metadata}, Topic: topic.Name, Err: kerr.UnknownTopicOrPartition, Count: 3})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n, err := l.Partitions(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("Partitions = %d, %v; want 1 once the broker knows the topic", n, err)
+	}
+	if hits := faults.Hits(); hits != 3 {
+		t.Fatalf("the broker answered UNKNOWN_TOPIC_OR_PARTITION %d times, want 3", hits)
 	}
 }
