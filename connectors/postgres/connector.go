@@ -155,7 +155,9 @@ func checkServer(ctx context.Context, conn *pgx.Conn, cfg *config) (out, warning
 	var pid *int32
 	err = conn.QueryRow(ctx, `SELECT active, active_pid FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`, cfg.slot).Scan(&active, &pid)
 	if err == nil && active && pid != nil {
-		out = append(out, problem{cfgSlotName, fmt.Sprintf("replication slot %q is active for PID %d: another connector or session is reading it; stop it or choose another %s", cfg.slot, *pid, cfgSlotName)})
+		// A warning: a worker killed a moment before leaves its session holding the slot until
+		// PostgreSQL notices, and the task waits for that (Task.freeSlot).
+		warnings = append(warnings, problem{cfgSlotName, fmt.Sprintf("replication slot %q is active for PID %d: if another connector or session reads it, stop it or choose another %s; the task waits up to %s times %s for it to end", cfg.slot, *pid, cfgSlotName, cfgSlotMaxRetries, cfgSlotRetryDelay)})
 	} else if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		out = append(out, problem{cfgSlotName, fmt.Sprintf("Unable to look up replication slot %q: %v", cfg.slot, err)})
 	}

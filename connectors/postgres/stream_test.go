@@ -416,3 +416,27 @@ func TestSnapshotMarkersPerTableWithParallelChunks(t *testing.T) {
 		}
 	}
 }
+
+// A worker killed a moment before leaves its walsender holding the slot until PostgreSQL notices;
+// a task started meanwhile waits for the slot rather than fail, as Debezium retries a slot in use.
+func TestTaskWaitsForItsSlotToBeReleased(t *testing.T) {
+	pg := newPG(t)
+	pg.exec(`CREATE TABLE t (id int PRIMARY KEY)`)
+	p := props(t, pg.dsn, "snapshot.mode", "no_data", "slot.retry.delay.ms", "5000")
+	holder := startTask(t, connecttest.New(t), p)
+	waitForSlot(t, pg, p["slot.name"])
+	task := startTask(t, connecttest.New(t), p)
+	time.Sleep(time.Second) // the new task finds the slot held meanwhile
+	if err := holder.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	waitForSlot(t, pg, p["slot.name"])
+	pg.exec(`INSERT INTO t SELECT generate_series(1, 3)`)
+	var ids []int32
+	for _, r := range pollFor(t, task, 3, isData, 60*time.Second) {
+		ids = append(ids, keyID(t, r))
+	}
+	if want := []int32{1, 2, 3}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("ids = %v, want %v", ids, want)
+	}
+}

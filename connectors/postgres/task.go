@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/kconnect/kconnect/connect"
+	"github.com/kconnect/kconnect/internal/backoff"
 )
 
 // Task captures changes from one database: a snapshot when the snapshot mode asks for one, then
@@ -190,15 +191,35 @@ func (t *Task) needSnapshot(stored *storedOffset, slot slotState) bool {
 	return !done
 }
 
+// freeSlot returns the slot's state once no session holds it. A worker killed a moment before
+// can leave its walsender holding the slot until PostgreSQL notices the closed connection, so the
+// task waits for it, as Debezium retries a slot in use: up to slot.max.retries times
+// slot.retry.delay.ms.
+func (t *Task) freeSlot(ctx context.Context) (slotState, error) {
+	deadline := time.Now().Add(time.Duration(t.cfg.maxRetries) * t.cfg.retryDelay)
+	for waited := false; ; waited = true {
+		slot, err := t.slot(ctx)
+		if err != nil || !slot.active {
+			return slot, err
+		}
+		if time.Now().After(deadline) {
+			return slot, fmt.Errorf("replication slot %q is active for PID %d: another connector or a stale session uses it; stop it (SELECT pg_terminate_backend(%d)) or give this connector its own %s", t.cfg.slot, slot.pid, slot.pid, cfgSlotName)
+		}
+		if !waited {
+			t.log.Info("replication slot held by another session; waiting for it to end", "pid", slot.pid)
+		}
+		if !backoff.Sleep(ctx, 200*time.Millisecond) {
+			return slot, ctx.Err()
+		}
+	}
+}
+
 // capture runs on the task's own goroutine: a panic becomes its error, which fails the task.
 func (t *Task) capture(ctx context.Context, stored *storedOffset) (err error) {
 	defer connect.Recover(&err)
-	slot, err := t.slot(ctx)
+	slot, err := t.freeSlot(ctx)
 	if err != nil {
 		return err
-	}
-	if slot.active {
-		return fmt.Errorf("replication slot %q is active for PID %d: another connector or a stale session uses it; stop it (SELECT pg_terminate_backend(%d)) or give this connector its own %s", t.cfg.slot, slot.pid, slot.pid, cfgSlotName)
 	}
 	if t.needSnapshot(stored, slot) {
 		if err := t.snapshot(ctx, slot); err != nil {
